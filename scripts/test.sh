@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite: lint (ruff, mypy --strict on common, import contracts) then pytest
+# (unit, integration and the local e2e tier; the kind tier is opt-in with `-m kind`).
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k filters`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh --with-postgres
+
+hatch run lint
+
+set +e
+hatch run test "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+  # pytest: no tests collected. A full run always collects tests, so this is a broken
+  # selection or layout, never a pass.
+  echo "test.sh: pytest collected no tests (exit 5)" >&2
+  exit 1
+fi
+exit "$rc"
