@@ -1,0 +1,1 @@
+"""Test doubles and fixtures for the MCP registry project. Never imported by the products."""
