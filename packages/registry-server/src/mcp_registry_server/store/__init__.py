@@ -1,0 +1,1 @@
+"""Storage of synced source data and sync status (memory by default, PostgreSQL when configured)."""

@@ -1,0 +1,68 @@
+"""The storage contract shared by the sync engine (writer) and the snapshot builder (reader)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class SyncPhase(StrEnum):
+    """Phase of one source's sync (the CR's syncStatus uses the same words)."""
+
+    SYNCING = "Syncing"
+    COMPLETE = "Complete"
+    FAILED = "Failed"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceData:
+    """Everything one successful sync produced for one source, replaced as a unit."""
+
+    source: str
+    servers: Sequence[Mapping[str, Any]]
+    """Upstream server.json objects, already converted and filtered."""
+    content_hash: str
+    """sha256 hex of the fetched payload (change detection)."""
+    synced_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """The persisted sync state of one source, as shown on the internal status endpoint."""
+
+    name: str
+    phase: SyncPhase
+    message: str = ""
+    attempt_count: int = 0
+    """Consecutive failed attempts; reset to 0 by a success."""
+    last_attempt: datetime | None = None
+    last_sync_time: datetime | None = None
+    """End of the last successful sync."""
+    content_hash: str | None = None
+    """Hash of the data currently served (kept across failures)."""
+    filter_hash: str | None = None
+    """Hash of the filter the served data was produced with; a change forces a re-sync."""
+    server_count: int = 0
+    """Servers served for this source, after filters."""
+
+
+class Store(Protocol):
+    """Source of truth across restarts and replicas; snapshots are its read cache."""
+
+    async def replace_source(self, data: SourceData) -> None:
+        """Atomically replace everything stored for `data.source`."""
+
+    async def delete_source(self, source: str) -> None:
+        """Forget a source that left the configuration."""
+
+    async def load_sources(self) -> dict[str, SourceData]:
+        """All stored source data, keyed by source name."""
+
+    async def save_status(self, status: SourceStatus) -> None:
+        """Persist one source's sync status."""
+
+    async def load_statuses(self) -> dict[str, SourceStatus]:
+        """All persisted statuses, keyed by source name."""
