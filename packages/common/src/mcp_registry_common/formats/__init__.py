@@ -1,0 +1,30 @@
+"""Registry data formats: the ToolHive legacy file, the upstream (server.json) file, detection,
+legacy -> upstream conversion and the parse + validate step every sync runs."""
+
+from mcp_registry_common.formats.detect import RegistryFormat, detect_format
+from mcp_registry_common.formats.errors import RegistryFormatError
+from mcp_registry_common.formats.legacy import image_to_server, legacy_to_upstream, remote_to_server
+from mcp_registry_common.formats.parse import ParsedRegistry, parse_registry
+from mcp_registry_common.formats.upstream import (
+    PUBLISHER_PROVIDED_KEY,
+    SERVER_SCHEMA_URL,
+    TOOLHIVE_NAMESPACE,
+    UPSTREAM_SCHEMA_URL,
+    validate_server,
+)
+
+__all__ = [
+    "PUBLISHER_PROVIDED_KEY",
+    "SERVER_SCHEMA_URL",
+    "TOOLHIVE_NAMESPACE",
+    "UPSTREAM_SCHEMA_URL",
+    "ParsedRegistry",
+    "RegistryFormat",
+    "RegistryFormatError",
+    "detect_format",
+    "image_to_server",
+    "legacy_to_upstream",
+    "parse_registry",
+    "remote_to_server",
+    "validate_server",
+]

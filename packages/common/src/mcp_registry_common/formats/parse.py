@@ -1,0 +1,166 @@
+"""Registry file bytes -> validated upstream servers: decode, detect or check the format,
+convert legacy entries and check every server (runs on every sync, so plain dict checks only)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from mcp_registry_common.formats.detect import RegistryFormat, detect_format
+from mcp_registry_common.formats.errors import (
+    ROOT,
+    RegistryFormatError,
+    index_path,
+    json_type,
+    key_path,
+)
+from mcp_registry_common.formats.legacy import LegacyEntry, legacy_entries
+from mcp_registry_common.formats.upstream import validate_server
+
+DEFAULT_VERSION = "1.0.0"
+"""Registry `version` assumed when the document has none."""
+
+NO_SERVERS = "upstream registry must contain at least one server"
+_VERSION_RE = re.compile(r"\d+\.\d+\.\d+", re.ASCII)
+_RFC3339_RE = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
+_CONTAINER_TRANSPORTS = ("stdio", "sse", "streamable-http")
+_REMOTE_TRANSPORTS = ("sse", "streamable-http")
+
+
+@dataclass(frozen=True)
+class ParsedRegistry:
+    """A registry document after parsing: upstream server.json dicts, whatever the input format."""
+
+    format: RegistryFormat
+    version: str
+    last_updated: str | None
+    servers: list[dict[str, Any]]
+
+
+def parse_registry(data: bytes, *, format: RegistryFormat | None = None) -> ParsedRegistry:
+    """Decode, detect (or check the declared `format`), convert legacy, validate every server.
+
+    Raises RegistryFormatError whose message starts with the JSON path of the problem
+    (paths of a legacy document name its `servers.<key>` entries). At least one server is
+    required, and no two servers may share a name and version.
+    """
+    doc = decode_json(data)
+    detected = detect_format(doc)
+    if format is not None and format != detected:
+        raise RegistryFormatError(
+            ROOT,
+            f"format mismatch: source declares {format!r} but the data is in {detected} format",
+        )
+    if detected == "upstream":
+        return _parse_upstream(doc)
+    return _parse_legacy(doc)
+
+
+def decode_json(data: bytes | str) -> Any:
+    """`json.loads`, with errors turned into RegistryFormatError naming line and column."""
+    try:
+        return json.loads(data, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        if not exc.doc.strip():
+            raise RegistryFormatError(ROOT, "invalid JSON: the document is empty") from None
+        truncated = " (unexpected end of data; truncated?)" if exc.pos >= len(exc.doc) else ""
+        raise RegistryFormatError(
+            ROOT, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}{truncated}"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise RegistryFormatError(
+            ROOT, f"invalid JSON: not valid UTF-8 at byte {exc.start}"
+        ) from None
+    except RecursionError:
+        raise RegistryFormatError(ROOT, "invalid JSON: nested too deeply") from None
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise RegistryFormatError(ROOT, f"invalid JSON: {name} is not a JSON value")
+
+
+def _parse_upstream(doc: dict[str, Any]) -> ParsedRegistry:
+    version = _registry_version(doc.get("version"))
+    meta = doc.get("meta")
+    if meta is not None and type(meta) is not dict:
+        raise RegistryFormatError("meta", f"must be an object, got {json_type(meta)}")
+    last_updated = _timestamp(
+        None if meta is None else meta.get("last_updated"), "meta.last_updated"
+    )
+    servers = doc["data"].get("servers")
+    if servers is None:
+        raise RegistryFormatError("data.servers", "servers is required")
+    if type(servers) is not list:
+        raise RegistryFormatError("data.servers", f"must be an array, got {json_type(servers)}")
+    if not servers:
+        raise RegistryFormatError("data.servers", NO_SERVERS)
+    seen: dict[tuple[str, str], str] = {}
+    for i, server in enumerate(servers):
+        path = index_path("data.servers", i)
+        validate_server(server, path=path)
+        _check_unique(seen, server=server, path=path)
+    return ParsedRegistry("upstream", version, last_updated, servers)
+
+
+def _parse_legacy(doc: dict[str, Any]) -> ParsedRegistry:
+    version = _registry_version(doc.get("version"))
+    last_updated = _timestamp(doc.get("last_updated"), "last_updated")
+    servers: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], str] = {}
+    for item in legacy_entries(doc):
+        _check_legacy_entry(item)
+        server = validate_server(item.convert(), path=item.path)
+        _check_unique(seen, server=server, path=item.path)
+        servers.append(server)
+    if not servers:
+        raise RegistryFormatError("servers", f"{NO_SERVERS} (servers and remote_servers are empty)")
+    return ParsedRegistry("toolhive", version, last_updated, servers)
+
+
+def _check_legacy_entry(item: LegacyEntry) -> None:
+    """What the legacy schema requires and the converter would silently pass on."""
+    entry = item.entry
+    if type(entry) is not dict:
+        raise RegistryFormatError(item.path, f"must be an object, got {json_type(entry)}")
+    remote = item.kind == "remote_servers"
+    required = "url" if remote else "image"
+    if not entry.get(required):
+        raise RegistryFormatError(key_path(item.path, required), f"{required} is required")
+    transport = entry.get("transport")
+    allowed = _REMOTE_TRANSPORTS if remote else _CONTAINER_TRANSPORTS
+    if (remote or transport is not None) and transport not in allowed:
+        raise RegistryFormatError(
+            key_path(item.path, "transport"),
+            f"must be one of {', '.join(allowed)}, got {json.dumps(transport)}",
+        )
+
+
+def _check_unique(seen: dict[tuple[str, str], str], *, server: dict[str, Any], path: str) -> None:
+    identity = (server["name"], server["version"])
+    first = seen.setdefault(identity, path)
+    if first != path:
+        raise RegistryFormatError(
+            path, f"duplicate server {identity[0]} version {identity[1]} (first at {first})"
+        )
+
+
+def _registry_version(value: object) -> str:
+    if value is None:
+        return DEFAULT_VERSION
+    if type(value) is not str or _VERSION_RE.fullmatch(value) is None:
+        raise RegistryFormatError(
+            "version", f"must match ^\\d+\\.\\d+\\.\\d+$, got {json.dumps(value)}"
+        )
+    return value
+
+
+def _timestamp(value: object, path: str) -> str | None:
+    if value is None:
+        return None
+    if type(value) is not str or _RFC3339_RE.fullmatch(value) is None:
+        raise RegistryFormatError(path, f"must be an RFC3339 date-time, got {json.dumps(value)}")
+    return value
