@@ -1,0 +1,1 @@
+"""Authentication and authorization of the registry server's public API (OAuth resource server)."""
