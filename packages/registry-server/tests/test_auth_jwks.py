@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from mcp_registry_server.auth.jwks import JwksCache, parse_jwks, ttl_from_cache_
 from mcp_registry_server.auth.settings import AuthSettings
 from mcp_registry_testing.clock import FakeClock
 from mcp_registry_testing.oidc import OidcIssuer
+from mcp_registry_testing.tls import make_certificates
 from pytest_aiohttp import AiohttpServer
 
 LOCAL = FetchPolicy(allow_private_ip=True)
@@ -305,3 +307,22 @@ async def test_redirects_are_not_followed(
     with pytest.raises(FetchError, match="HTTP status 302"):
         await cache.keys_for("any")
     assert idp.counters.jwks == 0
+
+
+async def test_https_issuer_needs_its_ca(http: aiohttp.ClientSession, tmp_path: Path) -> None:
+    certs = make_certificates(tmp_path)
+    idp = OidcIssuer()
+    await idp.start(tls=certs.server_context())
+    try:
+        untrusted = cache_for(idp, http, FakeClock())
+        with pytest.raises(FetchError, match=r"(?i)certificate"):
+            await untrusted.keys_for("any")
+        trust = ssl.create_default_context()
+        trust.load_verify_locations(cafile=certs.ca_cert)
+        trusted = cache_for(idp, http, FakeClock(), policy=FetchPolicy(True, ssl_context=trust))
+        kid = idp.keys[0].kid
+        assert kid is not None
+        assert await trusted.keys_for(kid) is not None
+        assert idp.url.startswith("https://")
+    finally:
+        await idp.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -81,14 +82,14 @@ class OidcIssuer:
         app.router.add_post("/introspect", self._introspect)
         return app
 
-    async def start(self, host: str = "127.0.0.1") -> str:
-        """Listen on a free port; return (and remember) the issuer URL."""
+    async def start(self, host: str = "127.0.0.1", *, tls: ssl.SSLContext | None = None) -> str:
+        """Listen on a free port (https when ``tls`` is given); return and remember the URL."""
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, 0)
+        site = web.TCPSite(self._runner, host, 0, ssl_context=tls)
         await site.start()
         port = self._runner.addresses[0][1]
-        self.url = f"http://{host}:{port}"
+        self.url = f"{'https' if tls else 'http'}://{host}:{port}"
         return self.url
 
     async def stop(self) -> None:
