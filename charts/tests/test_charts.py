@@ -1,0 +1,143 @@
+"""Chart checks without a cluster: render with several value sets (Helm's own engine through
+helm-python-sdk), validate every rendered object against the official Kubernetes schemas, and
+keep the CRD chart byte-identical to crds/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import helm_python as helm
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+CHARTS = REPO / "charts"
+OPERATOR = CHARTS / "mcp-registry-operator"
+CRDS_CHART = CHARTS / "mcp-registry-crds"
+CRD_FILE = "toolhive.stacklok.dev_mcpregistries.yaml"
+K8S_VERSION = "1.33"
+
+
+def render(chart: Path, values: dict[str, Any]) -> list[dict[str, Any]]:
+    with helm.Chart.load(chart) as loaded:
+        out = loaded.render(values=values, name="mcpreg", namespace="mcp-system")
+    docs: list[dict[str, Any]] = []
+    for template, text in sorted(out.items()):
+        if template.endswith(".yaml"):
+            docs.extend(d for d in yaml.safe_load_all(text) if d)
+    return docs
+
+
+def ci_values(chart: Path) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (p.name, yaml.safe_load(p.read_text()) or {}) for p in sorted((chart / "ci").glob("*.yaml"))
+    ]
+
+
+def by_kind(docs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [d for d in docs if d["kind"] == kind]
+
+
+@pytest.mark.parametrize("chart", [OPERATOR, CRDS_CHART], ids=lambda p: p.name)
+def test_lint_has_no_errors(chart: Path) -> None:
+    result = helm.lint(chart)
+    assert result["errors"] == []
+    assert [m for m in result["messages"] if m["severity"] > 1] == []
+
+
+@pytest.mark.parametrize("chart", [OPERATOR, CRDS_CHART], ids=lambda p: p.name)
+def test_values_files_match_the_values_schema(chart: Path) -> None:
+    schema = json.loads((chart / "values.schema.json").read_text())
+    jsonschema.Draft7Validator.check_schema(schema)
+    for path in [chart / "values.yaml", *sorted((chart / "ci").glob("*.yaml"))]:
+        jsonschema.validate(yaml.safe_load(path.read_text()) or {}, schema)
+
+
+@pytest.mark.parametrize(("name", "values"), ci_values(OPERATOR))
+def test_operator_renders_valid_kubernetes_objects(name: str, values: dict[str, Any]) -> None:
+    docs = render(OPERATOR, values)
+    assert {d["kind"] for d in docs} >= {"Deployment", "ServiceAccount", "ClusterRole"}
+    for doc in docs:
+        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+
+
+def test_default_values_watch_every_namespace_with_leader_election() -> None:
+    docs = render(OPERATOR, {})
+    (deployment,) = by_kind(docs, "Deployment")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e for e in container["env"]}
+    assert "WATCH_NAMESPACE" not in env
+    assert (
+        env["MCP_REGISTRY_SERVER_IMAGE"]["value"]
+        == "ghcr.io/mcp-registry/mcp-registry-server:0.1.0"
+    )
+    assert "--leader-elect" in container["args"]
+    assert len(by_kind(docs, "ClusterRoleBinding")) == 1
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsUser"] == 65532
+
+
+def test_namespace_scope_binds_only_the_allowed_namespaces() -> None:
+    docs = render(
+        OPERATOR, {"rbac": {"scope": "namespace", "allowedNamespaces": ["team-a", "team-b"]}}
+    )
+    assert by_kind(docs, "ClusterRoleBinding") == []
+    bindings = {
+        d["metadata"]["namespace"]
+        for d in by_kind(docs, "RoleBinding")
+        if d["roleRef"]["kind"] == "ClusterRole"
+    }
+    assert bindings == {"team-a", "team-b"}
+    (deployment,) = by_kind(docs, "Deployment")
+    env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["WATCH_NAMESPACE"]["value"] == "team-a,team-b"
+
+
+def test_custom_image_and_resources_are_rendered() -> None:
+    values = dict(ci_values(OPERATOR))["custom-image-values.yaml"]
+    (deployment,) = by_kind(render(OPERATOR, values), "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["image"] == "registry.example.com/platform/mcp-registry-operator:1.2.3"
+    assert container["imagePullPolicy"] == "Always"
+    assert container["resources"] == values["resources"]
+    assert pod["imagePullSecrets"] == [{"name": "regcred"}]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["MCP_REGISTRY_SERVER_IMAGE"]["value"] == (
+        "registry.example.com/platform/mcp-registry-server:1.2.3"
+    )
+
+
+def test_namespace_scope_without_namespaces_fails_the_render() -> None:
+    with pytest.raises(helm.HelmRenderError, match="allowedNamespaces"):
+        render(OPERATOR, {"rbac": {"scope": "namespace"}})
+
+
+def test_wrong_scope_is_rejected_by_the_values_schema() -> None:
+    with pytest.raises(helm.HelmValuesError, match="scope"):
+        render(OPERATOR, {"rbac": {"scope": "everywhere"}})
+
+
+def test_crd_chart_file_is_byte_identical_to_crds_dir() -> None:
+    assert (CRDS_CHART / "files" / "crds" / CRD_FILE).read_bytes() == (
+        REPO / "crds" / CRD_FILE
+    ).read_bytes()
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_crd_chart_renders_the_generated_crd(keep: bool) -> None:
+    (crd,) = render(CRDS_CHART, {"crds": {"install": True, "keep": keep}})
+    source = yaml.safe_load((REPO / "crds" / CRD_FILE).read_text())
+    assert crd["spec"] == source["spec"]
+    assert crd["metadata"]["name"] == source["metadata"]["name"]
+    annotations = crd["metadata"].get("annotations", {})
+    assert (annotations.get("helm.sh/resource-policy") == "keep") is keep
+    kubernetes_validate.validate(crd, K8S_VERSION, strict=True)
+
+
+def test_crd_chart_can_be_turned_off() -> None:
+    assert render(CRDS_CHART, {"crds": {"install": False}}) == []
