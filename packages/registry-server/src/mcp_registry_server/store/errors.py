@@ -1,0 +1,11 @@
+"""Errors a store raises, shared by every backend so callers need not import a driver."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """A store operation failed for a reason other than the database being unreachable."""
+
+
+class StoreUnavailableError(StoreError):
+    """The backing database cannot be reached right now; retry later (readiness is false)."""
