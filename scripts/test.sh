@@ -4,7 +4,7 @@
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k filters`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh --with-postgres
+bash scripts/bootstrap.sh --for-tests
 
 hatch run lint
 
