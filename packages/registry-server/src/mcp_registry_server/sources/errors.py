@@ -1,0 +1,60 @@
+"""Typed fetch errors; their messages name the source location and never carry a secret."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+
+class FetchError(Exception):
+    """A source could not produce registry data."""
+
+
+class SourceConfigError(FetchError):
+    """The source configuration cannot be fetched as written (e.g. a path escaping the repo)."""
+
+
+class SourceUnavailableError(FetchError):
+    """The source could not be reached or refused the request."""
+
+
+class SourceHTTPError(SourceUnavailableError):
+    """The source answered with a non-200 HTTP status."""
+
+    def __init__(self, *, status: int, reason: str, url: str) -> None:
+        label = f"HTTP {status} {reason}" if reason else f"HTTP {status}"
+        super().__init__(f"{label} for URL {redact_url(url)}")
+        self.status = status
+
+
+class SourceTimeoutError(SourceUnavailableError):
+    """The source did not answer within the configured timeout."""
+
+
+class SourceAuthError(SourceUnavailableError):
+    """The source rejected the configured credentials."""
+
+
+class SourceNotFoundError(FetchError):
+    """The source is reachable but the requested ref, path or file does not exist."""
+
+
+class SourceTooLargeError(FetchError):
+    """The payload exceeded the configured size limit; reading stopped at the limit."""
+
+
+class SourceDataError(FetchError):
+    """The source answered, but its payload is not valid registry data."""
+
+
+def redact_url(url: str) -> str:
+    """`url` with any user:password@ removed, safe for logs and status messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>"
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))

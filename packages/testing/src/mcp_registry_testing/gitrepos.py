@@ -1,0 +1,102 @@
+"""Real git repositories for tests: built with dulwich, served over smart HTTP (optionally behind
+HTTP basic auth) by dulwich's aiohttp app, with a count of the pack requests served."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+from dulwich import porcelain
+from dulwich.aiohttp.server import create_repo_app
+from dulwich.repo import Repo
+
+_AUTHOR = b"Registry Tests <tests@example.com>"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class GitRepo:
+    """A non-bare repository on disk. `porcelain.init` names the first branch `master`."""
+
+    path: Path
+
+    @classmethod
+    def init(cls, path: Path) -> GitRepo:
+        path.mkdir(parents=True, exist_ok=True)
+        porcelain.init(str(path))
+        return cls(path)
+
+    def commit(self, files: dict[str, bytes], message: str = "update") -> str:
+        """Write `files` (relative paths), commit them on the current branch; the sha (hex)."""
+        for name, content in files.items():
+            target = self.path / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        porcelain.add(str(self.path), [str(self.path / name) for name in files])
+        sha = porcelain.commit(
+            str(self.path), message=message.encode(), author=_AUTHOR, committer=_AUTHOR
+        )
+        return sha.decode()
+
+    def tag(self, name: str, *, annotated: bool = True) -> None:
+        """Tag HEAD."""
+        porcelain.tag_create(
+            str(self.path), name.encode(), annotated=annotated, message=b"tag", author=_AUTHOR
+        )
+
+    def branch(self, name: str) -> None:
+        """Create branch `name` at HEAD and switch to it."""
+        porcelain.branch_create(str(self.path), name)
+        porcelain.checkout(str(self.path), name)
+
+    def checkout(self, name: str) -> None:
+        """Switch to an existing branch."""
+        porcelain.checkout(str(self.path), name)
+
+    @property
+    def file_url(self) -> str:
+        return self.path.resolve().as_uri()
+
+
+@dataclass
+class GitHttpServer:
+    """What the served app saw: pack requests (fetches) and info/refs requests (ls-remote)."""
+
+    mount: str = "/org/repo.git"
+    credentials: tuple[str, str] | None = None
+    uploads: int = 0
+    ref_listings: int = 0
+    unauthorized: int = 0
+
+    def app(self, repo: GitRepo) -> web.Application:
+        """An app serving `repo` under `mount`, counting requests and checking credentials."""
+        outer = web.Application(middlewares=[self._middleware])
+        outer.add_subapp(self.mount + "/", create_repo_app(Repo(str(repo.path))))
+        return outer
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if self.credentials is not None and not self._authorized(request):
+            self.unauthorized += 1
+            raise web.HTTPUnauthorized(headers={"WWW-Authenticate": 'Basic realm="git"'})
+        if request.path.endswith("/git-upload-pack"):
+            self.uploads += 1
+        elif request.path.endswith("/info/refs"):
+            self.ref_listings += 1
+        return await handler(request)
+
+    def _authorized(self, request: web.Request) -> bool:
+        header = request.headers.get("Authorization", "")
+        scheme, _, encoded = header.partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            decoded = base64.b64decode(encoded, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        user, _, password = decoded.partition(":")
+        return (user, password) == self.credentials
