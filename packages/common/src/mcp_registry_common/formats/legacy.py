@@ -40,8 +40,8 @@ def image_to_server(
     server = _base_server(key, fields)
     kind = fields.text("transport") or "stdio"
     transport: dict[str, Any] = {"type": kind}
+    port = fields.integer("target_port")  # read always: Go decodes (and type-checks) every field
     if kind in _HTTP_TRANSPORTS:
-        port = fields.integer("target_port")
         transport["url"] = f"http://localhost:{port}" if port > 0 else "http://localhost"
     image = fields.text("image")
     package: dict[str, Any] = {"registryType": "oci", "identifier": image, "transport": transport}
