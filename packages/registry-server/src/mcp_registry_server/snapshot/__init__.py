@@ -1,0 +1,6 @@
+"""Immutable per-registry read caches: deduplicated, sorted, pre-serialised server entries."""
+
+from mcp_registry_server.snapshot.build import build_snapshot
+from mcp_registry_server.snapshot.model import Entry, EntryKey, ListQuery, Page, RegistrySnapshot
+
+__all__ = ["Entry", "EntryKey", "ListQuery", "Page", "RegistrySnapshot", "build_snapshot"]

@@ -1,0 +1,133 @@
+"""Build a registry snapshot from its sources' data: dedupe by priority, mark latest, pre-render."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from mcp_registry_server.snapshot.model import Entry, RegistrySnapshot
+from mcp_registry_server.snapshot.versions import latest_of
+from mcp_registry_server.store.base import SourceData
+
+SERVER_SCHEMA_URL = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
+"""`$schema` given to served server.json objects that carry none (ToolHive's constant)."""
+
+OFFICIAL_META_KEY = "io.modelcontextprotocol.registry/official"
+PUBLISHER_META_KEY = "io.modelcontextprotocol.registry/publisher-provided"
+TOOLHIVE_PUBLISHER = "io.github.stacklok"
+
+ServerDoc = Mapping[str, Any]
+
+
+def build_snapshot(
+    *, registry: str, sources: Sequence[SourceData], built_at: float
+) -> RegistrySnapshot:
+    """The snapshot of `registry` whose sources, in priority order, hold `sources`.
+
+    A server name is served entirely from the highest-priority source that has it: all its
+    versions come from that source and none from lower-priority ones (no mixing, whatever the
+    version strings). Entries without a string `name` and `version` are skipped and counted.
+    """
+    claimed: dict[str, tuple[SourceData, dict[str, ServerDoc]]] = {}
+    skipped = 0
+    for source in sources:
+        grouped, dropped = _group_by_name(source.servers)
+        skipped += dropped
+        for name, by_version in grouped.items():
+            claimed.setdefault(name, (source, by_version))
+    entries: list[Entry] = []
+    for source, by_version in claimed.values():
+        latest = latest_of(by_version)
+        updated_at = _as_utc(source.synced_at)
+        entries.extend(
+            _entry(server, is_latest=version == latest, updated_at=updated_at)
+            for version, server in by_version.items()
+        )
+    entries.sort(key=lambda entry: (entry.name, entry.version))
+    return RegistrySnapshot(
+        registry=registry,
+        sources=tuple(source.source for source in sources),
+        entries=tuple(entries),
+        keys=tuple((entry.name, entry.version) for entry in entries),
+        etag=_digest(registry, entries),
+        built_at=built_at,
+        server_count=len(claimed),
+        skipped=skipped,
+    )
+
+
+def _group_by_name(servers: Sequence[ServerDoc]) -> tuple[dict[str, dict[str, ServerDoc]], int]:
+    """name → version → server.json for one source (first copy of a version wins), and drops."""
+    grouped: dict[str, dict[str, ServerDoc]] = {}
+    dropped = 0
+    for server in servers:
+        name, version = server.get("name"), server.get("version")
+        if not isinstance(name, str) or not name or not isinstance(version, str) or not version:
+            dropped += 1
+            continue
+        grouped.setdefault(name, {}).setdefault(version, server)
+    return grouped, dropped
+
+
+def _entry(server: ServerDoc, *, is_latest: bool, updated_at: datetime) -> Entry:
+    """Render one server version as its response item."""
+    schema = server.get("$schema")
+    document: dict[str, Any] = {
+        "$schema": schema if isinstance(schema, str) and schema else SERVER_SCHEMA_URL
+    }
+    document.update((key, value) for key, value in server.items() if key != "$schema")
+    stamp = rfc3339(updated_at)
+    official = {
+        "status": server_status(server),
+        "publishedAt": stamp,
+        "updatedAt": stamp,
+        "isLatest": is_latest,
+    }
+    item = {"server": document, "_meta": {OFFICIAL_META_KEY: official}}
+    body = json.dumps(item, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    fields = (server.get("name"), server.get("title"), server.get("description"))
+    return Entry(
+        name=str(server["name"]),
+        version=str(server["version"]),
+        body=body,
+        search_text="\x00".join(field.lower() for field in fields if isinstance(field, str)),
+        updated_at=updated_at,
+        is_latest=is_latest,
+    )
+
+
+def server_status(server: ServerDoc) -> str:
+    """`deprecated` when any ToolHive extension block of `server` says so, else `active`."""
+    meta = server.get("_meta")
+    publisher = meta.get(PUBLISHER_META_KEY) if isinstance(meta, Mapping) else None
+    toolhive = publisher.get(TOOLHIVE_PUBLISHER) if isinstance(publisher, Mapping) else None
+    if isinstance(toolhive, Mapping):
+        for extension in toolhive.values():
+            status = extension.get("status") if isinstance(extension, Mapping) else None
+            if isinstance(status, str) and status.lower() == "deprecated":
+                return "deprecated"
+    return "active"
+
+
+def rfc3339(moment: datetime) -> str:
+    """`moment` in UTC as RFC 3339 with microseconds and a `Z` (what Go clients parse)."""
+    return _as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """`moment` converted to UTC; a naive datetime is taken to be UTC already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _digest(registry: str, entries: Sequence[Entry]) -> str:
+    """A digest that changes whenever any served byte of the registry changes."""
+    digest = hashlib.blake2b(registry.encode(), digest_size=16)
+    for entry in entries:
+        digest.update(len(entry.body).to_bytes(8, "big"))
+        digest.update(entry.body)
+    return digest.hexdigest()

@@ -1,0 +1,119 @@
+"""The immutable, pre-serialised view of one registry, and the lookups requests make on it."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+EntryKey = tuple[str, str]
+"""(server name, version): the sort and cursor key of an entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One server version as served: its response item already rendered to JSON bytes."""
+
+    name: str
+    version: str
+    body: bytes
+    """The complete `{"server": ..., "_meta": ...}` item."""
+    search_text: str
+    """Lower-cased name, title and description joined by NUL, for substring search."""
+    updated_at: datetime
+    is_latest: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """What a list request asks for, already validated at the HTTP edge."""
+
+    limit: int
+    after: EntryKey | None = None
+    """Return only entries strictly after this key (the decoded cursor)."""
+    search: str | None = None
+    """Lower-cased substring to look for in name, title or description."""
+    updated_since: datetime | None = None
+    """Return only entries updated strictly after this instant (timezone-aware)."""
+    version: str | None = None
+    """`latest`, or an exact version."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of entries and the key to continue after, when more entries match."""
+
+    entries: Sequence[Entry]
+    next_after: EntryKey | None
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrySnapshot:
+    """Everything one registry serves, sorted by (name, version); never mutated once built."""
+
+    registry: str
+    sources: tuple[str, ...]
+    """The registry's sources in priority order (first wins a name)."""
+    entries: tuple[Entry, ...]
+    keys: tuple[EntryKey, ...]
+    """`entries[i].name, entries[i].version`, for bisection."""
+    etag: str
+    """Hex digest of every rendered entry: equal digests mean equal responses."""
+    built_at: float
+    """Wall-clock seconds since the epoch when this snapshot was built."""
+    server_count: int
+    """Distinct server names."""
+    skipped: int = 0
+    """Entries dropped while building because they had no string name or version."""
+
+    def page(self, query: ListQuery) -> Page:
+        """The entries after `query.after` that pass its filters, at most `query.limit` of them."""
+        start = 0 if query.after is None else bisect_right(self.keys, query.after)
+        tests = _filters(query)
+        chosen: Sequence[Entry]
+        if not tests:
+            chosen = self.entries[start : start + query.limit + 1]
+        else:
+            matching: list[Entry] = []
+            for index in range(start, len(self.entries)):
+                entry = self.entries[index]
+                if all(test(entry) for test in tests):
+                    matching.append(entry)
+                    if len(matching) > query.limit:
+                        break
+            chosen = matching
+        if len(chosen) > query.limit:
+            last = chosen[query.limit - 1]
+            return Page(entries=chosen[: query.limit], next_after=(last.name, last.version))
+        return Page(entries=chosen, next_after=None)
+
+    def versions(self, name: str) -> Sequence[Entry]:
+        """Every version of `name`, in version-string order; empty when the name is unknown."""
+        low = bisect_left(self.keys, (name, ""))
+        high = bisect_left(self.keys, (name + "\x00", ""), lo=low)
+        return self.entries[low:high]
+
+    def get(self, name: str, version: str) -> Entry | None:
+        """One version of `name`; `latest` means the newest one. None when absent."""
+        if version == "latest":
+            return next((entry for entry in self.versions(name) if entry.is_latest), None)
+        index = bisect_left(self.keys, (name, version))
+        if index < len(self.keys) and self.keys[index] == (name, version):
+            return self.entries[index]
+        return None
+
+
+def _filters(query: ListQuery) -> list[Callable[[Entry], bool]]:
+    """Predicates for the filters `query` sets (an empty list when it sets none)."""
+    tests: list[Callable[[Entry], bool]] = []
+    version, search, since = query.version, query.search, query.updated_since
+    if version == "latest":
+        tests.append(lambda entry: entry.is_latest)
+    elif version is not None:
+        tests.append(lambda entry: entry.version == version)
+    if search is not None:
+        tests.append(lambda entry: search in entry.search_text)
+    if since is not None:
+        tests.append(lambda entry: entry.updated_at > since)
+    return tests

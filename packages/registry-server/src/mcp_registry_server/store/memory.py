@@ -1,0 +1,38 @@
+"""The in-memory Store: source data and sync status in two dicts, lost on restart."""
+
+from __future__ import annotations
+
+from mcp_registry_server.store.base import SourceData, SourceStatus
+
+
+class MemoryStore:
+    """A `Store` for one process without a database.
+
+    Replacing a source swaps one dict value for an immutable `SourceData`, so a reader
+    sees either the old data or the new data, never a mix: atomic by construction.
+    """
+
+    def __init__(self) -> None:
+        self._sources: dict[str, SourceData] = {}
+        self._statuses: dict[str, SourceStatus] = {}
+
+    async def replace_source(self, data: SourceData) -> None:
+        """Atomically replace everything stored for `data.source`."""
+        self._sources[data.source] = data
+
+    async def delete_source(self, source: str) -> None:
+        """Forget a source's data and status; unknown names are ignored."""
+        self._sources.pop(source, None)
+        self._statuses.pop(source, None)
+
+    async def load_sources(self) -> dict[str, SourceData]:
+        """A copy of the source-name → data mapping (the values are immutable)."""
+        return dict(self._sources)
+
+    async def save_status(self, status: SourceStatus) -> None:
+        """Persist one source's sync status."""
+        self._statuses[status.name] = status
+
+    async def load_statuses(self) -> dict[str, SourceStatus]:
+        """A copy of the source-name → status mapping."""
+        return dict(self._statuses)

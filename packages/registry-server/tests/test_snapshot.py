@@ -1,0 +1,159 @@
+"""Snapshot building and lookups: priority dedup, latest version, pre-rendered items, paging."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from mcp_registry_server.snapshot import ListQuery, build_snapshot
+from mcp_registry_server.snapshot.build import rfc3339, server_status
+from mcp_registry_server.snapshot.versions import is_newer, latest_of, semver_key
+from mcp_registry_server.store.base import SourceData
+
+SYNCED = datetime(2026, 3, 1, 8, 30, 15, 250000, tzinfo=UTC)
+
+
+def data(source: str, *servers: dict[str, Any], synced_at: datetime = SYNCED) -> SourceData:
+    return SourceData(source=source, servers=servers, content_hash="h", synced_at=synced_at)
+
+
+def srv(name: str, version: str, **fields: Any) -> dict[str, Any]:
+    return {"name": name, "version": version, "description": "d", **fields}
+
+
+@pytest.mark.parametrize(
+    ("candidate", "current", "newer"),
+    [
+        ("1.10.0", "1.9.0", True),
+        ("1.9.0", "1.10.0", False),
+        ("v2", "1.99.99", True),
+        ("1.2", "1.2.0", False),  # equal under semver
+        ("1.0.0", "1.0.0-rc.1", True),
+        ("1.0.0-rc.10", "1.0.0-rc.9", True),
+        ("1.0.0-rc.1", "1.0.0-beta", True),
+        ("1.0.0-alpha.beta", "1.0.0-alpha.1", True),  # alphanumeric beats numeric
+        ("1.0.0-alpha.1", "1.0.0-alpha", True),  # longer pre-release wins
+        ("1.0.0+build.2", "1.0.0+build.1", False),  # build metadata is ignored
+        ("beta", "alpha", True),  # neither parses: string order
+        ("latest", "2.0.0", True),  # one does not parse: string order ('l' > '2')
+        ("10", "9", True),
+    ],
+)
+def test_is_newer(candidate: str, current: str, newer: bool) -> None:
+    assert is_newer(candidate, current) is newer
+
+
+def test_semver_key_rejects_non_versions_and_latest_of_keeps_first_on_ties() -> None:
+    assert semver_key("1.2.3.4") is None
+    assert semver_key("one") is None
+    assert latest_of([]) is None
+    assert latest_of(["1.2", "1.2.0", "1.1"]) == "1.2"
+
+
+def test_highest_priority_source_owns_the_name_with_all_its_versions() -> None:
+    snapshot = build_snapshot(
+        registry="r",
+        sources=[
+            data("high", srv("a/x", "2.0.0", title="high")),
+            data("low", srv("a/x", "1.0.0"), srv("a/x", "3.0.0"), srv("a/y", "1")),
+        ],
+        built_at=5.0,
+    )
+    assert snapshot.keys == (("a/x", "2.0.0"), ("a/y", "1"))
+    assert snapshot.server_count == 2
+    assert snapshot.sources == ("high", "low")
+    assert json.loads(snapshot.entries[0].body)["server"]["title"] == "high"
+    assert snapshot.get("a/x", "latest") is snapshot.entries[0]
+    assert snapshot.get("a/x", "3.0.0") is None
+
+
+def test_items_are_rendered_once_with_the_official_meta() -> None:
+    with_schema = srv("a/x", "1.0.0", **{"$schema": "https://example.com/s.json"})
+    snapshot = build_snapshot(
+        registry="r",
+        sources=[data("s", srv("a/y", "2.0"), with_schema, srv("a/y", "10.0"))],
+        built_at=0,
+    )
+    items = [json.loads(entry.body) for entry in snapshot.entries]
+    assert [(i["server"]["name"], i["server"]["version"]) for i in items] == [
+        ("a/x", "1.0.0"),
+        ("a/y", "10.0"),
+        ("a/y", "2.0"),
+    ]
+    assert next(iter(items[0]["server"])) == "$schema"
+    assert items[0]["server"]["$schema"] == "https://example.com/s.json"
+    assert items[1]["server"]["$schema"].endswith("2025-12-11/server.schema.json")
+    meta = [i["_meta"]["io.modelcontextprotocol.registry/official"] for i in items]
+    assert [m["isLatest"] for m in meta] == [True, True, False]
+    assert meta[0]["updatedAt"] == meta[0]["publishedAt"] == "2026-03-01T08:30:15.250000Z"
+
+
+def test_duplicates_and_malformed_entries() -> None:
+    snapshot = build_snapshot(
+        registry="r",
+        sources=[
+            data(
+                "s",
+                srv("a/x", "1", title="first"),
+                srv("a/x", "1", title="second"),
+                {"name": "a/z"},
+                {"version": "1"},
+            )
+        ],
+        built_at=0,
+    )
+    assert snapshot.keys == (("a/x", "1"),)
+    assert json.loads(snapshot.entries[0].body)["server"]["title"] == "first"
+    assert snapshot.skipped == 2
+
+
+def test_status_comes_from_the_toolhive_extension() -> None:
+    def with_status(status: object) -> dict[str, Any]:
+        ext = {"io.github.stacklok": {"ghcr.io/x:1": {"status": status}}}
+        return srv("a/x", "1", _meta={"io.modelcontextprotocol.registry/publisher-provided": ext})
+
+    assert server_status(with_status("Deprecated")) == "deprecated"
+    assert server_status(with_status("deprecated")) == "deprecated"
+    assert server_status(with_status("Active")) == "active"
+    assert server_status(with_status(3)) == "active"
+    assert server_status(srv("a/x", "1", _meta="junk")) == "active"
+
+
+def test_times_are_utc_with_z() -> None:
+    assert (
+        rfc3339(datetime(2026, 1, 1, 2, 0, tzinfo=timezone(timedelta(hours=2))))
+        == "2026-01-01T00:00:00.000000Z"
+    )
+    assert rfc3339(datetime(2026, 1, 1)) == "2026-01-01T00:00:00.000000Z"
+
+
+def test_etag_tracks_content() -> None:
+    def etag(*servers: dict[str, Any], registry: str = "r") -> str:
+        return build_snapshot(registry=registry, sources=[data("s", *servers)], built_at=1).etag
+
+    assert etag(srv("a/x", "1")) == etag(srv("a/x", "1"))
+    assert etag(srv("a/x", "1")) != etag(srv("a/x", "1", title="t"))
+    assert etag(srv("a/x", "1")) != etag(srv("a/x", "1"), registry="other")
+
+
+def test_page_and_versions_lookups() -> None:
+    servers = [srv(f"n/{i:02d}", v) for i in range(10) for v in ("1", "2")]
+    snapshot = build_snapshot(registry="r", sources=[data("s", *servers)], built_at=0)
+    page = snapshot.page(ListQuery(limit=3))
+    assert [(e.name, e.version) for e in page.entries] == [
+        ("n/00", "1"),
+        ("n/00", "2"),
+        ("n/01", "1"),
+    ]
+    assert page.next_after == ("n/01", "1")
+    rest = snapshot.page(ListQuery(limit=100, after=page.next_after))
+    assert len(rest.entries) == 17
+    assert rest.next_after is None
+    exact = snapshot.page(ListQuery(limit=10, version="2"))
+    assert len(exact.entries) == 10
+    assert exact.next_after is None  # exactly full, nothing more: no cursor
+    assert [e.version for e in snapshot.versions("n/05")] == ["1", "2"]
+    assert snapshot.versions("n/5") == ()
+    assert snapshot.page(ListQuery(limit=5, after=("zzz", ""))).entries == ()
