@@ -17,7 +17,6 @@ from mcp_registry_common.config.auth import (
     AuthzConfig,
     OAuthConfig,
     OAuthProvider,
-    RoleName,
 )
 from mcp_registry_common.config.database import (
     AwsRdsIamConfig,
@@ -73,7 +72,6 @@ __all__ = [
     "OAuthConfig",
     "OAuthProvider",
     "RegistryConfig",
-    "RoleName",
     "ServerConfig",
     "SourceConfig",
     "SourceKind",

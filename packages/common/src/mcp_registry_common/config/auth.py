@@ -6,13 +6,11 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
+from mcp_registry_common.claims import Role
 from mcp_registry_common.config.base import ConfigModel
 from mcp_registry_common.config.claimvalues import ConfigClaims
 from mcp_registry_common.config.urls import absolute_path_problem, http_url_problem, is_loopback_url
 from mcp_registry_common.errorpaths import FieldPathError, Loc
-
-RoleName = Literal["superAdmin", "manageSources", "manageRegistries", "manageEntries"]
-"""The four fixed roles; superAdmin implies the other three."""
 
 AuthMode = Literal["anonymous", "oauth"]
 
@@ -137,7 +135,11 @@ class AuthzConfig(ConfigModel):
     present in the token with an overlapping value. Claim keys are case-sensitive.
     """
 
-    roles: dict[RoleName, list[ConfigClaims]] = Field(default_factory=dict)
+    roles: dict[Role, list[ConfigClaims]] = Field(
+        default_factory=dict,
+        description="superAdmin, manageSources, manageRegistries or manageEntries -> rules; "
+        "superAdmin implies the other three.",
+    )
 
     def config_notes(self) -> list[tuple[Loc, str]]:
         return [
