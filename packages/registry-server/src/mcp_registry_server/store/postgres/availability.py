@@ -1,0 +1,94 @@
+"""Database reachability: which driver errors mean "unavailable", and a backoff gate over them."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import asyncpg
+import structlog
+
+from mcp_registry_server.store.errors import StoreUnavailableError
+
+log = structlog.get_logger(__name__)
+
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # refused, reset, unreachable, TLS failures
+    TimeoutError,  # connect or command timeout
+    asyncpg.InterfaceError,  # connection closed / pool closing
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: shutdown, cannot connect now, timeout
+    asyncpg.exceptions.InsufficientResourcesError,  # class 53: too many connections
+    asyncpg.exceptions.InvalidAuthorizationSpecificationError,  # class 28: bad password/role
+)
+"""Errors that say nothing about the request and everything about the database's reachability."""
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    return isinstance(exc, UNAVAILABLE_ERRORS)
+
+
+def describe(exc: BaseException) -> str:
+    """A short, secret-free description of a driver error."""
+    text = str(exc).strip() or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"
+
+
+@dataclass(frozen=True, slots=True)
+class BackoffPolicy:
+    """Exponential backoff with jitter between attempts while the database is unreachable."""
+
+    initial: float = 0.2
+    cap: float = 10.0
+    factor: float = 2.0
+
+    def delay(self, failures: int, rand: float) -> float:
+        """Delay after `failures` consecutive failures (>= 1); `rand` in [0, 1) spreads it over
+        the upper half of the exponential window so replicas do not retry in lockstep."""
+        ceiling = min(self.cap, self.initial * self.factor ** min(max(failures - 1, 0), 60))
+        return ceiling / 2 + ceiling / 2 * rand
+
+
+@dataclass(slots=True)
+class AvailabilityGate:
+    """Fails calls fast during the backoff window after a connection failure; a success resets.
+
+    Without it every request and probe during an outage would wait for a connect timeout.
+    """
+
+    policy: BackoffPolicy = field(default_factory=BackoffPolicy)
+    clock: Callable[[], float] = time.monotonic
+    rng: random.Random = field(default_factory=random.Random)
+    failures: int = 0
+    retry_at: float = 0.0
+    last_error: str = ""
+
+    @property
+    def available(self) -> bool:
+        return self.failures == 0
+
+    def ensure_open(self) -> None:
+        """Raise StoreUnavailableError while in the backoff window after a failure."""
+        if self.failures and self.clock() < self.retry_at:
+            wait = self.retry_at - self.clock()
+            raise StoreUnavailableError(
+                f"database unavailable ({self.last_error}); next connection attempt in {wait:.1f}s"
+            )
+
+    def failed(self, exc: BaseException) -> StoreUnavailableError:
+        """Record a connection failure; return the error to raise."""
+        self.failures += 1
+        self.last_error = describe(exc)
+        self.retry_at = self.clock() + self.policy.delay(self.failures, self.rng.random())
+        if self.failures == 1:
+            log.warning("database_unavailable", error=self.last_error)
+        return StoreUnavailableError(f"database unavailable: {self.last_error}")
+
+    def succeeded(self) -> None:
+        if self.failures:
+            log.info("database_available", failed_attempts=self.failures)
+        self.failures = 0
+        self.retry_at = 0.0
+        self.last_error = ""

@@ -1,0 +1,129 @@
+"""Change feed between replicas: NOTIFY after each write, LISTEN plus a revision poll to read it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Awaitable, Callable, MutableMapping
+
+import structlog
+
+from mcp_registry_server.store.postgres.availability import BackoffPolicy, describe, is_unavailable
+from mcp_registry_server.store.postgres.pool import Connection, connect
+from mcp_registry_server.store.postgres.settings import SCHEMA, ConnectionSettings
+
+log = structlog.get_logger(__name__)
+
+CHANNEL = "mcp_registry_changes"
+"""NOTIFY channel; the payload is the source name (for logs only: readers re-read revisions)."""
+
+
+async def notify(conn: Connection, source: str) -> None:
+    """Queue a notification; PostgreSQL delivers it only if the transaction commits."""
+    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, source)
+
+
+def diff_revisions(known: MutableMapping[str, int], current: dict[str, int]) -> list[str]:
+    """Sources whose revision differs from `known` (changed, added or deleted), sorted."""
+    changed = {name for name, rev in current.items() if known.get(name) != rev}
+    changed |= known.keys() - current.keys()
+    return sorted(changed)
+
+
+async def _read_revisions(conn: Connection, read_timeout: float) -> dict[str, int]:
+    rows = await conn.fetch(f"SELECT name, revision FROM {SCHEMA}.source", timeout=read_timeout)
+    return {row["name"]: row["revision"] for row in rows}
+
+
+async def _deliver(
+    conn: Connection,
+    *,
+    known: MutableMapping[str, int],
+    callback: Callable[[str], Awaitable[None]],
+    read_timeout: float,
+) -> None:
+    current = await _read_revisions(conn, read_timeout)
+    for name in diff_revisions(known, current):
+        try:
+            await callback(name)
+        except Exception as exc:  # the feed must survive a failing consumer; retried next poll
+            log.error("change_callback_failed", source=name, error=describe(exc))
+            continue
+        if name in current:
+            known[name] = current[name]
+        else:
+            known.pop(name, None)
+
+
+async def _listen_once(
+    settings: ConnectionSettings,
+    *,
+    known: MutableMapping[str, int],
+    callback: Callable[[str], Awaitable[None]],
+    poll_interval: float,
+    on_connected: Callable[[], None],
+) -> None:
+    """One connection's life: LISTEN, re-read revisions on each wake-up; return when it dies."""
+    conn = await connect(settings)
+    wake = asyncio.Event()
+    lost = asyncio.Event()
+
+    def terminated(_conn: object) -> None:
+        lost.set()
+        wake.set()
+
+    try:
+        await conn.add_listener(CHANNEL, lambda *_: wake.set())
+        conn.add_termination_listener(terminated)
+        on_connected()
+        log.info("change_feed_listening", channel=CHANNEL)
+        while not lost.is_set():
+            wake.clear()  # before reading, so a NOTIFY during the read causes another read
+            await _deliver(conn, known=known, callback=callback, read_timeout=poll_interval)
+            # The periodic poll covers a lost or never-delivered NOTIFY.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=poll_interval)
+        log.warning("change_feed_connection_lost")
+    finally:
+        conn.terminate()
+
+
+async def watch(
+    *,
+    settings: ConnectionSettings,
+    known: MutableMapping[str, int],
+    callback: Callable[[str], Awaitable[None]],
+    poll_interval: float,
+    backoff: BackoffPolicy,
+) -> None:
+    """Run until cancelled: report every source whose revision moved away from `known`.
+
+    Each reconnect starts with a full re-read, so nothing that happened while the connection
+    was down is missed. Connection failures back off exponentially with jitter.
+    """
+    failures = 0
+
+    def reset() -> None:
+        nonlocal failures
+        failures = 0
+
+    while True:
+        try:
+            await _listen_once(
+                settings,
+                known=known,
+                callback=callback,
+                poll_interval=poll_interval,
+                on_connected=reset,
+            )
+        except Exception as exc:
+            if not is_unavailable(exc):
+                log.error("change_feed_failed", error=describe(exc))
+            failures += 1
+            delay = backoff.delay(failures, random.random())
+            log.warning("change_feed_retry", error=describe(exc), retry_in=round(delay, 2))
+            await asyncio.sleep(delay)
+        else:
+            failures += 1
+            await asyncio.sleep(backoff.delay(failures, random.random()))

@@ -1,0 +1,3 @@
+DROP TABLE registry.server;
+DROP TABLE registry.source;
+DROP SEQUENCE registry.revision_seq;

@@ -1,0 +1,265 @@
+"""PostgresStore: the Store protocol on an asyncpg pool, one transaction per source replace."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import asyncpg
+import structlog
+
+from mcp_registry_server.store.base import SourceData, SourceStatus, SyncPhase
+from mcp_registry_server.store.errors import StoreError, StoreUnavailableError
+from mcp_registry_server.store.postgres import changes
+from mcp_registry_server.store.postgres.availability import (
+    AvailabilityGate,
+    BackoffPolicy,
+    describe,
+    is_unavailable,
+)
+from mcp_registry_server.store.postgres.migrator import latest_version, load_migrations, read_state
+from mcp_registry_server.store.postgres.pool import Connection, Pool, create_pool, pooled
+from mcp_registry_server.store.postgres.records import SERVER_COLUMNS, server_records
+from mcp_registry_server.store.postgres.settings import (
+    DEFAULT_MAX_META_SIZE,
+    SCHEMA,
+    ConnectionSettings,
+)
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+_UPSERT_SOURCE = f"""
+INSERT INTO {SCHEMA}.source AS s (name, content_hash, synced_at, server_count)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (name) DO UPDATE SET
+    content_hash = EXCLUDED.content_hash,
+    synced_at = EXCLUDED.synced_at,
+    server_count = EXCLUDED.server_count,
+    revision = nextval('{SCHEMA}.revision_seq'),
+    updated_at = now()
+RETURNING s.revision
+"""
+_UPSERT_STATUS = f"""
+INSERT INTO {SCHEMA}.source_status AS t (name, phase, message, attempt_count, last_attempt,
+    last_sync_time, content_hash, filter_hash, server_count)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (name) DO UPDATE SET
+    phase = EXCLUDED.phase, message = EXCLUDED.message, attempt_count = EXCLUDED.attempt_count,
+    last_attempt = EXCLUDED.last_attempt, last_sync_time = EXCLUDED.last_sync_time,
+    content_hash = EXCLUDED.content_hash, filter_hash = EXCLUDED.filter_hash,
+    server_count = EXCLUDED.server_count, updated_at = now()
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreOptions:
+    """Runtime knobs that are not in the config file (defaults suit production)."""
+
+    acquire_timeout: float = 5.0
+    """How long an operation waits for a pooled connection (or a new one) before giving up."""
+    backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
+    """Fail-fast window after a connection failure, and the change feed's reconnect delays."""
+    poll_interval: float = 30.0
+    """The change feed re-reads source revisions this often even without a NOTIFY."""
+    max_meta_size: int = DEFAULT_MAX_META_SIZE
+    require_schema: bool = True
+    """Refuse to open unless the schema is at the version this server ships (not dirty)."""
+
+
+class PostgresStore:
+    """The Store protocol on PostgreSQL; raises StoreUnavailableError while it is unreachable."""
+
+    def __init__(self, pool: Pool, *, settings: ConnectionSettings, options: StoreOptions) -> None:
+        self._pool = pool
+        self._settings = settings
+        self._options = options
+        self._gate = AvailabilityGate(policy=options.backoff)
+        self._revisions: dict[str, int] = {}
+        """Source revision this process last wrote or loaded; the change feed reports others."""
+
+    @classmethod
+    async def open(
+        cls, settings: ConnectionSettings, *, options: StoreOptions | None = None
+    ) -> PostgresStore:
+        """Create the pool and check the schema; StoreUnavailableError if unreachable."""
+        log.info("postgres_store_opening", **settings.log_fields())
+        try:
+            pool = await create_pool(settings)
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise StoreUnavailableError(f"database unavailable: {describe(exc)}") from exc
+            raise StoreError(f"cannot open the database pool: {describe(exc)}") from exc
+        store = cls(pool, settings=settings, options=options or StoreOptions())
+        if store._options.require_schema:
+            try:
+                await store._run(_check_schema_version)
+            except BaseException:
+                await store.close()
+                raise
+        return store
+
+    async def close(self, *, grace: float = 10.0) -> None:
+        """Close the pool, terminating connections still busy after `grace` seconds."""
+        try:
+            await asyncio.wait_for(self._pool.close(), grace)
+        except TimeoutError:
+            self._pool.terminate()
+
+    @property
+    def available(self) -> bool:
+        """False after a connection failure until an operation succeeds again."""
+        return self._gate.available
+
+    async def _run(self, operation: Callable[[Connection], Awaitable[T]]) -> T:
+        self._gate.ensure_open()
+        try:
+            async with pooled(self._pool, acquire_timeout=self._options.acquire_timeout) as conn:
+                result = await operation(conn)
+        except asyncpg.UndefinedTableError as exc:
+            raise StoreError(
+                f"{describe(exc)}: the schema is missing, run `mcp-registry-server migrate up`"
+            ) from exc
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise self._gate.failed(exc) from exc
+            if isinstance(exc, StoreError):
+                raise
+            raise StoreError(f"database error: {describe(exc)}") from exc
+        self._gate.succeeded()
+        return result
+
+    async def check(self) -> None:
+        """Raise StoreUnavailableError unless a pooled connection answers `SELECT 1`."""
+
+        async def ping(conn: Connection) -> None:
+            await conn.fetchval("SELECT 1", timeout=self._options.acquire_timeout)
+
+        await self._run(ping)
+
+    async def replace_source(self, data: SourceData) -> None:
+        """Replace the source's rows in one transaction; on any failure the old rows stay."""
+        records = server_records(
+            data.source, data.servers, max_meta_size=self._options.max_meta_size
+        )
+
+        async def replace(conn: Connection) -> int:
+            async with conn.transaction():
+                # The upsert locks the source row first, so concurrent replaces of one source
+                # from two replicas serialise instead of colliding on the server keys.
+                revision: int = await conn.fetchval(
+                    _UPSERT_SOURCE, data.source, data.content_hash, data.synced_at, len(records)
+                )
+                await conn.execute(f"DELETE FROM {SCHEMA}.server WHERE source = $1", data.source)
+                if records:
+                    await conn.copy_records_to_table(
+                        "server", schema_name=SCHEMA, columns=SERVER_COLUMNS, records=records
+                    )
+                await changes.notify(conn, data.source)
+            return revision
+
+        self._revisions[data.source] = await self._run(replace)
+
+    async def delete_source(self, source: str) -> None:
+        """Forget a source's data and status; unknown names are ignored."""
+
+        async def delete(conn: Connection) -> None:
+            async with conn.transaction():
+                await conn.execute(f"DELETE FROM {SCHEMA}.source_status WHERE name = $1", source)
+                deleted = await conn.fetchval(
+                    f"DELETE FROM {SCHEMA}.source WHERE name = $1 RETURNING name", source
+                )
+                if deleted is not None:
+                    await changes.notify(conn, source)
+
+        await self._run(delete)
+        self._revisions.pop(source, None)
+
+    async def load_sources(self) -> dict[str, SourceData]:
+        """All sources with their servers in stored order, read from one snapshot."""
+
+        async def load(conn: Connection) -> dict[str, SourceData]:
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                sources = await conn.fetch(
+                    f"SELECT name, content_hash, synced_at, revision FROM {SCHEMA}.source"
+                )
+                rows = await conn.fetch(
+                    f"SELECT source, body FROM {SCHEMA}.server ORDER BY source, position"
+                )
+            bodies: dict[str, list[dict[str, Any]]] = {}
+            for row in rows:
+                bodies.setdefault(row["source"], []).append(row["body"])
+            self._revisions.clear()  # in place: the change feed holds this dict
+            self._revisions.update({r["name"]: r["revision"] for r in sources})
+            return {
+                r["name"]: SourceData(
+                    source=r["name"],
+                    servers=tuple(bodies.get(r["name"], ())),
+                    content_hash=r["content_hash"],
+                    synced_at=r["synced_at"],
+                )
+                for r in sources
+            }
+
+        return await self._run(load)
+
+    async def save_status(self, status: SourceStatus) -> None:
+        async def save(conn: Connection) -> None:
+            await conn.execute(
+                _UPSERT_STATUS,
+                status.name,
+                status.phase.value,
+                status.message,
+                status.attempt_count,
+                status.last_attempt,
+                status.last_sync_time,
+                status.content_hash,
+                status.filter_hash,
+                status.server_count,
+            )
+
+        await self._run(save)
+
+    async def load_statuses(self) -> dict[str, SourceStatus]:
+        async def load(conn: Connection) -> dict[str, SourceStatus]:
+            rows = await conn.fetch(f"SELECT * FROM {SCHEMA}.source_status")
+            return {
+                row["name"]: SourceStatus(
+                    name=row["name"],
+                    phase=SyncPhase(row["phase"]),
+                    message=row["message"],
+                    attempt_count=row["attempt_count"],
+                    last_attempt=row["last_attempt"],
+                    last_sync_time=row["last_sync_time"],
+                    content_hash=row["content_hash"],
+                    filter_hash=row["filter_hash"],
+                    server_count=row["server_count"],
+                )
+                for row in rows
+            }
+
+        return await self._run(load)
+
+    async def watch_changes(self, callback: Callable[[str], Awaitable[None]]) -> None:
+        """Call `callback(source)` when another process changed or deleted a source; runs until
+        cancelled, reconnecting with backoff. Run it in a cleanup_ctx task."""
+        await changes.watch(
+            settings=self._settings,
+            known=self._revisions,
+            callback=callback,
+            poll_interval=self._options.poll_interval,
+            backoff=self._options.backoff,
+        )
+
+
+async def _check_schema_version(conn: Connection) -> None:
+    expected = latest_version(load_migrations())
+    state = await read_state(conn)
+    if state.dirty or state.version != expected:
+        found = f"{state.version}{' (dirty)' if state.dirty else ''}"
+        raise StoreError(
+            f"database schema is at version {found}, this server needs {expected}:"
+            " run `mcp-registry-server migrate up` with the migration user"
+        )

@@ -1,0 +1,398 @@
+"""Throw-away PostgreSQL 15 clusters from the Debian binaries, with scram password auth only."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mcp_registry_common.config.database import DatabaseConfig
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+OS_USER = "postgres"
+HOST = "127.0.0.1"
+
+_HBA = """\
+# Written by mcp_registry_testing.postgres: passwords everywhere, no trust.
+local all all scram-sha-256
+host  all all 127.0.0.1/32 scram-sha-256
+"""
+
+
+class PostgresClusterError(RuntimeError):
+    """A cluster command failed; the message carries its output and the server log tail."""
+
+
+def wait_until(predicate: Callable[[], bool], *, timeout: float, what: str) -> None:
+    """Poll `predicate` until true; raise TimeoutError naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def _chown_to_postgres(path: Path) -> None:
+    if _as_root():
+        shutil.chown(path, user=OS_USER, group=OS_USER)
+
+
+def _alive(pid: int) -> bool:
+    """True when `pid` exists and is not a zombie (nobody may reap our daemonised postmaster)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            found.append(int(entry.name))
+    return found
+
+
+@dataclass
+class PgCluster:
+    """One PostgreSQL cluster in its own temporary directory, listening on 127.0.0.1:port."""
+
+    base_dir: Path
+    port: int
+    superuser: str = "postgres"
+    superuser_password: str = field(default_factory=lambda: secrets.token_urlsafe(16), repr=False)
+    bin_dir: Path = PG_BIN
+    host: str = HOST
+
+    @property
+    def data_dir(self) -> Path:
+        return self.base_dir / "data"
+
+    @property
+    def log_file(self) -> Path:
+        return self.base_dir / "server.log"
+
+    @classmethod
+    def create(
+        cls, *, superuser: str = "postgres", bin_dir: Path = PG_BIN, settings: Sequence[str] = ()
+    ) -> PgCluster:
+        """initdb a new cluster (not started). `settings` are extra postgresql.conf lines."""
+        if not (bin_dir / "initdb").exists():
+            raise PostgresClusterError(
+                f"{bin_dir}/initdb not found: install Debian's postgresql-15 "
+                "(scripts/bootstrap.sh --with-postgres)"
+            )
+        base = Path(tempfile.mkdtemp(prefix="mcp-pg-"))
+        _chown_to_postgres(base)
+        cluster = cls(base_dir=base, port=free_port(), superuser=superuser, bin_dir=bin_dir)
+        pwfile = base / "pwfile"
+        pwfile.write_text(cluster.superuser_password + "\n")
+        pwfile.chmod(0o600)
+        _chown_to_postgres(pwfile)
+        try:
+            cluster._run(
+                "initdb",
+                "-D", str(cluster.data_dir),
+                "-U", superuser,
+                f"--pwfile={pwfile}",
+                "--auth=scram-sha-256",
+                "--encoding=UTF8",
+                "--no-locale",
+                "--no-sync",
+            )  # fmt: skip
+        finally:
+            pwfile.unlink()
+        (cluster.data_dir / "pg_hba.conf").write_text(_HBA)
+        conf = [
+            f"port = {cluster.port}",
+            f"listen_addresses = '{HOST}'",
+            f"unix_socket_directories = '{base}'",
+            "password_encryption = 'scram-sha-256'",
+            "fsync = off",
+            "synchronous_commit = off",
+            "full_page_writes = off",
+            "max_connections = 100",
+            *settings,
+        ]
+        with (cluster.data_dir / "postgresql.conf").open("a") as handle:
+            handle.write("\n# mcp_registry_testing\n" + "\n".join(conf) + "\n")
+        return cluster
+
+    def enable_tls(self, *, cert: Path, key: Path, hba: str, listen: str = HOST) -> None:
+        """Serve TLS with `cert`/`key` (copied in, owned by postgres, 0600) and replace pg_hba.
+
+        Call before start(). `listen` is the listen_addresses value (e.g. "127.0.0.1,127.0.0.2").
+        """
+        for source, name in ((cert, "server.crt"), (key, "server.key")):
+            target = self.data_dir / name
+            shutil.copyfile(source, target)
+            target.chmod(0o600)
+            _chown_to_postgres(target)
+        (self.data_dir / "pg_hba.conf").write_text(hba)
+        with (self.data_dir / "postgresql.conf").open("a") as handle:
+            handle.write(
+                "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n"
+                f"listen_addresses = '{listen}'\n"
+            )
+
+    def _run(self, tool: str, *args: str, timeout: float = 120.0) -> str:
+        cmd = [str(self.bin_dir / tool), *args]
+        if _as_root():
+            cmd = ["runuser", "-u", OS_USER, "--", *cmd]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        if proc.returncode != 0:
+            raise PostgresClusterError(
+                f"{tool} {' '.join(args)} exited {proc.returncode}: {proc.stderr.strip()}\n"
+                f"--- server log tail ---\n{self.log_tail()}"
+            )
+        return proc.stdout
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no server log yet)"
+
+    def postmaster_pid(self) -> int | None:
+        try:
+            return int((self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def is_running(self) -> bool:
+        pid = self.postmaster_pid()
+        return pid is not None and _alive(pid)
+
+    def start(self, *, timeout: float = 60.0) -> None:
+        """Start and wait until connections are accepted."""
+        self._run(
+            "pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file),
+            "-w", "-t", str(int(timeout)), "start",
+        )  # fmt: skip
+
+    def stop(self, *, mode: str = "fast", timeout: float = 60.0) -> None:
+        """Shut down cleanly (`fast` disconnects clients and rolls back their transactions)."""
+        self._run(
+            "pg_ctl", "-D", str(self.data_dir), "-m", mode, "-w", "-t", str(int(timeout)), "stop"
+        )
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def kill(self, *, timeout: float = 30.0) -> None:
+        """SIGKILL the postmaster, as a crash would; wait until every backend is gone too."""
+        pid = self.postmaster_pid()
+        if pid is None or not _alive(pid):
+            raise PostgresClusterError("kill: the cluster is not running")
+        children = _children(pid)
+        os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: not _alive(pid), timeout=timeout, what=f"postmaster {pid} to die")
+        try:
+            # Backends exit on their own once they notice the postmaster died.
+            wait_until(
+                lambda: not any(_alive(c) for c in children),
+                timeout=timeout / 2,
+                what="backends to exit after the postmaster died",
+            )
+        except TimeoutError:
+            for child in children:
+                if _alive(child):
+                    os.kill(child, signal.SIGKILL)
+            wait_until(
+                lambda: not any(_alive(c) for c in children), timeout=timeout / 2, what="backends"
+            )
+        # A reaped-late zombie keeps its pid "in use"; the stale lock file would block start().
+        (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
+
+    def destroy(self) -> None:
+        """Stop (immediately) if running and delete every file."""
+        if self.is_running():
+            try:
+                self.stop(mode="immediate")
+            except PostgresClusterError:
+                self.kill()
+        shutil.rmtree(self.base_dir, ignore_errors=True)
+
+    def psql(self, sql: str, *, database: str = "postgres") -> str:
+        """Run SQL as the superuser over TCP with its password; return tuples-only output."""
+        env = {
+            **os.environ,
+            "PGPASSWORD": self.superuser_password,
+            "PGHOST": self.host,
+            "PGPORT": str(self.port),
+            "PGUSER": self.superuser,
+            "PGDATABASE": database,
+            "PGCONNECT_TIMEOUT": "10",
+        }
+        proc = subprocess.run(
+            [
+                str(self.bin_dir / "psql"),
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise PostgresClusterError(f"psql failed: {proc.stderr.strip()}")
+        return proc.stdout.strip()
+
+    def dump_schema(self, database: str, *, schema: str) -> str:
+        """`pg_dump --schema-only` of one schema (DDL, grants, default privileges), comparable."""
+        env = {**os.environ, "PGPASSWORD": self.superuser_password}
+        cmd = [
+            str(self.bin_dir / "pg_dump"), "--schema-only", f"--schema={schema}",
+            "-h", self.host, "-p", str(self.port), "-U", self.superuser, database,
+        ]  # fmt: skip
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, env=env, timeout=120, check=False
+        )
+        if proc.returncode != 0:
+            raise PostgresClusterError(f"pg_dump failed: {proc.stderr.strip()}")
+        # \restrict lines carry a random key per run (PostgreSQL 15.14+); drop them.
+        lines = proc.stdout.splitlines(keepends=True)
+        return "".join(
+            line for line in lines if not line.startswith(("\\restrict", "\\unrestrict"))
+        )
+
+    def create_database(self, name: str, *, owner: str) -> None:
+        self.psql(f'CREATE DATABASE "{name}" OWNER "{owner}"')
+
+    def drop_database(self, name: str) -> None:
+        self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def __enter__(self) -> PgCluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.destroy()
+
+
+@dataclass(frozen=True)
+class RegistryRoles:
+    """An app role and a migration role with passwords, and a 0600 pgpass file for both."""
+
+    app_user: str
+    app_password: str = field(repr=False)
+    migration_user: str
+    migration_password: str = field(repr=False)
+    pgpass_file: Path
+
+
+def _pgpass_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(":", "\\:")
+
+
+def write_pgpass(path: Path, lines: Iterable[tuple[str, str, str, str, str]]) -> Path:
+    """Write (host, port, database, user, password) lines with mode 0600; `*` stays a wildcard."""
+    text = "".join(
+        ":".join(f if f == "*" else _pgpass_escape(f) for f in line) + "\n" for line in lines
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    path.chmod(0o600)
+    return path
+
+
+def create_registry_roles(
+    cluster: PgCluster,
+    *,
+    directory: Path,
+    app_user: str = "registry_app",
+    migration_user: str = "registry_migrator",
+) -> RegistryRoles:
+    """Create both LOGIN roles with random passwords (scram) and a pgpass file in `directory`.
+
+    The pgpass lines use `*` for the database so one file serves every per-test database.
+    """
+    app_password = secrets.token_urlsafe(18) + ":\\x"  # exercises pgpass escaping
+    migration_password = secrets.token_urlsafe(18)
+    for user, password in ((app_user, app_password), (migration_user, migration_password)):
+        literal = password.replace("'", "''")
+        cluster.psql(f"CREATE ROLE \"{user}\" LOGIN PASSWORD '{literal}'")
+    pgpass = write_pgpass(
+        directory / "pgpass",
+        [
+            (cluster.host, str(cluster.port), "*", app_user, app_password),
+            (cluster.host, str(cluster.port), "*", migration_user, migration_password),
+        ],
+    )
+    return RegistryRoles(
+        app_user=app_user,
+        app_password=app_password,
+        migration_user=migration_user,
+        migration_password=migration_password,
+        pgpass_file=pgpass,
+    )
+
+
+@dataclass(frozen=True)
+class PgDatabase:
+    """A database owned by the migration role, plus what a server config needs to reach it."""
+
+    cluster: PgCluster
+    roles: RegistryRoles
+    name: str
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment the server would run with: only PGPASSFILE, no passwords."""
+        return {"PGPASSFILE": str(self.roles.pgpass_file)}
+
+    def config(self, **overrides: Any) -> DatabaseConfig:
+        """A `database:` config for this database (sslMode disable: the cluster has no TLS)."""
+        data: dict[str, Any] = {
+            "host": self.cluster.host,
+            "port": self.cluster.port,
+            "database": self.name,
+            "user": self.roles.app_user,
+            "migrationUser": self.roles.migration_user,
+            "sslMode": "disable",
+            **overrides,
+        }
+        return DatabaseConfig.model_validate(data)
+
+
+def create_database(cluster: PgCluster, roles: RegistryRoles) -> PgDatabase:
+    """A fresh, uniquely named database owned by the migration role."""
+    name = f"t_{secrets.token_hex(6)}"
+    cluster.create_database(name, owner=roles.migration_user)
+    return PgDatabase(cluster=cluster, roles=roles, name=name)
