@@ -33,8 +33,16 @@ Pattern = Annotated[str, Field(min_length=1, max_length=256)]
 class PatternFilter(WireModel):
     """Include/exclude lists. Exclude wins; a non-empty include list must match at least once."""
 
-    include: list[Pattern] = Field(default_factory=list, max_length=100)
-    exclude: list[Pattern] = Field(default_factory=list, max_length=100)
+    include: list[Pattern] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Keep only matching values; empty keeps everything.",
+    )
+    exclude: list[Pattern] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Drop matching values; wins over include.",
+    )
 
 
 class SourceFilter(WireModel):
