@@ -1,0 +1,107 @@
+"""parse_registry on a 10,000-server registry against a bare json.loads of the same bytes.
+
+Prints the time ratio for the upstream file (target: at most ~3x) and, for information, for the
+same servers in the legacy ToolHive format (which also runs the converter).
+Usage: hatch run python bench/parse_registry.py [--servers N] [--repeat R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from mcp_registry_common.formats import legacy_to_upstream, parse_registry
+
+TARGET_RATIO = 3.0
+
+
+def legacy_entry(i: int) -> dict[str, Any]:
+    """A realistic legacy container entry (shape of the real ToolHive catalog)."""
+    return {
+        "description": f"Example MCP server number {i} for the parse benchmark",
+        "tier": "Official" if i % 3 == 0 else "Community",
+        "status": "Deprecated" if i % 50 == 0 else "Active",
+        "transport": ("stdio", "sse", "streamable-http")[i % 3],
+        "tools": [f"tool_{i}_{t}" for t in range(8)],
+        "metadata": {"stars": i * 7, "pulls": i * 13, "last_updated": "2026-02-05T04:47:22Z"},
+        "repository_url": f"https://github.com/example-{i % 97}/server-{i}",
+        "tags": ["bench", f"group-{i % 20}", "production" if i % 2 else "experimental"],
+        "image": f"ghcr.io/example-{i % 97}/server-{i}:1.{i % 10}.0",
+        "target_port": 8000 + i % 1000,
+        "permissions": {
+            "network": {"outbound": {"allow_host": [".example.com"], "allow_port": [443]}}
+        },
+        "env_vars": [
+            {
+                "name": "API_TOKEN",
+                "description": "Token for the API",
+                "required": True,
+                "secret": True,
+            },
+            {"name": "REGION", "description": "Region to use", "required": False, "default": "eu"},
+        ],
+        "provenance": {
+            "sigstore_url": "tuf-repo-cdn.sigstore.dev",
+            "repository_uri": f"https://github.com/example-{i % 97}/server-{i}",
+            "signer_identity": "/.github/workflows/release.yml",
+            "runner_environment": "github-hosted",
+            "cert_issuer": "https://token.actions.githubusercontent.com",
+        },
+    }
+
+
+def legacy_registry(count: int) -> dict[str, Any]:
+    return {
+        "version": "1.0.0",
+        "last_updated": "2026-02-18T00:24:11Z",
+        "servers": {f"server-{i:05d}": legacy_entry(i) for i in range(count)},
+    }
+
+
+def timed(fn: Callable[[], object]) -> float:
+    """Wall time of one run, starting from a collected heap."""
+    gc.collect()
+    start = time.perf_counter()
+    result = fn()
+    elapsed = time.perf_counter() - start
+    del result
+    return elapsed
+
+
+def measure(label: str, data: bytes, repeat: int) -> float:
+    """Best of `repeat` interleaved runs of each, so both see the same machine state."""
+    baseline, parsed = math.inf, math.inf
+    for _ in range(repeat):
+        baseline = min(baseline, timed(lambda: json.loads(data)))
+        parsed = min(parsed, timed(lambda: parse_registry(data)))
+    ratio = parsed / baseline
+    print(
+        f"{label:<9} {len(data) / 1e6:6.1f} MB  json.loads {baseline * 1e3:7.1f} ms  "
+        f"parse_registry {parsed * 1e3:7.1f} ms  ratio {ratio:.2f}x"
+    )
+    return ratio
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--servers", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    legacy = legacy_registry(args.servers)
+    upstream_bytes = json.dumps(legacy_to_upstream(legacy), indent=2).encode()
+    legacy_bytes = json.dumps(legacy, indent=2).encode()
+    assert len(parse_registry(upstream_bytes).servers) == args.servers
+    ratio = measure("upstream", upstream_bytes, args.repeat)
+    measure("legacy", legacy_bytes, args.repeat)
+    verdict = "ok" if ratio <= TARGET_RATIO else "SLOWER THAN TARGET"
+    print(f"upstream ratio {ratio:.2f}x (target <= {TARGET_RATIO:.0f}x): {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
