@@ -1,0 +1,1 @@
+"""A small controller runtime: workqueue, informers, controllers, leader election and a manager."""
