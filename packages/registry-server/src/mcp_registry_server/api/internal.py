@@ -1,0 +1,120 @@
+"""The internal port's API: health, readiness, version, metrics, sync status and manual sync."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from mcp_registry_server.api.problems import UnavailableError
+from mcp_registry_server.keys import BUILD_INFO, CATALOG, ENGINE, METRICS
+from mcp_registry_server.service.engine import SyncEngineLike
+from mcp_registry_server.service.topology import unready_sources
+from mcp_registry_server.snapshot.build import rfc3339
+from mcp_registry_server.store.base import SourceStatus
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+QUIET_ROUTES = frozenset({"/health", "/readiness", "/metrics", "/status"})
+"""Polled by probes, scrapers and the operator: logged at debug level only."""
+
+
+def internal_routes() -> list[web.RouteDef]:
+    """Every URL of the internal (unauthenticated, cluster-only) port."""
+    return [
+        web.get("/health", health),
+        web.get("/readiness", readiness),
+        web.get("/version", version),
+        web.get("/metrics", metrics),
+        web.get("/status", status),
+        web.post("/sources/{name}/sync", sync_source),
+    ]
+
+
+async def health(request: web.Request) -> web.Response:
+    """GET /health: the process is up."""
+    return web.json_response({"status": "healthy"})
+
+
+async def readiness(request: web.Request) -> web.Response:
+    """GET /readiness: 200 once every registry has data for each synced source, else 503."""
+    waiting = _waiting(request, _engine(request))
+    if waiting:
+        detail = "; ".join(
+            f"registry {reg} waits for {', '.join(srcs)}" for reg, srcs in waiting.items()
+        )
+        raise UnavailableError(f"not ready: {detail}", extensions={"waiting": waiting})
+    return web.json_response({"status": "ready"})
+
+
+async def version(request: web.Request) -> web.Response:
+    """GET /version: the running build."""
+    return web.json_response(request.app[BUILD_INFO].to_dict())
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """GET /metrics: Prometheus text exposition of this server's registry."""
+    body = generate_latest(request.app[METRICS].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def status(request: web.Request) -> web.Response:
+    """GET /status: sources' sync status and registries' readiness (the operator polls it)."""
+    engine = _engine(request)
+    waiting = _waiting(request, engine)
+    catalog = request.app[CATALOG]
+    registries = []
+    for name, sources in catalog.registries.items():
+        snapshot = catalog.snapshot(name)
+        registries.append(
+            {
+                "name": name,
+                "sources": list(sources),
+                "ready": name not in waiting,
+                "waitingFor": waiting.get(name, []),
+                "serverCount": snapshot.server_count if snapshot else 0,
+            }
+        )
+    return web.json_response(
+        {"sources": source_statuses(engine.statuses()), "registries": registries}
+    )
+
+
+async def sync_source(request: web.Request) -> web.Response:
+    """POST /sources/{name}/sync: sync one source now and return its resulting status."""
+    result = await _engine(request).sync_now(request.match_info["name"])
+    return web.json_response(source_status(result))
+
+
+def _engine(request: web.Request) -> SyncEngineLike:
+    engine = request.app[ENGINE].engine
+    if engine is None:
+        raise UnavailableError("the server is starting: the sync engine is not running yet")
+    return engine
+
+
+def _waiting(request: web.Request, engine: SyncEngineLike) -> dict[str, list[str]]:
+    return unready_sources(request.app[CATALOG].topology, ever_synced=engine.ever_synced)
+
+
+def source_statuses(statuses: Iterable[SourceStatus]) -> list[dict[str, Any]]:
+    """The camelCase JSON of several source statuses."""
+    return [source_status(item) for item in statuses]
+
+
+def source_status(item: SourceStatus) -> dict[str, Any]:
+    """The camelCase JSON of one source status (times in RFC 3339, absent ones null)."""
+    return {
+        "name": item.name,
+        "phase": str(item.phase),
+        "message": item.message,
+        "attemptCount": item.attempt_count,
+        "lastAttempt": _time(item.last_attempt),
+        "lastSyncTime": _time(item.last_sync_time),
+        "contentHash": item.content_hash,
+        "serverCount": item.server_count,
+    }
+
+
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else rfc3339(moment)

@@ -1,0 +1,265 @@
+"""The hand-written OpenAPI 3.1 description of the public API, served as JSON and YAML."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+REGISTRY_REPO = "https://github.com/modelcontextprotocol/registry"
+INFO_VERSION = "1.0.0"
+"""ToolHive's `api` source accepts an upstream only when `info.version` is exactly this."""
+
+_REF = "#/components/"
+
+
+def _param(name: str, where: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    required = where == "path"
+    return {
+        "name": name,
+        "in": where,
+        "required": required,
+        "description": description,
+        "schema": schema,
+    }
+
+
+def _problem(description: str) -> dict[str, Any]:
+    content = {"application/problem+json": {"schema": {"$ref": f"{_REF}schemas/Problem"}}}
+    return {"description": description, "content": content}
+
+
+def _ok(schema: str) -> dict[str, Any]:
+    return {
+        "description": "OK",
+        "headers": {"ETag": {"$ref": f"{_REF}headers/ETag"}},
+        "content": {"application/json": {"schema": {"$ref": f"{_REF}schemas/{schema}"}}},
+    }
+
+
+_LIST_PARAMS = ("cursor", "limit", "search", "updated_since", "versionFilter")
+_NOT_MODIFIED = {"description": "Not modified: the `If-None-Match` tag is current"}
+
+
+def _operations(prefix: str, scoped: bool) -> dict[str, Any]:
+    """The three read operations under one prefix."""
+    registry = [{"$ref": f"{_REF}parameters/registryName"}] if scoped else []
+    where = "the named registry" if scoped else "the default registry"
+    name, version = {"$ref": f"{_REF}parameters/serverName"}, {"$ref": f"{_REF}parameters/version"}
+    tag = [prefix.rsplit("/", 1)[-1] if not scoped else "registry"]
+    suffix = prefix.strip("/").replace("/", "_").replace("{", "").replace("}", "")
+    return {
+        f"{prefix}/servers": {
+            "get": {
+                "operationId": f"listServers_{suffix}",
+                "tags": tag,
+                "summary": f"List server versions of {where}, sorted by name then version",
+                "parameters": registry + [{"$ref": f"{_REF}parameters/{p}"} for p in _LIST_PARAMS],
+                "responses": {
+                    "200": _ok("ServerList"),
+                    "304": _NOT_MODIFIED,
+                    "400": _problem("A query parameter is invalid"),
+                    "404": _problem("Unknown registry"),
+                },
+            }
+        },
+        f"{prefix}/servers/{{serverName}}/versions": {
+            "get": {
+                "operationId": f"listServerVersions_{suffix}",
+                "tags": tag,
+                "summary": f"All versions of one server of {where}",
+                "parameters": [*registry, name],
+                "responses": {
+                    "200": _ok("ServerList"),
+                    "304": _NOT_MODIFIED,
+                    "400": _problem("Malformed server name"),
+                    "404": _problem("Unknown registry or server"),
+                },
+            }
+        },
+        f"{prefix}/servers/{{serverName}}/versions/{{version}}": {
+            "get": {
+                "operationId": f"getServerVersion_{suffix}",
+                "tags": tag,
+                "summary": f"One version of one server of {where}; `latest` is the newest",
+                "parameters": [*registry, name, version],
+                "responses": {
+                    "200": _ok("ServerResponse"),
+                    "304": _NOT_MODIFIED,
+                    "400": _problem("Malformed server name or version"),
+                    "404": _problem("Unknown registry, server or version"),
+                },
+            }
+        },
+    }
+
+
+_PARAMETERS = {
+    "registryName": _param("registryName", "path", "A configured registry.", {"type": "string"}),
+    "serverName": _param(
+        "serverName",
+        "path",
+        "URL-encoded server name (`/` as `%2F`), `dns-namespace/name`.",
+        {"type": "string", "minLength": 3, "maxLength": 200},
+    ),
+    "version": _param("version", "path", "A version, or `latest`.", {"type": "string"}),
+    "cursor": _param(
+        "cursor",
+        "query",
+        "`metadata.nextCursor` of the previous page, unchanged.",
+        {"type": "string"},
+    ),
+    "limit": _param(
+        "limit",
+        "query",
+        "Items per page.",
+        {"type": "integer", "minimum": 1, "maximum": 100, "default": 30},
+    ),
+    "search": _param(
+        "search",
+        "query",
+        "Case-insensitive substring of the name, title or description.",
+        {"type": "string"},
+    ),
+    "updated_since": _param(
+        "updated_since",
+        "query",
+        "RFC 3339 time with a zone; only entries updated after it.",
+        {"type": "string", "format": "date-time"},
+    ),
+    "versionFilter": _param(
+        "version", "query", "`latest`, or an exact version.", {"type": "string"}
+    ),
+}
+
+_OFFICIAL_META = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["status", "publishedAt", "updatedAt", "isLatest"],
+    "properties": {
+        "status": {"type": "string", "enum": ["active", "deprecated", "deleted"]},
+        "publishedAt": {"type": "string", "format": "date-time"},
+        "updatedAt": {"type": "string", "format": "date-time"},
+        "isLatest": {"type": "boolean"},
+    },
+}
+
+_SCHEMAS: dict[str, Any] = {
+    "ServerDetail": {
+        "type": "object",
+        "description": "A server.json document (2025-12-11 schema), as synced from a source.",
+        "required": ["name", "version"],
+        "properties": {
+            "$schema": {"type": "string", "format": "uri"},
+            "name": {"type": "string"},
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "version": {"type": "string"},
+            "websiteUrl": {"type": "string", "format": "uri"},
+            "repository": {"type": "object"},
+            "packages": {"type": "array", "items": {"type": "object"}},
+            "remotes": {"type": "array", "items": {"type": "object"}},
+            "_meta": {"type": "object"},
+        },
+    },
+    "ServerResponse": {
+        "type": "object",
+        "required": ["server", "_meta"],
+        "properties": {
+            "server": {"$ref": f"{_REF}schemas/ServerDetail"},
+            "_meta": {
+                "type": "object",
+                "properties": {"io.modelcontextprotocol.registry/official": _OFFICIAL_META},
+            },
+        },
+    },
+    "ServerList": {
+        "type": "object",
+        "required": ["servers", "metadata"],
+        "properties": {
+            "servers": {"type": "array", "items": {"$ref": f"{_REF}schemas/ServerResponse"}},
+            "metadata": {
+                "type": "object",
+                "required": ["count"],
+                "properties": {
+                    "nextCursor": {"type": "string", "description": "Absent on the last page."},
+                    "count": {"type": "integer", "description": "Items in this page."},
+                },
+            },
+        },
+    },
+    "Problem": {
+        "type": "object",
+        "description": "RFC 9457 problem details; `error` repeats `detail` for ToolHive clients.",
+        "required": ["type", "title", "status", "detail", "error"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "error": {"type": "string"},
+        },
+    },
+}
+
+
+def _document_route(media: str) -> dict[str, Any]:
+    return {
+        "get": {
+            "operationId": f"openapi_{media.rsplit('/', 1)[-1]}",
+            "tags": ["meta"],
+            "summary": "This document",
+            "responses": {"200": {"description": "OK", "content": {media: {"schema": {}}}}},
+        }
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of every public route."""
+    paths: dict[str, Any] = {}
+    for prefix, scoped in (
+        ("/registry/{registryName}/v0.1", True),
+        ("/v0.1", False),
+        ("/v0", False),
+    ):
+        paths.update(_operations(prefix, scoped))
+    paths["/openapi.json"] = _document_route("application/json")
+    paths["/openapi.yaml"] = _document_route("application/yaml")
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "MCP Registry Server",
+            "version": INFO_VERSION,
+            "description": (
+                "A read-only MCP Registry API over configured registries (ToolHive-compatible).\n\n"
+                f"Implements the read API of [the MCP registry]({REGISTRY_REPO})."
+            ),
+        },
+        "paths": paths,
+        "components": {
+            "parameters": _PARAMETERS,
+            "schemas": _SCHEMAS,
+            "headers": {"ETag": {"description": "Strong entity tag", "schema": {"type": "string"}}},
+        },
+    }
+
+
+@cache
+def _rendered(fmt: str) -> bytes:
+    document = openapi_document()
+    if fmt == "json":
+        return json.dumps(document, indent=2).encode()
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True).encode()
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    """GET /openapi.json."""
+    return web.Response(body=_rendered("json"), content_type="application/json")
+
+
+async def openapi_yaml(request: web.Request) -> web.Response:
+    """GET /openapi.yaml (ToolHive's `api` source fingerprints upstreams with it)."""
+    return web.Response(body=_rendered("yaml"), content_type="application/yaml")

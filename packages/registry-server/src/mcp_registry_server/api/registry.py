@@ -1,0 +1,75 @@
+"""The MCP Registry read API: route table and handlers for one registry's servers and versions."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from mcp_registry_server.api import params
+from mcp_registry_server.api.openapi import openapi_json, openapi_yaml
+from mcp_registry_server.api.problems import NotFoundError
+from mcp_registry_server.api.responses import cached_json, list_body
+from mcp_registry_server.keys import CATALOG
+from mcp_registry_server.snapshot import RegistrySnapshot
+
+PREFIXES = ("/registry/{registryName}/v0.1", "/v0.1", "/v0")
+"""Registry-scoped routes, then the unscoped aliases that serve the default registry."""
+SERVER_NOT_FOUND = "Server not found"
+
+
+def registry_routes() -> list[web.RouteDef]:
+    """Every public URL of the server."""
+    table: list[web.RouteDef] = []
+    for prefix in PREFIXES:
+        table += [
+            web.get(f"{prefix}/servers", list_servers),
+            web.get(f"{prefix}/servers/{{serverName}}/versions", list_versions),
+            web.get(f"{prefix}/servers/{{serverName}}/versions/{{version}}", get_version),
+        ]
+    table += [web.get("/openapi.json", openapi_json), web.get("/openapi.yaml", openapi_yaml)]
+    return table
+
+
+async def list_servers(request: web.Request) -> web.Response:
+    """GET …/servers: one page of server versions, optionally filtered."""
+    snapshot = _snapshot(request)
+    query = params.list_query(request.query)
+
+    def render() -> bytes:
+        page = snapshot.page(query)
+        cursor = params.encode_cursor(page.next_after) if page.next_after else None
+        return list_body(page.entries, next_cursor=cursor)
+
+    return cached_json(request, snapshot_etag=snapshot.etag, render=render)
+
+
+async def list_versions(request: web.Request) -> web.Response:
+    """GET …/servers/{name}/versions: every version of one server (404 when unknown)."""
+    snapshot = _snapshot(request)
+    entries = snapshot.versions(params.server_name(request.match_info["serverName"]))
+    if not entries:
+        raise NotFoundError(SERVER_NOT_FOUND)
+    return cached_json(request, snapshot_etag=snapshot.etag, render=lambda: list_body(entries))
+
+
+async def get_version(request: web.Request) -> web.Response:
+    """GET …/servers/{name}/versions/{version}: one version; `latest` is the newest."""
+    snapshot = _snapshot(request)
+    name = params.server_name(request.match_info["serverName"])
+    version = params.path_value("version", request.match_info["version"])
+    entry = snapshot.get(name, version)
+    if entry is None:
+        raise NotFoundError(SERVER_NOT_FOUND)
+    return cached_json(request, snapshot_etag=snapshot.etag, render=lambda: entry.body)
+
+
+def _snapshot(request: web.Request) -> RegistrySnapshot:
+    """The snapshot of the registry the path names, or of the default registry."""
+    catalog = request.app[CATALOG]
+    registry = request.match_info.get("registryName")
+    if registry is None:
+        registry = catalog.default_registry
+    else:
+        params.path_value("registryName", registry)
+    snapshot = catalog.snapshot(registry)
+    if snapshot is None:
+        raise NotFoundError(f"registry not found: {registry}")
+    return snapshot

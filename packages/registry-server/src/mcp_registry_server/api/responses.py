@@ -1,0 +1,78 @@
+"""Pre-serialised entries to HTTP responses: list bodies by joining bytes, ETags, 304s and gzip."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+
+from aiohttp import web
+from aiohttp.web import ContentCoding
+from mcp_registry_server.snapshot import Entry
+
+GZIP_TAG_SUFFIX = "-gzip"
+"""Appended to the opaque tag of a gzipped representation (a strong ETag names one encoding)."""
+
+
+def list_body(entries: Sequence[Entry], *, next_cursor: str | None = None) -> bytes:
+    """`{"servers": [...], "metadata": {...}}` assembled from the entries' rendered bytes."""
+    metadata: dict[str, object] = {"count": len(entries)}
+    if next_cursor is not None:
+        metadata = {"nextCursor": next_cursor, "count": len(entries)}
+    return b"".join(
+        (
+            b'{"servers":[',
+            b",".join(entry.body for entry in entries),
+            b'],"metadata":',
+            json.dumps(metadata, separators=(",", ":")).encode(),
+            b"}",
+        )
+    )
+
+
+def cached_json(
+    request: web.Request, *, snapshot_etag: str, render: Callable[[], bytes]
+) -> web.Response:
+    """A JSON response with a strong ETag for (snapshot, URL); 304 when the client has it.
+
+    The tag is known before any rendering, so a revalidation costs no body work. The body is
+    gzipped whenever the client accepts gzip, so the tag depends on the request alone.
+    """
+    seed = f"{snapshot_etag}\n{request.raw_path}".encode()
+    opaque = hashlib.blake2b(seed, digest_size=12).hexdigest()
+    gzip = _accepts_gzip(request.headers.get("Accept-Encoding", ""))
+    headers = {"Vary": "Accept-Encoding", "ETag": f'"{opaque}{GZIP_TAG_SUFFIX if gzip else ""}"'}
+    if _matches(request.headers.get("If-None-Match"), opaque):
+        return web.Response(status=304, headers=headers)
+    response = web.Response(body=render(), content_type="application/json", headers=headers)
+    if gzip:
+        response.enable_compression(ContentCoding.gzip)
+    return response
+
+
+def _matches(if_none_match: str | None, opaque: str) -> bool:
+    """RFC 9110 weak comparison of `If-None-Match` against our tag in either encoding."""
+    if not if_none_match:
+        return False
+    for candidate in if_none_match.split(","):
+        tag = candidate.strip()
+        if tag == "*":
+            return True
+        tag = tag.removeprefix("W/").strip('"').removesuffix(GZIP_TAG_SUFFIX)
+        if tag == opaque:
+            return True
+    return False
+
+
+def _accepts_gzip(accept_encoding: str) -> bool:
+    """True when `Accept-Encoding` lists gzip (or `*`) with a non-zero quality."""
+    for item in accept_encoding.lower().split(","):
+        coding, _, params = item.strip().partition(";")
+        if coding.strip() not in ("gzip", "*"):
+            continue
+        quality = params.strip().removeprefix("q=").strip()
+        try:
+            return not quality or float(quality) > 0
+        except ValueError:
+            return False
+    return False

@@ -1,0 +1,225 @@
+"""Composition root: builds the public and internal aiohttp apps and wires every server part."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+
+import aiohttp
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+from mcp_registry_common.config import ServerConfig
+from prometheus_client import CollectorRegistry
+
+from mcp_registry_server.api.internal import QUIET_ROUTES, internal_routes
+from mcp_registry_server.api.observe import observe_middleware
+from mcp_registry_server.api.problems import problem_middleware
+from mcp_registry_server.api.registry import registry_routes
+from mcp_registry_server.buildinfo import BuildInfo, current_build_info
+from mcp_registry_server.keys import BUILD_INFO, CATALOG, ENGINE, METRICS, EngineSlot
+from mcp_registry_server.metrics import CatalogCollector, create_metrics
+from mcp_registry_server.service.catalog import Catalog
+from mcp_registry_server.service.engine import EngineFactory, OnChange, SyncEngineLike
+from mcp_registry_server.service.topology import topology_of
+from mcp_registry_server.store.base import Store
+from mcp_registry_server.store.memory import MemoryStore
+from mcp_registry_server.sync.engine import SyncEngine
+
+log = structlog.get_logger(__name__)
+
+CLIENT_MAX_SIZE = 1024 * 1024
+"""Request bodies above 1 MiB are refused (413): no endpoint takes more than a small JSON body."""
+ENGINE_STOP_TIMEOUT = 10.0
+"""Seconds the sync engine gets to finish after cancellation before shutdown moves on."""
+ENGINE_RESTART_CAP = 60.0
+"""Longest pause before restarting a sync engine that crashed."""
+
+StoreOpener = Callable[[], AbstractAsyncContextManager[Store]]
+"""Opens the configured store (e.g. a PostgreSQL pool) for the app's lifetime and closes it."""
+
+
+class AuthModeNotImplementedError(Exception):
+    """`auth.mode: oauth` is configured but this build cannot authenticate callers yet."""
+
+
+class StoreNotConfiguredError(Exception):
+    """`database:` is configured but no way to open that store was given."""
+
+
+def default_engine_factory(
+    *,
+    config: ServerConfig,
+    store: Store,
+    on_change: OnChange,
+    http: aiohttp.ClientSession,
+    metrics: CollectorRegistry,
+) -> SyncEngineLike:
+    """The real sync engine."""
+    return SyncEngine(config=config, store=store, on_change=on_change, http=http, metrics=metrics)
+
+
+def default_http_session() -> aiohttp.ClientSession:
+    """The outbound HTTP client the sources share (per-request limits are the sources' job)."""
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=60)
+    return aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": "mcp-registry-server"})
+
+
+def create_apps(
+    config: ServerConfig,
+    *,
+    store: Store | None = None,
+    store_opener: StoreOpener | None = None,
+    engine_factory: EngineFactory = default_engine_factory,
+    http_session_factory: Callable[[], aiohttp.ClientSession] = default_http_session,
+    run_sync: bool = True,
+    clock: Callable[[], float] = time.time,
+    build_info: BuildInfo | None = None,
+) -> tuple[web.Application, web.Application]:
+    """The (public, internal) apps serving `config`. Reads no argv and no environment.
+
+    The public app owns every resource (HTTP client, store, snapshots, sync engine) through
+    its `cleanup_ctx`; the internal app only reads them, so start the public app first. A
+    given `store` is used as is (the caller owns it); otherwise `store_opener` opens the
+    configured database, or an in-memory store is used when `database:` is absent.
+    `run_sync=False` builds the engine but never starts its loop (tests sync by hand).
+    """
+    auth = _auth_middlewares(config)
+    opener = _store_opener(config, store=store, store_opener=store_opener)
+    build = build_info or current_build_info()
+    catalog = Catalog(topology=topology_of(config), clock=clock)
+    metrics = create_metrics(build)
+    metrics.registry.register(CatalogCollector(catalog, clock=clock))
+    slot = EngineSlot()
+    observe = observe_middleware(metrics.request_duration, quiet_routes=QUIET_ROUTES)
+    public = web.Application(
+        middlewares=[observe, problem_middleware, *auth], client_max_size=CLIENT_MAX_SIZE
+    )
+    internal = web.Application(
+        middlewares=[observe, problem_middleware], client_max_size=CLIENT_MAX_SIZE
+    )
+    for app in (public, internal):
+        app[CATALOG], app[ENGINE], app[METRICS], app[BUILD_INFO] = catalog, slot, metrics, build
+    public.add_routes(registry_routes())
+    internal.add_routes(internal_routes())
+    life = _Lifecycle(
+        config=config,
+        catalog=catalog,
+        slot=slot,
+        metrics=metrics.registry,
+        engine_factory=engine_factory,
+        http_session_factory=http_session_factory,
+        store_opener=opener,
+        run_sync=run_sync,
+    )
+    public.cleanup_ctx.extend([life.http_session, life.store, life.sync_engine])
+    return public, internal
+
+
+def _auth_middlewares(config: ServerConfig) -> list[Middleware]:
+    """The auth slot of the public app's middleware chain (empty in anonymous mode)."""
+    if config.auth.mode != "anonymous":
+        raise AuthModeNotImplementedError(
+            f"auth.mode {config.auth.mode!r}: oauth mode is not implemented yet; "
+            "use auth.mode: anonymous"
+        )
+    return []
+
+
+def _store_opener(
+    config: ServerConfig, *, store: Store | None, store_opener: StoreOpener | None
+) -> StoreOpener:
+    if store is not None:
+        given = store
+        return lambda: contextlib.nullcontext(given)
+    if store_opener is not None:
+        return store_opener
+    if config.database is not None:
+        raise StoreNotConfiguredError(
+            "database: is configured, but no PostgreSQL store opener was given to create_apps"
+        )
+    return lambda: contextlib.nullcontext(MemoryStore())
+
+
+@dataclass(eq=False, slots=True)
+class _Lifecycle:
+    """The public app's resources, one cleanup context each, started in declaration order."""
+
+    config: ServerConfig
+    catalog: Catalog
+    slot: EngineSlot
+    metrics: CollectorRegistry
+    engine_factory: EngineFactory
+    http_session_factory: Callable[[], aiohttp.ClientSession]
+    store_opener: StoreOpener
+    run_sync: bool
+    session: aiohttp.ClientSession | None = None
+    opened: Store | None = None
+
+    async def http_session(self, app: web.Application) -> AsyncIterator[None]:
+        """The outbound HTTP client session the sources use."""
+        self.session = self.http_session_factory()
+        try:
+            yield
+        finally:
+            await self.session.close()
+            self.session = None
+
+    async def store(self, app: web.Application) -> AsyncIterator[None]:
+        """The store, and snapshots of whatever it already holds (persisted data)."""
+        async with self.store_opener() as opened:
+            self.opened = opened
+            await self.catalog.refresh(opened)
+            try:
+                yield
+            finally:
+                self.opened = None
+
+    async def sync_engine(self, app: web.Application) -> AsyncIterator[None]:
+        """The sync engine, and (unless disabled) its supervised loop as a background task."""
+        assert self.session is not None
+        assert self.opened is not None
+        store = self.opened
+
+        async def on_change(source: str) -> None:
+            await self.catalog.refresh(store, source=source)
+
+        engine = self.engine_factory(
+            config=self.config,
+            store=store,
+            on_change=on_change,
+            http=self.session,
+            metrics=self.metrics,
+        )
+        self.slot.engine = engine
+        task = (
+            asyncio.create_task(_keep_running(engine), name="sync-engine")
+            if self.run_sync
+            else None
+        )
+        try:
+            yield
+        finally:
+            self.slot.engine = None
+            if task is not None:
+                task.cancel()
+                done, _ = await asyncio.wait({task}, timeout=ENGINE_STOP_TIMEOUT)
+                if not done:
+                    log.error("sync_engine_stop_timeout", timeout_s=ENGINE_STOP_TIMEOUT)
+
+
+async def _keep_running(engine: SyncEngineLike) -> None:
+    """Run the engine; restart it with capped exponential backoff if it ever crashes."""
+    delay = 1.0
+    while True:
+        try:
+            await engine.run()
+            return
+        except Exception:
+            log.exception("sync_engine_crashed", restart_in_s=delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, ENGINE_RESTART_CAP)

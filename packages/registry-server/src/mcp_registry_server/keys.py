@@ -1,0 +1,27 @@
+"""Typed keys of everything the server keeps on its aiohttp applications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from mcp_registry_server.buildinfo import BuildInfo
+from mcp_registry_server.metrics import ServerMetrics
+from mcp_registry_server.service.catalog import Catalog
+from mcp_registry_server.service.engine import SyncEngineLike
+from mcp_registry_server.service.topology import Topology
+
+
+@dataclass(slots=True)
+class EngineSlot:
+    """Holds the sync engine once the public app's start-up built it (None before and after)."""
+
+    engine: SyncEngineLike | None = None
+
+
+CATALOG = web.AppKey("catalog", Catalog)
+TOPOLOGY = web.AppKey("topology", Topology)
+ENGINE = web.AppKey("engine", EngineSlot)
+METRICS = web.AppKey("metrics", ServerMetrics)
+BUILD_INFO = web.AppKey("build_info", BuildInfo)

@@ -1,0 +1,99 @@
+"""Process-wide logging: structlog, one event per line, JSON off a TTY, secrets dropped."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any, TextIO
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
+SECRET_MARKERS = ("password", "token", "secret", "authorization", "credential", "api_key", "apikey")
+"""A log key containing any of these (case-insensitive) is dropped, at any depth."""
+
+
+def parse_level(text: str | None) -> tuple[int, str | None]:
+    """The logging level `text` names, and a warning when it names none (then INFO)."""
+    if not text:
+        return logging.INFO, None
+    level = LEVELS.get(text.strip().lower())
+    if level is None:
+        return (
+            logging.INFO,
+            f"unknown log level {text!r}; using info (choose from {', '.join(LEVELS)})",
+        )
+    return level, None
+
+
+def drop_secrets(logger: WrappedLogger, method: str, event: EventDict) -> EventDict:
+    """structlog processor: remove secret-looking keys from the event and nested mappings."""
+    return _scrub(event)
+
+
+def _scrub(mapping: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key in [key for key in mapping if _is_secret(key)]:
+        del mapping[key]
+    for key, value in mapping.items():
+        if isinstance(value, Mapping):
+            mapping[key] = _scrub(dict(value))
+    return mapping
+
+
+def _is_secret(key: object) -> bool:
+    lowered = str(key).lower()
+    return any(marker in lowered for marker in SECRET_MARKERS)
+
+
+def configure_logging(
+    level: int, *, stream: TextIO | None = None, json: bool | None = None
+) -> None:
+    """Configure structlog and the stdlib root logger once, at process start.
+
+    Output goes to `stream` (stdout by default) as JSON lines unless it is a TTY (then the
+    console renderer), or as `json` says. Stdlib records (aiohttp, asyncio) are rendered by
+    the same chain, so every line has one shape.
+    """
+    out = stream if stream is not None else sys.stdout
+    as_json = (not out.isatty()) if json is None else json
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        drop_secrets,
+    ]
+    renderer: Processor = (
+        structlog.processors.JSONRenderer()
+        if as_json
+        else structlog.dev.ConsoleRenderer(colors=out.isatty())
+    )
+    tail: list[Processor] = [structlog.processors.format_exc_info] if as_json else []
+    structlog.configure(
+        processors=[*shared, structlog.processors.StackInfoRenderer(), *tail, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.WriteLoggerFactory(file=out),
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                *tail,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

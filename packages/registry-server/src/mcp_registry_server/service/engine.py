@@ -1,0 +1,47 @@
+"""The sync engine as the read side uses it: the protocol it fulfils and how it is constructed."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol
+
+import aiohttp
+from prometheus_client import CollectorRegistry
+
+from mcp_registry_server.store.base import SourceStatus, Store
+
+if TYPE_CHECKING:
+    from mcp_registry_common.config import ServerConfig
+
+OnChange = Callable[[str], Awaitable[None]]
+"""Called with a source name after that source's stored data changed."""
+
+
+class SyncEngineLike(Protocol):
+    """What the app needs from `mcp_registry_server.sync.engine.SyncEngine`."""
+
+    async def run(self) -> None:
+        """Sync every source on its schedule until cancelled."""
+
+    async def sync_now(self, source: str) -> SourceStatus:
+        """Sync one source now; raises a KeyError subclass for an unknown source."""
+
+    def statuses(self) -> list[SourceStatus]:
+        """The current status of every configured source."""
+
+    def ever_synced(self, source: str) -> bool:
+        """True once the source synced successfully or has persisted data."""
+
+
+class EngineFactory(Protocol):
+    """Builds the engine; `create_apps` calls it once the store and HTTP session exist."""
+
+    def __call__(
+        self,
+        *,
+        config: ServerConfig,
+        store: Store,
+        on_change: OnChange,
+        http: aiohttp.ClientSession,
+        metrics: CollectorRegistry,
+    ) -> SyncEngineLike: ...
