@@ -1,0 +1,215 @@
+"""The `mcp-registry-server` command: serve, validate a config file, print the version."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+from aiohttp import web
+from mcp_registry_common.config import ConfigError, ServerConfig, load_server_config_file
+
+from mcp_registry_server.app import (
+    AuthModeNotImplementedError,
+    StoreNotConfiguredError,
+    create_apps,
+)
+from mcp_registry_server.buildinfo import current_build_info
+from mcp_registry_server.defaults import embedded_default_config
+from mcp_registry_server.logs import configure_logging, parse_level
+
+log = structlog.get_logger("mcp_registry_server.cli")
+
+SHUTDOWN_TIMEOUT = 30.0
+"""Seconds a SIGTERM/SIGINT shutdown may take: in-flight requests, then the sync engine."""
+EPILOG = """\
+environment:
+  MCP_REGISTRY_ADDRESS           default for --address (HOST:PORT)
+  MCP_REGISTRY_INTERNAL_ADDRESS  default for --internal-address (HOST:PORT)
+  MCP_REGISTRY_LOG_LEVEL         default for --log-level; falls back to THV_REGISTRY_LOG_LEVEL,
+                                 then LOG_LEVEL (debug|info|warn|error; default info)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """Where a listener binds; `host` None means every interface."""
+
+    host: str | None
+    port: int
+
+
+def parse_address(text: str) -> Address:
+    """`HOST:PORT`, `:PORT` (all interfaces) or `[V6]:PORT`; `localhost` means 127.0.0.1."""
+    host, sep, port_text = text.rpartition(":")
+    if not sep or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise argparse.ArgumentTypeError(f"address {text!r} must be HOST:PORT, e.g. :8080")
+    host = host.removeprefix("[").removesuffix("]")
+    if host == "localhost":
+        host = "127.0.0.1"
+    return Address(host=host or None, port=int(port_text))
+
+
+def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
+    """The argument parser; `env` supplies the documented defaults."""
+    parser = argparse.ArgumentParser(
+        prog="mcp-registry-server",
+        description="Syncs MCP server catalogs and serves the MCP Registry API.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser(
+        "serve",
+        help="run the server (without --config: the embedded sample registry)",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--config", type=Path, help="config.yaml (default: the embedded default)")
+    serve.add_argument(
+        "--address",
+        type=parse_address,
+        default=env.get("MCP_REGISTRY_ADDRESS", ":8080"),
+        help="public API listener, HOST:PORT (default :8080)",
+    )
+    serve.add_argument(
+        "--internal-address",
+        type=parse_address,
+        default=env.get("MCP_REGISTRY_INTERNAL_ADDRESS", ":8081"),
+        help="health/readiness/metrics/status listener, HOST:PORT (default :8081)",
+    )
+    serve.add_argument(
+        "--log-level",
+        default=env.get("MCP_REGISTRY_LOG_LEVEL")
+        or env.get("THV_REGISTRY_LOG_LEVEL")
+        or env.get("LOG_LEVEL"),
+        help="debug, info, warn or error (default info)",
+    )
+    validate = commands.add_parser("validate", help="check a config file and print its warnings")
+    validate.add_argument("--config", type=Path, required=True, help="config.yaml to check")
+    version = commands.add_parser("version", help="print the build's version")
+    version.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `mcp-registry-server` script; returns the exit status."""
+    args = build_parser(os.environ).parse_args(argv)
+    if args.command == "version":
+        return _version(args.format)
+    if args.command == "validate":
+        return _validate(args.config)
+    return _serve(args)
+
+
+def _version(fmt: str) -> int:
+    info = current_build_info()
+    if fmt == "json":
+        print(json.dumps(info.to_dict()))
+    else:
+        print(
+            f"mcp-registry-server {info.version} (commit {info.commit}, built {info.build_date}, "
+            f"python {info.python_version}, {info.platform})"
+        )
+    return 0
+
+
+def _load(path: Path) -> ServerConfig | None:
+    """The config in `path`, warnings printed to stderr; None (problems printed) when invalid."""
+    try:
+        loaded = load_server_config_file(path)
+    except ConfigError as exc:
+        print(f"{path}: invalid configuration:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        for warning in exc.warnings:
+            print(f"{path}: warning: {warning}", file=sys.stderr)
+        return None
+    for warning in loaded.warnings:
+        print(f"{path}: warning: {warning}", file=sys.stderr)
+    return loaded.config
+
+
+def _validate(path: Path) -> int:
+    config = _load(path)
+    if config is None:
+        return 1
+    print(f"{path}: valid ({len(config.sources)} sources, {len(config.registries)} registries)")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    level, level_warning = parse_level(args.log_level)
+    configure_logging(level)
+    if level_warning:
+        log.warning("log_level_invalid", detail=level_warning)
+    config = embedded_default_config() if args.config is None else _load(args.config)
+    if config is None:
+        return 2
+    try:
+        public, internal = create_apps(config)
+    except (AuthModeNotImplementedError, StoreNotConfiguredError) as exc:
+        print(f"mcp-registry-server: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(_run(public, internal, api=args.address, admin=args.internal_address))
+
+
+async def _run(
+    public: web.Application, internal: web.Application, *, api: Address, admin: Address
+) -> int:
+    """Serve both apps until SIGTERM/SIGINT, then shut down within `SHUTDOWN_TIMEOUT`."""
+    runners = [
+        web.AppRunner(
+            app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT / 2
+        )
+        for app in (public, internal)
+    ]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    started: list[web.AppRunner] = []
+    try:
+        urls = []
+        for runner, address in zip(runners, (api, admin), strict=True):
+            await runner.setup()  # the public app's resources start here, before any listener
+            started.append(runner)
+            await web.TCPSite(runner, address.host, address.port).start()
+            urls.append(_url(runner))
+        print(
+            f"mcp-registry-server listening on {urls[0]} (API) and {urls[1]} (internal)", flush=True
+        )
+        log.info("listening", api=urls[0], internal=urls[1])
+        await stop.wait()
+        log.info("shutting_down", timeout_s=SHUTDOWN_TIMEOUT)
+        return 0
+    except OSError as exc:
+        log.error("listen_failed", error=str(exc))
+        return 1
+    except Exception:
+        log.exception("startup_failed")
+        return 1
+    finally:
+        try:
+            async with asyncio.timeout(SHUTDOWN_TIMEOUT):
+                for runner in reversed(started):
+                    await runner.cleanup()
+        except TimeoutError:
+            log.error("shutdown_timeout", timeout_s=SHUTDOWN_TIMEOUT)
+
+
+def _url(runner: web.AppRunner) -> str:
+    """The URL of the runner's first bound socket (the real port when 0 was asked for)."""
+    host, port = runner.addresses[0][:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

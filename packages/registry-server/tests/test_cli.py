@@ -1,0 +1,169 @@
+"""The mcp-registry-server command: addresses, version, validate, and `serve` as a real process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from mcp_registry_server.cli import Address, build_parser, main, parse_address
+from mcp_registry_testing.waiting import wait_for
+
+LISTENING = re.compile(
+    r"mcp-registry-server listening on (http://\S+) \(API\) and (http://\S+) \(internal\)"
+)
+GOOD_CONFIG = """\
+sources:
+  - name: local
+    file: {path: registry.json}
+    syncPolicy: {interval: 5m}
+    surprise: 1
+registries:
+  - name: default
+    sources: [local]
+auth:
+  mode: anonymous
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        (":8080", Address(None, 8080)),
+        ("0.0.0.0:80", Address("0.0.0.0", 80)),
+        ("localhost:9090", Address("127.0.0.1", 9090)),
+        ("[::1]:8081", Address("::1", 8081)),
+        ("127.0.0.1:0", Address("127.0.0.1", 0)),
+    ],
+)
+def test_parse_address(text: str, address: Address) -> None:
+    assert parse_address(text) == address
+
+
+@pytest.mark.parametrize("text", ["8080", "host:", "host:http", ":65536", ":-1"])
+def test_parse_address_rejects(text: str) -> None:
+    with pytest.raises(Exception, match="must be HOST:PORT"):
+        parse_address(text)
+
+
+def test_environment_supplies_defaults_and_flags_win() -> None:
+    env = {"MCP_REGISTRY_ADDRESS": "127.0.0.1:1234", "THV_REGISTRY_LOG_LEVEL": "debug"}
+    args = build_parser(env).parse_args(["serve"])
+    assert (args.address, args.internal_address) == (
+        Address("127.0.0.1", 1234),
+        Address(None, 8081),
+    )
+    assert args.log_level == "debug"
+    args = build_parser(env).parse_args(["serve", "--address", ":7000", "--log-level", "error"])
+    assert (args.address, args.log_level) == (Address(None, 7000), "error")
+    assert build_parser({"LOG_LEVEL": "warn"}).parse_args(["serve"]).log_level == "warn"
+
+
+def test_help_documents_the_environment(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    out = capsys.readouterr().out
+    for name in ("MCP_REGISTRY_ADDRESS", "MCP_REGISTRY_INTERNAL_ADDRESS", "MCP_REGISTRY_LOG_LEVEL"):
+        assert name in out
+
+
+def test_version_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["version", "--format", "json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert set(info) == {"version", "commit", "build_date", "python_version", "platform"}
+    assert main(["version"]) == 0
+    assert capsys.readouterr().out.startswith(f"mcp-registry-server {info['version']} ")
+
+
+def test_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(GOOD_CONFIG)
+    assert main(["validate", "--config", str(good)]) == 0
+    captured = capsys.readouterr()
+    assert "valid (1 sources, 1 registries)" in captured.out
+    assert "surprise" in captured.err  # unknown keys warn
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(GOOD_CONFIG.replace("sources: [local]", "sources: [missing]"))
+    assert main(["validate", "--config", str(bad)]) == 1
+    assert "references unknown source 'missing'" in capsys.readouterr().err
+
+
+async def run_cli(*args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "mcp_registry_server.cli",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_serve_refuses_oauth_mode(tmp_path: Path) -> None:
+    config = tmp_path / "oauth.yaml"
+    oauth = (
+        "auth:\n  mode: oauth\n  oauth:\n    providers:\n"
+        "      - {name: idp, issuerUrl: 'https://idp.example.com', audience: registry}\n"
+    )
+    config.write_text(GOOD_CONFIG.split("auth:")[0] + oauth)
+    process = await run_cli("serve", "--config", str(config), "--address", "127.0.0.1:0")
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 2
+    assert b"oauth mode is not implemented yet" in stderr
+
+
+@pytest.fixture
+async def embedded_server() -> AsyncIterator[tuple[str, str, asyncio.subprocess.Process]]:
+    process = await run_cli(
+        "serve", "--address", "127.0.0.1:0", "--internal-address", "127.0.0.1:0"
+    )
+    try:
+        assert process.stdout is not None
+        match = None
+        async with asyncio.timeout(30):
+            while match is None:
+                line = await process.stdout.readline()
+                assert line, "serve exited before it printed where it listens"
+                match = LISTENING.search(line.decode())
+        drain = asyncio.create_task(process.stdout.read())  # keep the pipe from filling up
+        yield match.group(1), match.group(2), process
+        drain.cancel()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_serve_embedded_default(
+    embedded_server: tuple[str, str, asyncio.subprocess.Process],
+) -> None:
+    api, internal, process = embedded_server
+    async with aiohttp.ClientSession() as http:
+
+        async def ready() -> bool:
+            async with http.get(f"{internal}/readiness") as response:
+                return response.status == 200
+
+        async with http.get(f"{internal}/health") as response:
+            assert await response.json() == {"status": "healthy"}
+        await wait_for(ready, timeout=20)
+        async with http.get(f"{api}/registry/default/v0.1/servers?limit=5") as response:
+            first = await response.json()
+        assert first["metadata"]["count"] == 5
+        async with http.get(
+            f"{api}/v0.1/servers", params={"cursor": first["metadata"]["nextCursor"]}
+        ) as response:
+            rest = await response.json()
+        assert first["metadata"]["count"] + rest["metadata"]["count"] == 9
+        assert "nextCursor" not in rest["metadata"]
+        path = "/v0.1/servers/io.github.stacklok%2Fpg-explorer/versions/latest"
+        async with http.get(f"{api}{path}") as response:
+            assert (await response.json())["server"]["name"] == "io.github.stacklok/pg-explorer"
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(process.wait(), timeout=30) == 0
