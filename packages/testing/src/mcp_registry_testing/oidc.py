@@ -120,6 +120,21 @@ class OidcIssuer:
         """The RFC 7662 endpoint."""
         return self.url + "/introspect"
 
+    def provider_config(
+        self, name: str, *, discovery: bool = False, **extra: Any
+    ) -> dict[str, Any]:
+        """An ``auth.oauth.providers[]`` entry (camelCase, as in config.yaml) for this issuer:
+        JWKS by URL unless ``discovery``; private IPs allowed (it listens on loopback)."""
+        config: dict[str, Any] = {
+            "name": name,
+            "issuerUrl": self.url,
+            "audience": self.audience,
+            "allowPrivateIP": True,
+        }
+        if not discovery:
+            config["jwksUrl"] = self.jwks_url
+        return {**config, **extra}
+
     # ---- keys and tokens -------------------------------------------------------------------
     def add_key(self, kind: KeyKind = "RSA") -> SigningKey:
         """Publish a new key (rotation step 1); returns it for signing."""

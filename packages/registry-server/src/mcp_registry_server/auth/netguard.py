@@ -7,6 +7,7 @@ import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 
+from mcp_registry_common.config.urls import LOOPBACK_HOSTS
 from yarl import URL
 
 from mcp_registry_server.auth.errors import UnsafeUrlError
@@ -14,9 +15,6 @@ from mcp_registry_server.auth.errors import UnsafeUrlError
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
 """Resolves ``(host, port)`` to IP address strings."""
-
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-"""Hosts for which plain http is allowed without THV_REGISTRY_INSECURE_URL (ToolHive's rule)."""
 
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 

@@ -41,8 +41,9 @@ class AuthSettings:
     """First wait after a failed discovery/JWKS fetch before the next attempt."""
     backoff_max: float = 60.0
     """Cap of the exponential backoff between failed discovery/JWKS fetches."""
-    max_token_bytes: int = 16 * 1024
-    """Bearer tokens longer than this are rejected before any parsing."""
+    max_token_bytes: int = 8000
+    """Bearer tokens longer than this are refused (invalid_request) before any parsing; kept
+    under aiohttp's 8190-byte header limit so that our 401, not a bare 400, answers."""
 
 
 DEFAULT_SETTINGS = AuthSettings()
