@@ -60,8 +60,8 @@ SPEC_RULES: list[JsonValue] = [
         "fieldPath": ".registries",
     },
     {
-        "rule": "!has(self.registries) || self.registries.all(r, r.sources.all(n, "
-        "has(self.sources) && self.sources.exists(s, s.name == n)))",
+        "rule": "!has(self.registries) || self.registries.all(r, !has(r.sources) || "
+        "r.sources.all(n, has(self.sources) && self.sources.exists(s, s.name == n)))",
         "message": _KNOWN_SOURCES,
         "fieldPath": ".registries",
     },
@@ -118,6 +118,7 @@ class MCPRegistrySpec(WireModel):
     config_yaml: str | None = Field(
         default=None,
         alias="configYAML",
+        min_length=1,
         max_length=MAX_CONFIG_YAML,
         description="A complete registry server config.yaml, copied verbatim into a ConfigMap. "
         "Mutually exclusive with the typed fields. Never put credentials here.",
