@@ -24,6 +24,10 @@ Node = Mapping[str, Any]
 
 _META_FIELDS = ("apiVersion", "kind", "metadata")
 _BLOCKING = ("type", "enum")  # apiserver: TypeInvalid/NotSupported errors skip CEL
+_NOT_CHECKED = (
+    "some validation rules were not checked because the object was invalid; "
+    "correct the existing errors to complete validation"
+)
 _CEL_REASONS = {
     "FieldValueForbidden": "Forbidden",
     "FieldValueRequired": "Required value",
@@ -95,13 +99,7 @@ def admit(
     schema_causes, blocking = _schema_causes(schema, out)
     causes += schema_causes + _list_causes(schema, out, "")
     if blocking:
-        causes.append(
-            (
-                "",
-                "some validation rules were not checked because the object was "
-                "invalid; correct the existing errors to complete validation",
-            )
-        )
+        causes.append(("", _NOT_CHECKED))
     else:
         causes += list(_cel_causes(schema, out, old, ""))
     if causes:
@@ -138,6 +136,13 @@ def _child(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+def _sub_schema(schema: Node, key: str) -> Node | None:
+    """The schema of an object's field: a declared property, else additionalProperties."""
+    sub = schema.get("properties", {}).get(key)
+    extra = schema.get("additionalProperties")
+    return sub if sub is not None else (extra if isinstance(extra, Mapping) else None)
+
+
 def _preserves(schema: Node) -> bool:
     return bool(schema.get("x-kubernetes-preserve-unknown-fields"))
 
@@ -148,15 +153,12 @@ def _prune(
     """Drop fields the schema does not declare; keep preserve-unknown subtrees (but still
     prune inside their declared properties), and never touch metadata."""
     if isinstance(value, dict):
-        props = (schema or {}).get("properties", {})
-        extra = (schema or {}).get("additionalProperties")
         for key in list(value):
             if root and key in _META_FIELDS:
                 continue  # never pruned (metadata is ObjectMeta's business)
-            if key in props:
-                _prune(value[key], props[key], path=_child(path, key), pruned=pruned)
-            elif isinstance(extra, Mapping):
-                _prune(value[key], extra, path=_child(path, key), pruned=pruned)
+            sub = _sub_schema(schema or {}, key)
+            if sub is not None:
+                _prune(value[key], sub, path=_child(path, key), pruned=pruned)
             elif schema is None or not _preserves(schema):
                 pruned.append(_child(path, key))
                 del value[key]
@@ -173,9 +175,7 @@ def _prune_nulls(value: Any, schema: Node | None) -> None:
         return
     if isinstance(value, dict):
         for key in list(value):
-            sub = schema.get("properties", {}).get(key)
-            if sub is None and isinstance(schema.get("additionalProperties"), Mapping):
-                sub = schema["additionalProperties"]
+            sub = _sub_schema(schema, key)
             if sub is None:
                 continue
             if value[key] is None and not sub.get("nullable") and "default" not in sub:
@@ -197,10 +197,7 @@ def _default(value: Any, schema: Node | None) -> None:
             if "default" in sub and (key not in value or _non_nullable_null(value[key], sub)):
                 value[key] = copy.deepcopy(sub["default"])
         for key, item in value.items():
-            if key in props:
-                _default(item, props[key])
-            elif isinstance(schema.get("additionalProperties"), Mapping):
-                _default(item, schema["additionalProperties"])
+            _default(item, _sub_schema(schema, key))
     elif isinstance(value, list):
         for item in value:
             _default(item, schema.get("items"))
@@ -286,21 +283,22 @@ def _message(error: SchemaError, path: str) -> str:
     """The wording of the API server's (go-openapi's) messages for each keyword."""
     inst, rule, keyword = error.instance, error.validator_value, str(error.validator)
     shown = json.dumps(inst)
+    size = len(inst) if isinstance(inst, list | str) else shown
+    if keyword == "type":
+        actual = json.dumps(_json_type(inst))
+        return f"Invalid value: {actual}: {path} in body must be of type {rule}: {actual}"
+    if keyword == "enum":
+        allowed = ", ".join(json.dumps(v) for v in rule)
+        return f"Unsupported value: {shown}: supported values: {allowed}"
     templates = {
-        "type": f"Invalid value: {json.dumps(_json_type(inst))}: {path} in body must be of "
-        f"type {rule}: {json.dumps(_json_type(inst))}",
-        "enum": f"Unsupported value: {shown}: supported values: "
-        + ", ".join(json.dumps(v) for v in rule or []),
         "pattern": f"Invalid value: {shown}: {path} in body should match '{rule}'",
         "minLength": f"Invalid value: {shown}: {path} in body should be at least {rule} chars long",
         "maxLength": f"Too long: may not be more than {rule} bytes",
         "minimum": f"Invalid value: {shown}: {path} in body should be greater than or equal to "
         f"{rule}",
         "maximum": f"Invalid value: {shown}: {path} in body should be less than or equal to {rule}",
-        "minItems": f"Invalid value: {len(inst) if isinstance(inst, list) else shown}: {path} "
-        f"in body should have at least {rule} items",
-        "maxItems": f"Too many: {len(inst) if isinstance(inst, list) else shown}: must have at "
-        f"most {rule} items",
+        "minItems": f"Invalid value: {size}: {path} in body should have at least {rule} items",
+        "maxItems": f"Too many: {size}: must have at most {rule} items",
         "not": f"Invalid value: {shown}: {path} in body must not validate the schema (not)",
         "format": f"Invalid value: {shown}: {path} in body must be of type {rule}",
     }
@@ -324,9 +322,7 @@ def _list_causes(schema: Node, value: Any, path: str) -> list[Cause]:
     causes: list[Cause] = []
     if isinstance(value, dict):
         for key, item in value.items():
-            sub = schema.get("properties", {}).get(key)
-            if sub is None and isinstance(schema.get("additionalProperties"), Mapping):
-                sub = schema["additionalProperties"]
+            sub = _sub_schema(schema, key)
             if sub is not None:
                 causes += _list_causes(sub, item, _child(path, key))
     elif isinstance(value, list):
@@ -368,9 +364,7 @@ def _cel_causes(schema: Node, value: Any, old: Any, path: str) -> Iterator[Cause
     if isinstance(value, dict):
         old_map = old if isinstance(old, Mapping) else {}
         for key, item in value.items():
-            sub = schema.get("properties", {}).get(key)
-            if sub is None and isinstance(schema.get("additionalProperties"), Mapping):
-                sub = schema["additionalProperties"]
+            sub = _sub_schema(schema, key)
             if sub is not None:
                 yield from _cel_causes(sub, item, old_map.get(key), _child(path, key))
     elif isinstance(value, list):
