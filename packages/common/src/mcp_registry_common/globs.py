@@ -4,6 +4,7 @@ gobwas/glob compiled without separators (so `*` also matches `/`), turned into a
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 
 _ANY = "*"
@@ -49,6 +50,25 @@ def _compile_cached(pattern: str) -> re.Pattern[str] | str:
 
 class _SyntaxProblem(Exception):
     pass
+
+
+_STAR = "*"
+"""Piece standing for a run of `*` (a bare `*` is never a translated piece, it would be `\\*`)."""
+
+
+def _join_without_backtracking(pieces: list[str]) -> str:
+    """Join brace-free pieces like fnmatch does: every star but the last becomes an atomic
+    shortest match up to the fixed-width text after it, so `*a*a*a*b` cannot backtrack
+    exponentially. Exact, because each piece between stars matches a fixed number of chars."""
+    stars = [i for i, piece in enumerate(pieces) if piece == _STAR]
+    if len(stars) < 2:
+        return "".join(".*" if piece == _STAR else piece for piece in pieces)
+    out = pieces[: stars[0]]
+    for start, end in itertools.pairwise(stars):
+        out.append(f"(?>.*?{''.join(pieces[start + 1 : end])})")
+    out.append(".*")
+    out.extend(pieces[stars[-1] + 1 :])
+    return "".join(out)
 
 
 def _filepath_syntax_error(pattern: str) -> str:
@@ -106,15 +126,25 @@ class _GobwasTranslator:
         self.pattern = pattern
         self.pos = 0
         self.depth = 0  # open `{` not yet closed
+        self.braces = False
 
     def translate(self) -> str:
-        # Each open `{` is a group of alternatives; `,` starts the next one at that level.
+        """The regex (for `fullmatch` with DOTALL)."""
+        pieces = self._pieces()
+        if self.braces:
+            return "".join(".*" if piece == _STAR else piece for piece in pieces)
+        return _join_without_backtracking(pieces)
+
+    def _pieces(self) -> list[str]:
+        """Regex pieces in order; `_STAR` stands for a run of `*`. Each open `{` is a group of
+        alternatives and `,` starts the next alternative at that level."""
         out: list[str] = []
         while self.pos < len(self.pattern):
             char = self.pattern[self.pos]
             if char == _TERMS_OPEN:
                 self.pos += 1
                 self.depth += 1
+                self.braces = True
                 out.append("(?:")
             elif char == _TERMS_SEP and self.depth:
                 self.pos += 1
@@ -131,11 +161,13 @@ class _GobwasTranslator:
                 out.append(".")
             elif char == _ANY:
                 self.pos += 1
-                out.append(".*")
+                if not out or out[-1] != _STAR:
+                    out.append(_STAR)
             else:
                 out.append(re.escape(self._text(_TERMS_BREAKERS if self.depth else _TEXT_BREAKERS)))
-        out.append(")" * self.depth)  # gobwas accepts an unclosed `{` at the end
-        return "".join(out)
+        if self.depth:
+            out.append(")" * self.depth)  # gobwas accepts an unclosed `{` at the end
+        return out
 
     def _text(self, breakers: frozenset[str]) -> str:
         """Literal text up to the next unescaped breaker; `\\` drops and keeps the next char."""
