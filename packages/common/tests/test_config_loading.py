@@ -14,6 +14,7 @@ from mcp_registry_common.config import (
     load_server_config,
     load_server_config_data,
 )
+from mcp_registry_common.config.notices import unknown_keys_in
 
 DELETE = object()
 
@@ -706,3 +707,36 @@ def test_passwords_never_appear_in_dumps_reprs_or_errors() -> None:
         (("database", "dynamicAuth"), {"awsRdsIam": {"region": "detect"}}),
     )
     assert "s3cret" not in "\n".join(problems_of(invalid))
+
+
+def test_unknown_keys_are_reported_when_the_config_is_invalid_too() -> None:
+    doc = changed(
+        (("sources", 0, "syncPolicy"), DELETE),
+        (("sources", 0, "syncpolicy"), {"interval": "30m"}),
+    )
+
+    with pytest.raises(ConfigError) as caught:
+        load_server_config_data(doc)
+
+    assert caught.value.problems == [
+        "sources[0].syncPolicy.interval: syncPolicy.interval is required"
+    ]
+    assert caught.value.warnings == [
+        "sources[0].syncpolicy: unknown key (ignored); did you mean 'syncPolicy'?"
+    ]
+
+
+def test_the_raw_walk_and_the_model_walk_find_the_same_unknown_keys() -> None:
+    doc = changed(
+        (("registryName",), "toolhive"),
+        (("sources", 0, "git", "branchh"), "dev"),
+        (("sources", 3, "managed", "owner"), "me"),
+        (("registries", 1, "weight"), 3),
+        (("auth", "authz", "roles", "superAdmin", 0, "anything"), "claims are free-form"),
+        (("telemetry", "tracing", "ratio"), 1),
+    )
+
+    from_model = load_server_config_data(doc).warnings
+
+    assert sorted(unknown_keys_in(doc, ServerConfig)) == sorted(from_model)
+    assert len(from_model) == 5

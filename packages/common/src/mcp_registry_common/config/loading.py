@@ -9,7 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from mcp_registry_common.config.auth import ALLOW_INSECURE_URLS
-from mcp_registry_common.config.notices import collect_notices, drop_unknown_keys
+from mcp_registry_common.config.notices import collect_notices, drop_unknown_keys, unknown_keys_in
 from mcp_registry_common.config.server import ServerConfig
 from mcp_registry_common.errorpaths import validation_problems
 from mcp_registry_common.filtering import SourceFilter
@@ -35,7 +35,7 @@ MISSING_MESSAGES = {
 
 class ConfigError(ValueError):
     """config.yaml is not a valid server config. `problems` holds every defect found, each
-    `key.path[0]: message`; `warnings` what could be said before validation stopped."""
+    `key.path[0]: message`; `warnings` the unknown keys (often the cause: `syncpolicy`)."""
 
     def __init__(self, problems: list[str], *, warnings: list[str] | None = None) -> None:
         self.problems = problems
@@ -70,6 +70,7 @@ def load_server_config_data(data: object, *, allow_insecure_urls: bool = False) 
         )
     except ValidationError as exc:
         problems = validation_problems(exc, missing_messages=MISSING_MESSAGES)
+        warnings += unknown_keys_in(data, ServerConfig)
         raise ConfigError(problems, warnings=warnings) from None
     return LoadedConfig(config=config, warnings=warnings + collect_notices(config))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import types
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -59,6 +59,45 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
             if found is not None:
                 return found
     return None
+
+
+def unknown_keys_in(data: object, annotation: Any, loc: Loc = ()) -> list[str]:
+    """Warnings for the keys of raw `data` that the type `annotation` (a model, possibly in a
+    list, a mapping or a union) does not know. For documents that failed validation, where
+    there is no `model_extra` to read."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return unknown_keys_in(data, args[0], loc)
+    if origin in (Union, types.UnionType):
+        members = [arg for arg in args if arg is not type(None)]
+        return unknown_keys_in(data, members[0], loc) if members else []
+    if origin is list and isinstance(data, list) and args:
+        return [
+            line
+            for i, item in enumerate(data)
+            for line in unknown_keys_in(item, args[0], (*loc, i))
+        ]
+    if origin is dict and isinstance(data, dict) and len(args) == 2:
+        return [
+            line
+            for key, item in data.items()
+            for line in unknown_keys_in(item, args[1], (*loc, str(key)))
+        ]
+    if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        return []
+    if not isinstance(data, dict):
+        return []
+    fields = {field.alias or name: field for name, field in annotation.model_fields.items()}
+    fields.update(annotation.model_fields)
+    known = known_keys(annotation)
+    lines: list[str] = []
+    for key, value in data.items():
+        field = fields.get(key)
+        if field is None:
+            lines.append(problem_line((*loc, str(key)), unknown_key_message(str(key), known)))
+        else:
+            lines.extend(unknown_keys_in(value, field.annotation, (*loc, str(key))))
+    return lines
 
 
 def drop_unknown_keys(data: object, model: type[BaseModel], loc: Loc) -> tuple[object, list[str]]:
