@@ -1,0 +1,1 @@
+"""Desired state of an MCPRegistry as pure functions: server config and Kubernetes manifests."""

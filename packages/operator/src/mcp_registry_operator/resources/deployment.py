@@ -1,0 +1,174 @@
+"""Deployment `<n>-api`: the registry server pod (container `registry-api`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp_registry_common.mcpregistry import MCPRegistry
+
+from mcp_registry_operator.resources.meta import object_meta
+from mcp_registry_operator.resources.mounts import MountPlan
+from mcp_registry_operator.resources.naming import (
+    CONFIG_DIR,
+    CONFIG_FILE,
+    CONFIG_HASH_ANNOTATION,
+    CONFIG_VOLUME,
+    CONTAINER,
+    HTTP_PORT,
+    INTERNAL_PORT,
+    PGPASS_DIR,
+    PGPASS_FILE,
+    PGPASS_INIT_CONTAINER,
+    PGPASS_SECRET_VOLUME,
+    PGPASS_VOLUME,
+    TMP_VOLUME,
+    api_name,
+    config_map_name,
+    labels,
+    pgpass_secret_name,
+    rbac_name,
+    selector,
+)
+from mcp_registry_operator.resources.podtemplate import merge_pod_template
+
+SERVER_UID = 65532
+RESOURCES = {
+    "requests": {"cpu": "100m", "memory": "128Mi"},
+    "limits": {"cpu": "500m", "memory": "512Mi"},
+}
+CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+}
+# The init container reuses the server image (Python is there): no extra image to pull or mirror.
+_COPY_PGPASS = (
+    f"import os, shutil; shutil.copyfile('/pgpass-secret/.pgpass', '{PGPASS_FILE}'); "
+    f"os.chmod('{PGPASS_FILE}', 0o600)"
+)
+
+
+def build_deployment(
+    registry: MCPRegistry,
+    *,
+    image: str,
+    config_hash: str,
+    plan: MountPlan,
+    pull_secrets: list[str],
+) -> dict[str, Any]:
+    """The Deployment. `replicas` is left out so an HPA (or a user) owns it after creation."""
+    name = registry.metadata.name or ""
+    default = _default_template(
+        registry, image=image, config_hash=config_hash, plan=plan, pull_secrets=pull_secrets
+    )
+    user = registry.spec.pod_template_spec.to_wire() if registry.spec.pod_template_spec else None
+    template = merge_pod_template(default, user, protected_labels=selector(name))
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": object_meta(registry, api_name(name)),
+        "spec": {
+            "selector": {"matchLabels": selector(name)},
+            "revisionHistoryLimit": 3,
+            "template": template,
+        },
+    }
+
+
+def _default_template(
+    registry: MCPRegistry, *, image: str, config_hash: str, plan: MountPlan, pull_secrets: list[str]
+) -> dict[str, Any]:
+    name = registry.metadata.name or ""
+    uses_db = registry.spec.database_config is not None
+    volumes: list[dict[str, Any]] = [
+        {"name": CONFIG_VOLUME, "configMap": {"name": config_map_name(name)}},
+        {"name": TMP_VOLUME, "emptyDir": {"sizeLimit": "1Gi"}},
+        *plan.volumes(),
+    ]
+    spec: dict[str, Any] = {
+        "serviceAccountName": rbac_name(name),
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": SERVER_UID,
+            "runAsGroup": SERVER_UID,
+            # Secret volumes are root-owned; the group lets the server user read them (0440).
+            "fsGroup": SERVER_UID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [_server_container(image, plan=plan, uses_db=uses_db)],
+        "volumes": volumes,
+    }
+    if pull_secrets:
+        spec["imagePullSecrets"] = [{"name": n} for n in pull_secrets]
+    if uses_db:
+        spec["initContainers"] = [_pgpass_init_container(image)]
+        volumes += [
+            {
+                "name": PGPASS_SECRET_VOLUME,
+                "secret": {"secretName": pgpass_secret_name(name), "defaultMode": 0o440},
+            },
+            {"name": PGPASS_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
+        ]
+    return {
+        "metadata": {
+            "labels": labels(name, api_name(name)),
+            "annotations": {CONFIG_HASH_ANNOTATION: config_hash},
+        },
+        "spec": spec,
+    }
+
+
+def _server_container(image: str, *, plan: MountPlan, uses_db: bool) -> dict[str, Any]:
+    mounts = [
+        {"name": CONFIG_VOLUME, "mountPath": CONFIG_DIR, "readOnly": True},
+        {"name": TMP_VOLUME, "mountPath": "/tmp"},
+        *plan.mounts(),
+    ]
+    env = [{"name": "MCP_REGISTRY_LOG_FORMAT", "value": "json"}]
+    if uses_db:
+        mounts.append({"name": PGPASS_VOLUME, "mountPath": PGPASS_DIR, "readOnly": True})
+        env.append({"name": "PGPASSFILE", "value": PGPASS_FILE})
+    return {
+        "name": CONTAINER,
+        "image": image,
+        "args": ["serve", f"--config={CONFIG_FILE}"],
+        "ports": [
+            {"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"},
+            {"name": "internal", "containerPort": INTERNAL_PORT, "protocol": "TCP"},
+        ],
+        "env": env,
+        "resources": RESOURCES,
+        "livenessProbe": {
+            "httpGet": {"path": "/health", "port": INTERNAL_PORT},
+            "initialDelaySeconds": 10,
+            "periodSeconds": 10,
+        },
+        "readinessProbe": {
+            "httpGet": {"path": "/readiness", "port": INTERNAL_PORT},
+            "initialDelaySeconds": 5,
+            "periodSeconds": 5,
+        },
+        "securityContext": CONTAINER_SECURITY,
+        "volumeMounts": mounts,
+    }
+
+
+def _pgpass_init_container(image: str) -> dict[str, Any]:
+    """Copies the pgpass Secret into a memory emptyDir as a 0600 file owned by the server's
+    user: libpq and our server refuse a pgpass readable by others, and Secret volumes cannot
+    give a non-root user a 0600 file."""
+    return {
+        "name": PGPASS_INIT_CONTAINER,
+        "image": image,
+        "command": ["python", "-c", _COPY_PGPASS],
+        "securityContext": CONTAINER_SECURITY,
+        "resources": {
+            "requests": {"cpu": "10m", "memory": "16Mi"},
+            "limits": {"cpu": "100m", "memory": "64Mi"},
+        },
+        "volumeMounts": [
+            {"name": PGPASS_SECRET_VOLUME, "mountPath": "/pgpass-secret", "readOnly": True},
+            {"name": PGPASS_VOLUME, "mountPath": PGPASS_DIR},
+        ],
+    }

@@ -1,0 +1,103 @@
+"""Everything one MCPRegistry should produce, as one pure function of the object and the data
+of the objects it references (read by the reconciler beforehand)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from mcp_registry_common.config import ServerConfig, dump_server_config
+from mcp_registry_common.mcpregistry import MCPRegistry
+
+from mcp_registry_operator.resources.configmap import build_config_map
+from mcp_registry_operator.resources.deployment import build_deployment
+from mcp_registry_operator.resources.mounts import MountPlan, ObjectKind
+from mcp_registry_operator.resources.naming import CONTAINER
+from mcp_registry_operator.resources.pgpass import DatabasePasswords, build_pgpass_secret
+from mcp_registry_operator.resources.podtemplate import pod_template_problems
+from mcp_registry_operator.resources.rbac import (
+    build_role,
+    build_role_binding,
+    build_service_account,
+)
+from mcp_registry_operator.resources.server_config import render_server_config
+from mcp_registry_operator.resources.service import build_service
+
+Reference = tuple[ObjectKind, str]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the reconciler resolved for one build."""
+
+    image: str
+    """Server image (env MCP_REGISTRY_SERVER_IMAGE)."""
+    default_pull_secrets: tuple[str, ...] = ()
+    passwords: DatabasePasswords | None = None
+    references_digest: str = ""
+    """Digest of the data of every referenced ConfigMap/Secret: a change rolls the pods."""
+
+
+@dataclass(frozen=True)
+class Desired:
+    config: ServerConfig
+    config_yaml: str
+    objects: list[dict[str, Any]]
+    """In apply order: ConfigMap, RBAC, pgpass Secret, Deployment, Service."""
+    pod_template_problems: list[str]
+
+
+def references(registry: MCPRegistry) -> list[Reference]:
+    """ConfigMaps and Secrets the server reads, plus the database password Secrets."""
+    plan = MountPlan()
+    render_server_config(registry, plan)
+    refs = set(plan.references())
+    db = registry.spec.database_config
+    if db is not None:
+        refs |= {
+            ("Secret", db.db_app_user_password_secret_ref.name),
+            ("Secret", db.db_migration_user_password_secret_ref.name),
+        }
+    return sorted(refs)
+
+
+def build_desired(registry: MCPRegistry, inputs: Inputs) -> Desired:
+    plan = MountPlan()
+    config = render_server_config(registry, plan)
+    config_yaml = dump_server_config(config)
+    config_hash = hashlib.sha256(f"{config_yaml}\0{inputs.references_digest}".encode()).hexdigest()
+    pull_secrets = _pull_secrets(registry, inputs)
+    deployment = build_deployment(
+        registry, image=inputs.image, config_hash=config_hash, plan=plan, pull_secrets=pull_secrets
+    )
+    objects = [
+        build_config_map(registry, config_yaml=config_yaml),
+        build_service_account(registry, pull_secrets=pull_secrets),
+        build_role(registry),
+        build_role_binding(registry),
+    ]
+    if registry.spec.database_config is not None and inputs.passwords is not None:
+        objects.append(build_pgpass_secret(registry, inputs.passwords))
+    objects += [deployment, build_service(registry)]
+    user = registry.spec.pod_template_spec
+    problems = pod_template_problems(
+        user.to_wire() if user else None, uses_pgpass=registry.spec.database_config is not None
+    ) + _duplicate_mount_paths(deployment)
+    return Desired(config, config_yaml, objects, problems)
+
+
+def _pull_secrets(registry: MCPRegistry, inputs: Inputs) -> list[str]:
+    names = [ref.name for ref in registry.spec.image_pull_secrets or []]
+    return list(dict.fromkeys([*names, *inputs.default_pull_secrets]))
+
+
+def _duplicate_mount_paths(deployment: dict[str, Any]) -> list[str]:
+    containers = deployment["spec"]["template"]["spec"]["containers"]
+    server = next(c for c in containers if c["name"] == CONTAINER)
+    paths = [m["mountPath"] for m in server.get("volumeMounts", [])]
+    return [
+        f"spec.podTemplateSpec: mount path {path!r} of container {CONTAINER!r} is used twice "
+        "(it clashes with a mount the operator generates)"
+        for path in sorted({p for p in paths if paths.count(p) > 1})
+    ]
