@@ -42,6 +42,14 @@ class GitRepo:
         )
         return sha.decode()
 
+    def remove(self, name: str, message: str = "remove") -> str:
+        """Delete `name` from the work tree and the index, commit; the sha (hex)."""
+        porcelain.remove(str(self.path), [str(self.path / name)])
+        sha = porcelain.commit(
+            str(self.path), message=message.encode(), author=_AUTHOR, committer=_AUTHOR
+        )
+        return sha.decode()
+
     def tag(self, name: str, *, annotated: bool = True) -> None:
         """Tag HEAD."""
         porcelain.tag_create(

@@ -1,0 +1,58 @@
+"""Build the fetcher for one configured source (the only place that reads source config blocks)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+from mcp_registry_common.config.sources import SourceConfig
+from mcp_registry_common.durations import parse_go_duration
+
+from mcp_registry_server.sources.api import ApiFetcher
+from mcp_registry_server.sources.base import Fetcher, FetchLimits
+from mcp_registry_server.sources.errors import SourceConfigError
+from mcp_registry_server.sources.file import FilePathFetcher, FileUrlFetcher
+from mcp_registry_server.sources.git import DEFAULT_PATH, GitFetcher, GitTarget
+from mcp_registry_server.sources.unsynced import UNSYNCED_KINDS, UnsyncedFetcher
+
+
+def fetcher_for(
+    source: SourceConfig,
+    *,
+    http: aiohttp.ClientSession,
+    workdir: Path,
+    limits: FetchLimits | None = None,
+) -> Fetcher:
+    """The fetcher for `source`; `workdir` holds git clones (one directory per repository)."""
+    limits = limits or FetchLimits()
+    if source.kind in UNSYNCED_KINDS:
+        return UnsyncedFetcher(source.kind)
+    if source.kind == "git" and source.git is not None:
+        git = source.git
+        auth = git.auth
+        target = GitTarget(
+            repository=git.repository,
+            ref_kind=git.ref_kind or "default",
+            ref=git.ref,
+            path=git.path or DEFAULT_PATH,
+            username=auth.username if auth else None,
+            password_file=Path(auth.password_file) if auth and auth.password_file else None,
+        )
+        return GitFetcher(target, workdir=workdir, limits=limits)
+    if source.kind == "api" and source.api is not None:
+        api = source.api
+        return ApiFetcher(
+            api.endpoint,
+            http=http,
+            timeout=parse_go_duration(api.timeout),
+            max_pages=api.max_pages,
+            limits=limits,
+        )
+    if source.kind == "file" and source.file is not None:
+        file = source.file
+        if file.url:
+            timeout = parse_go_duration(file.timeout)
+            return FileUrlFetcher(file.url, http=http, timeout=timeout, limits=limits)
+        if file.path:
+            return FilePathFetcher(Path(file.path), limits=limits)
+    raise SourceConfigError(f"source {source.name!r}: no usable {source.kind} configuration")
