@@ -1,0 +1,416 @@
+"""The sync engine: one supervised loop per synced source, bounded concurrency, manual syncs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import prometheus_client
+import structlog
+from mcp_registry_common.config.server import ServerConfig
+from mcp_registry_common.config.sources import SourceConfig
+from mcp_registry_common.durations import parse_go_duration
+from mcp_registry_common.filtering import filter_hash
+
+from mcp_registry_server.sources.base import Fetcher, FetchLimits, FetchResult
+from mcp_registry_server.sources.errors import FetchError, SourceConfigError
+from mcp_registry_server.sources.factory import fetcher_for
+from mcp_registry_server.sources.unsynced import unsynced_message
+from mcp_registry_server.store.base import SourceData, SourceStatus, Store
+from mcp_registry_server.sync.backoff import BackoffPolicy
+from mcp_registry_server.sync.decision import SyncReason, decide, next_check
+from mcp_registry_server.sync.errors import NotSyncableError, UnknownSourceError
+from mcp_registry_server.sync.metrics import SyncMetrics, SyncOutcome
+from mcp_registry_server.sync.pipeline import StageError, prepare
+from mcp_registry_server.sync.status import (
+    FailureStage,
+    attempt_failed,
+    attempt_started,
+    attempt_succeeded,
+    data_stored,
+    initial_status,
+)
+
+log = structlog.get_logger("mcp_registry_server.sync")
+
+Clock = Callable[[], datetime]
+OnChange = Callable[[str], Awaitable[None]]
+DEFAULT_INTERVAL = timedelta(minutes=30)
+"""Used only if a synced source somehow has no `syncPolicy` (the config model requires one)."""
+SYNC_TIMEOUT = 600.0
+"""Seconds one fetch may take in total (all API pages, a whole git fetch)."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class NextAttempt:
+    """What a source's loop will do next, and the last computed retry delay."""
+
+    reason: SyncReason
+    at: datetime | None
+    retry_delay: float
+
+
+@dataclass(eq=False)
+class _Source:
+    config: SourceConfig
+    fetcher: Fetcher
+    interval: timedelta
+    filter_hash: str
+    status: SourceStatus
+    has_data: bool = False
+    ever_synced: bool = False
+    retry_at: datetime | None = None
+    retry_delay: float = 0.0
+    needs_publish: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+
+class _BrokenFetcher:
+    """A source whose config cannot produce a fetcher fails every attempt with that reason."""
+
+    def __init__(self, error: str) -> None:
+        self._error = error
+
+    async def fetch(self) -> FetchResult:
+        raise SourceConfigError(self._error)
+
+
+class SyncEngine:
+    """Keeps the store's data of every synced source current; see `run` and `sync_now`."""
+
+    def __init__(
+        self,
+        *,
+        config: ServerConfig,
+        store: Store,
+        on_change: OnChange,
+        http: aiohttp.ClientSession,
+        metrics: prometheus_client.CollectorRegistry | None = None,
+        concurrency: int = 4,
+        clock: Clock = utc_now,
+        workdir: Path | None = None,
+        limits: FetchLimits | None = None,
+        backoff: BackoffPolicy | None = None,
+        sync_timeout: float = SYNC_TIMEOUT,
+    ) -> None:
+        self._store = store
+        self._on_change = on_change
+        self._metrics = SyncMetrics(metrics or prometheus_client.CollectorRegistry())
+        self._semaphore = asyncio.Semaphore(max(1, concurrency))
+        self._clock = clock
+        self._backoff = backoff or BackoffPolicy()
+        self._sync_timeout = sync_timeout
+        self._changed = asyncio.Condition()
+        self._loaded = False
+        self._load_lock = asyncio.Lock()
+        workdir = workdir or Path(tempfile.gettempdir()) / f"mcp-registry-git-{os.getpid()}"
+        self._sources = {
+            s.name: _build_source(s, http=http, workdir=workdir / s.name, limits=limits)
+            for s in config.sources
+        }
+
+    # -- public API -------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Load persisted state, then sync every synced source on its own schedule until
+        cancelled. One source's failure or slowness never stops or delays another's loop."""
+        await self._load_with_retry()
+        async with asyncio.TaskGroup() as group:
+            for src in self._sources.values():
+                if src.config.synced:
+                    group.create_task(self._supervise(src), name=f"sync-{src.name}")
+            await asyncio.get_running_loop().create_future()  # until cancelled, even if idle
+
+    async def load(self) -> None:
+        """Read persisted statuses and data from the store (once; `run` does it first)."""
+        async with self._load_lock:
+            if not self._loaded:
+                await self._load()
+
+    async def _load(self) -> None:
+        statuses = await self._store.load_statuses()
+        stored = await self._store.load_sources()
+        for name, src in self._sources.items():
+            data = stored.get(name)
+            unsynced = None if src.config.synced else unsynced_message(src.config.kind)
+            src.status = initial_status(
+                name, persisted=statuses.get(name), data=data, unsynced_message=unsynced
+            )
+            src.has_data = data is not None
+            src.ever_synced = src.has_data or not src.config.synced
+            synced_at = src.status.last_sync_time if src.has_data else None
+            self._metrics.served(
+                name,
+                servers=src.status.server_count,
+                synced_at=synced_at.timestamp() if synced_at else None,
+            )
+            if not src.config.synced:
+                await self._save_status(src)
+        for name in sorted(stored.keys() - self._sources.keys()):
+            log.info("source_removed", source=name)
+            await self._store.delete_source(name)
+        self._loaded = True
+
+    async def sync_now(self, source: str) -> SourceStatus:
+        """Sync `source` now (after any attempt in progress) and return its new status."""
+        src = self._sources.get(source)
+        if src is None:
+            raise UnknownSourceError(source)
+        if not src.config.synced:
+            raise NotSyncableError(source, src.config.kind)
+        await self.load()
+        return await self._sync(src, manual=True)
+
+    def statuses(self) -> list[SourceStatus]:
+        """Current status of every configured source, in configuration order."""
+        return [src.status for src in self._sources.values()]
+
+    def ever_synced(self, source: str) -> bool:
+        """True once the source has data to serve (synced, or persisted before this start)."""
+        src = self._sources.get(source)
+        if src is None:
+            raise UnknownSourceError(source)
+        return src.ever_synced
+
+    def next_attempt(self, source: str) -> NextAttempt:
+        """The scheduler's view of `source`: next decision, when, and the current retry delay."""
+        src = self._sources.get(source)
+        if src is None:
+            raise UnknownSourceError(source)
+        now = self._clock()
+        reason = self._decide(src, now=now)
+        at = next_check(reason, src.status, now=now, interval=src.interval, retry_at=src.retry_at)
+        return NextAttempt(reason=reason, at=at, retry_delay=src.retry_delay)
+
+    async def wait_for(
+        self, source: str, predicate: Callable[[SourceStatus], bool], *, within: float
+    ) -> SourceStatus:
+        """Wait until `predicate(status)` holds for `source`; TimeoutError after `within` s."""
+        src = self._sources.get(source)
+        if src is None:
+            raise UnknownSourceError(source)
+        async with asyncio.timeout(within), self._changed:
+            await self._changed.wait_for(lambda: predicate(src.status))
+        return src.status
+
+    # -- scheduling -------------------------------------------------------------------------
+
+    async def _load_with_retry(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                await self.load()
+                return
+            except Exception as exc:  # the store is down: keep trying, never give up
+                attempt += 1
+                delay = self._backoff.delay(attempt, cap=60.0)
+                log.warning("sync_load_failed", error=repr(exc), retry_in=round(delay, 3))
+                await asyncio.sleep(delay)
+
+    async def _supervise(self, src: _Source) -> None:
+        """Restart the source's loop after an unexpected error (a bug, not a sync failure)."""
+        crashes = 0
+        while True:
+            try:
+                await self._loop(src)
+            except Exception:
+                crashes += 1
+                delay = self._backoff.delay(crashes, cap=src.interval.total_seconds())
+                log.exception("sync_loop_crashed", source=src.name, restart_in=round(delay, 3))
+                await asyncio.sleep(delay)
+
+    async def _loop(self, src: _Source) -> None:
+        while True:
+            src.wake.clear()
+            now = self._clock()
+            reason = self._decide(src, now=now)
+            if reason.should_sync:
+                await self._sync(src, manual=False)
+                continue
+            at = next_check(
+                reason, src.status, now=now, interval=src.interval, retry_at=src.retry_at
+            )
+            delay = None if at is None else max(0.0, (at - now).total_seconds())
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await src.wake.wait()
+
+    def _decide(self, src: _Source, *, now: datetime, manual: bool = False) -> SyncReason:
+        return decide(
+            src.status,
+            now=now,
+            interval=src.interval,
+            filter_hash=src.filter_hash,
+            has_data=src.has_data,
+            retry_at=src.retry_at,
+            manual=manual,
+            synced=src.config.synced,
+        )
+
+    async def _sync(self, src: _Source, *, manual: bool) -> SourceStatus:
+        """One attempt if still due once the source is free (a manual one always runs)."""
+        async with src.lock:
+            reason = self._decide(src, now=self._clock(), manual=manual)
+            if reason.should_sync:
+                async with self._semaphore:
+                    await self._attempt(src, reason)
+        src.wake.set()
+        return src.status
+
+    # -- one attempt ------------------------------------------------------------------------
+
+    async def _attempt(self, src: _Source, reason: SyncReason) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        src.status = attempt_started(src.status, now=self._clock(), reason=reason)
+        await self._save_status(src)
+        log.info("sync_started", source=src.name, reason=reason, attempt=src.status.attempt_count)
+        try:
+            outcome = await self._run_pipeline(src)
+        except StageError as exc:
+            await self._record_failure(src, exc, reason=reason, seconds=loop.time() - started)
+            return
+        except asyncio.CancelledError:
+            src.status = attempt_failed(src.status, stage=FailureStage.INTERNAL, error="cancelled")
+            await self._notify()
+            raise
+        except Exception as exc:  # a bug; the loop and the other sources carry on
+            log.exception("sync_crashed", source=src.name)
+            error = StageError(FailureStage.INTERNAL, f"{type(exc).__name__}: {exc}")
+            await self._record_failure(src, error, reason=reason, seconds=loop.time() - started)
+            return
+        seconds = loop.time() - started
+        src.retry_at, src.retry_delay, src.ever_synced = None, 0.0, True
+        await self._save_status(src)
+        synced_at = src.status.last_sync_time
+        self._metrics.attempt(src.name, outcome=outcome, reason=reason, seconds=seconds)
+        self._metrics.served(
+            src.name,
+            servers=src.status.server_count,
+            synced_at=synced_at.timestamp() if synced_at else None,
+        )
+        log.info(
+            "sync_completed",
+            source=src.name,
+            outcome=outcome,
+            reason=reason,
+            duration=round(seconds, 3),
+            servers=src.status.server_count,
+        )
+
+    async def _run_pipeline(self, src: _Source) -> SyncOutcome:
+        prepared = await prepare(
+            src.fetcher,
+            format=src.config.format,
+            filter=src.config.filter,
+            time_limit=self._sync_timeout,
+        )
+        changed = not (
+            src.has_data
+            and prepared.content_hash == src.status.content_hash
+            and src.filter_hash == src.status.filter_hash
+        )
+        if changed:
+            now = self._clock()
+            data = SourceData(
+                source=src.name,
+                servers=prepared.servers,
+                content_hash=prepared.content_hash,
+                synced_at=now,
+            )
+            try:
+                await self._store.replace_source(data)
+            except Exception as exc:
+                raise StageError(FailureStage.STORAGE, _describe(exc)) from None
+            src.has_data, src.needs_publish = True, True
+            src.status = data_stored(
+                src.status,
+                now=now,
+                content_hash=prepared.content_hash,
+                filter_hash=src.filter_hash,
+                count=len(prepared.servers),
+            )
+        if src.needs_publish:
+            try:
+                await self._on_change(src.name)
+            except Exception as exc:
+                raise StageError(FailureStage.PUBLISH, _describe(exc)) from None
+            src.needs_publish = False
+        src.status = attempt_succeeded(src.status, now=self._clock(), changed=changed)
+        return SyncOutcome.UPDATED if changed else SyncOutcome.UNCHANGED
+
+    async def _record_failure(
+        self, src: _Source, error: StageError, *, reason: SyncReason, seconds: float
+    ) -> None:
+        src.status = attempt_failed(src.status, stage=error.stage, error=error.message)
+        cap = src.interval.total_seconds()
+        src.retry_delay = self._backoff.delay(src.status.attempt_count, cap=cap)
+        src.retry_at = self._clock() + timedelta(seconds=src.retry_delay)
+        await self._save_status(src)
+        self._metrics.attempt(src.name, outcome=SyncOutcome.FAILED, reason=reason, seconds=seconds)
+        self._metrics.failed(src.name, stage=error.stage)
+        log.warning(
+            "sync_failed",
+            source=src.name,
+            outcome=SyncOutcome.FAILED,
+            reason=reason,
+            stage=error.stage,
+            error=error.message,
+            attempt=src.status.attempt_count,
+            retry_in=round(src.retry_delay, 3),
+            duration=round(seconds, 3),
+        )
+
+    async def _save_status(self, src: _Source) -> None:
+        """Persist and announce; a store outage is logged, never fatal (memory stays correct)."""
+        try:
+            await self._store.save_status(src.status)
+        except Exception as exc:
+            log.warning("sync_status_save_failed", source=src.name, error=_describe(exc))
+        await self._notify()
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+
+def _build_source(
+    config: SourceConfig, *, http: aiohttp.ClientSession, workdir: Path, limits: FetchLimits | None
+) -> _Source:
+    fetcher: Fetcher
+    try:
+        fetcher = fetcher_for(config, http=http, workdir=workdir, limits=limits)
+    except (FetchError, ValueError) as exc:
+        fetcher = _BrokenFetcher(str(exc))
+    policy = config.sync_policy
+    interval = timedelta(seconds=parse_go_duration(policy.interval)) if policy else DEFAULT_INTERVAL
+    unsynced = None if config.synced else unsynced_message(config.kind)
+    return _Source(
+        config=config,
+        fetcher=fetcher,
+        interval=interval,
+        filter_hash=filter_hash(config.filter),
+        status=initial_status(config.name, persisted=None, data=None, unsynced_message=unsynced),
+        ever_synced=not config.synced,
+    )
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,90 @@
+"""One sync attempt's data path: fetch (bounded in time) → parse/convert → filter.
+
+Every failure leaves as a `StageError` naming the step, so the engine can say what failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mcp_registry_common.filtering import SourceFilter, apply_filter
+from mcp_registry_common.formats import RegistryFormat, RegistryFormatError, parse_registry
+from mcp_registry_common.formats.errors import ROOT
+
+from mcp_registry_server.sources.base import FetchedDocument, Fetcher, FetchResult
+from mcp_registry_server.sources.errors import FetchError, SourceConfigError, SourceDataError
+from mcp_registry_server.sync.status import FailureStage
+
+
+class StageError(Exception):
+    """An attempt failed at `stage`; the message is safe for status, logs and metrics."""
+
+    def __init__(self, stage: FailureStage, message: str) -> None:
+        super().__init__(message)
+        self.stage = stage
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What an attempt would store: filtered upstream servers and the fetched content's hash."""
+
+    servers: Sequence[dict[str, Any]]
+    content_hash: str
+    origin: str
+
+
+async def prepare(
+    fetcher: Fetcher,
+    *,
+    format: RegistryFormat | None,
+    filter: SourceFilter | None,
+    time_limit: float,
+) -> Prepared:
+    """Fetch within `time_limit` seconds, then parse and filter in a worker thread (CPU-bound)."""
+    result = await fetch_within(fetcher, time_limit=time_limit)
+    return await asyncio.to_thread(convert_and_filter, result, format=format, filter=filter)
+
+
+async def fetch_within(fetcher: Fetcher, *, time_limit: float) -> FetchResult:
+    """`fetcher.fetch()` with an overall deadline and errors mapped to stages."""
+    try:
+        async with asyncio.timeout(time_limit):
+            return await fetcher.fetch()
+    except TimeoutError:
+        raise StageError(FailureStage.FETCH, f"did not finish within {time_limit:g}s") from None
+    except SourceConfigError as exc:
+        raise StageError(FailureStage.CONFIG, str(exc)) from None
+    except SourceDataError as exc:
+        raise StageError(FailureStage.VALIDATION, str(exc)) from None
+    except FetchError as exc:
+        raise StageError(FailureStage.FETCH, str(exc)) from None
+
+
+def convert_and_filter(
+    result: FetchResult, *, format: RegistryFormat | None, filter: SourceFilter | None
+) -> Prepared:
+    """Parse a fetched document (any format → upstream servers), then apply the source filter."""
+    servers: list[dict[str, Any]]
+    if isinstance(result, FetchedDocument):
+        try:
+            servers = parse_registry(result.data, format=format).servers
+        except RegistryFormatError as exc:
+            stage = FailureStage.PARSE if _is_syntax(exc) else FailureStage.VALIDATION
+            raise StageError(stage, f"{result.origin}: {exc}") from None
+    else:
+        servers = list(result.servers)
+    if filter is not None:
+        try:
+            servers = apply_filter(servers, filter)
+        except ValueError as exc:
+            raise StageError(FailureStage.FILTER, str(exc)) from None
+    return Prepared(servers=servers, content_hash=result.content_hash, origin=result.origin)
+
+
+def _is_syntax(exc: RegistryFormatError) -> bool:
+    """Undecodable bytes (truncated, not JSON) rather than a well-formed but invalid registry."""
+    return exc.path == ROOT and exc.problem.startswith("invalid JSON")

@@ -1,0 +1,155 @@
+"""Faults through the engine: after a good sync, every kind of bad upstream leaves the stored
+data untouched, says what failed, counts attempts and backs off further each time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from mcp_registry_common.config.server import ServerConfig
+from mcp_registry_server.sources.base import MIB, FetchLimits
+from mcp_registry_server.store.base import SyncPhase
+from mcp_registry_server.store.memory import MemoryStore
+from mcp_registry_server.sync.backoff import BackoffPolicy, no_jitter
+from mcp_registry_server.sync.decision import SyncReason
+from mcp_registry_server.sync.engine import SyncEngine
+from mcp_registry_testing.gitrepos import GitHttpServer, GitRepo
+from mcp_registry_testing.upstreams import HUGE_BYTES, Fault, FaultyUpstream
+
+ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
+SAMPLE = (
+    Path(__file__).resolve().parents[3].parent
+    / "shared"
+    / "registry-samples"
+    / "fictional"
+    / "registry-upstream.json"
+)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    async def __call__(self, source: str) -> None:
+        self.names.append(source)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+async def upstream(aiohttp_server: ServerFactory) -> AsyncIterator[tuple[FaultyUpstream, str]]:
+    fake = FaultyUpstream(SAMPLE.read_bytes())
+    server = await aiohttp_server(fake.app())
+    yield fake, str(server.make_url("/registry.json"))
+    fake.release.set()
+
+
+def engine_for(
+    source: dict[str, Any], *, http: aiohttp.ClientSession, store: MemoryStore, tmp_path: Path
+) -> tuple[SyncEngine, Recorder]:
+    cfg = ServerConfig.model_validate(
+        {
+            "sources": [source | {"name": "src", "syncPolicy": {"interval": "1h"}}],
+            "registries": [{"name": "default", "sources": ["src"]}],
+            "auth": {"mode": "anonymous"},
+        }
+    )
+    changes = Recorder()
+    engine = SyncEngine(
+        config=cfg,
+        store=store,
+        on_change=changes,
+        http=http,
+        workdir=tmp_path / "git",
+        limits=FetchLimits(max_bytes=8 * MIB),
+        backoff=BackoffPolicy(base=1.0, jitter=no_jitter),
+    )
+    return engine, changes
+
+
+async def assert_failures_keep_data(
+    engine: SyncEngine, store: MemoryStore, changes: Recorder, *, expected: str
+) -> None:
+    """A good sync, then (the fault switched on by `expected`'s caller) three failing ones."""
+    good = engine.statuses()[0]
+    assert good.phase is SyncPhase.COMPLETE, good.message
+    data = (await store.load_sources())["src"]
+    delays = []
+    for attempt in (1, 2, 3):
+        status = await engine.sync_now("src")
+        assert status.phase is SyncPhase.FAILED
+        assert expected in status.message, status.message
+        assert status.attempt_count == attempt
+        assert status.content_hash == good.content_hash
+        assert status.last_sync_time == good.last_sync_time
+        assert status.server_count == 9
+        assert (await store.load_sources())["src"] is data, "previous data still served"
+        assert (await store.load_statuses())["src"] == status
+        delays.append(engine.next_attempt("src").retry_delay)
+    assert delays == [1.0, 2.0, 4.0], "retry delay doubles with each failed attempt"
+    assert engine.next_attempt("src").reason is SyncReason.BACKOFF
+    assert changes.names == ["src"], "no snapshot rebuild for failed syncs"
+    assert engine.ever_synced("src")
+
+
+FAULTS: list[tuple[Fault, str, str]] = [
+    ("http-500", "10s", "Fetch failed: HTTP 500 Internal Server Error for URL http://127.0.0.1"),
+    ("hang", "300ms", "Fetch failed: no complete answer within 0.3s from http://127.0.0.1"),
+    ("truncated", "10s", "(unexpected end of data; truncated?)"),
+    ("not-json", "10s", "Parse failed: http://127.0.0.1"),
+    ("invalid", "10s", "Validation failed: http://127.0.0.1"),
+    ("huge", "10s", "exceeds the 8 MiB limit; stopped reading"),
+    ("redirect-loop", "10s", "Fetch failed: more than 10 redirects fetching http://127.0.0.1"),
+]
+
+
+@pytest.mark.parametrize(("fault", "fetch_timeout", "expected"), FAULTS, ids=[f[0] for f in FAULTS])
+async def test_url_fault_keeps_previous_data(
+    upstream: tuple[FaultyUpstream, str],
+    http: aiohttp.ClientSession,
+    tmp_path: Path,
+    fault: Fault,
+    fetch_timeout: str,
+    expected: str,
+) -> None:
+    fake, url = upstream
+    store = MemoryStore()
+    source = {"file": {"url": url, "timeout": fetch_timeout}}
+    engine, changes = engine_for(source, http=http, store=store, tmp_path=tmp_path)
+    await engine.sync_now("src")
+    fake.mode = fault
+    await assert_failures_keep_data(engine, store, changes, expected=expected)
+    if fault == "huge":
+        assert fake.streamed < HUGE_BYTES / 4, "each fetch stopped near the 8 MiB limit"
+    fake.mode = "ok"
+    recovered = await engine.sync_now("src")
+    assert (recovered.phase, recovered.attempt_count) == (SyncPhase.COMPLETE, 0)
+    assert recovered.message == "Sync completed: data unchanged"
+    assert engine.next_attempt("src").retry_delay == 0.0
+
+
+async def test_git_repo_missing_the_path_keeps_previous_data(
+    aiohttp_server: ServerFactory, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    repo = GitRepo.init(tmp_path / "src")
+    repo.commit({"registry.json": SAMPLE.read_bytes()})
+    git = GitHttpServer()
+    server = await aiohttp_server(git.app(repo))
+    store = MemoryStore()
+    source = {"git": {"repository": str(server.make_url(git.mount)), "branch": "master"}}
+    engine, changes = engine_for(source, http=http, store=store, tmp_path=tmp_path)
+    await engine.sync_now("src")
+    repo.commit({"moved.json": SAMPLE.read_bytes()}, "copy the registry")
+    repo.remove("registry.json", "drop the old path")
+    await assert_failures_keep_data(
+        engine, store, changes, expected="Fetch failed: path 'registry.json' not found in"
+    )

@@ -1,0 +1,93 @@
+"""A local upstream for sync tests: a registry file at `/registry.json` that can be switched into
+one failure at a time (500, hang, truncated, not JSON, invalid, 200 MB, redirect loop), and an
+MCP Registry API at `/v0.1/servers` serving fixed pages by cursor."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from aiohttp import web
+
+Fault = Literal[
+    "ok", "http-500", "hang", "truncated", "not-json", "invalid", "huge", "redirect-loop"
+]
+HUGE_BYTES = 200_000_000
+_CHUNK = 1024 * 1024
+
+
+class FaultyUpstream:
+    """`mode` picks the behaviour of `/registry.json`; counters say what was served.
+
+    Handlers that hang wait on `release`; set it (fixture teardown) before the server stops.
+    With `gate` set, even good answers wait for it (to hold an attempt mid-fetch).
+    """
+
+    def __init__(
+        self, body: bytes, *, pages: Mapping[str | None, Mapping[str, Any]] | None = None
+    ) -> None:
+        self.body = body
+        self.pages = dict(pages or {})
+        self.mode: Fault = "ok"
+        self.requests = 0
+        self.streamed = 0
+        self.release = asyncio.Event()
+        self.gate: asyncio.Event | None = None
+        self.log: list[str] = []
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/registry.json", self.registry)
+        app.router.add_get("/v0.1/servers", self.list_servers)
+        return app
+
+    async def registry(self, request: web.Request) -> web.StreamResponse:
+        self.requests += 1
+        number = self.requests
+        self.log.append(f"start {number}")
+        try:
+            if self.gate is not None:
+                await self.gate.wait()
+            return await self._answer(request)
+        finally:
+            self.log.append(f"end {number}")
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
+        mode = self.mode
+        if mode == "ok":
+            return web.Response(body=self.body, content_type="application/json")
+        if mode == "http-500":
+            return web.Response(status=500, text="upstream exploded")
+        if mode == "hang":
+            await self.release.wait()
+            return web.Response(body=self.body)
+        if mode == "truncated":
+            return web.Response(body=self.body[: len(self.body) // 2])
+        if mode == "not-json":
+            return web.Response(body=b"<html>maintenance</html>")
+        if mode == "invalid":
+            return web.Response(body=json.dumps({"data": {"servers": [{"version": "1"}]}}).encode())
+        if mode == "huge":
+            return await self._huge(request)
+        raise web.HTTPFound(request.path)  # redirect-loop
+
+    async def _huge(self, request: web.Request) -> web.StreamResponse:
+        """200 MB generated lazily, chunked (no Content-Length), until the client hangs up."""
+        response = web.StreamResponse()
+        await response.prepare(request)
+        chunk = b" " * _CHUNK
+        sent = 0
+        while sent < HUGE_BYTES:
+            await response.write(chunk)
+            sent += len(chunk)
+            self.streamed += len(chunk)
+        await response.write_eof()
+        return response
+
+    async def list_servers(self, request: web.Request) -> web.Response:
+        page = self.pages.get(request.query.get("cursor"))
+        if page is None:
+            return web.json_response({"error": "unknown cursor"}, status=400)
+        return web.json_response(page)
