@@ -38,6 +38,13 @@ def outcome_of(status: int) -> str:
     return "failure" if status < 500 else "error"
 
 
+def status_of(error: Exception) -> int:
+    """The status an escaping exception will be answered with: its integer ``status``
+    (aiohttp's HTTPException, the API's problem errors), else 500."""
+    status = getattr(error, "status", None)
+    return status if isinstance(status, int) and 100 <= status <= 599 else 500
+
+
 def should_audit(method: str, status: int) -> bool:
     """Mutating requests always; reads only when they were denied."""
     return method.upper() in MUTATING_METHODS or status in (401, 403)
@@ -173,8 +180,9 @@ def current_request_id(request: web.Request) -> str | None:
 def audit_middleware(
     audit: AuditLog, *, request_id: RequestIdGetter = current_request_id
 ) -> Middleware:
-    """Records audited requests. Install it OUTSIDE (before) ``auth_middleware`` so it sees the
-    401s that middleware raises and the Identity it sets."""
+    """Records audited requests. Install it outside ``auth_middleware`` (which sets the Identity
+    and returns the 401s); outside the problem middleware too, ideally, so it sees final
+    statuses — inside it, escaping errors are classified by their ``status`` attribute."""
 
     @web.middleware
     async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -184,8 +192,8 @@ def audit_middleware(
             response = await handler(request)
             status = response.status
             return response
-        except web.HTTPException as error:
-            status = error.status
+        except Exception as error:
+            status = status_of(error)
             raise
         finally:
             if should_audit(request.method, status):
