@@ -86,7 +86,7 @@ async def call_json(
     """Run `op`, check the status and parse the JSON body; raise a typed KubeApiError."""
     try:
         response = await op(
-            *args, _preload_content=False, _request_request_timeout=request_timeout, **kwargs
+            *args, _preload_content=False, _request_timeout=request_timeout, **kwargs
         )
         try:
             data = await response.content.read(MAX_BODY_BYTES + 1)
