@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -326,3 +327,20 @@ async def test_https_issuer_needs_its_ca(http: aiohttp.ClientSession, tmp_path: 
         assert idp.url.startswith("https://")
     finally:
         await idp.stop()
+
+
+async def test_concurrent_requests_for_a_new_kid_share_one_refetch(
+    idp: OidcIssuer, http: aiohttp.ClientSession
+) -> None:
+    clock = FakeClock()
+    cache = cache_for(idp, http, clock)
+    first = idp.keys[0].kid
+    assert first is not None
+    await asyncio.gather(*(cache.keys_for(first) for _ in range(10)))
+    assert idp.counters.jwks == 1
+    clock.advance(31)
+    new = idp.add_key()
+    assert new.kid is not None
+    results = await asyncio.gather(*(cache.keys_for(new.kid) for _ in range(10)))
+    assert all(keys is not None for keys in results)
+    assert idp.counters.jwks == 2
