@@ -6,10 +6,14 @@ from typing import Any
 
 import pytest
 from mcp_registry_common.config import (
+    AuthConfig,
     DatabaseConfig,
     GitSourceConfig,
+    ManagedSourceConfig,
+    RegistryConfig,
     ServerConfig,
     SourceConfig,
+    collect_notices,
     load_server_config_data,
 )
 from pydantic import SecretStr
@@ -145,3 +149,16 @@ def test_lookup_helpers() -> None:
     assert config.managed_source is config.sources[0]
     with pytest.raises(KeyError):
         config.source("nope")
+
+
+def test_a_config_built_in_python_reports_misspelt_keywords() -> None:
+    config = ServerConfig(
+        sources=[SourceConfig(name="m", managed=ManagedSourceConfig())],
+        registries=[RegistryConfig(name="r", sources=["m"])],
+        auth=AuthConfig(mode="anonymous", public_path=["/x"]),
+    )
+
+    assert collect_notices(config) == [
+        "auth.public_path: unknown key (ignored); did you mean 'publicPaths'?"
+    ]
+    assert config.auth.public_paths == []

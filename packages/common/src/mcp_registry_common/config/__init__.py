@@ -8,6 +8,10 @@ Differences from toolhive-registry-server, on purpose:
 - git `branch`/`tag`/`commit` together resolve by precedence commit > tag > branch.
 - Files named by the config (passwordFile, clientSecretFile, audit.logFile) are not opened
   here: the models are pure, and the operator renders paths of volumes it mounts later.
+
+Models accept unknown keys (kept in `model_extra`, never dumped); `load_server_config*`
+turns them into warnings. A config built in Python gets the same list from
+`collect_notices(config)`, so a misspelt keyword argument does not pass unnoticed.
 """
 
 from mcp_registry_common.config.auth import (
@@ -32,6 +36,7 @@ from mcp_registry_common.config.loading import (
     load_server_config_data,
     load_server_config_file,
 )
+from mcp_registry_common.config.notices import collect_notices
 from mcp_registry_common.config.observability import (
     AuditConfig,
     MetricsConfig,
@@ -79,6 +84,7 @@ __all__ = [
     "SyncPolicy",
     "TelemetryConfig",
     "TracingConfig",
+    "collect_notices",
     "dump_server_config",
     "load_server_config",
     "load_server_config_data",
