@@ -7,7 +7,7 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,13 +15,8 @@ import aiohttp
 import prometheus_client
 import structlog
 from mcp_registry_common.config.server import ServerConfig
-from mcp_registry_common.config.sources import SourceConfig
-from mcp_registry_common.durations import parse_go_duration
-from mcp_registry_common.filtering import filter_hash
 
-from mcp_registry_server.sources.base import Fetcher, FetchLimits, FetchResult
-from mcp_registry_server.sources.errors import FetchError, SourceConfigError
-from mcp_registry_server.sources.factory import fetcher_for
+from mcp_registry_server.sources.base import FetchLimits
 from mcp_registry_server.sources.unsynced import unsynced_message
 from mcp_registry_server.store.base import SourceData, SourceStatus, Store
 from mcp_registry_server.sync.backoff import BackoffPolicy
@@ -29,6 +24,7 @@ from mcp_registry_server.sync.decision import SyncReason, decide, next_check
 from mcp_registry_server.sync.errors import NotSyncableError, UnknownSourceError
 from mcp_registry_server.sync.metrics import SyncMetrics, SyncOutcome
 from mcp_registry_server.sync.pipeline import StageError, prepare
+from mcp_registry_server.sync.state import SourceState, build_state
 from mcp_registry_server.sync.status import (
     FailureStage,
     attempt_failed,
@@ -42,8 +38,6 @@ log = structlog.get_logger("mcp_registry_server.sync")
 
 Clock = Callable[[], datetime]
 OnChange = Callable[[str], Awaitable[None]]
-DEFAULT_INTERVAL = timedelta(minutes=30)
-"""Used only if a synced source somehow has no `syncPolicy` (the config model requires one)."""
 SYNC_TIMEOUT = 600.0
 """Seconds one fetch may take in total (all API pages, a whole git fetch)."""
 
@@ -59,36 +53,6 @@ class NextAttempt:
     reason: SyncReason
     at: datetime | None
     retry_delay: float
-
-
-@dataclass(eq=False)
-class _Source:
-    config: SourceConfig
-    fetcher: Fetcher
-    interval: timedelta
-    filter_hash: str
-    status: SourceStatus
-    has_data: bool = False
-    ever_synced: bool = False
-    retry_at: datetime | None = None
-    retry_delay: float = 0.0
-    needs_publish: bool = False
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-
-class _BrokenFetcher:
-    """A source whose config cannot produce a fetcher fails every attempt with that reason."""
-
-    def __init__(self, error: str) -> None:
-        self._error = error
-
-    async def fetch(self) -> FetchResult:
-        raise SourceConfigError(self._error)
 
 
 class SyncEngine:
@@ -121,7 +85,7 @@ class SyncEngine:
         self._load_lock = asyncio.Lock()
         workdir = workdir or Path(tempfile.gettempdir()) / f"mcp-registry-git-{os.getpid()}"
         self._sources = {
-            s.name: _build_source(s, http=http, workdir=workdir / s.name, limits=limits)
+            s.name: build_state(s, http=http, workdir=workdir / s.name, limits=limits)
             for s in config.sources
         }
 
@@ -223,7 +187,7 @@ class SyncEngine:
                 log.warning("sync_load_failed", error=repr(exc), retry_in=round(delay, 3))
                 await asyncio.sleep(delay)
 
-    async def _supervise(self, src: _Source) -> None:
+    async def _supervise(self, src: SourceState) -> None:
         """Restart the source's loop after an unexpected error (a bug, not a sync failure)."""
         crashes = 0
         while True:
@@ -235,7 +199,7 @@ class SyncEngine:
                 log.exception("sync_loop_crashed", source=src.name, restart_in=round(delay, 3))
                 await asyncio.sleep(delay)
 
-    async def _loop(self, src: _Source) -> None:
+    async def _loop(self, src: SourceState) -> None:
         while True:
             src.wake.clear()
             now = self._clock()
@@ -251,7 +215,7 @@ class SyncEngine:
                 async with asyncio.timeout(delay):
                     await src.wake.wait()
 
-    def _decide(self, src: _Source, *, now: datetime, manual: bool = False) -> SyncReason:
+    def _decide(self, src: SourceState, *, now: datetime, manual: bool = False) -> SyncReason:
         return decide(
             src.status,
             now=now,
@@ -263,7 +227,7 @@ class SyncEngine:
             synced=src.config.synced,
         )
 
-    async def _sync(self, src: _Source, *, manual: bool) -> SourceStatus:
+    async def _sync(self, src: SourceState, *, manual: bool) -> SourceStatus:
         """One attempt if still due once the source is free (a manual one always runs)."""
         async with src.lock:
             reason = self._decide(src, now=self._clock(), manual=manual)
@@ -275,7 +239,7 @@ class SyncEngine:
 
     # -- one attempt ------------------------------------------------------------------------
 
-    async def _attempt(self, src: _Source, reason: SyncReason) -> None:
+    async def _attempt(self, src: SourceState, reason: SyncReason) -> None:
         loop = asyncio.get_running_loop()
         started = loop.time()
         src.status = attempt_started(src.status, now=self._clock(), reason=reason)
@@ -314,7 +278,7 @@ class SyncEngine:
             servers=src.status.server_count,
         )
 
-    async def _run_pipeline(self, src: _Source) -> SyncOutcome:
+    async def _run_pipeline(self, src: SourceState) -> SyncOutcome:
         prepared = await prepare(
             src.fetcher,
             format=src.config.format,
@@ -356,7 +320,7 @@ class SyncEngine:
         return SyncOutcome.UPDATED if changed else SyncOutcome.UNCHANGED
 
     async def _record_failure(
-        self, src: _Source, error: StageError, *, reason: SyncReason, seconds: float
+        self, src: SourceState, error: StageError, *, reason: SyncReason, seconds: float
     ) -> None:
         src.status = attempt_failed(src.status, stage=error.stage, error=error.message)
         cap = src.interval.total_seconds()
@@ -377,7 +341,7 @@ class SyncEngine:
             duration=round(seconds, 3),
         )
 
-    async def _save_status(self, src: _Source) -> None:
+    async def _save_status(self, src: SourceState) -> None:
         """Persist and announce; a store outage is logged, never fatal (memory stays correct)."""
         try:
             await self._store.save_status(src.status)
@@ -388,27 +352,6 @@ class SyncEngine:
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
-
-
-def _build_source(
-    config: SourceConfig, *, http: aiohttp.ClientSession, workdir: Path, limits: FetchLimits | None
-) -> _Source:
-    fetcher: Fetcher
-    try:
-        fetcher = fetcher_for(config, http=http, workdir=workdir, limits=limits)
-    except (FetchError, ValueError) as exc:
-        fetcher = _BrokenFetcher(str(exc))
-    policy = config.sync_policy
-    interval = timedelta(seconds=parse_go_duration(policy.interval)) if policy else DEFAULT_INTERVAL
-    unsynced = None if config.synced else unsynced_message(config.kind)
-    return _Source(
-        config=config,
-        fetcher=fetcher,
-        interval=interval,
-        filter_hash=filter_hash(config.filter),
-        status=initial_status(config.name, persisted=None, data=None, unsynced_message=unsynced),
-        ever_synced=not config.synced,
-    )
 
 
 def _describe(exc: Exception) -> str:

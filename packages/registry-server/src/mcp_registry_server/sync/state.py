@@ -1,0 +1,83 @@
+"""Per-source scheduling state of the sync engine, and how it is built from a source's config."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+from mcp_registry_common.config.sources import SourceConfig
+from mcp_registry_common.durations import parse_go_duration
+from mcp_registry_common.filtering import filter_hash
+
+from mcp_registry_server.sources.base import Fetcher, FetchLimits, FetchResult
+from mcp_registry_server.sources.errors import FetchError, SourceConfigError
+from mcp_registry_server.sources.factory import fetcher_for
+from mcp_registry_server.sources.unsynced import unsynced_message
+from mcp_registry_server.store.base import SourceStatus
+from mcp_registry_server.sync.status import initial_status
+
+DEFAULT_INTERVAL = timedelta(minutes=30)
+"""Used only if a synced source somehow has no `syncPolicy` (the config model requires one)."""
+
+
+@dataclass(eq=False)
+class SourceState:
+    """Mutable, owned by the engine; only touched from the event loop."""
+
+    config: SourceConfig
+    fetcher: Fetcher
+    interval: timedelta
+    filter_hash: str
+    """Hash of the configured filter; compared with the one the served data was made with."""
+    status: SourceStatus
+    has_data: bool = False
+    """The store holds data for this source."""
+    ever_synced: bool = False
+    retry_at: datetime | None = None
+    """Set after a failure: no scheduled attempt before then (manual ones still run)."""
+    retry_delay: float = 0.0
+    needs_publish: bool = False
+    """Stored data changed but on_change has not succeeded since."""
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """One attempt at a time; a manual sync queues behind a running one."""
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set to make the source's loop re-plan (after a manual sync)."""
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+
+class BrokenFetcher:
+    """A source whose config cannot produce a fetcher fails every attempt with that reason."""
+
+    def __init__(self, error: str) -> None:
+        self._error = error
+
+    async def fetch(self) -> FetchResult:
+        raise SourceConfigError(self._error)
+
+
+def build_state(
+    config: SourceConfig, *, http: aiohttp.ClientSession, workdir: Path, limits: FetchLimits | None
+) -> SourceState:
+    """State for a configured source; a config that cannot be fetched fails at each attempt."""
+    fetcher: Fetcher
+    try:
+        fetcher = fetcher_for(config, http=http, workdir=workdir, limits=limits)
+    except (FetchError, ValueError) as exc:
+        fetcher = BrokenFetcher(str(exc))
+    policy = config.sync_policy
+    interval = timedelta(seconds=parse_go_duration(policy.interval)) if policy else DEFAULT_INTERVAL
+    unsynced = None if config.synced else unsynced_message(config.kind)
+    return SourceState(
+        config=config,
+        fetcher=fetcher,
+        interval=interval,
+        filter_hash=filter_hash(config.filter),
+        status=initial_status(config.name, persisted=None, data=None, unsynced_message=unsynced),
+        ever_synced=not config.synced,
+    )
