@@ -73,7 +73,7 @@ def timed(fn: Callable[[], object]) -> float:
     return elapsed
 
 
-def measure(label: str, data: bytes, repeat: int) -> float:
+def measure(label: str, *, data: bytes, repeat: int) -> float:
     """Best of `repeat` interleaved runs of each, so both see the same machine state."""
     baseline, parsed = math.inf, math.inf
     for _ in range(repeat):
@@ -96,8 +96,8 @@ def main() -> int:
     upstream_bytes = json.dumps(legacy_to_upstream(legacy), indent=2).encode()
     legacy_bytes = json.dumps(legacy, indent=2).encode()
     assert len(parse_registry(upstream_bytes).servers) == args.servers
-    ratio = measure("upstream", upstream_bytes, args.repeat)
-    measure("legacy", legacy_bytes, args.repeat)
+    ratio = measure("upstream", data=upstream_bytes, repeat=args.repeat)
+    measure("legacy", data=legacy_bytes, repeat=args.repeat)
     verdict = "ok" if ratio <= TARGET_RATIO else "SLOWER THAN TARGET"
     print(f"upstream ratio {ratio:.2f}x (target <= {TARGET_RATIO:.0f}x): {verdict}")
     return 0

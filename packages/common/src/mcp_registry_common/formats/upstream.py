@@ -78,7 +78,9 @@ def validate_server(obj: Any, *, path: str) -> dict[str, Any]:
     description = obj.get("description")
     if type(description) is not str or not description:
         raise _required_or_type(
-            key_path(path, "description"), description, f"description is required (server {name})"
+            key_path(path, "description"),
+            value=description,
+            required=f"description is required (server {name})",
         )
     _check_version(obj.get("version"), path)
     for key in ("title", "websiteUrl", "$schema"):
@@ -100,11 +102,11 @@ def validate_server(obj: Any, *, path: str) -> dict[str, Any]:
     if remotes is not None:
         for i, remote in enumerate(_objects(remotes, key_path(path, "remotes"))):
             where = index_path(key_path(path, "remotes"), i)
-            _check_transport(remote, where, REMOTE_TRANSPORTS)
+            _check_transport(remote, path=where, allowed=REMOTE_TRANSPORTS)
     icons = obj.get("icons")
     if icons is not None:
         for i, icon in enumerate(_objects(icons, key_path(path, "icons"))):
-            _required_str(icon, "src", index_path(key_path(path, "icons"), i))
+            _required_str(icon, key="src", path=index_path(key_path(path, "icons"), i))
     meta = obj.get("_meta")
     if meta is not None:
         _check_meta(meta, key_path(path, "_meta"))
@@ -114,7 +116,7 @@ def validate_server(obj: Any, *, path: str) -> dict[str, Any]:
 def _check_name(name: object, path: str) -> str:
     where = key_path(path, "name")
     if type(name) is not str or not name:
-        raise _required_or_type(where, name, "name is required")
+        raise _required_or_type(where, value=name, required="name is required")
     if not _NAME_MIN <= len(name) <= _NAME_MAX:
         raise RegistryFormatError(
             where, f"must be {_NAME_MIN} to {_NAME_MAX} characters long, got {len(name)}"
@@ -127,7 +129,7 @@ def _check_name(name: object, path: str) -> str:
 def _check_version(version: object, path: str) -> None:
     where = key_path(path, "version")
     if type(version) is not str or not version:
-        raise _required_or_type(where, version, "version is required")
+        raise _required_or_type(where, value=version, required="version is required")
     if len(version) > _VERSION_MAX:
         raise RegistryFormatError(
             where, f"must be at most {_VERSION_MAX} characters long, got {len(version)}"
@@ -139,8 +141,8 @@ def _check_version(version: object, path: str) -> None:
 
 
 def _check_package(package: dict[str, Any], path: str) -> None:
-    _required_str(package, "registryType", path)
-    _required_str(package, "identifier", path)
+    _required_str(package, key="registryType", path=path)
+    _required_str(package, key="identifier", path=path)
     transport = package.get("transport")
     if transport is None:
         raise RegistryFormatError(key_path(path, "transport"), "transport is required")
@@ -148,16 +150,18 @@ def _check_package(package: dict[str, Any], path: str) -> None:
         raise RegistryFormatError(
             key_path(path, "transport"), f"must be an object, got {json_type(transport)}"
         )
-    _check_transport(transport, key_path(path, "transport"), PACKAGE_TRANSPORTS)
+    _check_transport(transport, path=key_path(path, "transport"), allowed=PACKAGE_TRANSPORTS)
 
 
-def _check_transport(transport: dict[str, Any], path: str, allowed: frozenset[str]) -> None:
-    kind = _required_str(transport, "type", path)
+def _check_transport(transport: dict[str, Any], *, path: str, allowed: frozenset[str]) -> None:
+    kind = _required_str(transport, key="type", path=path)
     if kind not in allowed:
         choices = ", ".join(sorted(allowed))
         raise RegistryFormatError(key_path(path, "type"), f"must be one of {choices}, got {kind!r}")
     if kind in _URL_TRANSPORTS:
-        _required_str(transport, "url", path, problem=f"url is required for {kind} transport type")
+        _required_str(
+            transport, key="url", path=path, problem=f"url is required for {kind} transport type"
+        )
 
 
 def _check_meta(meta: object, path: str) -> None:
@@ -181,14 +185,16 @@ def _objects(value: object, path: str) -> list[dict[str, Any]]:
     return value
 
 
-def _required_str(obj: dict[str, Any], key: str, path: str, *, problem: str = "") -> str:
+def _required_str(obj: dict[str, Any], *, key: str, path: str, problem: str = "") -> str:
     value = obj.get(key)
     if type(value) is not str or not value:
-        raise _required_or_type(key_path(path, key), value, problem or f"{key} is required")
+        raise _required_or_type(
+            key_path(path, key), value=value, required=problem or f"{key} is required"
+        )
     return value
 
 
-def _required_or_type(path: str, value: object, required: str) -> RegistryFormatError:
+def _required_or_type(path: str, *, value: object, required: str) -> RegistryFormatError:
     if value is None or value == "":
         return RegistryFormatError(path, required)
     return RegistryFormatError(path, f"must be a string, got {json_type(value)}")
