@@ -87,7 +87,7 @@ class Controller:
     ) -> None:
         self.name = name
         self.reconciler = reconciler
-        self.queue = queue or WorkQueue()
+        self.queue = queue if queue is not None else WorkQueue()
         self.metrics = metrics
         self.settings = settings or ControllerSettings()
         self._primary = primary
