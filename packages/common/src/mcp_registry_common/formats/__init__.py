@@ -6,14 +6,17 @@ from mcp_registry_common.formats.errors import RegistryFormatError
 from mcp_registry_common.formats.legacy import image_to_server, legacy_to_upstream, remote_to_server
 from mcp_registry_common.formats.parse import ParsedRegistry, parse_registry
 from mcp_registry_common.formats.upstream import (
+    NAME_PATTERN,
     PUBLISHER_PROVIDED_KEY,
     SERVER_SCHEMA_URL,
     TOOLHIVE_NAMESPACE,
     UPSTREAM_SCHEMA_URL,
+    looks_like_version_range,
     validate_server,
 )
 
 __all__ = [
+    "NAME_PATTERN",
     "PUBLISHER_PROVIDED_KEY",
     "SERVER_SCHEMA_URL",
     "TOOLHIVE_NAMESPACE",
@@ -24,6 +27,7 @@ __all__ = [
     "detect_format",
     "image_to_server",
     "legacy_to_upstream",
+    "looks_like_version_range",
     "parse_registry",
     "remote_to_server",
     "validate_server",
