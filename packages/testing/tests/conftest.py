@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import yaml
 from kubernetes_asyncio import client
-
 from mcp_registry_testing.kubeapi import KubeApiDouble
 
 DATA = Path(__file__).resolve().parent / "data"
