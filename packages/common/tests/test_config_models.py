@@ -82,7 +82,7 @@ def test_source_defaults() -> None:
     assert api is not None
     assert (api.timeout, api.max_pages) == ("10s", 1000)
     assert file is not None
-    assert file.timeout == "30s"
+    assert (file.timeout, file.timeout_seconds) == (None, 30.0)
     assert config.sources[0].format is None
 
 

@@ -29,6 +29,7 @@ SourceKind = Literal["git", "api", "file", "managed", "kubernetes"]
 SOURCE_KINDS: tuple[SourceKind, ...] = ("git", "api", "file", "managed", "kubernetes")
 SYNCED_KINDS: frozenset[SourceKind] = frozenset({"git", "api", "file"})
 MAX_API_TIMEOUT_SECONDS = 300.0
+DEFAULT_FILE_URL_TIMEOUT = "30s"
 
 
 class SyncPolicy(ConfigModel):
@@ -166,7 +167,10 @@ class FileSourceConfig(ConfigModel):
         default=None, description="Local file; relative paths resolve against the working dir."
     )
     url: NonEmpty | None = None
-    timeout: PositiveGoDuration = Field(default="30s", description="HTTP timeout; URL only.")
+    timeout: PositiveGoDuration | None = Field(
+        default=None,
+        description=f"HTTP timeout; URL only. Absent means {DEFAULT_FILE_URL_TIMEOUT}.",
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> FileSourceConfig:
@@ -180,9 +184,14 @@ class FileSourceConfig(ConfigModel):
         return self
 
     def config_notes(self) -> list[tuple[Loc, str]]:
-        if self.path is not None and "timeout" in self.model_fields_set:
+        if self.path is not None and self.timeout is not None:
             return [(("timeout",), "ignored: only used with file.url")]
         return []
+
+    @property
+    def timeout_seconds(self) -> float:
+        """The URL fetch timeout, with the default applied."""
+        return parse_go_duration(self.timeout or DEFAULT_FILE_URL_TIMEOUT)
 
 
 class ManagedSourceConfig(ConfigModel):

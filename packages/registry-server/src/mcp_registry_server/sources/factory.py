@@ -51,8 +51,7 @@ def fetcher_for(
     if source.kind == "file" and source.file is not None:
         file = source.file
         if file.url:
-            timeout = parse_go_duration(file.timeout)
-            return FileUrlFetcher(file.url, http=http, timeout=timeout, limits=limits)
+            return FileUrlFetcher(file.url, http=http, timeout=file.timeout_seconds, limits=limits)
         if file.path:
             return FilePathFetcher(Path(file.path), limits=limits)
     raise SourceConfigError(f"source {source.name!r}: no usable {source.kind} configuration")
