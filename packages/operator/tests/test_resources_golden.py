@@ -1,0 +1,93 @@
+"""Golden tests: every seed manifest renders to the checked-in config.yaml and objects.
+
+Regenerate after an intended change with `UPDATE_GOLDEN=1 hatch run test packages/operator`,
+then review the diff like code."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from mcp_registry_common.config import load_server_config
+from mcp_registry_common.mcpregistry import MCPRegistry, parse_mcpregistry
+from mcp_registry_operator.resources.desired import Inputs, build_desired, references
+from mcp_registry_operator.resources.pgpass import DatabasePasswords
+
+REPO = Path(__file__).resolve().parents[3]
+SEED = REPO.parent / "shared" / "seed" / "examples"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+INPUTS = Inputs(
+    image="ghcr.io/mcp-registry/mcp-registry-server:0.1.0",
+    passwords=DatabasePasswords(app="app:pass\\word", migration="migrator-secret"),
+    references_digest="0" * 64,
+)
+
+
+def seed_registry(path: Path) -> MCPRegistry:
+    (doc,) = [d for d in yaml.safe_load_all(path.read_text()) if d and d["kind"] == "MCPRegistry"]
+    doc["metadata"].setdefault("namespace", "default")
+    doc["metadata"]["uid"] = "11111111-2222-3333-4444-555555555555"
+    return parse_mcpregistry(doc)
+
+
+SEEDS = sorted(SEED.glob("*.yaml"))
+
+
+def check_golden(path: Path, text: str) -> None:
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert path.exists(), f"{path} is missing: run with UPDATE_GOLDEN=1 and review it"
+    assert text == path.read_text(), f"{path} differs: review, then UPDATE_GOLDEN=1"
+
+
+def dump_objects(objects: list[dict[str, Any]]) -> str:
+    return yaml.safe_dump_all(objects, sort_keys=True, default_flow_style=False)
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem)
+def test_seed_renders_to_golden_files(seed: Path) -> None:
+    desired = build_desired(seed_registry(seed), INPUTS)
+    check_golden(GOLDEN / seed.stem / "config.yaml", desired.config_yaml)
+    check_golden(GOLDEN / seed.stem / "objects.yaml", dump_objects(desired.objects))
+    assert desired.pod_template_problems == []
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem)
+def test_rendered_config_loads_in_the_server_without_warnings(seed: Path) -> None:
+    desired = build_desired(seed_registry(seed), INPUTS)
+    loaded = load_server_config(desired.config_yaml)
+    assert loaded.warnings == []
+    assert loaded.config == desired.config
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem)
+def test_every_built_object_is_a_valid_kubernetes_object(seed: Path) -> None:
+    for obj in build_desired(seed_registry(seed), INPUTS).objects:
+        kubernetes_validate.validate(obj, "1.33", strict=True)
+
+
+def test_no_password_reaches_the_config_map() -> None:
+    desired = build_desired(seed_registry(SEED / "08-database.yaml"), INPUTS)
+    config_map = desired.objects[0]
+    assert config_map["kind"] == "ConfigMap"
+    text = yaml.safe_dump(config_map)
+    assert "migrator-secret" not in text and "pass" not in config_map["data"]["config.yaml"]
+    kinds = [o["kind"] for o in desired.objects]
+    assert kinds == [
+        "ConfigMap", "ServiceAccount", "Role", "RoleBinding", "Secret", "Deployment", "Service",
+    ]  # fmt: skip
+
+
+def test_references_include_git_and_database_secrets() -> None:
+    assert references(seed_registry(SEED / "03-private-git.yaml")) == [("Secret", "git-credentials")]
+    assert references(seed_registry(SEED / "08-database.yaml")) == [
+        ("Secret", "registry-api-db-passwords")
+    ]
+    assert references(seed_registry(SEED / "04-configmap.yaml")) == [("ConfigMap", "registry-data")]
