@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,8 +49,9 @@ def parse_path(path: str) -> ResourcePath:
         namespace, rest = rest[1], rest[2:]
     if len(rest) > 3:
         raise _no_route()
-    plural, name, subresource = (*rest, None, None)[:3]
-    return ResourcePath(group, version, plural, namespace, name, subresource)
+    name = rest[1] if len(rest) > 1 else None
+    subresource = rest[2] if len(rest) > 2 else None
+    return ResourcePath(group, version, rest[0], namespace, name, subresource)
 
 
 def _no_route() -> ApiError:
@@ -129,7 +131,7 @@ async def _collection(
     labels = label_predicate(request.query.get("labelSelector"))
     fields = field_predicate(request.query.get("fieldSelector"))
 
-    def matches(obj: dict[str, Any]) -> bool:
+    def matches(obj: Mapping[str, Any]) -> bool:
         return labels(obj) and fields(obj)
 
     if _flag(request, "watch"):
