@@ -12,7 +12,6 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
-
 from mcp_registry_common.config import load_server_config
 from mcp_registry_common.mcpregistry import MCPRegistry, parse_mcpregistry
 from mcp_registry_operator.resources.desired import Inputs, build_desired, references
@@ -78,7 +77,8 @@ def test_no_password_reaches_the_config_map() -> None:
     config_map = desired.objects[0]
     assert config_map["kind"] == "ConfigMap"
     text = yaml.safe_dump(config_map)
-    assert "migrator-secret" not in text and "pass" not in config_map["data"]["config.yaml"]
+    assert "migrator-secret" not in text
+    assert "pass" not in config_map["data"]["config.yaml"]
     kinds = [o["kind"] for o in desired.objects]
     assert kinds == [
         "ConfigMap", "ServiceAccount", "Role", "RoleBinding", "Secret", "Deployment", "Service",
@@ -86,7 +86,8 @@ def test_no_password_reaches_the_config_map() -> None:
 
 
 def test_references_include_git_and_database_secrets() -> None:
-    assert references(seed_registry(SEED / "03-private-git.yaml")) == [("Secret", "git-credentials")]
+    git_refs = references(seed_registry(SEED / "03-private-git.yaml"))
+    assert git_refs == [("Secret", "git-credentials")]
     assert references(seed_registry(SEED / "08-database.yaml")) == [
         ("Secret", "registry-api-db-passwords")
     ]
