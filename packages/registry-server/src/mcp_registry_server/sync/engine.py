@@ -23,7 +23,12 @@ from mcp_registry_server.sync.backoff import BackoffPolicy
 from mcp_registry_server.sync.decision import SyncReason, decide, next_check
 from mcp_registry_server.sync.errors import NotSyncableError, UnknownSourceError
 from mcp_registry_server.sync.metrics import SyncMetrics, SyncOutcome
-from mcp_registry_server.sync.pipeline import StageError, prepare
+from mcp_registry_server.sync.pipeline import (
+    Prepared,
+    StageError,
+    convert_and_filter,
+    fetch_within,
+)
 from mcp_registry_server.sync.state import SourceState, build_state
 from mcp_registry_server.sync.status import (
     FailureStage,
@@ -279,37 +284,18 @@ class SyncEngine:
         )
 
     async def _run_pipeline(self, src: SourceState) -> SyncOutcome:
-        prepared = await prepare(
-            src.fetcher,
-            format=src.config.format,
-            filter=src.config.filter,
-            time_limit=self._sync_timeout,
-        )
+        """Fetch; parse, filter and store only when the content or the filter changed."""
+        fetched = await fetch_within(src.fetcher, time_limit=self._sync_timeout)
         changed = not (
             src.has_data
-            and prepared.content_hash == src.status.content_hash
+            and fetched.content_hash == src.status.content_hash
             and src.filter_hash == src.status.filter_hash
         )
         if changed:
-            now = self._clock()
-            data = SourceData(
-                source=src.name,
-                servers=prepared.servers,
-                content_hash=prepared.content_hash,
-                synced_at=now,
+            prepared = await asyncio.to_thread(
+                convert_and_filter, fetched, format=src.config.format, filter=src.config.filter
             )
-            try:
-                await self._store.replace_source(data)
-            except Exception as exc:
-                raise StageError(FailureStage.STORAGE, _describe(exc)) from None
-            src.has_data, src.needs_publish = True, True
-            src.status = data_stored(
-                src.status,
-                now=now,
-                content_hash=prepared.content_hash,
-                filter_hash=src.filter_hash,
-                count=len(prepared.servers),
-            )
+            await self._store_data(src, prepared)
         if src.needs_publish:
             try:
                 await self._on_change(src.name)
@@ -318,6 +304,27 @@ class SyncEngine:
             src.needs_publish = False
         src.status = attempt_succeeded(src.status, now=self._clock(), changed=changed)
         return SyncOutcome.UPDATED if changed else SyncOutcome.UNCHANGED
+
+    async def _store_data(self, src: SourceState, prepared: Prepared) -> None:
+        now = self._clock()
+        data = SourceData(
+            source=src.name,
+            servers=prepared.servers,
+            content_hash=prepared.content_hash,
+            synced_at=now,
+        )
+        try:
+            await self._store.replace_source(data)
+        except Exception as exc:
+            raise StageError(FailureStage.STORAGE, _describe(exc)) from None
+        src.has_data, src.needs_publish = True, True
+        src.status = data_stored(
+            src.status,
+            now=now,
+            content_hash=prepared.content_hash,
+            filter_hash=src.filter_hash,
+            count=len(prepared.servers),
+        )
 
     async def _record_failure(
         self, src: SourceState, error: StageError, *, reason: SyncReason, seconds: float

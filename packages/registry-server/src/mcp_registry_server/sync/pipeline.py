@@ -1,6 +1,7 @@
-"""One sync attempt's data path: fetch (bounded in time) → parse/convert → filter.
+"""One sync attempt's data path: fetch (bounded in time), then parse/convert and filter.
 
 Every failure leaves as a `StageError` naming the step, so the engine can say what failed.
+The engine skips the second step when the fetched content and the filter are unchanged.
 """
 
 from __future__ import annotations
@@ -37,18 +38,6 @@ class Prepared:
     origin: str
 
 
-async def prepare(
-    fetcher: Fetcher,
-    *,
-    format: RegistryFormat | None,
-    filter: SourceFilter | None,
-    time_limit: float,
-) -> Prepared:
-    """Fetch within `time_limit` seconds, then parse and filter in a worker thread (CPU-bound)."""
-    result = await fetch_within(fetcher, time_limit=time_limit)
-    return await asyncio.to_thread(convert_and_filter, result, format=format, filter=filter)
-
-
 async def fetch_within(fetcher: Fetcher, *, time_limit: float) -> FetchResult:
     """`fetcher.fetch()` with an overall deadline and errors mapped to stages."""
     try:
@@ -67,7 +56,9 @@ async def fetch_within(fetcher: Fetcher, *, time_limit: float) -> FetchResult:
 def convert_and_filter(
     result: FetchResult, *, format: RegistryFormat | None, filter: SourceFilter | None
 ) -> Prepared:
-    """Parse a fetched document (any format → upstream servers), then apply the source filter."""
+    """Parse a fetched document (any format → upstream servers), then apply the source filter.
+
+    CPU-bound on big registries: the engine runs it in a worker thread."""
     servers: list[dict[str, Any]]
     if isinstance(result, FetchedDocument):
         try:
