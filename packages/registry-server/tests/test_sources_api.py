@@ -218,3 +218,13 @@ async def test_cursor_with_reserved_characters_round_trips(
     endpoint = await start(aiohttp_server, registry)
     assert len((await api(endpoint, http).fetch()).servers) == 9
     assert registry.cursors == [None, weird]
+
+
+async def test_an_empty_registry_is_refused(
+    aiohttp_server: ServerFactory, http: aiohttp.ClientSession
+) -> None:
+    registry = Registry()
+    registry.pages = {None: {"servers": [], "metadata": {"count": 0}}}
+    endpoint = await start(aiohttp_server, registry)
+    with pytest.raises(SourceDataError, match="lists no servers"):
+        await api(endpoint, http).fetch()

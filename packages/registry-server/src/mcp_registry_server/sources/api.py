@@ -56,6 +56,9 @@ class ApiFetcher:
         for version in API_VERSIONS:
             collection = f"{self._base}/{version}/servers"
             raw = await self._read_all(collection)
+            if raw == []:
+                # An empty answer would wipe the stored source; file sources refuse it too.
+                raise SourceDataError(f"{redact_url(collection)} lists no servers")
             if raw is not None:
                 servers = await asyncio.to_thread(validate_servers, raw)
                 return FetchedServers(
