@@ -135,8 +135,9 @@ class PgCluster:
             f"listen_addresses = '{HOST}'",
             f"unix_socket_directories = '{base}'",
             "password_encryption = 'scram-sha-256'",
+            # Fast but crash-safe for a killed postmaster (only an OS crash would lose data);
+            # synchronous_commit stays on, or a kill -9 would lose acknowledged commits.
             "fsync = off",
-            "synchronous_commit = off",
             "full_page_writes = off",
             "max_connections = 100",
             *settings,
@@ -229,8 +230,10 @@ class PgCluster:
             wait_until(
                 lambda: not any(_alive(c) for c in children), timeout=timeout / 2, what="backends"
             )
-        # A reaped-late zombie keeps its pid "in use"; the stale lock file would block start().
+        # An unreaped zombie keeps its pid "in use", so the stale lock files would block start().
         (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
+        for stale in self.base_dir.glob(".s.PGSQL.*"):
+            stale.unlink(missing_ok=True)
 
     def destroy(self) -> None:
         """Stop (immediately) if running and delete every file."""

@@ -2,6 +2,7 @@
 
 from mcp_registry_server.store.postgres.lifecycle import (
     open_store,
+    postgres_store_opener,
     resolve_settings,
     run_migrations,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "PostgresStore",
     "StoreOptions",
     "open_store",
+    "postgres_store_opener",
     "resolve_settings",
     "run_migrations",
 ]

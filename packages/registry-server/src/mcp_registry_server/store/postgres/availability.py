@@ -26,8 +26,22 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
 """Errors that say nothing about the request and everything about the database's reachability."""
 
 
+STALE_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.ConnectionDoesNotExistError,  # the server closed it while it sat in the pool
+    asyncpg.exceptions.AdminShutdownError,  # the server is restarting under it
+    asyncpg.exceptions.InternalClientError,  # protocol state left broken by such a close
+    ConnectionResetError,
+    BrokenPipeError,
+)
+"""Errors meaning "this pooled connection was already dead"; worth one retry on a fresh one."""
+
+
 def is_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, UNAVAILABLE_ERRORS)
+
+
+def is_stale_connection(exc: BaseException) -> bool:
+    return isinstance(exc, STALE_CONNECTION_ERRORS)
 
 
 def describe(exc: BaseException) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 
 import structlog
 
 from mcp_registry_server.store.postgres.availability import BackoffPolicy, describe, is_unavailable
 from mcp_registry_server.store.postgres.pool import Connection, connect
+from mcp_registry_server.store.postgres.revisions import RevisionTracker
 from mcp_registry_server.store.postgres.settings import SCHEMA, ConnectionSettings
 
 log = structlog.get_logger(__name__)
@@ -24,13 +25,6 @@ async def notify(conn: Connection, source: str) -> None:
     await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, source)
 
 
-def diff_revisions(known: MutableMapping[str, int], current: dict[str, int]) -> list[str]:
-    """Sources whose revision differs from `known` (changed, added or deleted), sorted."""
-    changed = {name for name, rev in current.items() if known.get(name) != rev}
-    changed |= known.keys() - current.keys()
-    return sorted(changed)
-
-
 async def _read_revisions(conn: Connection, read_timeout: float) -> dict[str, int]:
     rows = await conn.fetch(f"SELECT name, revision FROM {SCHEMA}.source", timeout=read_timeout)
     return {row["name"]: row["revision"] for row in rows}
@@ -39,27 +33,24 @@ async def _read_revisions(conn: Connection, read_timeout: float) -> dict[str, in
 async def _deliver(
     conn: Connection,
     *,
-    known: MutableMapping[str, int],
+    known: RevisionTracker,
     callback: Callable[[str], Awaitable[None]],
     read_timeout: float,
 ) -> None:
     current = await _read_revisions(conn, read_timeout)
-    for name in diff_revisions(known, current):
+    for name in known.changes(current):
         try:
             await callback(name)
         except Exception as exc:  # the feed must survive a failing consumer; retried next poll
             log.error("change_callback_failed", source=name, error=describe(exc))
             continue
-        if name in current:
-            known[name] = current[name]
-        else:
-            known.pop(name, None)
+        known.acknowledge(name, current)
 
 
 async def _listen_once(
     settings: ConnectionSettings,
     *,
-    known: MutableMapping[str, int],
+    known: RevisionTracker,
     callback: Callable[[str], Awaitable[None]],
     poll_interval: float,
     on_connected: Callable[[], None],
@@ -92,12 +83,12 @@ async def _listen_once(
 async def watch(
     *,
     settings: ConnectionSettings,
-    known: MutableMapping[str, int],
+    known: RevisionTracker,
     callback: Callable[[str], Awaitable[None]],
     poll_interval: float,
     backoff: BackoffPolicy,
 ) -> None:
-    """Run until cancelled: report every source whose revision moved away from `known`.
+    """Run until cancelled: report every source another process changed (see RevisionTracker).
 
     Each reconnect starts with a full re-read, so nothing that happened while the connection
     was down is missed. Connection failures back off exponentially with jitter.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Literal
@@ -89,3 +90,29 @@ async def open_store(
     opts = options or StoreOptions()
     opts = replace(opts, max_meta_size=settings.max_meta_size)
     return await PostgresStore.open(settings.app, options=opts)
+
+
+def postgres_store_opener(
+    config: DatabaseConfigLike,
+    *,
+    env: Mapping[str, str] | None = None,
+    home: Path | None = None,
+    migrate: bool = True,
+    options: StoreOptions | None = None,
+) -> Callable[[], AbstractAsyncContextManager[PostgresStore]]:
+    """A zero-argument opener for `create_apps(store_opener=...)`.
+
+    Credentials are resolved when it is called (so a bad pgpass fails at start-up with its
+    own message); entering the context migrates up, opens the pool, and closes it on exit.
+    """
+    settings = resolve_settings(config, env=env, home=home)
+
+    @asynccontextmanager
+    async def opened() -> AsyncIterator[PostgresStore]:
+        store = await open_store(settings, migrate=migrate, options=options)
+        try:
+            yield store
+        finally:
+            await store.close()
+
+    return opened

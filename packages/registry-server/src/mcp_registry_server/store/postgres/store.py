@@ -17,11 +17,13 @@ from mcp_registry_server.store.postgres.availability import (
     AvailabilityGate,
     BackoffPolicy,
     describe,
+    is_stale_connection,
     is_unavailable,
 )
 from mcp_registry_server.store.postgres.migrator import latest_version, load_migrations, read_state
 from mcp_registry_server.store.postgres.pool import Connection, Pool, create_pool, pooled
 from mcp_registry_server.store.postgres.records import SERVER_COLUMNS, server_records
+from mcp_registry_server.store.postgres.revisions import RevisionTracker
 from mcp_registry_server.store.postgres.settings import (
     DEFAULT_MAX_META_SIZE,
     SCHEMA,
@@ -77,8 +79,8 @@ class PostgresStore:
         self._settings = settings
         self._options = options
         self._gate = AvailabilityGate(policy=options.backoff)
-        self._revisions: dict[str, int] = {}
-        """Source revision this process last wrote or loaded; the change feed reports others."""
+        self._revisions = RevisionTracker()
+        """What this process wrote or loaded; the change feed reports everything else."""
 
     @classmethod
     async def open(
@@ -114,22 +116,40 @@ class PostgresStore:
         return self._gate.available
 
     async def _run(self, operation: Callable[[Connection], Awaitable[T]]) -> T:
+        """Run `operation` on a pooled connection, translating driver errors once, here.
+
+        Every operation is idempotent (whole-source replace, upserts, deletes, reads), so one
+        that failed on a pooled connection that turned out to be dead is retried: the dead
+        connection is dropped, so after at most one retry per pooled connection the operation
+        runs on a fresh one (after a database restart no caller sees a spurious error).
+        """
         self._gate.ensure_open()
-        try:
-            async with pooled(self._pool, acquire_timeout=self._options.acquire_timeout) as conn:
-                result = await operation(conn)
-        except asyncpg.UndefinedTableError as exc:
-            raise StoreError(
+        stale_retries = self._pool.get_max_size()
+        while True:
+            try:
+                async with pooled(
+                    self._pool, acquire_timeout=self._options.acquire_timeout
+                ) as conn:
+                    result = await operation(conn)
+            except Exception as exc:
+                if stale_retries > 0 and is_stale_connection(exc):
+                    stale_retries -= 1
+                    log.info("database_connection_stale", error=describe(exc))
+                    continue
+                raise self._translate(exc) from exc
+            self._gate.succeeded()
+            return result
+
+    def _translate(self, exc: Exception) -> StoreError:
+        if isinstance(exc, asyncpg.UndefinedTableError):
+            return StoreError(
                 f"{describe(exc)}: the schema is missing, run `mcp-registry-server migrate up`"
-            ) from exc
-        except Exception as exc:
-            if is_unavailable(exc):
-                raise self._gate.failed(exc) from exc
-            if isinstance(exc, StoreError):
-                raise
-            raise StoreError(f"database error: {describe(exc)}") from exc
-        self._gate.succeeded()
-        return result
+            )
+        if is_unavailable(exc):
+            return self._gate.failed(exc)
+        if isinstance(exc, StoreError):
+            return exc
+        return StoreError(f"database error: {describe(exc)}")
 
     async def check(self) -> None:
         """Raise StoreUnavailableError unless a pooled connection answers `SELECT 1`."""
@@ -145,37 +165,42 @@ class PostgresStore:
             data.source, data.servers, max_meta_size=self._options.max_meta_size
         )
 
-        async def replace(conn: Connection) -> int:
-            async with conn.transaction():
-                # The upsert locks the source row first, so concurrent replaces of one source
-                # from two replicas serialise instead of colliding on the server keys.
-                revision: int = await conn.fetchval(
-                    _UPSERT_SOURCE, data.source, data.content_hash, data.synced_at, len(records)
-                )
-                await conn.execute(f"DELETE FROM {SCHEMA}.server WHERE source = $1", data.source)
-                if records:
-                    await conn.copy_records_to_table(
-                        "server", schema_name=SCHEMA, columns=SERVER_COLUMNS, records=records
+        async def replace(conn: Connection) -> None:
+            with self._revisions.writing(data.source) as ticket:
+                async with conn.transaction():
+                    # The upsert locks the source row first, so concurrent replaces of one
+                    # source from two replicas serialise instead of colliding on server keys.
+                    revision: int = await conn.fetchval(
+                        _UPSERT_SOURCE, data.source, data.content_hash, data.synced_at, len(records)
                     )
-                await changes.notify(conn, data.source)
-            return revision
+                    ticket.record(revision)
+                    await conn.execute(
+                        f"DELETE FROM {SCHEMA}.server WHERE source = $1", data.source
+                    )
+                    if records:
+                        await conn.copy_records_to_table(
+                            "server", schema_name=SCHEMA, columns=SERVER_COLUMNS, records=records
+                        )
+                    await changes.notify(conn, data.source)
 
-        self._revisions[data.source] = await self._run(replace)
+        await self._run(replace)
 
     async def delete_source(self, source: str) -> None:
         """Forget a source's data and status; unknown names are ignored."""
 
         async def delete(conn: Connection) -> None:
-            async with conn.transaction():
-                await conn.execute(f"DELETE FROM {SCHEMA}.source_status WHERE name = $1", source)
-                deleted = await conn.fetchval(
-                    f"DELETE FROM {SCHEMA}.source WHERE name = $1 RETURNING name", source
-                )
-                if deleted is not None:
-                    await changes.notify(conn, source)
+            with self._revisions.deleting_source(source):
+                async with conn.transaction():
+                    await conn.execute(
+                        f"DELETE FROM {SCHEMA}.source_status WHERE name = $1", source
+                    )
+                    deleted = await conn.fetchval(
+                        f"DELETE FROM {SCHEMA}.source WHERE name = $1 RETURNING name", source
+                    )
+                    if deleted is not None:
+                        await changes.notify(conn, source)
 
         await self._run(delete)
-        self._revisions.pop(source, None)
 
     async def load_sources(self) -> dict[str, SourceData]:
         """All sources with their servers in stored order, read from one snapshot."""
@@ -191,8 +216,7 @@ class PostgresStore:
             bodies: dict[str, list[dict[str, Any]]] = {}
             for row in rows:
                 bodies.setdefault(row["source"], []).append(row["body"])
-            self._revisions.clear()  # in place: the change feed holds this dict
-            self._revisions.update({r["name"]: r["revision"] for r in sources})
+            self._revisions.reset({r["name"]: r["revision"] for r in sources})
             return {
                 r["name"]: SourceData(
                     source=r["name"],

@@ -1,0 +1,26 @@
+"""Optional store capabilities beyond the Store protocol: a readiness probe and a change feed."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class ReadinessProbe(Protocol):
+    """A store whose backing service can be down (readiness should report it)."""
+
+    async def check(self) -> None:
+        """Return when the store is usable; raise StoreUnavailableError when it is not."""
+
+
+@runtime_checkable
+class ChangeFeed(Protocol):
+    """A store shared by several replicas that can tell one replica about another's writes."""
+
+    async def watch_changes(self, callback: Callable[[str], Awaitable[None]]) -> None:
+        """Await `callback(source)` for each source another process replaced or deleted.
+
+        Runs until cancelled (start it as a task in a cleanup_ctx and cancel it on shutdown);
+        it survives database outages on its own.
+        """

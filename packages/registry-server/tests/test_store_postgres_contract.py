@@ -1,0 +1,183 @@
+"""The Store protocol behaves the same on PostgreSQL as in memory (shared behavioural tests)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp_registry_server.store.base import SourceData, SourceStatus, Store, SyncPhase
+from mcp_registry_server.store.memory import MemoryStore
+from mcp_registry_server.store.postgres import open_store, resolve_settings
+from mcp_registry_testing.postgres import PgDatabase
+
+T0 = datetime(2025, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+
+
+def server(name: str, version: str = "1.0.0", **extra: Any) -> dict[str, Any]:
+    return {
+        "$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
+        "name": name,
+        "description": f"{name} server",
+        "version": version,
+        **extra,
+    }
+
+
+def data(source: str, servers: Sequence[Mapping[str, Any]], digest: str = "h1") -> SourceData:
+    return SourceData(source=source, servers=tuple(servers), content_hash=digest, synced_at=T0)
+
+
+def same(left: SourceData, right: SourceData) -> bool:
+    """Equal as the snapshot builder sees them (list vs tuple of the same dicts is equal)."""
+    return (
+        left.source == right.source
+        and [dict(s) for s in left.servers] == [dict(s) for s in right.servers]
+        and left.content_hash == right.content_hash
+        and left.synced_at == right.synced_at
+    )
+
+
+@pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.db)])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    db: PgDatabase = request.getfixturevalue("pg_db")
+    opened = await open_store(resolve_settings(db.config(), env=db.env, home=tmp_path))
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+async def test_empty(store: Store) -> None:
+    assert await store.load_sources() == {}
+    assert await store.load_statuses() == {}
+
+
+async def test_replace_then_load_round_trips(store: Store) -> None:
+    rich = server(
+        "io.github.example/ünïcode",
+        title='Ünïcode ✓ "quoted" \\ back',
+        packages=[{"registryType": "npm", "identifier": "@x/y", "version": "1.2.3"}],
+        _meta={
+            "io.modelcontextprotocol.registry/publisher-provided": {
+                "io.github.stacklok": {"x/y": {"tags": ["a", "b"], "stars": 3, "ok": True}}
+            }
+        },
+        remotes=[],
+        nested={"null": None, "float": 1.5, "big": 2**53},
+    )
+    written = data("src", [rich, server("b/two")])
+    await store.replace_source(written)
+    loaded = await store.load_sources()
+    assert list(loaded) == ["src"]
+    assert same(loaded["src"], written)
+
+
+async def test_server_order_is_kept(store: Store) -> None:
+    names = [f"z/{i:03d}" for i in reversed(range(50))]
+    await store.replace_source(data("src", [server(n) for n in names]))
+    loaded = await store.load_sources()
+    assert [s["name"] for s in loaded["src"].servers] == names
+
+
+async def test_duplicates_and_versions_are_stored_as_given(store: Store) -> None:
+    servers = [server("a/x", "1.0.0"), server("a/x", "2.0.0"), server("a/x", "1.0.0")]
+    await store.replace_source(data("src", servers))
+    loaded = (await store.load_sources())["src"]
+    assert [(s["name"], s["version"]) for s in loaded.servers] == [
+        ("a/x", "1.0.0"),
+        ("a/x", "2.0.0"),
+        ("a/x", "1.0.0"),
+    ]
+
+
+async def test_replace_replaces_everything_for_the_source(store: Store) -> None:
+    await store.replace_source(data("src", [server("a/1"), server("a/2"), server("a/3")]))
+    newer = SourceData(
+        source="src",
+        servers=(server("b/1"),),
+        content_hash="h2",
+        synced_at=T0 + timedelta(hours=1),
+    )
+    await store.replace_source(newer)
+    assert same((await store.load_sources())["src"], newer)
+
+
+async def test_sources_are_independent(store: Store) -> None:
+    first, second = data("one", [server("a/1")]), data("two", [server("b/1"), server("b/2")])
+    await store.replace_source(first)
+    await store.replace_source(second)
+    await store.replace_source(data("one", [server("a/9")], digest="h9"))
+    loaded = await store.load_sources()
+    assert same(loaded["two"], second)
+    assert [s["name"] for s in loaded["one"].servers] == ["a/9"]
+
+
+async def test_empty_source_is_kept(store: Store) -> None:
+    await store.replace_source(data("src", [server("a/1")]))
+    await store.replace_source(data("src", [], digest="empty"))
+    loaded = await store.load_sources()
+    assert same(loaded["src"], data("src", [], digest="empty"))
+
+
+def status(name: str, **overrides: Any) -> SourceStatus:
+    fields: dict[str, Any] = {
+        "name": name,
+        "phase": SyncPhase.COMPLETE,
+        "message": "Sync completed successfully",
+        "attempt_count": 0,
+        "last_attempt": T0,
+        "last_sync_time": T0 + timedelta(seconds=2),
+        "content_hash": "h1",
+        "filter_hash": "f1",
+        "server_count": 2,
+    }
+    return SourceStatus(**{**fields, **overrides})
+
+
+@pytest.mark.parametrize(
+    "saved",
+    [
+        status("src"),
+        status("src", phase=SyncPhase.FAILED, message="Fetch failed: 404", attempt_count=3),
+        status(
+            "src",
+            phase=SyncPhase.SYNCING,
+            message="",
+            last_attempt=None,
+            last_sync_time=None,
+            content_hash=None,
+            filter_hash=None,
+            server_count=0,
+        ),
+    ],
+)
+async def test_status_round_trips(store: Store, saved: SourceStatus) -> None:
+    await store.save_status(saved)
+    assert await store.load_statuses() == {"src": saved}
+
+
+async def test_status_is_overwritten_and_independent_of_data(store: Store) -> None:
+    await store.save_status(status("a", phase=SyncPhase.SYNCING))
+    await store.save_status(status("a", phase=SyncPhase.FAILED, attempt_count=1))
+    await store.save_status(status("b"))
+    statuses = await store.load_statuses()
+    assert statuses["a"] == status("a", phase=SyncPhase.FAILED, attempt_count=1)
+    assert set(statuses) == {"a", "b"}
+    assert await store.load_sources() == {}
+
+
+async def test_delete_forgets_data_and_status(store: Store) -> None:
+    await store.replace_source(data("gone", [server("a/1")]))
+    await store.save_status(status("gone"))
+    await store.replace_source(data("kept", [server("b/1")]))
+    await store.save_status(status("kept"))
+    await store.delete_source("gone")
+    await store.delete_source("never-existed")
+    assert set(await store.load_sources()) == {"kept"}
+    assert set(await store.load_statuses()) == {"kept"}
