@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from mcp_registry_server.sync.engine import SyncEngine
 from mcp_registry_server.sync.errors import NotSyncableError, UnknownSourceError
 from mcp_registry_testing.gitrepos import GitHttpServer, GitRepo
 from mcp_registry_testing.upstreams import FaultyUpstream
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "registry-samples"
@@ -241,8 +242,6 @@ async def test_git_source(
 async def test_api_source(
     aiohttp_server: ServerFactory, http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
-    import json
-
     page1 = json.loads((SHARED / "fictional" / "upstream-api-page1.json").read_bytes())
     page2 = json.loads((SHARED / "fictional" / "upstream-api-page2.json").read_bytes())
     fake = FaultyUpstream(b"", pages={None: page1, page1["metadata"]["nextCursor"]: page2})
@@ -472,3 +471,65 @@ async def test_publish_failure_is_retried_even_when_data_is_unchanged(
     assert ok.phase is SyncPhase.COMPLETE
     assert changes.names == ["up"]
     assert engine.ever_synced("up")
+
+
+async def test_overall_sync_timeout_bounds_a_slow_fetch(
+    upstream: tuple[FaultyUpstream, str], http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    fake, url = upstream
+    fake.mode = "hang"
+    cfg = config(url_source("up", url, timeout="10m"))
+    engine = make_engine(cfg, http=http, tmp_path=tmp_path, sync_timeout=0.2)
+    status = await engine.sync_now("up")
+    assert status.phase is SyncPhase.FAILED
+    assert status.message == "Fetch failed: did not finish within 0.2s"
+
+
+class StatusOutageStore(MemoryStore):
+    """Source data can be written, statuses cannot."""
+
+    async def save_status(self, status: SourceStatus) -> None:
+        raise ConnectionError("status table is locked")
+
+
+async def test_a_status_write_outage_does_not_fail_the_sync(
+    upstream: tuple[FaultyUpstream, str], http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    _, url = upstream
+    store = StatusOutageStore()
+    engine = make_engine(config(url_source("up", url)), http=http, tmp_path=tmp_path, store=store)
+    with structlog.testing.capture_logs() as logs:
+        status = await engine.sync_now("up")
+    assert complete(status)
+    assert len((await stored(store, "up")).servers) == 9
+    assert "sync_status_save_failed" in {e["event"] for e in logs}
+
+
+async def test_git_password_never_reaches_status_logs_or_metrics(
+    aiohttp_server: ServerFactory, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    repo = GitRepo.init(tmp_path / "src")
+    repo.commit({"registry.json": UPSTREAM.read_bytes()})
+    git = GitHttpServer(credentials=("bot", "the-real-one"))
+    server = await aiohttp_server(git.app(repo))
+    password_file = tmp_path / "password"
+    password_file.write_text("wrong-but-secret\n")
+    password_file.chmod(0o600)
+    source = {
+        "name": "private",
+        "git": {
+            "repository": str(server.make_url(git.mount)),
+            "auth": {"username": "bot", "passwordFile": str(password_file)},
+        },
+        "syncPolicy": {"interval": "1h"},
+    }
+    metrics = CollectorRegistry()
+    engine = make_engine(config(source), http=http, tmp_path=tmp_path, metrics=metrics)
+    with structlog.testing.capture_logs() as logs:
+        failed = await engine.sync_now("private")
+        assert failed.message.startswith("Fetch failed: authentication failed for http://")
+        password_file.write_text("the-real-one\n")
+        assert complete(await engine.sync_now("private"))
+    seen = repr(logs) + repr(engine.statuses()) + generate_latest(metrics).decode()
+    assert "wrong-but-secret" not in seen
+    assert "the-real-one" not in seen
