@@ -24,6 +24,15 @@ from mcp_registry_server.app import (
 from mcp_registry_server.buildinfo import current_build_info
 from mcp_registry_server.defaults import embedded_default_config
 from mcp_registry_server.logs import configure_logging, parse_level
+from mcp_registry_server.store.postgres import (
+    DatabaseConfigError,
+    PgpassError,
+    postgres_store_opener,
+)
+from mcp_registry_server.store.postgres.commands import (
+    add_database_commands,
+    run_database_command,
+)
 
 log = structlog.get_logger("mcp_registry_server.cli")
 
@@ -96,6 +105,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     validate.add_argument("--config", type=Path, required=True, help="config.yaml to check")
     version = commands.add_parser("version", help="print the build's version")
     version.add_argument("--format", choices=("text", "json"), default="text")
+    add_database_commands(commands)
     return parser
 
 
@@ -106,6 +116,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _version(args.format)
     if args.command == "validate":
         return _validate(args.config)
+    if args.command in ("migrate", "prime-db"):
+        return run_database_command(
+            args,
+            load_config=_load,
+            env=os.environ,
+            stdin=sys.stdin,
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+        )
     return _serve(args)
 
 
@@ -154,8 +173,15 @@ def _serve(args: argparse.Namespace) -> int:
     if config is None:
         return 2
     try:
-        public, internal = create_apps(config)
-    except (AuthModeNotImplementedError, StoreNotConfiguredError) as exc:
+        # database: → PostgreSQL; `migrate up` runs as the store opens (before listening).
+        opener = None if config.database is None else postgres_store_opener(config.database)
+        public, internal = create_apps(config, store_opener=opener)
+    except (
+        AuthModeNotImplementedError,
+        StoreNotConfiguredError,
+        DatabaseConfigError,
+        PgpassError,
+    ) as exc:
         print(f"mcp-registry-server: {exc}", file=sys.stderr)
         return 2
     return asyncio.run(_run(public, internal, api=args.address, admin=args.internal_address))

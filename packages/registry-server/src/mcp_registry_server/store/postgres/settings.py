@@ -213,3 +213,20 @@ def database_settings(
         application_name=f"{APPLICATION_NAME}-migrate",
     )
     return DatabaseSettings(app=app, migration=migration, max_meta_size=config.max_meta_size)
+
+
+def admin_settings(
+    config: DatabaseConfigLike, *, credential: Credential, database: str
+) -> ConnectionSettings:
+    """A one-off superuser connection to `database` on the configured server (prime-db)."""
+    return ConnectionSettings(
+        host=config.host,
+        port=config.port,
+        database=database,
+        credential=credential,
+        ssl_mode=SslMode(str(config.ssl_mode)),
+        ssl_root_cert=Path(config.ssl_root_cert) if config.ssl_root_cert else None,
+        pool=PoolSettings(min_size=0, max_size=1),
+        application_name=f"{APPLICATION_NAME}-prime-db",
+        statement_timeout=0.0,
+    )
