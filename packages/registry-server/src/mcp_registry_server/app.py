@@ -21,12 +21,21 @@ from mcp_registry_server.api.observe import observe_middleware
 from mcp_registry_server.api.problems import problem_middleware
 from mcp_registry_server.api.registry import registry_routes
 from mcp_registry_server.buildinfo import BuildInfo, current_build_info
-from mcp_registry_server.keys import BUILD_INFO, CATALOG, ENGINE, METRICS, EngineSlot
+from mcp_registry_server.keys import (
+    BUILD_INFO,
+    CATALOG,
+    ENGINE,
+    METRICS,
+    STORE,
+    EngineSlot,
+    StoreSlot,
+)
 from mcp_registry_server.metrics import CatalogCollector, create_metrics
 from mcp_registry_server.service.catalog import Catalog
 from mcp_registry_server.service.engine import EngineFactory, OnChange, SyncEngineLike
 from mcp_registry_server.service.topology import topology_of
 from mcp_registry_server.store.base import Store
+from mcp_registry_server.store.capabilities import ChangeFeed
 from mcp_registry_server.store.memory import MemoryStore
 from mcp_registry_server.sync.engine import SyncEngine
 
@@ -102,8 +111,10 @@ def create_apps(
     internal = web.Application(
         middlewares=[observe, problem_middleware], client_max_size=CLIENT_MAX_SIZE
     )
+    store_slot = StoreSlot()
     for app in (public, internal):
         app[CATALOG], app[ENGINE], app[METRICS], app[BUILD_INFO] = catalog, slot, metrics, build
+        app[STORE] = store_slot
     public.add_routes(registry_routes())
     internal.add_routes(internal_routes())
     life = _Lifecycle(
@@ -115,8 +126,9 @@ def create_apps(
         http_session_factory=http_session_factory,
         store_opener=opener,
         run_sync=run_sync,
+        store_slot=store_slot,
     )
-    public.cleanup_ctx.extend([life.http_session, life.store, life.sync_engine])
+    public.cleanup_ctx.extend([life.http_session, life.store, life.change_feed, life.sync_engine])
     return public, internal
 
 
@@ -157,6 +169,7 @@ class _Lifecycle:
     http_session_factory: Callable[[], aiohttp.ClientSession]
     store_opener: StoreOpener
     run_sync: bool
+    store_slot: StoreSlot
     session: aiohttp.ClientSession | None = None
     opened: Store | None = None
 
@@ -174,10 +187,28 @@ class _Lifecycle:
         async with self.store_opener() as opened:
             self.opened = opened
             await self.catalog.refresh(opened)
+            self.store_slot.store = opened
             try:
                 yield
             finally:
-                self.opened = None
+                self.opened = self.store_slot.store = None
+
+    async def change_feed(self, app: web.Application) -> AsyncIterator[None]:
+        """A store shared by replicas reports the others' writes; rebuild those snapshots."""
+        store = self.opened
+        if not isinstance(store, ChangeFeed):
+            yield
+            return
+
+        async def on_change(source: str) -> None:
+            await self.catalog.refresh(store, source=source)
+
+        task = asyncio.create_task(store.watch_changes(on_change), name="store-change-feed")
+        try:
+            yield
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     async def sync_engine(self, app: web.Application) -> AsyncIterator[None]:
         """The sync engine, and (unless disabled) its supervised loop as a background task."""

@@ -11,6 +11,7 @@ from mcp_registry_server.metrics import ServerMetrics
 from mcp_registry_server.service.catalog import Catalog
 from mcp_registry_server.service.engine import SyncEngineLike
 from mcp_registry_server.service.topology import Topology
+from mcp_registry_server.store.base import Store
 
 
 @dataclass(slots=True)
@@ -20,8 +21,16 @@ class EngineSlot:
     engine: SyncEngineLike | None = None
 
 
+@dataclass(slots=True)
+class StoreSlot:
+    """Holds the opened store while the public app runs (readiness probes it); None otherwise."""
+
+    store: Store | None = None
+
+
 CATALOG = web.AppKey("catalog", Catalog)
 TOPOLOGY = web.AppKey("topology", Topology)
 ENGINE = web.AppKey("engine", EngineSlot)
 METRICS = web.AppKey("metrics", ServerMetrics)
 BUILD_INFO = web.AppKey("build_info", BuildInfo)
+STORE = web.AppKey("store", StoreSlot)

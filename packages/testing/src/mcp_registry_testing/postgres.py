@@ -380,9 +380,9 @@ class PgDatabase:
         """The environment the server would run with: only PGPASSFILE, no passwords."""
         return {"PGPASSFILE": str(self.roles.pgpass_file)}
 
-    def config(self, **overrides: Any) -> DatabaseConfig:
-        """A `database:` config for this database (sslMode disable: the cluster has no TLS)."""
-        data: dict[str, Any] = {
+    def config_data(self, **overrides: Any) -> dict[str, Any]:
+        """The `database:` mapping of a config.yaml (sslMode disable: the cluster has no TLS)."""
+        return {
             "host": self.cluster.host,
             "port": self.cluster.port,
             "database": self.name,
@@ -391,7 +391,10 @@ class PgDatabase:
             "sslMode": "disable",
             **overrides,
         }
-        return DatabaseConfig.model_validate(data)
+
+    def config(self, **overrides: Any) -> DatabaseConfig:
+        """The same as a validated DatabaseConfig."""
+        return DatabaseConfig.model_validate(self.config_data(**overrides))
 
 
 def create_database(cluster: PgCluster, roles: RegistryRoles) -> PgDatabase:

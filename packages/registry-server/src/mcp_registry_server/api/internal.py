@@ -8,11 +8,13 @@ from typing import Any
 
 from aiohttp import web
 from mcp_registry_server.api.problems import UnavailableError
-from mcp_registry_server.keys import BUILD_INFO, CATALOG, ENGINE, METRICS
+from mcp_registry_server.keys import BUILD_INFO, CATALOG, ENGINE, METRICS, STORE
 from mcp_registry_server.service.engine import SyncEngineLike
 from mcp_registry_server.service.topology import unready_sources
 from mcp_registry_server.snapshot.build import rfc3339
 from mcp_registry_server.store.base import SourceStatus
+from mcp_registry_server.store.capabilities import ReadinessProbe
+from mcp_registry_server.store.errors import StoreUnavailableError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 QUIET_ROUTES = frozenset({"/health", "/readiness", "/metrics", "/status"})
@@ -38,6 +40,7 @@ async def health(request: web.Request) -> web.Response:
 
 async def readiness(request: web.Request) -> web.Response:
     """GET /readiness: 200 once every registry has data for each synced source, else 503."""
+    await _check_store(request)
     waiting = _waiting(request, _engine(request))
     if waiting:
         detail = "; ".join(
@@ -84,6 +87,16 @@ async def sync_source(request: web.Request) -> web.Response:
     """POST /sources/{name}/sync: sync one source now and return its resulting status."""
     result = await _engine(request).sync_now(request.match_info["name"])
     return web.json_response(source_status(result))
+
+
+async def _check_store(request: web.Request) -> None:
+    """503 while a database-backed store is unreachable (snapshots are still served)."""
+    store = request.app[STORE].store
+    if isinstance(store, ReadinessProbe):
+        try:
+            await store.check()
+        except StoreUnavailableError as exc:
+            raise UnavailableError(f"not ready: {exc}") from exc
 
 
 def _engine(request: web.Request) -> SyncEngineLike:
