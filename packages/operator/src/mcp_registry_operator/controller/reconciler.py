@@ -1,0 +1,250 @@
+"""The MCPRegistry reconciler: level-triggered, reading every state from the informer caches.
+
+Order: gone → nothing; being deleted → Terminating, then drop our finalizer (before any
+validation, so deletion never hangs on a bad spec); validate; add the finalizer; resolve the
+referenced Secrets/ConfigMaps; build; check the pod template; apply what differs; judge the
+Deployment, then the server's own sync report; act on a new sync trigger; write the status
+only when it changed. Returns when to look again; raises for backoff; TerminalError when only
+a new spec can help.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import structlog
+from mcp_registry_common.mcpregistry import MCPRegistry
+
+from mcp_registry_operator.controller.applier import Applier, ApplyStepError
+from mcp_registry_operator.controller.caches import Caches
+from mcp_registry_operator.controller.conditions import ConditionSpec
+from mcp_registry_operator.controller.references import (
+    MissingReferenceError,
+    resolve_references,
+)
+from mcp_registry_operator.controller.registrywriter import Current, RegistryWriter
+from mcp_registry_operator.controller.serverstatus import (
+    ServerReport,
+    ServerStatusClient,
+    ServerStatusError,
+)
+from mcp_registry_operator.controller.status import Change, Observed
+from mcp_registry_operator.controller.syncstate import judge_report
+from mcp_registry_operator.controller.trigger import (
+    pending_trigger,
+    request_syncs,
+    synced_sources,
+)
+from mcp_registry_operator.controller.validation import InvalidSpecError, parse_cached
+from mcp_registry_operator.controller.verdicts import (
+    Step,
+    Verdict,
+    deployment_not_ready,
+    deployment_state,
+    invalid_pod_template,
+    invalid_spec,
+    missing_reference,
+    status_unavailable,
+    step_failed,
+    terminating,
+)
+from mcp_registry_operator.kube import (
+    ConflictError,
+    InvalidError,
+    ServerError,
+    TooManyRequestsError,
+    UnreachableError,
+)
+from mcp_registry_operator.resources.desired import Desired, Inputs, build_desired
+from mcp_registry_operator.resources.naming import api_name, service_url
+from mcp_registry_operator.runtime.controller import Result, TerminalError
+from mcp_registry_operator.runtime.keys import Key, split_key
+
+log = structlog.get_logger(__name__)
+
+TRANSIENT = (ServerError, UnreachableError, TooManyRequestsError, ConflictError)
+"""API errors worth a quiet retry: no Failed status for a blip."""
+VALID_TEMPLATE = ConditionSpec("True", "ValidPodTemplateSpec", "PodTemplateSpec is valid")
+
+
+@dataclass(frozen=True)
+class ReconcilerSettings:
+    image: str
+    """The registry server image (env MCP_REGISTRY_SERVER_IMAGE)."""
+    default_pull_secrets: tuple[str, ...] = ()
+    """Added after spec.imagePullSecrets (env MCP_REGISTRY_DEFAULT_PULL_SECRETS)."""
+    namespaces: tuple[str, ...] | None = None
+    """Reconcile only these namespaces; None: all (env WATCH_NAMESPACE)."""
+    poll_interval: float = 5.0
+    """Look again this soon while not Ready, or while a sync runs."""
+    steady_interval: float = 60.0
+    """Look again this often once Ready (the server's sync state changes without events)."""
+
+
+def pod_template_invalid(message: str) -> ConditionSpec:
+    return ConditionSpec(
+        "False", "InvalidPodTemplateSpec", f"{message}. Deployment blocked until fixed."
+    )
+
+
+class MCPRegistryReconciler:
+    def __init__(
+        self,
+        *,
+        caches: Caches,
+        applier: Applier,
+        writer: RegistryWriter,
+        status_client: ServerStatusClient,
+        settings: ReconcilerSettings,
+    ) -> None:
+        self._caches = caches
+        self._applier = applier
+        self._writer = writer
+        self._status_client = status_client
+        self.settings = settings
+
+    async def reconcile(self, key: Key) -> Result:
+        namespace, _ = split_key(key)
+        scope = self.settings.namespaces
+        obj = self._caches.registries.get(key)
+        if obj is None or (scope is not None and namespace not in scope):
+            return Result()
+        current = self._writer.current(obj)
+        if obj["metadata"].get("deletionTimestamp"):
+            await self._finalize(current)
+            return Result()
+        try:
+            registry = parse_cached(obj)
+        except InvalidSpecError as exc:
+            await self._fail(current, invalid_spec(str(exc)))
+            raise TerminalError(f"invalid spec: {exc}") from None
+        if not current.has_finalizer:
+            await self._writer.set_finalizer(current, present=True)
+        return await self._converge(current, registry)
+
+    async def _finalize(self, current: Current) -> None:
+        if not current.has_finalizer:
+            return  # another controller's finalizer holds the object; nothing of ours to do
+        latest = None
+        if (current.status or {}).get("phase") != "Terminating":
+            latest = await self._writer.publish(current, self._observed(current, terminating()))
+        await self._writer.set_finalizer(current, present=False, latest=latest)
+
+    async def _converge(self, current: Current, registry: MCPRegistry) -> Result:
+        try:
+            resolved = resolve_references(registry, self._caches.get)
+        except MissingReferenceError as exc:
+            verdict = missing_reference(str(exc))
+            await self._writer.publish(current, self._observed(current, verdict))
+            return Result(requeue_after=self.settings.poll_interval)
+        inputs = Inputs(
+            image=self.settings.image,
+            default_pull_secrets=self.settings.default_pull_secrets,
+            passwords=resolved.passwords,
+            references_digest=resolved.digest,
+        )
+        try:
+            desired = build_desired(registry, inputs)
+        except ValueError as exc:
+            await self._fail(current, invalid_spec(str(exc)))
+            raise TerminalError(f"the spec cannot be rendered: {exc}") from None
+        has_template = registry.spec.pod_template_spec is not None
+        if desired.pod_template_problems:
+            await self._reject_template(current, "; ".join(desired.pod_template_problems))
+        template = VALID_TEMPLATE if has_template else Change.REMOVE
+        try:
+            report = await self._applier.apply_all(desired.objects)
+        except ApplyStepError as exc:
+            await self._apply_failed(current, exc, has_template=has_template)
+        if report.applied:
+            log.info("objects_applied", objects=report.applied, unchanged=report.unchanged)
+        return await self._observe(current, desired, template)
+
+    async def _reject_template(self, current: Current, problems: str) -> NoReturn:
+        verdict = invalid_pod_template(problems)
+        observed = self._observed(current, verdict, template=pod_template_invalid(problems))
+        await self._writer.publish(current, observed)
+        raise TerminalError(f"invalid podTemplateSpec: {problems}")
+
+    async def _apply_failed(
+        self, current: Current, exc: ApplyStepError, *, has_template: bool
+    ) -> NoReturn:
+        if exc.step is Step.DEPLOYMENT and has_template and isinstance(exc.error, InvalidError):
+            await self._reject_template(current, str(exc))
+        if isinstance(exc.error, TRANSIENT):
+            raise exc.error
+        await self._fail(current, step_failed(exc.step, str(exc)))
+        raise exc
+
+    async def _observe(
+        self, current: Current, desired: Desired, template: ConditionSpec | Change
+    ) -> Result:
+        deployment = deployment_state(self._deployment(current))
+        settings = self.settings
+        if not deployment.ready:
+            log.debug("deployment_not_ready", detail=deployment.detail)
+            verdict = deployment_not_ready()
+            observed = self._observed(current, verdict, template=template)
+            await self._writer.publish(current, observed)
+            return Result(requeue_after=settings.poll_interval)
+        trigger = pending_trigger(
+            current.obj["metadata"].get("annotations") or {},
+            (current.status or {}).get("lastManualSyncTrigger"),
+        )
+        try:
+            server = await self._server_report(current, desired, trigger)
+        except ServerStatusError as exc:
+            unknown = ConditionSpec("Unknown", "StatusUnavailable", str(exc))
+            verdict = status_unavailable(str(exc))
+            observed = self._observed(current, verdict, template=template, synced=unknown)
+            await self._writer.publish(current, observed)
+            return Result(requeue_after=settings.poll_interval)
+        judgement = judge_report(server)
+        observed = Observed(
+            verdict=judgement.verdict,
+            generation=current.generation,
+            ready_replicas=deployment.ready_replicas,
+            url=service_url(current.name, current.namespace),
+            pod_template=template,
+            synced=judgement.synced,
+            sync_status=judgement.sync_status,
+            sync_trigger=trigger,
+        )
+        await self._writer.publish(current, observed)
+        steady = judgement.verdict.ready and not judgement.busy
+        return Result(requeue_after=settings.steady_interval if steady else settings.poll_interval)
+
+    async def _server_report(
+        self, current: Current, desired: Desired, trigger: str | None
+    ) -> ServerReport:
+        where = {"namespace": current.namespace, "name": current.name}
+        if trigger is not None:
+            sources = synced_sources(desired.config)
+            accepted = await request_syncs(self._status_client, sources=sources, **where)
+            log.info("manual_sync_requested", trigger=trigger, sources=accepted)
+        return await self._status_client.status(**where)
+
+    async def _fail(self, current: Current, verdict: Verdict) -> None:
+        await self._writer.publish(current, self._observed(current, verdict))
+
+    def _deployment(self, current: Current) -> Mapping[str, Any] | None:
+        return self._caches.get("Deployment", current.namespace, api_name(current.name))
+
+    def _observed(
+        self,
+        current: Current,
+        verdict: Verdict,
+        *,
+        template: ConditionSpec | Change = Change.KEEP,
+        synced: ConditionSpec | None = None,
+    ) -> Observed:
+        return Observed(
+            verdict=verdict,
+            generation=current.generation,
+            ready_replicas=deployment_state(self._deployment(current)).ready_replicas,
+            url=service_url(current.name, current.namespace),
+            pod_template=template,
+            synced=synced,
+        )

@@ -1,0 +1,71 @@
+"""What the registry server reports on its internal port (`GET /status`), and the protocol of
+a client that reads it and asks for manual syncs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from mcp_registry_common.base import WireModel
+from pydantic import ConfigDict, Field, ValidationError
+
+
+class ServerStatusError(Exception):
+    """The server's status endpoint could not be read (not reachable, timed out, bad reply)."""
+
+
+class SourceNotSyncableError(ServerStatusError):
+    """409 from a manual sync: the source is not synced by the server (managed, kubernetes)."""
+
+
+class _Report(WireModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class SourceReport(_Report):
+    """One source, as `GET /status` reports it."""
+
+    name: str
+    phase: Literal["Syncing", "Complete", "Failed"]
+    message: str | None = None
+    attempt_count: int = Field(default=0, ge=0)
+    last_attempt: datetime | None = None
+    last_sync_time: datetime | None = None
+    server_count: int = Field(default=0, ge=0)
+
+
+class RegistryReport(_Report):
+    """One served registry: ready once each of its synced sources has data."""
+
+    name: str
+    sources: list[str] = Field(default_factory=list)
+    ready: bool = False
+    waiting_for: list[str] = Field(default_factory=list)
+    server_count: int = Field(default=0, ge=0)
+
+
+class ServerReport(_Report):
+    sources: list[SourceReport] = Field(default_factory=list)
+    registries: list[RegistryReport] = Field(default_factory=list)
+
+
+def parse_report(doc: Any) -> ServerReport:
+    """Validate the JSON of `GET /status`; raises ServerStatusError naming the bad field."""
+    try:
+        return ServerReport.model_validate(doc)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(document)"
+        raise ServerStatusError(f"unexpected /status reply: {where}: {first['msg']}") from None
+
+
+class ServerStatusClient(Protocol):
+    """Talks to the registry server of one MCPRegistry (production: its Service, port 8081)."""
+
+    async def status(self, *, namespace: str, name: str) -> ServerReport:
+        """`GET /status`; raises ServerStatusError."""
+        ...
+
+    async def sync(self, *, namespace: str, name: str, source: str) -> None:
+        """`POST /sources/{source}/sync`; raises SourceNotSyncableError or ServerStatusError."""
+        ...

@@ -1,0 +1,76 @@
+"""The production ServerStatusClient: aiohttp to `http://<n>-api.<ns>.svc.cluster.local:8081`,
+with timeouts and a bounded body read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from urllib.parse import quote
+
+import aiohttp
+
+from mcp_registry_operator.controller.serverstatus import (
+    ServerReport,
+    ServerStatusError,
+    SourceNotSyncableError,
+    parse_report,
+)
+from mcp_registry_operator.resources.naming import INTERNAL_PORT, service_url
+
+UrlFor = Callable[[str, str], str]
+"""(namespace, name) -> base URL of that registry server's internal port, no trailing slash."""
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def in_cluster_url(namespace: str, name: str) -> str:
+    return service_url(name, namespace, INTERNAL_PORT)
+
+
+class HttpServerStatusClient:
+    """Reads `/status` and posts manual syncs; the caller owns (and closes) the session."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        url_for: UrlFor = in_cluster_url,
+        timeout: float = 5.0,
+        connect_timeout: float = 2.0,
+    ) -> None:
+        self._session = session
+        self._url_for = url_for
+        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
+
+    async def status(self, *, namespace: str, name: str) -> ServerReport:
+        url = f"{self._url_for(namespace, name)}/status"
+        status, body = await self._call("GET", url)
+        if status != 200:
+            raise ServerStatusError(f"GET {url}: HTTP {status}")
+        return parse_report(_json(url, body))
+
+    async def sync(self, *, namespace: str, name: str, source: str) -> None:
+        url = f"{self._url_for(namespace, name)}/sources/{quote(source, safe='')}/sync"
+        status, _ = await self._call("POST", url)
+        if status == 409:
+            raise SourceNotSyncableError(f"POST {url}: source {source!r} is not syncable")
+        if not 200 <= status < 300:
+            raise ServerStatusError(f"POST {url}: HTTP {status}")
+
+    async def _call(self, method: str, url: str) -> tuple[int, bytes]:
+        try:
+            async with self._session.request(method, url, timeout=self._timeout) as response:
+                body = await response.content.read(MAX_BODY_BYTES + 1)
+                if len(body) > MAX_BODY_BYTES:
+                    raise ServerStatusError(f"{method} {url}: reply larger than {MAX_BODY_BYTES}")
+                return response.status, body
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ServerStatusError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
+
+
+def _json(url: str, body: bytes) -> object:
+    try:
+        parsed: object = json.loads(body)
+    except ValueError:
+        raise ServerStatusError(f"GET {url}: the reply is not JSON") from None
+    return parsed
