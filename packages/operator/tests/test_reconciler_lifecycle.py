@@ -1,0 +1,303 @@
+"""The reconciler end to end against the API double (real CRD admission, real kubernetes-asyncio
+clients, a fake server status endpoint): create, change, rotate, fail, fix and delete."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import yaml
+from mcp_registry_common.mcpregistry import FINALIZER, GROUP
+from mcp_registry_operator.controller.drift import APPLIED_DIGEST_ANNOTATION
+from mcp_registry_operator.runtime.keys import Key
+from mcp_registry_testing.kubeapi import KubeApiDouble
+from mcp_registry_testing.waiting import wait_for
+
+from .operator_harness import (
+    FakeServers,
+    condition,
+    config_hash,
+    create,
+    deployment,
+    double,
+    events,
+    exists,
+    make_ready,
+    operator,
+    registries_rt,
+    registry,
+    seed,
+    seed_secrets,
+    status,
+    wait_events,
+    wait_phase,
+    writes,
+)
+
+NS = "default"
+CHILDREN = [
+    ("configmaps", "", "reg-registry-server-config"),
+    ("serviceaccounts", "", "reg-registry-api"),
+    ("roles", "rbac.authorization.k8s.io", "reg-registry-api"),
+    ("rolebindings", "rbac.authorization.k8s.io", "reg-registry-api"),
+    ("deployments", "apps", "reg-api"),
+    ("services", "", "reg-api"),
+]
+
+
+@pytest.fixture
+async def kube() -> AsyncIterator[KubeApiDouble]:
+    async with double() as api:
+        yield api
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeServers]:
+    async with FakeServers() as servers:
+        yield servers
+
+
+@contextlib.contextmanager
+def without_admission(kube: KubeApiDouble) -> Iterator[None]:
+    """Store objects the CRD would refuse (as an older CRD or a disabled schema would)."""
+    key = registries_rt(kube).store_key
+    hook = kube.store.admission.pop(key)
+    try:
+        yield
+    finally:
+        kube.store.admission[key] = hook
+
+
+def update_spec(kube: KubeApiDouble, name: str, change: Any) -> None:
+    obj = registry(kube, NS, name)
+    change(obj["spec"])
+    kube.store.update(registries_rt(kube), NS, name, obj)
+
+
+def update_data(kube: KubeApiDouble, plural: str, name: str, key: str, value: str) -> None:
+    obj = kube.get(plural, NS, name)
+    obj["data"][key] = base64.b64encode(value.encode()).decode()
+    kube.store.update(kube.resource(plural), NS, name, obj)
+
+
+async def ready(kube: KubeApiDouble, name: str = "reg") -> dict[str, Any]:
+    await make_ready(kube, NS, name)
+    return await wait_phase(kube, NS, name, "Ready")
+
+
+async def test_create_reaches_ready_in_at_most_ten_writes(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    async with operator(kube, fake):
+        created = create(kube, seed("01-minimal", name="reg"))
+        pending = await wait_phase(kube, NS, "reg", "Pending")
+        assert "url" not in pending
+        assert condition(kube, NS, "reg", "Ready")["reason"] == "NotReady"
+        st = await ready(kube)
+        found = await wait_events(kube, NS, "reg", ["Ready"])
+        assert len(writes(kube)) <= 10, [(w.method, w.path) for w in writes(kube)]
+    assert st["url"] == "http://reg-api.default.svc.cluster.local:8080"
+    assert st["readyReplicas"] == 1
+    assert st["observedGeneration"] == 1
+    assert st["syncStatus"]["phase"] == "Complete"
+    assert st["syncStatus"]["serverCount"] == 3
+    assert [s["name"] for s in st["syncStatus"]["sources"]] == ["toolhive"]
+    assert {c["type"]: (c["status"], c["reason"]) for c in st["conditions"]} == {
+        "Ready": ("True", "Ready"),
+        "Synced": ("True", "Synced"),
+    }
+    assert registry(kube, NS, "reg")["metadata"]["finalizers"] == [FINALIZER]
+    uid = created["metadata"]["uid"]
+    for plural, group, name in CHILDREN:
+        child = kube.get(plural, NS, name, group=group)
+        (owner,) = child["metadata"]["ownerReferences"]
+        assert owner["uid"] == uid
+        assert owner["controller"] is True
+        assert APPLIED_DIGEST_ANNOTATION in child["metadata"]["annotations"]
+    assert found[0]["type"] == "Normal"
+    assert found[0]["note"] == st["message"]
+
+
+async def test_spec_change_rolls_the_deployment_and_readiness_waits_for_the_rollout(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    async with operator(kube, fake):
+        create(kube, seed("01-minimal", name="reg"))
+        await ready(kube)
+        before = config_hash(kube, NS, "reg")
+        update_spec(kube, "reg", lambda s: s["sources"][0]["syncPolicy"].update(interval="5m"))
+        # the old pod is still ready, but the rollout is not done: not Ready, no URL
+        st = await wait_phase(kube, NS, "reg", "Pending")
+        assert "url" not in st
+        assert st["observedGeneration"] == 2
+        assert config_hash(kube, NS, "reg") != before
+        config = kube.get("configmaps", NS, "reg-registry-server-config")["data"]["config.yaml"]
+        assert yaml.safe_load(config)["sources"][0]["syncPolicy"]["interval"] == "5m"
+        st = await ready(kube)
+        assert st["observedGeneration"] == 2
+
+
+async def test_rotating_a_referenced_secret_rolls_the_deployment(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    for obj in seed_secrets("03-private-git"):
+        create(kube, obj)
+    async with operator(kube, fake):
+        create(kube, seed("03-private-git", name="reg"))
+        await ready(kube)
+        before = config_hash(kube, NS, "reg")
+        config_map_rv = kube.get("configmaps", NS, "reg-registry-server-config")["metadata"]
+        update_data(kube, "secrets", "git-credentials", "token", "rotated-token")
+        await wait_for(lambda: config_hash(kube, NS, "reg") != before, 10.0)
+        await wait_phase(kube, NS, "reg", "Pending")
+        await ready(kube)
+    unchanged = kube.get("configmaps", NS, "reg-registry-server-config")["metadata"]
+    assert unchanged["resourceVersion"] == config_map_rv["resourceVersion"]
+
+
+async def test_a_missing_reference_waits_in_pending_and_proceeds_once_it_exists(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    async with operator(kube, fake):
+        create(kube, seed("03-private-git", name="reg"))
+        await wait_phase(kube, NS, "reg", "Pending")
+        ready_condition = condition(kube, NS, "reg", "Ready")
+        assert ready_condition["reason"] == "ReferenceNotFound"
+        assert "Secret 'git-credentials'" in ready_condition["message"]
+        assert not exists(kube, "deployments", NS, "reg-api", "apps")
+        for obj in seed_secrets("03-private-git"):
+            create(kube, obj)
+        st = await ready(kube)
+    assert st["conditions"][0]["reason"] == "Ready"
+
+
+async def test_database_passwords_reach_only_the_pgpass_secret(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    for obj in seed_secrets("08-database"):
+        create(kube, obj)
+    async with operator(kube, fake):
+        create(kube, seed("08-database", name="reg"))
+        await ready(kube)
+        pgpass = kube.get("secrets", NS, "reg-db-pgpass")
+        text = base64.b64decode(pgpass["data"][".pgpass"]).decode()
+        assert ":db_app:app_password" in text
+        assert ":db_migrator:migrator_password" in text
+        update_data(kube, "secrets", "registry-api-db-passwords", "db-password", "new-pw")
+        await wait_for(
+            lambda: (
+                b"new-pw"
+                in base64.b64decode(kube.get("secrets", NS, "reg-db-pgpass")["data"][".pgpass"])
+            ),
+            10.0,
+        )
+        await ready(kube)
+    visible = yaml.safe_dump(
+        [
+            kube.get("configmaps", NS, "reg-registry-server-config"),
+            registry(kube, NS, "reg"),
+            events(kube, NS, "reg"),
+        ]
+    )
+    assert "app_password" not in visible
+    assert "new-pw" not in visible
+
+
+async def test_an_invalid_spec_fails_once_without_requeue_then_recovers_when_fixed(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    bad = seed("01-minimal", name="reg")
+    bad["spec"]["sources"][0]["syncPolicy"]["interval"] = "0s"
+    async with operator(kube, fake) as op:
+        with without_admission(kube):  # stays off: writes to an invalid object are ratcheted
+            create(kube, bad)
+            st = await wait_phase(kube, NS, "reg", "Failed")
+            ready_condition = condition(kube, NS, "reg", "Ready")
+            assert ready_condition["status"] == "False"
+            assert ready_condition["reason"] == "ValidationFailed"
+            assert "spec.sources[0].syncPolicy.interval" in st["message"]
+            assert st["observedGeneration"] == 1
+            assert not exists(kube, "configmaps", NS, "reg-registry-server-config")
+            await wait_for(lambda: len(op.controller.queue) == 0, 5.0)
+            assert op.controller.queue.pending_delay(Key("default/reg")) is None
+        update_spec(kube, "reg", lambda s: s["sources"][0]["syncPolicy"].update(interval="1m"))
+        st = await ready(kube)
+        assert st["observedGeneration"] == 2
+        await wait_for(lambda: [e["reason"] for e in events(kube, NS, "reg")][-1] == "Ready")
+    reasons = [e["reason"] for e in events(kube, NS, "reg")]
+    assert reasons in (["ValidationFailed", "Ready"], ["ValidationFailed", "NotReady", "Ready"])
+
+
+async def test_a_clashing_pod_template_blocks_the_deployment_until_fixed(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    bad = seed("13-pod-template", name="reg")
+    bad["spec"]["podTemplateSpec"]["spec"]["volumes"] = [{"name": "tmp", "emptyDir": {}}]
+    async with operator(kube, fake):
+        create(kube, bad)
+        st = await wait_phase(kube, NS, "reg", "Failed")
+        template = condition(kube, NS, "reg", "PodTemplateValid")
+        assert (template["status"], template["reason"]) == ("False", "InvalidPodTemplateSpec")
+        assert "spec.podTemplateSpec.spec.volumes[0].name" in template["message"]
+        assert st["message"].startswith("Invalid PodTemplateSpec:")
+        assert not exists(kube, "deployments", NS, "reg-api", "apps")
+        update_spec(kube, "reg", lambda s: s["podTemplateSpec"]["spec"].pop("volumes"))
+        await ready(kube)
+        template = condition(kube, NS, "reg", "PodTemplateValid")
+        assert (template["status"], template["reason"]) == ("True", "ValidPodTemplateSpec")
+        update_spec(kube, "reg", lambda s: s.pop("podTemplateSpec"))
+        await wait_for(lambda: not condition(kube, NS, "reg", "PodTemplateValid"), 10.0)
+        await ready(kube)
+    limits = deployment(kube, NS, "reg")["spec"]["template"]["spec"]["containers"][0]
+    assert limits["resources"]["limits"] == {"cpu": "500m", "memory": "512Mi"}
+
+
+async def test_delete_writes_terminating_then_removes_the_finalizer_and_children_go(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    async with operator(kube, fake):
+        create(kube, seed("01-minimal", name="reg"))
+        await ready(kube)
+        kube.store.delete(registries_rt(kube), NS, "reg")
+        await wait_for(lambda: not exists(kube, "mcpregistries", NS, "reg", GROUP), 10.0)
+        await wait_events(kube, NS, "reg", ["Ready", "Terminating"])
+    for plural, group, name in CHILDREN:
+        assert not exists(kube, plural, NS, name, group), f"{plural}/{name} was not collected"
+    (terminating,) = [e for e in events(kube, NS, "reg") if e["reason"] == "Terminating"]
+    assert terminating["note"] == "MCPRegistry is being terminated"
+    paths = [w.path for w in writes(kube) if "/events" not in w.path]
+    assert paths[-2:] == [  # Terminating written once, then the finalizer removed
+        "/apis/toolhive.stacklok.dev/v1alpha1/namespaces/default/mcpregistries/reg/status",
+        "/apis/toolhive.stacklok.dev/v1alpha1/namespaces/default/mcpregistries/reg",
+    ]
+
+
+async def test_deleting_a_registry_whose_spec_became_invalid_does_not_hang(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    async with operator(kube, fake):
+        create(kube, seed("01-minimal", name="reg"))
+        await wait_phase(kube, NS, "reg", "Pending")
+        with without_admission(kube):
+            update_spec(kube, "reg", lambda s: s["sources"][0]["git"].update(tag="v1"))
+            await wait_phase(kube, NS, "reg", "Failed")
+            kube.store.delete(registries_rt(kube), NS, "reg")
+            await wait_for(lambda: not exists(kube, "mcpregistries", NS, "reg", GROUP), 10.0)
+
+
+async def test_another_finalizer_keeps_the_object_and_ours_is_released(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    obj = seed("01-minimal", name="reg")
+    obj["metadata"]["finalizers"] = ["example.com/keep"]
+    async with operator(kube, fake):
+        create(kube, obj)
+        await wait_for(lambda: FINALIZER in registry(kube, NS, "reg")["metadata"]["finalizers"])
+        kube.store.delete(registries_rt(kube), NS, "reg")
+        await wait_for(
+            lambda: registry(kube, NS, "reg")["metadata"]["finalizers"] == ["example.com/keep"]
+        )
+        assert status(kube, NS, "reg")["phase"] == "Terminating"
