@@ -165,6 +165,7 @@ async def run_operator(
     """Connect, compose and run until SIGTERM/SIGINT (then shut down cleanly). Raises
     LeadershipLostError when the Lease is lost, so the process restarts as a candidate."""
     api = await connect(in_cluster=in_cluster, kubeconfig=kubeconfig)
-    async with api, aiohttp.ClientSession() as session:
+    # trust_env: HTTP(S)_PROXY and NO_PROXY apply to the status client, as to kubectl.
+    async with api, aiohttp.ClientSession(trust_env=True) as session:
         operator = build_operator(settings, api=api, status_client=HttpServerStatusClient(session))
         await operator.manager.run_until_signalled()
