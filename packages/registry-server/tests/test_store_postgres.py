@@ -25,7 +25,7 @@ from mcp_registry_server.store.postgres import (
 )
 from mcp_registry_server.store.postgres.availability import BackoffPolicy
 from mcp_registry_server.store.postgres.pool import create_pool, pooled
-from mcp_registry_server.store.postgres.records import MetaTooLargeError
+from mcp_registry_server.store.postgres.records import MetaTooLargeError, UnencodableServerError
 from mcp_registry_server.store.postgres.settings import DatabaseSettings
 from mcp_registry_testing.postgres import PgDatabase
 from mcp_registry_testing.waiting import wait_for
@@ -151,17 +151,29 @@ async def test_meta_size_limit_fails_the_replace_and_keeps_old_data(
         await store.close()
 
 
-async def test_a_failed_replace_rolls_back_and_the_store_keeps_working(open_pg: Opener) -> None:
+async def test_a_replace_failing_mid_copy_rolls_back_and_the_store_keeps_working(
+    open_pg: Opener,
+) -> None:
     store = await open_pg()
     await store.replace_source(data("src", servers("a", 100)))
     broken = servers("b", 100)
-    broken[60]["unencodable"] = {1, 2}  # fails inside COPY, after rows were sent
-    with pytest.raises(StoreError):
+    broken[60]["name"] = "b/nul\x00"  # PostgreSQL text cannot hold NUL: COPY fails at row 60
+    with pytest.raises(StoreError, match="database error"):
         await store.replace_source(data("src", broken, digest="broken"))
     kept = (await store.load_sources())["src"]
     assert (kept.content_hash, kept.servers[0]["name"], len(kept.servers)) == ("h", "a/s00000", 100)
     await store.replace_source(data("src", servers("c", 5), digest="c"))
     assert len((await store.load_sources())["src"].servers) == 5
+
+
+async def test_an_unencodable_server_is_named_and_nothing_is_written(open_pg: Opener) -> None:
+    store = await open_pg()
+    await store.replace_source(data("src", servers("a", 3)))
+    broken = servers("b", 3)
+    broken[1]["tags"] = {"a", "set"}
+    with pytest.raises(UnencodableServerError, match=r"'b/s00001' \(index 1\).*not JSON"):
+        await store.replace_source(data("src", broken, digest="broken"))
+    assert (await store.load_sources())["src"].content_hash == "h"
 
 
 async def block_copy_at(conn: Conn, *, source: str, position: int) -> asyncpg.Transaction:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from mcp_registry_server.store.postgres.records import EncodedJson
 from mcp_registry_server.store.postgres.settings import SCHEMA, ConnectionSettings
 from mcp_registry_server.store.postgres.tls import tls_argument
 
@@ -50,6 +51,8 @@ def _dumps(value: Any) -> str:
 
 
 def _encode_jsonb(value: Any) -> bytes:
+    if isinstance(value, EncodedJson):  # encoded once by server_records
+        return _JSONB_VERSION + value
     return _JSONB_VERSION + _dumps(value).encode()
 
 

@@ -16,13 +16,26 @@ class MetaTooLargeError(StoreError):
     """A server's publisher-provided `_meta` exceeds database.maxMetaSize."""
 
 
-def _plain(value: Any) -> Any:
-    """Read-only mappings and tuples as the dicts and lists the JSON codec expects."""
+class UnencodableServerError(StoreError):
+    """A server holds a value JSON cannot represent."""
+
+
+class EncodedJson(bytes):
+    """Compact UTF-8 JSON already encoded; the jsonb codec sends it as is."""
+
+
+def _as_dict(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_as_dict)
+
+
+def encode_json(value: Any) -> EncodedJson:
+    """Compact JSON (read-only mappings included); TypeError for anything JSON cannot hold."""
+    return EncodedJson(_ENCODER.encode(value).encode())
 
 
 def publisher_meta_size(server: Mapping[str, Any]) -> int:
@@ -30,23 +43,30 @@ def publisher_meta_size(server: Mapping[str, Any]) -> int:
     meta = server.get("_meta")
     if not isinstance(meta, Mapping) or PUBLISHER_META_KEY not in meta:
         return 0
-    text = json.dumps(_plain(meta[PUBLISHER_META_KEY]), separators=(",", ":"), ensure_ascii=False)
-    return len(text.encode())
+    return len(encode_json(meta[PUBLISHER_META_KEY]))
 
 
 def server_records(
     source: str, servers: Sequence[Mapping[str, Any]], *, max_meta_size: int
-) -> list[tuple[str, int, str, str, dict[str, Any]]]:
-    """One (source, position, name, version, body) row per server, in input order."""
+) -> list[tuple[str, int, str, str, EncodedJson]]:
+    """One (source, position, name, version, body) row per server, in input order.
+
+    Each body is encoded once, here. The publisher metadata is part of the body, so it is
+    only measured on its own when the whole body is larger than the limit.
+    """
     records = []
     for position, server in enumerate(servers):
         name = str(server.get("name", ""))
-        size = publisher_meta_size(server)
-        if size > max_meta_size:
+        try:
+            body = encode_json(server)
+        except (TypeError, ValueError) as exc:
+            raise UnencodableServerError(
+                f"server {name!r} (index {position}) of source {source!r} is not JSON: {exc}"
+            ) from exc
+        if len(body) > max_meta_size and (size := publisher_meta_size(server)) > max_meta_size:
             raise MetaTooLargeError(
                 f"server {name!r} (index {position}) of source {source!r}: publisher-provided"
                 f" _meta is {size} bytes, more than database.maxMetaSize ({max_meta_size})"
             )
-        body = server if type(server) is dict else _plain(server)
         records.append((source, position, name, str(server.get("version", "")), body))
     return records
