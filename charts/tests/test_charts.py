@@ -141,3 +141,24 @@ def test_crd_chart_renders_the_generated_crd(keep: bool) -> None:
 
 def test_crd_chart_can_be_turned_off() -> None:
     assert render(CRDS_CHART, {"crds": {"install": False}}) == []
+
+
+def granted(rules: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
+    return {
+        (group, resource, verb)
+        for rule in rules
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+
+
+@pytest.mark.parametrize(("name", "values"), ci_values(OPERATOR))
+def test_operator_holds_every_verb_it_grants_to_servers(name: str, values: dict[str, Any]) -> None:
+    """RBAC escalation prevention rejects a Role granting more than its creator holds
+    (ToolHive #5339): the chart's ClusterRole must cover the server Role the operator builds."""
+    from mcp_registry_operator.resources.rbac import SERVER_ROLE_RULES
+
+    (cluster_role,) = by_kind(render(OPERATOR, values), "ClusterRole")
+    missing = granted(SERVER_ROLE_RULES) - granted(cluster_role["rules"])
+    assert missing == set()
