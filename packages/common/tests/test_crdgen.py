@@ -267,3 +267,21 @@ def test_the_spec_model_alone_converts_cleanly() -> None:
     spec = to_structural(model_schema(MCPRegistrySpec))
     assert structural_violations(spec) == []
     assert spec["x-kubernetes-validations"]
+
+
+def test_checked_in_crd_reference_matches_the_models() -> None:
+    from mcp_registry_common.crdgen import render_reference
+
+    path = Path(__file__).resolve().parents[3] / "docs" / "crd-reference.md"
+    assert path.read_text(encoding="utf-8") == render_reference(), (
+        "docs/crd-reference.md is stale: run `hatch run gen-crd`"
+    )
+
+
+def test_crd_reference_documents_every_spec_field() -> None:
+    from mcp_registry_common.crdgen import render_reference
+    from mcp_registry_common.mcpregistry import MCPRegistrySpec
+
+    text = render_reference()
+    for field in MCPRegistrySpec.model_fields.values():
+        assert f"| `{field.alias}` |" in text

@@ -37,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Generate the MCPRegistry CRD YAML from the models.",
     )
     gen_crd.add_argument("--output", "-o", required=True, type=Path, metavar="PATH")
+    gen_crd.add_argument(
+        "--reference",
+        type=Path,
+        metavar="PATH",
+        help="also write the Markdown field reference generated from the same schema",
+    )
     return parser
 
 
@@ -68,16 +74,20 @@ def summary(reports: Sequence[FileReport]) -> str:
     )
 
 
-def run_gen_crd(output: Path, *, out: TextIO) -> int:
-    """Write the CRD to `output` (the generator is imported only when asked for)."""
-    from mcp_registry_common.crdgen import write_crd  # lazy: `validate` never needs it
+def run_gen_crd(output: Path, *, out: TextIO, reference: Path | None = None) -> int:
+    """Write the CRD to `output`, and the field reference to `reference` when given (the
+    generator is imported only when asked for)."""
+    from mcp_registry_common.crdgen import write_crd, write_reference  # lazy: not for validate
 
-    try:
-        write_crd(output)
-    except OSError as exc:
-        print(f"gen-crd: cannot write {output}: {exc.strerror or exc}", file=out)
-        return EXIT_PROBLEMS
-    print(f"wrote {output}", file=out)
+    for path, write in ((output, write_crd), (reference, write_reference)):
+        if path is None:
+            continue
+        try:
+            write(path)
+        except OSError as exc:
+            print(f"gen-crd: cannot write {path}: {exc.strerror or exc}", file=out)
+            return EXIT_PROBLEMS
+        print(f"wrote {path}", file=out)
     return EXIT_OK
 
 
@@ -86,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "validate":
         return run_validate(args.files, out=sys.stdout)
-    return run_gen_crd(args.output, out=sys.stdout)
+    return run_gen_crd(args.output, out=sys.stdout, reference=args.reference)
 
 
 def _plural(count: int, noun: str) -> str:

@@ -8,6 +8,11 @@ from mcp_registry_common.crdgen.crd import (
     render_crd_yaml,
     write_crd,
 )
+from mcp_registry_common.crdgen.reference import (
+    REFERENCE_FILE_NAME,
+    render_reference,
+    write_reference,
+)
 from mcp_registry_common.crdgen.schema import (
     CRDJsonSchema,
     CRDSchemaError,
@@ -23,6 +28,7 @@ from mcp_registry_common.crdgen.structural import (
 __all__ = [
     "CRD_FILE_NAME",
     "PRINTER_COLUMNS",
+    "REFERENCE_FILE_NAME",
     "CRDJsonSchema",
     "CRDSchemaError",
     "build_crd",
@@ -30,8 +36,10 @@ __all__ = [
     "model_schema",
     "open_api_schema",
     "render_crd_yaml",
+    "render_reference",
     "structural_violations",
     "to_structural",
     "unbounded_cel_inputs",
     "write_crd",
+    "write_reference",
 ]
