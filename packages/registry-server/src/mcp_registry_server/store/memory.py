@@ -1,8 +1,9 @@
-"""The in-memory Store: source data and sync status in two dicts, lost on restart."""
+"""The in-memory Store: source data, sync status and admin definitions, lost on restart."""
 
 from __future__ import annotations
 
 from mcp_registry_server.store.base import SourceData, SourceStatus
+from mcp_registry_server.store.definitions import StoredDefinitions
 
 
 class MemoryStore:
@@ -15,6 +16,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._sources: dict[str, SourceData] = {}
         self._statuses: dict[str, SourceStatus] = {}
+        self._definitions = StoredDefinitions()
 
     async def replace_source(self, data: SourceData) -> None:
         """Atomically replace everything stored for `data.source`."""
@@ -36,3 +38,11 @@ class MemoryStore:
     async def load_statuses(self) -> dict[str, SourceStatus]:
         """A copy of the source-name → status mapping."""
         return dict(self._statuses)
+
+    async def save_definitions(self, definitions: StoredDefinitions) -> None:
+        """Replace the admin API's definitions (an immutable value: swapped, never shared)."""
+        self._definitions = definitions
+
+    async def load_definitions(self) -> StoredDefinitions:
+        """The admin API's definitions; empty until saved."""
+        return self._definitions
