@@ -15,6 +15,7 @@ import aiohttp
 import prometheus_client
 import structlog
 from mcp_registry_common.config.server import ServerConfig
+from mcp_registry_common.config.sources import SourceConfig
 
 from mcp_registry_server.sources.base import FetchLimits
 from mcp_registry_server.sources.unsynced import unsynced_message
@@ -88,11 +89,11 @@ class SyncEngine:
         self._changed = asyncio.Condition()
         self._loaded = False
         self._load_lock = asyncio.Lock()
-        workdir = workdir or Path(tempfile.gettempdir()) / f"mcp-registry-git-{os.getpid()}"
-        self._sources = {
-            s.name: build_state(s, http=http, workdir=workdir / s.name, limits=limits)
-            for s in config.sources
-        }
+        self._workdir = workdir or Path(tempfile.gettempdir()) / f"mcp-registry-git-{os.getpid()}"
+        self._http, self._limits = http, limits
+        self._sources = {s.name: self._build(s) for s in config.sources}
+        self._group: asyncio.TaskGroup | None = None
+        self._tasks: dict[str, asyncio.Task[None]] = {}
 
     # -- public API -------------------------------------------------------------------------
 
@@ -101,10 +102,57 @@ class SyncEngine:
         cancelled. One source's failure or slowness never stops or delays another's loop."""
         await self._load_with_retry()
         async with asyncio.TaskGroup() as group:
-            for src in self._sources.values():
-                if src.config.synced:
-                    group.create_task(self._supervise(src), name=f"sync-{src.name}")
-            await asyncio.get_running_loop().create_future()  # until cancelled, even if idle
+            self._group = group
+            try:
+                for src in self._sources.values():
+                    self._start(src)
+                await asyncio.get_running_loop().create_future()  # until cancelled, even if idle
+            finally:
+                self._group = None
+
+    def _build(self, config: SourceConfig) -> SourceState:
+        return build_state(
+            config, http=self._http, workdir=self._workdir / config.name, limits=self._limits
+        )
+
+    def _start(self, src: SourceState) -> None:
+        if src.config.synced and self._group is not None:
+            self._tasks[src.name] = self._group.create_task(
+                self._supervise(src), name=f"sync-{src.name}"
+            )
+
+    async def add_source(self, config: SourceConfig) -> None:
+        """Manage a source created or changed at runtime (admin API). A changed source keeps
+        its status but re-fetches at once, since its location or filter may differ now."""
+        old = self._sources.get(config.name)
+        src = self._build(config)
+        if old is not None:
+            await self._stop(old)
+            src.status, src.ever_synced = old.status, old.ever_synced
+        elif self._loaded and not config.synced:
+            await self._save_status(src)
+        self._sources[config.name] = src
+        self._start(src)
+        await self._notify()
+
+    async def remove_source(self, source: str) -> None:
+        """Stop syncing `source` and forget its stored data and status (deleted at runtime)."""
+        src = self._sources.get(source)
+        if src is None:
+            raise UnknownSourceError(source)
+        await self._stop(src)
+        del self._sources[source]
+        await self._store.delete_source(source)
+        await self._notify()
+
+    async def _stop(self, src: SourceState) -> None:
+        """Cancel the source's loop, then wait for any manual attempt still holding it."""
+        task = self._tasks.pop(src.name, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.wait({task})
+        async with src.lock:
+            pass
 
     async def load(self) -> None:
         """Read persisted statuses and data from the store (once; `run` does it first)."""

@@ -1,0 +1,140 @@
+"""Sources added, changed and removed while the sync engine runs (the admin API's sources)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from mcp_registry_common.config import ServerConfig, SourceConfig
+from mcp_registry_server.store.base import SourceStatus, SyncPhase
+from mcp_registry_server.store.memory import MemoryStore
+from mcp_registry_server.sync.engine import SyncEngine
+from mcp_registry_server.sync.errors import UnknownSourceError
+from prometheus_client import CollectorRegistry
+
+SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "registry-samples"
+UPSTREAM = SHARED / "fictional" / "registry-upstream.json"
+
+
+def file_source(name: str, path: Path, **extra: object) -> SourceConfig:
+    document = {"name": name, "file": {"path": str(path)}, "syncPolicy": {"interval": "1h"}}
+    return SourceConfig.model_validate(document | extra)
+
+
+def base_config() -> ServerConfig:
+    return ServerConfig.model_validate(
+        {
+            "sources": [{"name": "managed", "managed": {}}],
+            "registries": [{"name": "default", "sources": ["managed"]}],
+            "auth": {"mode": "anonymous"},
+        }
+    )
+
+
+class Changes:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    async def __call__(self, source: str) -> None:
+        self.names.append(source)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@contextlib.asynccontextmanager
+async def running(engine: SyncEngine) -> AsyncIterator[asyncio.Task[None]]:
+    task = asyncio.create_task(engine.run())
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            async with asyncio.timeout(5):
+                await task
+
+
+def status_of(engine: SyncEngine, name: str) -> SourceStatus | None:
+    return next((s for s in engine.statuses() if s.name == name), None)
+
+
+async def test_a_source_added_while_running_syncs_at_once_and_removal_forgets_it(
+    http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    store, changes = MemoryStore(), Changes()
+    engine = SyncEngine(
+        config=base_config(),
+        store=store,
+        on_change=changes,
+        http=http,
+        metrics=CollectorRegistry(),
+        workdir=tmp_path / "git",
+    )
+    async with running(engine) as task:
+        await engine.add_source(file_source("added", UPSTREAM))
+        await engine.wait_for(
+            "added", lambda s: s.phase is SyncPhase.COMPLETE and s.server_count > 0, within=5
+        )
+        assert "added" in await store.load_sources()
+        assert changes.names == ["added"]
+        assert [s.name for s in engine.statuses()] == ["managed", "added"]
+
+        await engine.remove_source("added")
+        assert "added" not in await store.load_sources()
+        assert "added" not in await store.load_statuses()
+        assert status_of(engine, "added") is None
+        with pytest.raises(UnknownSourceError):
+            await engine.sync_now("added")
+        with pytest.raises(UnknownSourceError):
+            await engine.remove_source("added")
+        assert not task.done(), "removing one source never stops the engine"
+    assert not [t for t in asyncio.all_tasks() if t.get_name() == "sync-added"]
+
+
+async def test_a_changed_source_keeps_its_status_and_refetches(
+    http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    store = MemoryStore()
+    engine = SyncEngine(
+        config=base_config(),
+        store=store,
+        on_change=Changes(),
+        http=http,
+        metrics=CollectorRegistry(),
+        workdir=tmp_path / "git",
+    )
+    await engine.add_source(file_source("s", UPSTREAM))
+    first = await engine.sync_now("s")
+    assert first.server_count == 9
+    narrowed = file_source("s", UPSTREAM, filter={"names": {"include": ["official/*"]}})
+    await engine.add_source(narrowed)
+    assert status_of(engine, "s") == first, "the status survives the change"
+    assert engine.ever_synced("s")
+    again = await engine.sync_now("s")
+    assert again.server_count == 3
+    stored = (await store.load_sources())["s"]
+    assert {server["name"].split("/")[0] for server in stored.servers} == {"official"}
+
+
+async def test_an_added_managed_source_is_complete_without_syncing(
+    http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    store = MemoryStore()
+    config = base_config().model_copy(update={"sources": []})
+    engine = SyncEngine(
+        config=config, store=store, on_change=Changes(), http=http, workdir=tmp_path / "git"
+    )
+    await engine.load()
+    await engine.add_source(SourceConfig.model_validate({"name": "pub", "managed": {}}))
+    status = status_of(engine, "pub")
+    assert status is not None
+    assert status.phase is SyncPhase.COMPLETE
+    assert (await store.load_statuses())["pub"] == status
+    assert engine.ever_synced("pub")
