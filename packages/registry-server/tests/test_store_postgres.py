@@ -335,3 +335,10 @@ async def test_opener_migrates_and_opens(pg_db: PgDatabase, tmp_path: Path) -> N
         await store.replace_source(data("src", servers("a", 1)))
     async with opener() as store:  # a restart: data and schema are still there
         assert list(await store.load_sources()) == ["src"]
+
+
+async def test_naive_times_are_taken_as_utc(open_pg: Opener) -> None:
+    store = await open_pg()
+    naive = datetime(2025, 6, 1, 8, 30)
+    await store.replace_source(SourceData("src", servers("a", 1), "h", naive))
+    assert (await store.load_sources())["src"].synced_at == naive.replace(tzinfo=UTC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import random
 import ssl
@@ -205,3 +206,25 @@ def test_quoting_rejects_what_sql_cannot_hold() -> None:
             quote_ident(bad)
     with pytest.raises(ValueError, match="NUL"):
         quote_literal("a\x00b")
+
+
+def _imported_modules(path: Path) -> list[str]:
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names.append(node.module or "")
+    return names
+
+
+def test_asyncpg_is_imported_only_by_the_postgres_store() -> None:
+    package = Path(__file__).resolve().parents[1] / "src" / "mcp_registry_server"
+    allowed = package / "store" / "postgres"
+    offenders = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if allowed not in path.parents
+        and any(n == "asyncpg" or n.startswith("asyncpg.") for n in _imported_modules(path))
+    ]
+    assert offenders == []

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import Any, TypeVar, overload
 
 import asyncpg
 import structlog
@@ -171,7 +172,11 @@ class PostgresStore:
                     # The upsert locks the source row first, so concurrent replaces of one
                     # source from two replicas serialise instead of colliding on server keys.
                     revision: int = await conn.fetchval(
-                        _UPSERT_SOURCE, data.source, data.content_hash, data.synced_at, len(records)
+                        _UPSERT_SOURCE,
+                        data.source,
+                        data.content_hash,
+                        _utc(data.synced_at),
+                        len(records),
                     )
                     ticket.record(revision)
                     await conn.execute(
@@ -237,8 +242,8 @@ class PostgresStore:
                 status.phase.value,
                 status.message,
                 status.attempt_count,
-                status.last_attempt,
-                status.last_sync_time,
+                _utc(status.last_attempt),
+                _utc(status.last_sync_time),
                 status.content_hash,
                 status.filter_hash,
                 status.server_count,
@@ -276,6 +281,17 @@ class PostgresStore:
             poll_interval=self._options.poll_interval,
             backoff=self._options.backoff,
         )
+
+
+@overload
+def _utc(moment: datetime) -> datetime: ...
+@overload
+def _utc(moment: None) -> None: ...
+def _utc(moment: datetime | None) -> datetime | None:
+    """Naive datetimes are taken as UTC (asyncpg would take them as the host's local time)."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
 
 
 async def _check_schema_version(conn: Connection) -> None:
