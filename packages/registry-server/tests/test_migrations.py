@@ -29,6 +29,8 @@ from mcp_registry_testing.waiting import wait_for
 
 pytestmark = pytest.mark.db
 
+LATEST = len(load_migrations())
+ALL = tuple(range(1, LATEST + 1))
 Conn: TypeAlias = "asyncpg.Connection[Any]"
 
 
@@ -60,7 +62,7 @@ async def open_conn(
 
 def test_packaged_migrations_are_paired_and_ordered() -> None:
     migrations = load_migrations()
-    assert [m.version for m in migrations] == [1, 2]
+    assert [m.version for m in migrations] == list(range(1, LATEST + 1))
     assert all(m.up_sql.strip() and m.down_sql.strip() for m in migrations)
 
 
@@ -90,13 +92,13 @@ async def test_up_records_the_version_and_is_idempotent(
 ) -> None:
     first = await run_migrations(settings)
     assert first is not None
-    assert (first.before, first.after, first.applied) == (None, 2, (1, 2))
+    assert (first.before, first.after, first.applied) == (None, LATEST, ALL)
     again = await run_migrations(settings)
     assert again is not None
-    assert (again.before, again.after, again.applied) == (2, 2, ())
+    assert (again.before, again.after, again.applied) == (LATEST, LATEST, ())
     conn = await open_conn("migration")
     rows = await conn.fetch("SELECT version, dirty FROM registry.schema_migrations")
-    assert [tuple(r) for r in rows] == [(2, False)]
+    assert [tuple(r) for r in rows] == [(LATEST, False)]
 
 
 async def test_up_down_up_leaves_the_same_schema(
@@ -108,12 +110,12 @@ async def test_up_down_up_leaves_the_same_schema(
 
     down = await run_migrations(settings, direction="down", steps=1)
     assert down is not None
-    assert (down.after, down.applied) == (1, (2,))
-    assert "source_status" not in pg_db.cluster.dump_schema(pg_db.name, schema="registry")
+    assert (down.after, down.applied) == (LATEST - 1, (LATEST,))
+    assert after_up != pg_db.cluster.dump_schema(pg_db.name, schema="registry")
 
     down = await run_migrations(settings, direction="down", steps=5)
     assert down is not None
-    assert (down.after, down.applied) == (None, (1,))
+    assert (down.after, down.applied) == (None, tuple(reversed(ALL[:-1])))
     emptied = pg_db.cluster.dump_schema(pg_db.name, schema="registry")
     assert "CREATE TABLE registry.server" not in emptied
 
@@ -141,8 +143,8 @@ async def test_two_servers_starting_together_migrate_once(
     await wait_for(both_waiting, timeout=10, message="both migrators waiting on the lock")
     await holder.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
     results = await asyncio.gather(*runs)
-    assert sorted(r.applied for r in results) == [(), (1, 2)]
-    assert all(r.after == 2 for r in results)
+    assert sorted(r.applied for r in results) == [(), ALL]
+    assert all(r.after == LATEST for r in results)
 
 
 async def test_lock_timeout_is_reported(settings: DatabaseSettings, open_conn: Any) -> None:
@@ -156,19 +158,21 @@ async def test_failed_migration_rolls_back_and_leaves_the_database_dirty(open_co
     conn = await open_conn("migration")
     plan = [
         *load_migrations(),
-        Migration(3, "broken", "CREATE TABLE registry.half (a int); SELECT 1/0;", "SELECT 1"),
+        Migration(
+            LATEST + 1, "broken", "CREATE TABLE registry.half (a int); SELECT 1/0;", "SELECT 1"
+        ),
     ]
-    with pytest.raises(MigrationError, match=r"3_broken \(up\) failed .* dirty"):
+    with pytest.raises(MigrationError, match=rf"{LATEST + 1}_broken \(up\) failed .* dirty"):
         await migrate_up(conn, app_user=None, migrations=plan)
     state = await read_state(conn)
-    assert (state.version, state.dirty) == (3, True)
+    assert (state.version, state.dirty) == (LATEST + 1, True)
     assert await conn.fetchval("SELECT to_regclass('registry.half')") is None
 
-    with pytest.raises(DirtyDatabaseError, match="dirty at version 3"):
+    with pytest.raises(DirtyDatabaseError, match=f"dirty at version {LATEST + 1}"):
         await migrate_up(conn, app_user=None, migrations=plan)
-    await force_version(conn, 2, lock_timeout=5)
+    await force_version(conn, LATEST, lock_timeout=5)
     result = await migrate_up(conn, app_user=None)
-    assert (result.after, result.applied) == (2, ())
+    assert (result.after, result.applied) == (LATEST, ())
 
 
 async def test_unknown_version_is_refused(open_conn: Any) -> None:
@@ -204,7 +208,7 @@ async def test_app_user_has_dml_only(settings: DatabaseSettings, open_conn: Any)
     await app.execute("UPDATE registry.source SET content_hash = 'h2' WHERE name = 's'")
     assert await app.fetchval("SELECT content_hash FROM registry.source") == "h2"
     await app.execute("DELETE FROM registry.source")
-    assert await app.fetchval("SELECT version FROM registry.schema_migrations") == 2
+    assert await app.fetchval("SELECT version FROM registry.schema_migrations") == LATEST
 
 
 async def test_tables_from_later_migrations_are_granted_too(
@@ -212,7 +216,7 @@ async def test_tables_from_later_migrations_are_granted_too(
 ) -> None:
     await run_migrations(settings)
     later = Migration(
-        3, "later", "CREATE TABLE registry.later (a int)", "DROP TABLE registry.later"
+        LATEST + 1, "later", "CREATE TABLE registry.later (a int)", "DROP TABLE registry.later"
     )
     migrator = await open_conn("migration")
     await migrate_up(migrator, app_user=None, migrations=[*load_migrations(), later])

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from mcp_registry_server.store.base import SourceData, SourceStatus, Store, SyncPhase
+from mcp_registry_server.store.definitions import DefinitionStore, StoredDefinitions, StoredObject
 from mcp_registry_server.store.memory import MemoryStore
 from mcp_registry_server.store.postgres import open_store, resolve_settings
 from mcp_registry_testing.postgres import PgDatabase
@@ -181,3 +182,25 @@ async def test_delete_forgets_data_and_status(store: Store) -> None:
     await store.delete_source("never-existed")
     assert set(await store.load_sources()) == {"kept"}
     assert set(await store.load_statuses()) == {"kept"}
+
+
+async def test_admin_definitions_round_trip(store: Store) -> None:
+    assert isinstance(store, DefinitionStore)
+    assert await store.load_definitions() == StoredDefinitions()
+    later = T0 + timedelta(minutes=5)
+    definitions = StoredDefinitions(
+        sources=(
+            StoredObject(
+                "api-src",
+                {"name": "api-src", "api": {"endpoint": "https://r.example"}, "format": "upstream"},
+                T0,
+                later,
+            ),
+        ),
+        registries=(StoredObject("team", {"name": "team", "sources": ["api-src"]}, T0, T0),),
+        entry_claims={"managed": {"io.x/y": {"team": ["a", "b"], "org": "acme"}}},
+    )
+    await store.save_definitions(definitions)
+    assert await store.load_definitions() == definitions
+    await store.save_definitions(StoredDefinitions())
+    assert await store.load_definitions() == StoredDefinitions()

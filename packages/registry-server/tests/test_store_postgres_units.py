@@ -11,9 +11,10 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
-from mcp_registry_server.store.errors import StoreUnavailableError
+from mcp_registry_server.store.errors import StoreError, StoreUnavailableError
 from mcp_registry_server.store.postgres.availability import AvailabilityGate, BackoffPolicy
 from mcp_registry_server.store.postgres.credentials import Credential, PasswordOrigin
+from mcp_registry_server.store.postgres.definitions import definitions_from_json
 from mcp_registry_server.store.postgres.pool import connect_kwargs
 from mcp_registry_server.store.postgres.records import (
     MetaTooLargeError,
@@ -228,3 +229,8 @@ def test_asyncpg_is_imported_only_by_the_postgres_store() -> None:
         and any(n == "asyncpg" or n.startswith("asyncpg.") for n in _imported_modules(path))
     ]
     assert offenders == []
+
+
+def test_damaged_definitions_are_reported() -> None:
+    with pytest.raises(StoreError, match="stored admin definitions are damaged"):
+        definitions_from_json({"sources": [{"name": "x"}]})

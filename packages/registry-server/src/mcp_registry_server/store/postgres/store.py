@@ -1,4 +1,4 @@
-"""PostgresStore: the Store protocol on an asyncpg pool, one transaction per source replace."""
+"""PostgresStore: Store and DefinitionStore on an asyncpg pool, one transaction per replace."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import asyncpg
 import structlog
 
 from mcp_registry_server.store.base import SourceData, SourceStatus, SyncPhase
+from mcp_registry_server.store.definitions import StoredDefinitions
 from mcp_registry_server.store.errors import StoreError, StoreUnavailableError
 from mcp_registry_server.store.postgres import changes
 from mcp_registry_server.store.postgres.availability import (
@@ -20,6 +21,10 @@ from mcp_registry_server.store.postgres.availability import (
     describe,
     is_stale_connection,
     is_unavailable,
+)
+from mcp_registry_server.store.postgres.definitions import (
+    definitions_from_json,
+    definitions_to_json,
 )
 from mcp_registry_server.store.postgres.migrator import latest_version, load_migrations, read_state
 from mcp_registry_server.store.postgres.pool import Connection, Pool, create_pool, pooled
@@ -54,6 +59,11 @@ ON CONFLICT (name) DO UPDATE SET
     last_attempt = EXCLUDED.last_attempt, last_sync_time = EXCLUDED.last_sync_time,
     content_hash = EXCLUDED.content_hash, filter_hash = EXCLUDED.filter_hash,
     server_count = EXCLUDED.server_count, updated_at = now()
+"""
+
+_UPSERT_DEFINITIONS = f"""
+INSERT INTO {SCHEMA}.definitions (singleton, document) VALUES (true, $1)
+ON CONFLICT (singleton) DO UPDATE SET document = EXCLUDED.document, updated_at = now()
 """
 
 
@@ -270,6 +280,24 @@ class PostgresStore:
             }
 
         return await self._run(load)
+
+    async def save_definitions(self, definitions: StoredDefinitions) -> None:
+        """Replace the admin API's definitions (one row, one statement: atomic)."""
+        document = definitions_to_json(definitions)
+
+        async def save(conn: Connection) -> None:
+            await conn.execute(_UPSERT_DEFINITIONS, document)
+
+        await self._run(save)
+
+    async def load_definitions(self) -> StoredDefinitions:
+        """The stored definitions; empty ones when nothing was ever saved."""
+
+        async def load(conn: Connection) -> Any:
+            return await conn.fetchval(f"SELECT document FROM {SCHEMA}.definitions")
+
+        document = await self._run(load)
+        return StoredDefinitions() if document is None else definitions_from_json(document)
 
     async def watch_changes(self, callback: Callable[[str], Awaitable[None]]) -> None:
         """Call `callback(source)` when another process changed or deleted a source; runs until
