@@ -22,17 +22,18 @@ import gc
 import json
 import math
 import os
+import re
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import server_list  # the sibling bench: HTTP driver and registry generator
 from mcp_registry_server.store.base import SourceData
 from mcp_registry_server.store.postgres import open_store, resolve_settings
 from mcp_registry_server.store.postgres.pool import connect
@@ -46,6 +47,96 @@ from mcp_registry_testing.postgres import (
 
 COPY_TARGET = 3.0
 LIST_TARGET = 0.8
+
+
+def generate_registry(count: int) -> dict[str, Any]:
+    """`count` realistic server.json entries made from the bundled sample's shapes."""
+    sample = resources.files("mcp_registry_server") / "data" / "sample-registry.json"
+    templates = json.loads(sample.read_text())["data"]["servers"]
+    servers = []
+    for i in range(count):
+        entry = json.loads(json.dumps(templates[i % len(templates)]))
+        entry["name"] = f"com.bench-{i % 40}/server-{i:05d}"
+        entry["description"] = f"Benchmark server {i}: {entry['description']}"
+        entry["version"] = f"1.{i % 7}.{i % 11}"
+        servers.append(entry)
+    return {"version": "1.0.0", "meta": {"last_updated": "2026-02-18T00:00:00Z"},
+            "data": {"servers": servers}}  # fmt: skip
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection (so the client is not the bottleneck)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, base: str) -> Connection:
+        host, port = base.removeprefix("http://").rsplit(":", 1)
+        return cls(*await asyncio.open_connection(host, int(port)))
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        match = re.search(rb"(?i)content-length: *(\d+)", head)
+        assert match is not None
+        return int(head[9:12]), await self.reader.readexactly(int(match.group(1)))
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def walk_list(base: str, requests: int, connections: int = 8) -> float:
+    """Requests/second walking `/v0.1/servers?limit=100` pages by cursor on N connections."""
+
+    async def walk(conn: Connection, count: int) -> None:
+        cursor: str | None = None
+        for _ in range(count):
+            path = "/v0.1/servers?limit=100" + (f"&cursor={quote(cursor)}" if cursor else "")
+            status, body = await conn.get(path)
+            assert status == 200, (status, body[:200])
+            tail = body[body.rindex(b'"metadata":') + 11 : -1]  # skip parsing the page
+            cursor = json.loads(tail).get("nextCursor")
+
+    conns = [await Connection.open(base) for _ in range(connections)]
+    share = requests // connections
+    started = time.perf_counter()
+    await asyncio.gather(*(walk(conn, share) for conn in conns))
+    elapsed = time.perf_counter() - started
+    for conn in conns:
+        conn.close()
+    return share * connections / elapsed
+
+
+LISTENING = re.compile(rb"listening on (http://\S+) \(API\) and (http://\S+) \(internal\)")
+
+
+async def start_server(config: Path) -> tuple[asyncio.subprocess.Process, str, str]:
+    """`mcp-registry-server serve` on ephemeral ports; returns (process, api, internal)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "mcp_registry_server.cli", "serve", "--config", str(config),
+        "--address", "127.0.0.1:0", "--internal-address", "127.0.0.1:0", "--log-level", "warn",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    assert process.stdout is not None
+    async with asyncio.timeout(120):
+        while not (match := LISTENING.search(await process.stdout.readline())):
+            if process.stdout.at_eof():
+                raise RuntimeError("the server exited before it listened")
+    api, internal = (url.decode() for url in match.groups())
+    return process, api, internal
+
+
+async def wait_ready(internal: str, expected: int) -> None:
+    """Until the internal /status shows the first registry with `expected` servers."""
+    async with asyncio.timeout(300):
+        while True:
+            conn = await Connection.open(internal)
+            status, body = await conn.get("/status")
+            conn.close()
+            if status == 200 and json.loads(body)["registries"][0]["serverCount"] == expected:
+                return
+            await asyncio.sleep(0.2)
 
 
 async def interleaved(
@@ -136,40 +227,28 @@ def write_config(workdir: Path, data: Path, database: dict[str, Any] | None) -> 
 async def list_bench(db: PgDatabase, count: int, requests: int, rounds: int) -> float:
     workdir = Path(tempfile.mkdtemp(prefix="bench-sync-postgres-"))
     data = workdir / "registry.json"
-    data.write_text(json.dumps(server_list.generate_registry(count)))
+    data.write_text(json.dumps(generate_registry(count)))
     os.environ["PGPASSFILE"] = str(db.roles.pgpass_file)  # inherited by the server process
     configs = {
         "memory": write_config(workdir, data, None),
         "postgres": write_config(workdir, data, db.config_data()),
     }
-    processes = []
+    processes: list[asyncio.subprocess.Process] = []
     drains = []
-    targets: dict[str, tuple[str, int]] = {}
+    apis: dict[str, str] = {}
     try:
         for label, config in configs.items():
-            process = await server_list.start(
-                "-m", "mcp_registry_server.cli", "serve", "--config", str(config),
-                "--address", "127.0.0.1:0", "--internal-address", "127.0.0.1:0",
-                "--log-level", "warn",
-            )  # fmt: skip
+            process, api, internal = await start_server(config)
             processes.append(process)
-            api, internal = (
-                url.decode()
-                for url in (await server_list.wait_line(process, server_list.LISTENING)).groups()
-            )
             drains.append(asyncio.create_task(process.stdout.read()))  # type: ignore[union-attr]
-            await server_list.wait_ready(internal, count)
-            targets[label] = (api, process.pid)
-        walker = server_list.list_walker(
-            "/v0.1/servers?limit=100", "/v0.1/servers?limit=100&cursor={}"
-        )
-        rps: dict[str, list[float]] = {label: [] for label in targets}
-        for round_ in range(rounds + 1):  # round 0 warms up
-            for label, (url, pid) in targets.items():
-                size = min(requests, 200) if round_ == 0 else requests
-                run = await server_list.drive(url, pid, requests=size, connections=8, worker=walker)
+            await wait_ready(internal, count)
+            apis[label] = api
+        rps: dict[str, list[float]] = {label: [] for label in apis}
+        for round_ in range(rounds + 1):  # round 0 warms up; alternate for equal machine load
+            for label, api in apis.items():
+                rate = await walk_list(api, min(requests, 200) if round_ == 0 else requests)
                 if round_:
-                    rps[label].append(run.rps)
+                    rps[label].append(rate)
     finally:
         for process in processes:
             if process.returncode is None:
@@ -190,9 +269,9 @@ def main() -> int:
     parser.add_argument("--servers", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--requests", type=int, default=4_000, help="list requests per round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5, help="measured list rounds (median)")
     args = parser.parse_args()
-    servers = server_list.generate_registry(args.servers)["data"]["servers"]
+    servers = generate_registry(args.servers)["data"]["servers"]
     with PgCluster.create() as cluster:
         cluster.start()
         roles = create_registry_roles(cluster, directory=cluster.base_dir)
