@@ -10,7 +10,7 @@ import structlog
 
 from mcp_registry_server.service.topology import Topology
 from mcp_registry_server.snapshot import RegistrySnapshot, build_snapshot
-from mcp_registry_server.store.base import Store
+from mcp_registry_server.store.base import SourceData, Store
 
 log = structlog.get_logger(__name__)
 
@@ -31,6 +31,7 @@ class Catalog:
         self._clock = clock
         self._lock = asyncio.Lock()
         self._snapshots = {name: self._empty(name) for name in self._registries}
+        self._inputs: dict[str, tuple[SourceData, ...]] = {}
 
     @property
     def default_registry(self) -> str:
@@ -45,6 +46,26 @@ class Catalog:
     def snapshot(self, registry: str) -> RegistrySnapshot | None:
         """The current snapshot of `registry`, or None when no such registry is configured."""
         return self._snapshots.get(registry)
+
+    def inputs(self, registry: str) -> tuple[SourceData, ...]:
+        """The source data the current snapshot of `registry` was built from, in priority order
+        (claim-filtered views are assembled from it); empty before the first refresh."""
+        return self._inputs.get(registry, ())
+
+    async def reconfigure(self, store: Store, topology: Topology) -> None:
+        """Serve `topology` from now on (registries created or deleted through the admin API):
+        forget removed registries, then rebuild every registry from `store`."""
+        if not topology.registries:
+            raise ValueError("a catalog needs at least one registry")
+        async with self._lock:
+            self.topology = topology
+            self._registries = topology.registries
+            for gone in self._snapshots.keys() - self._registries.keys():
+                del self._snapshots[gone]
+                self._inputs.pop(gone, None)
+            for name in self._registries.keys() - self._snapshots.keys():
+                self._snapshots[name] = self._empty(name)
+        await self.refresh(store)
 
     async def refresh(self, store: Store, *, source: str | None = None) -> None:
         """Rebuild from `store` the registries that include `source` (all when None).
@@ -62,12 +83,15 @@ class Catalog:
         async with self._lock:
             stored = await store.load_sources()
             for registry in registries:
+                if registry not in self._registries:
+                    continue  # removed by a reconfigure while this refresh waited
                 data = [stored[name] for name in self._registries[registry] if name in stored]
                 started = time.perf_counter()
                 snapshot = await asyncio.to_thread(
                     build_snapshot, registry=registry, sources=data, built_at=self._clock()
                 )
                 self._snapshots[registry] = snapshot
+                self._inputs[registry] = tuple(data)
                 log.info(
                     "snapshot_built",
                     registry=registry,
