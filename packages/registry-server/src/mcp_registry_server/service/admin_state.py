@@ -1,0 +1,164 @@
+"""The admin API's shared state: live definitions, the write lock, and how a change is applied.
+
+A change is persisted first (when the store keeps definitions), then swapped in, then handed
+to the running parts: the sync engine (sources) and the catalog (registries, entry data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol, runtime_checkable
+
+import structlog
+from mcp_registry_common.config import ServerConfig, SourceConfig
+
+from mcp_registry_server.service.catalog import Catalog
+from mcp_registry_server.service.definitions import Definitions, merge_definitions
+from mcp_registry_server.service.engine import SyncEngineLike
+from mcp_registry_server.service.errors import RuntimeUnavailableError
+from mcp_registry_server.store.base import SourceData, Store
+from mcp_registry_server.store.definitions import DefinitionStore, StoredDefinitions
+
+log = structlog.get_logger(__name__)
+
+Clock = Callable[[], datetime]
+STARTING = "the server is starting: try again in a moment"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@runtime_checkable
+class RuntimeSources(Protocol):
+    """A sync engine that takes sources created and deleted at runtime."""
+
+    async def add_source(self, config: SourceConfig) -> None:
+        """Manage a new or changed source."""
+
+    async def remove_source(self, source: str) -> None:
+        """Stop managing a source and forget its stored data."""
+
+
+class AdminState:
+    """Owned by the app; `attach` once the store is open, before the sync engine is built."""
+
+    def __init__(
+        self,
+        *,
+        config: ServerConfig,
+        catalog: Catalog,
+        engine: Callable[[], SyncEngineLike | None],
+        clock: Clock = utc_now,
+    ) -> None:
+        self.config = config
+        self.catalog = catalog
+        self.authz_enabled = config.auth.authz is not None
+        """Claims are required on published entries (even in anonymous mode, as in ToolHive)."""
+        self.lock = asyncio.Lock()
+        """Serialises admin writes (one process; replicas are not coordinated)."""
+        self.now = clock
+        self.definitions = merge_definitions(config, StoredDefinitions(), now=clock())
+        self._engine = engine
+        self._store: Store | None = None
+        self._managed: SourceData | None = None
+
+    async def attach(self, store: Store) -> None:
+        """Load the persisted definitions and the managed source's entries, then rebuild the
+        catalog for the live registries."""
+        stored = StoredDefinitions()
+        if isinstance(store, DefinitionStore):
+            stored = await store.load_definitions()
+        else:
+            log.warning(
+                "definitions_not_persisted",
+                detail="this store keeps no admin definitions: API-created sources, "
+                "registries and entry claims last until the process stops",
+            )
+        self.definitions = merge_definitions(self.config, stored, now=self.now())
+        self._store = store
+        managed = self.definitions.managed
+        if managed is not None:
+            self._managed = (await store.load_sources()).get(managed.name)
+        await self.catalog.reconfigure(store, self.definitions.topology())
+
+    def detach(self) -> None:
+        self._store = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeUnavailableError(STARTING)
+        return self._store
+
+    def effective_config(self) -> ServerConfig:
+        """The config with every live source and registry (the sync engine is built from it)."""
+        return self.definitions.effective_config(self.config)
+
+    def running_engine(self) -> SyncEngineLike | None:
+        """The sync engine, or None while the server starts or stops."""
+        return self._engine()
+
+    def engine(self) -> SyncEngineLike:
+        """The sync engine (503 while the server starts or stops)."""
+        engine = self._engine()
+        if engine is None:
+            raise RuntimeUnavailableError(STARTING)
+        return engine
+
+    def runtime_engine(self) -> RuntimeSources:
+        """The engine, if it can take sources at runtime (503 otherwise)."""
+        engine = self.engine()
+        if not isinstance(engine, RuntimeSources):
+            raise RuntimeUnavailableError("this server's sync engine cannot add sources at runtime")
+        return engine
+
+    async def commit(self, definitions: Definitions) -> None:
+        """Persist `definitions` (when the store can), then make them the live ones."""
+        store = self.store
+        if isinstance(store, DefinitionStore):
+            await store.save_definitions(definitions.stored())
+        self.definitions = definitions
+
+    async def reconfigure_catalog(self) -> None:
+        """Rebuild the catalog after registries were created, changed or deleted."""
+        await self.catalog.reconfigure(self.store, self.definitions.topology())
+
+    async def source_data(self, source: str) -> SourceData | None:
+        """What the store holds for `source`: from the catalog's inputs when a registry uses
+        it (no store read), else from the store."""
+        if self._managed is not None and self._managed.source == source:
+            return self._managed
+        for registry in self.definitions.registries_using(source):
+            for data in self.catalog.inputs(registry):
+                if data.source == source:
+                    return data
+        return (await self.store.load_sources()).get(source)
+
+    async def managed_servers(self, source: str) -> list[Mapping[str, Any]]:
+        """The managed source's server.json documents (empty when nothing was published)."""
+        data = self._managed
+        if data is None or data.source != source:
+            data = await self.source_data(source)
+        return list(data.servers) if data is not None else []
+
+    async def write_managed(self, source: str, servers: Sequence[Mapping[str, Any]]) -> None:
+        """Replace the managed source's entries and rebuild the registries that serve it."""
+        body = json.dumps(list(servers), sort_keys=True, separators=(",", ":"), default=str)
+        data = SourceData(
+            source=source,
+            servers=tuple(servers),
+            content_hash=hashlib.sha256(body.encode()).hexdigest(),
+            synced_at=self.now(),
+        )
+        await self.store.replace_source(data)
+        self._managed = data
+        await self.catalog.refresh(self.store, source=source)
+
+    def forget_managed(self, source: str) -> None:
+        if self._managed is not None and self._managed.source == source:
+            self._managed = None

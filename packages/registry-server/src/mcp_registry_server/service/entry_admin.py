@@ -1,0 +1,144 @@
+"""Entries of the managed source through the admin API: publish, delete a version, claims.
+
+The first publisher of a name owns it: its claims are the entry's claims, every later version
+must be published with the same claims, and only callers who can see them may change them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mcp_registry_server.service.admin_state import AdminState
+from mcp_registry_server.service.caller import SUBSET_FORBIDDEN, Caller
+from mcp_registry_server.service.definitions import Definitions, SourceDef
+from mcp_registry_server.service.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidRequestError,
+    ObjectNotFoundError,
+)
+from mcp_registry_server.service.views import claim_key
+from mcp_registry_server.store.definitions import ClaimMap
+
+CLAIMS_REQUIRED = "claims are required when authorization is enabled"
+SERVER_TYPE = "server"
+"""The only entry type this server stores (skills and plugins are ToolHive extensions)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """A validated `POST /v1/entries` body."""
+
+    server: Mapping[str, Any]
+    claims: ClaimMap | None
+
+
+def entry_not_found(name: str) -> ObjectNotFoundError:
+    return ObjectNotFoundError(f"entry not found: {name}")
+
+
+class EntryAdmin:
+    """The `/v1/entries` operations on the single managed source."""
+
+    def __init__(self, state: AdminState) -> None:
+        self._state = state
+
+    async def publish(self, caller: Caller, publication: Publication) -> Mapping[str, Any]:
+        """Add one version of a server to the managed source; the stored document."""
+        state, claims = self._state, publication.claims or None
+        if state.authz_enabled and not claims:
+            raise InvalidRequestError(CLAIMS_REQUIRED)
+        name, version = str(publication.server["name"]), str(publication.server["version"])
+        async with state.lock:
+            definitions = state.definitions
+            managed = definitions.managed
+            if managed is None:
+                raise ConflictError("no managed source is configured: nothing can be published")
+            if not caller.sees(managed.claims):
+                raise ForbiddenError("forbidden: insufficient claims for the managed source")
+            if not caller.may_grant(claims):
+                raise ForbiddenError(SUBSET_FORBIDDEN)
+            servers = await state.managed_servers(managed.name)
+            versions = {str(s.get("version")) for s in servers if s.get("name") == name}
+            if versions:
+                owner = _owner_claims(definitions, managed, name)
+                if claim_key(owner) != claim_key(claims):
+                    raise ConflictError(
+                        f"claims mismatch: {name} was first published with other claims"
+                    )
+                if version in versions:
+                    raise ConflictError(f"version already exists: {name} {version}")
+            else:
+                await state.commit(_with_claims(definitions, managed, name, claims))
+            await state.write_managed(managed.name, [*servers, publication.server])
+        return publication.server
+
+    async def delete_version(
+        self, caller: Caller, *, entry_type: str, name: str, version: str
+    ) -> None:
+        """Delete one version; the newest remaining becomes latest, none left deletes the
+        entry (and its claims)."""
+        state = self._state
+        async with state.lock:
+            definitions = state.definitions
+            managed, servers = await self._entry(caller, entry_type, name, definitions)
+            kept = [
+                s for s in servers if not (s.get("name") == name and s.get("version") == version)
+            ]
+            if len(kept) == len(servers):
+                raise ObjectNotFoundError(f"version not found: {name} {version}")
+            if not any(s.get("name") == name for s in kept):
+                await state.commit(_with_claims(definitions, managed, name, None))
+            await state.write_managed(managed.name, kept)
+
+    async def claims(self, caller: Caller, *, entry_type: str, name: str) -> ClaimMap:
+        """The entry's claims (an empty map when it has none)."""
+        definitions = self._state.definitions
+        managed, _ = await self._entry(caller, entry_type, name, definitions)
+        return dict(_owner_claims(definitions, managed, name) or {})
+
+    async def set_claims(
+        self, caller: Caller, *, entry_type: str, name: str, claims: ClaimMap | None
+    ) -> None:
+        """Replace the entry's claims: the caller must see the old ones and hold the new."""
+        state, claims = self._state, claims or None
+        if state.authz_enabled and not claims:
+            raise InvalidRequestError(CLAIMS_REQUIRED)
+        async with state.lock:
+            definitions = state.definitions
+            managed, _ = await self._entry(caller, entry_type, name, definitions)
+            if not caller.may_grant(claims):
+                raise ForbiddenError(SUBSET_FORBIDDEN)
+            await state.commit(_with_claims(definitions, managed, name, claims))
+
+    async def _entry(
+        self, caller: Caller, entry_type: str, name: str, definitions: Definitions
+    ) -> tuple[SourceDef, list[Mapping[str, Any]]]:
+        """The managed source and its servers, if it holds `name` (404) and the caller sees
+        the entry's claims (403)."""
+        managed = definitions.managed
+        if entry_type != SERVER_TYPE or managed is None:
+            raise entry_not_found(name)
+        servers = await self._state.managed_servers(managed.name)
+        if not any(s.get("name") == name for s in servers):
+            raise entry_not_found(name)
+        if not caller.sees(_owner_claims(definitions, managed, name)):
+            raise ForbiddenError(f"forbidden: insufficient claims for entry {name}")
+        return managed, servers
+
+
+def _owner_claims(definitions: Definitions, managed: SourceDef, name: str) -> ClaimMap | None:
+    return definitions.entry_claims.get(managed.name, {}).get(name)
+
+
+def _with_claims(
+    definitions: Definitions, managed: SourceDef, name: str, claims: ClaimMap | None
+) -> Definitions:
+    """`definitions` with the entry's claims set (None removes them)."""
+    names = dict(definitions.entry_claims.get(managed.name, {}))
+    names.pop(name, None)
+    if claims:
+        names[name] = dict(claims)
+    return definitions.evolve(entry_claims={**definitions.entry_claims, managed.name: names})

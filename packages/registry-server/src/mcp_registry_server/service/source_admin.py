@@ -1,0 +1,206 @@
+"""Sources through the admin API: list, read, create/update, delete, their entries, manual sync."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mcp_registry_common.config import SourceConfig
+
+from mcp_registry_server.service.admin_state import AdminState
+from mcp_registry_server.service.caller import SUBSET_FORBIDDEN, Caller
+from mcp_registry_server.service.definitions import Origin, SourceDef
+from mcp_registry_server.service.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidRequestError,
+    ObjectNotFoundError,
+)
+from mcp_registry_server.store.base import SourceStatus
+from mcp_registry_server.store.definitions import ClaimMap
+
+
+@dataclass(frozen=True, slots=True)
+class SourceView:
+    """A source and its current sync status (None while the engine is not running)."""
+
+    source: SourceDef
+    status: SourceStatus | None
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    """One stored version of an entry."""
+
+    version: str
+    title: str | None
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EntryGroup:
+    """One entry of a source with its claims and every stored version (unshadowed)."""
+
+    entry_type: str
+    name: str
+    claims: ClaimMap | None
+    versions: tuple[VersionInfo, ...]
+
+
+MCP_ENTRY = "MCP"
+"""ToolHive's entry type of a server (skills and plugins are not served here)."""
+
+
+def source_not_found(name: str) -> ObjectNotFoundError:
+    return ObjectNotFoundError(f"source not found: {name}")
+
+
+class SourceAdmin:
+    """The `/v1/sources` operations; callers are checked against each source's claims."""
+
+    def __init__(self, state: AdminState) -> None:
+        self._state = state
+
+    def list_visible(self, caller: Caller) -> list[SourceView]:
+        """Every source the caller's claims cover, config ones first, then by creation."""
+        statuses = self._statuses()
+        return [
+            SourceView(src, statuses.get(src.name))
+            for src in self._state.definitions.sources.values()
+            if caller.sees(src.claims)
+        ]
+
+    def get(self, caller: Caller, name: str) -> SourceView:
+        """One source; 404 when missing or not visible to the caller (existence hidden)."""
+        return SourceView(self._visible(caller, name), self._statuses().get(name))
+
+    async def put(self, caller: Caller, config: SourceConfig) -> tuple[SourceView, bool]:
+        """Create (True) or update (False) an API-defined source."""
+        state = self._state
+        async with state.lock:
+            definitions = state.definitions
+            existing = definitions.sources.get(config.name)
+            if existing is not None:
+                _check_update(existing, config, caller)
+            elif config.managed is not None and definitions.managed is not None:
+                raise ConflictError("at most one managed source is allowed")
+            if not caller.may_grant(config.claims):
+                raise ForbiddenError(SUBSET_FORBIDDEN)
+            refetch = existing is None or _fetch_changed(existing.config, config)
+            engine = state.runtime_engine() if refetch else None
+            now = state.now()
+            source = SourceDef(
+                config=config,
+                origin=Origin.API,
+                created_at=existing.created_at if existing is not None else now,
+                updated_at=now,
+            )
+            await state.commit(
+                definitions.evolve(sources={**definitions.sources, config.name: source})
+            )
+            if engine is not None:
+                await engine.add_source(config)
+        return SourceView(source, self._statuses().get(config.name)), existing is None
+
+    async def delete(self, caller: Caller, name: str) -> None:
+        """Delete an API-defined source that no registry lists, with its entries."""
+        state = self._state
+        async with state.lock:
+            definitions = state.definitions
+            existing = definitions.sources.get(name)
+            if existing is None:
+                raise source_not_found(name)
+            _check_writable(existing, caller)
+            using = definitions.registries_using(name)
+            if using:
+                raise ConflictError(
+                    f"source is referenced by one or more registries: {', '.join(using)}"
+                )
+            engine = state.runtime_engine()
+            sources = {key: src for key, src in definitions.sources.items() if key != name}
+            claims = {key: v for key, v in definitions.entry_claims.items() if key != name}
+            await state.commit(definitions.evolve(sources=sources, entry_claims=claims))
+            await engine.remove_source(name)
+            state.forget_managed(name)
+
+    async def entries(self, caller: Caller, name: str) -> list[EntryGroup]:
+        """The source's entries with all their versions, each visible to the caller."""
+        self._visible(caller, name)
+        data = await self._state.source_data(name)
+        if data is None:
+            return []
+        definitions = self._state.definitions
+        groups: dict[str, list[VersionInfo]] = {}
+        for server in data.servers:
+            entry = str(server.get("name", ""))
+            groups.setdefault(entry, []).append(version_info(server, at=data.synced_at))
+        result = []
+        for entry in sorted(groups):
+            claims = definitions.entry_claims_of(name, entry)
+            if caller.sees(claims):
+                versions = tuple(sorted(groups[entry], key=lambda v: v.version))
+                result.append(EntryGroup(MCP_ENTRY, entry, claims, versions))
+        return result
+
+    async def sync(self, caller: Caller, name: str) -> SourceView:
+        """Sync a visible synced source now; its resulting status."""
+        source = self._visible(caller, name)
+        status = await self._state.engine().sync_now(name)
+        return SourceView(source, status)
+
+    def _visible(self, caller: Caller, name: str) -> SourceDef:
+        source = self._state.definitions.sources.get(name)
+        if source is None or not caller.sees(source.claims):
+            raise source_not_found(name)
+        return source
+
+    def _statuses(self) -> dict[str, SourceStatus]:
+        engine = self._state.running_engine()
+        if engine is None:
+            return {}
+        return {status.name: status for status in engine.statuses()}
+
+
+def version_info(server: Mapping[str, Any], *, at: datetime) -> VersionInfo:
+    """The admin listing's view of one stored server.json."""
+    title, description = server.get("title"), server.get("description")
+    return VersionInfo(
+        version=str(server.get("version", "")),
+        title=title if isinstance(title, str) else None,
+        description=description if isinstance(description, str) else None,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def _check_writable(existing: SourceDef, caller: Caller) -> None:
+    if existing.origin is Origin.CONFIG:
+        raise ForbiddenError(f"cannot modify config-created source via API: {existing.name}")
+    if not caller.sees(existing.claims):
+        raise ForbiddenError(f"forbidden: insufficient claims for source {existing.name}")
+
+
+def _check_update(existing: SourceDef, new: SourceConfig, caller: Caller) -> None:
+    _check_writable(existing, caller)
+    if existing.config.kind != new.kind:
+        raise InvalidRequestError("changing source type is not allowed")
+    old_file, new_file = existing.config.file, new.file
+    if (
+        old_file is not None
+        and new_file is not None
+        and (old_file.path is None) != (new_file.path is None)
+    ):
+        raise InvalidRequestError("changing a file source between path and url is not allowed")
+
+
+def _fetch_changed(old: SourceConfig, new: SourceConfig) -> bool:
+    """Whether anything but the claims changed (then the engine must re-fetch)."""
+    return _without_claims(old) != _without_claims(new)
+
+
+def _without_claims(config: SourceConfig) -> Sequence[object]:
+    return [value for key, value in config if key != "claims"]
