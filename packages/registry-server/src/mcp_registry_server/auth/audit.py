@@ -17,6 +17,7 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from mcp_registry_server.auth.audit_data import AuditData, audit_data
 from mcp_registry_server.auth.identity import Identity
 from mcp_registry_server.auth.middleware import IDENTITY_KEY
 
@@ -25,6 +26,11 @@ COMPONENT = "mcp-registry-server"
 
 AUDIT_ACTION_KEY = web.RequestKey("mcp_registry_audit_action", str)
 """Set by a handler to name its event (ToolHive's ``source.create`` etc.); default: method+route."""
+
+AUDIT_BODY_KEY = web.RequestKey("mcp_registry_audit_body", bytes)
+"""Set by whatever reads a request body, so `includeRequestData` can log it (redacted)."""
+DATA_METHODS = frozenset({"POST", "PUT", "DELETE"})
+"""Methods whose bodies `includeRequestData` captures (ToolHive's list)."""
 
 RequestIdGetter = Callable[[web.Request], str | None]
 
@@ -69,7 +75,8 @@ def route_of(request: web.Request) -> str:
 
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
-    """Who did what, with which outcome. Holds no header, body, token or secret."""
+    """Who did what, with which outcome. Holds no header, token or secret; `data` is the
+    request body only when `includeRequestData` is on, with secret-looking values redacted."""
 
     type: str
     outcome: str
@@ -81,6 +88,7 @@ class AuditEvent:
     request_id: str | None
     duration_ms: float
     remote: str | None
+    data: AuditData | None = None
     audit_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     logged_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -110,6 +118,8 @@ class AuditEvent:
                 "request_id": self.request_id,
             },
         }
+        if self.data is not None:
+            document["data"] = {"value": self.data.value, "truncated": self.data.truncated}
         return json.dumps(document, separators=(",", ":"))
 
 
@@ -177,12 +187,26 @@ def current_request_id(request: web.Request) -> str | None:
     return value if value and len(value) <= 128 and value.isprintable() else None
 
 
+def request_data(request: web.Request, *, max_size: int) -> AuditData | None:
+    """The body a handler read (``AUDIT_BODY_KEY``) of a POST/PUT/DELETE, ready to log."""
+    raw = request.get(AUDIT_BODY_KEY)
+    if raw is None or request.method.upper() not in DATA_METHODS:
+        return None
+    return audit_data(raw, max_size=max_size)
+
+
 def audit_middleware(
-    audit: AuditLog, *, request_id: RequestIdGetter = current_request_id
+    audit: AuditLog,
+    *,
+    request_id: RequestIdGetter = current_request_id,
+    include_request_data: bool = False,
+    max_data_size: int = 0,
 ) -> Middleware:
     """Records audited requests. Install it outside ``auth_middleware`` (which sets the Identity
     and returns the 401s); outside the problem middleware too, ideally, so it sees final
-    statuses — inside it, escaping errors are classified by their ``status`` attribute."""
+    statuses — inside it, escaping errors are classified by their ``status`` attribute.
+    With ``include_request_data`` the body a handler read is logged, redacted and cut to
+    ``max_data_size`` bytes (0: the default)."""
 
     @web.middleware
     async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -209,6 +233,11 @@ def audit_middleware(
                         request_id=request_id(request),
                         duration_ms=(time.perf_counter() - started) * 1000,
                         remote=request.remote,
+                        data=(
+                            request_data(request, max_size=max_data_size)
+                            if include_request_data
+                            else None
+                        ),
                     )
                 )
 

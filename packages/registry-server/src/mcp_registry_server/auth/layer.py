@@ -92,6 +92,14 @@ def build_auth_layer(
         authenticator=authenticator,
         audit=audit_log,
         inner=[middleware],
-        outer=[audit_middleware(audit_log)] if audit_log is not None else [],
+        outer=[
+            audit_middleware(
+                audit_log,
+                include_request_data=audit.include_request_data,
+                max_data_size=audit.max_data_size,
+            )
+        ]
+        if audit is not None and audit_log is not None
+        else [],
         routes=routes,
     )
