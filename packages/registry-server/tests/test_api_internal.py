@@ -10,11 +10,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from mcp_registry_common.config import ServerConfig, load_server_config_data
-from mcp_registry_server.app import (
-    AuthModeNotImplementedError,
-    StoreNotConfiguredError,
-    create_apps,
-)
+from mcp_registry_server.app import StoreNotConfiguredError, create_apps
 from mcp_registry_server.buildinfo import BuildInfo
 from mcp_registry_server.store.memory import MemoryStore
 from mcp_registry_testing.registry_engine import FakeEngineFactory, FakeSyncEngine
@@ -194,28 +190,6 @@ async def test_engine_loop_runs_and_stops_with_the_app(aiohttp_client: Any) -> N
     await asyncio.wait_for(factory.engine.running.wait(), timeout=5)
     await client.close()
     await wait_for(lambda: not any(t.get_name() == "sync-engine" for t in asyncio.all_tasks()))
-
-
-def test_oauth_mode_refuses_to_start() -> None:
-    oauth = {
-        "mode": "oauth",
-        "oauth": {
-            "providers": [
-                {"name": "idp", "issuerUrl": "https://idp.example.com", "audience": "registry"}
-            ]
-        },
-    }
-    config = load_server_config_data(
-        {
-            "sources": [
-                {"name": "a", "file": {"path": "a.json"}, "syncPolicy": {"interval": "1h"}}
-            ],
-            "registries": [{"name": "default", "sources": ["a"]}],
-            "auth": oauth,
-        }
-    ).config
-    with pytest.raises(AuthModeNotImplementedError, match="oauth mode is not implemented yet"):
-        create_apps(config)
 
 
 def test_database_needs_a_store_opener() -> None:

@@ -105,17 +105,37 @@ async def run_cli(*args: str) -> asyncio.subprocess.Process:
     )
 
 
-async def test_serve_refuses_oauth_mode(tmp_path: Path) -> None:
+async def test_serve_exits_2_when_an_oauth_secret_file_cannot_be_read(tmp_path: Path) -> None:
     config = tmp_path / "oauth.yaml"
+    missing = tmp_path / "no-such-secret"
     oauth = (
         "auth:\n  mode: oauth\n  oauth:\n    providers:\n"
-        "      - {name: idp, issuerUrl: 'https://idp.example.com', audience: registry}\n"
+        "      - {name: idp, issuerUrl: 'https://idp.example.com', audience: registry,\n"
+        "         introspectionUrl: 'https://idp.example.com/introspect',\n"
+        f"         clientId: registry, clientSecretFile: '{missing}'}}\n"
     )
     config.write_text(GOOD_CONFIG.split("auth:")[0] + oauth)
     process = await run_cli("serve", "--config", str(config), "--address", "127.0.0.1:0")
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 2
-    assert b"oauth mode is not implemented yet" in stderr
+    assert b"clientSecretFile" in stderr
+    assert b"cannot be read" in stderr
+
+
+def test_plain_http_issuer_needs_the_insecure_switch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "oauth.yaml"
+    oauth = (
+        "auth:\n  mode: oauth\n  oauth:\n    providers:\n"
+        "      - {name: idp, issuerUrl: 'http://idp.example.com', audience: registry}\n"
+    )
+    config.write_text(GOOD_CONFIG.split("auth:")[0] + oauth)
+    monkeypatch.delenv("THV_REGISTRY_INSECURE_URL", raising=False)
+    assert main(["validate", "--config", str(config)]) == 1
+    assert "THV_REGISTRY_INSECURE_URL" in capsys.readouterr().err
+    monkeypatch.setenv("THV_REGISTRY_INSECURE_URL", "true")
+    assert main(["validate", "--config", str(config)]) == 0
 
 
 @pytest.fixture

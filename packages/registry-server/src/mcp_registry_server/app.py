@@ -12,16 +12,18 @@ from dataclasses import dataclass
 import aiohttp
 import structlog
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 from mcp_registry_common.config import ServerConfig
 from prometheus_client import CollectorRegistry
 
+from mcp_registry_server.api.admin_routes import admin_routes
 from mcp_registry_server.api.internal import QUIET_ROUTES, internal_routes
 from mcp_registry_server.api.observe import observe_middleware
 from mcp_registry_server.api.problems import problem_middleware
 from mcp_registry_server.api.registry import registry_routes
+from mcp_registry_server.auth.layer import AuthLayer, build_auth_layer
 from mcp_registry_server.buildinfo import BuildInfo, current_build_info
 from mcp_registry_server.keys import (
+    ADMIN,
     BUILD_INFO,
     CATALOG,
     ENGINE,
@@ -31,6 +33,8 @@ from mcp_registry_server.keys import (
     StoreSlot,
 )
 from mcp_registry_server.metrics import CatalogCollector, create_metrics
+from mcp_registry_server.service.admin import build_admin_services
+from mcp_registry_server.service.admin_state import AdminState
 from mcp_registry_server.service.catalog import Catalog
 from mcp_registry_server.service.engine import EngineFactory, OnChange, SyncEngineLike
 from mcp_registry_server.service.topology import topology_of
@@ -50,10 +54,6 @@ ENGINE_RESTART_CAP = 60.0
 
 StoreOpener = Callable[[], AbstractAsyncContextManager[Store]]
 """Opens the configured store (e.g. a PostgreSQL pool) for the app's lifetime and closes it."""
-
-
-class AuthModeNotImplementedError(Exception):
-    """`auth.mode: oauth` is configured but this build cannot authenticate callers yet."""
 
 
 class StoreNotConfiguredError(Exception):
@@ -88,6 +88,7 @@ def create_apps(
     run_sync: bool = True,
     clock: Callable[[], float] = time.time,
     build_info: BuildInfo | None = None,
+    allow_insecure_http: bool = False,
 ) -> tuple[web.Application, web.Application]:
     """The (public, internal) apps serving `config`. Reads no argv and no environment.
 
@@ -96,8 +97,11 @@ def create_apps(
     given `store` is used as is (the caller owns it); otherwise `store_opener` opens the
     configured database, or an in-memory store is used when `database:` is absent.
     `run_sync=False` builds the engine but never starts its loop (tests sync by hand).
+    `allow_insecure_http` accepts plain-http OAuth issuer and JWKS URLs (the CLI sets it from
+    THV_REGISTRY_INSECURE_URL). In oauth mode the providers' secret and CA files are read
+    here: a bad one raises `AuthConfigError`.
     """
-    auth = _auth_middlewares(config)
+    auth = build_auth_layer(config.auth, config.audit, allow_insecure_http=allow_insecure_http)
     opener = _store_opener(config, store=store, store_opener=store_opener)
     build = build_info or current_build_info()
     catalog = Catalog(topology=topology_of(config), clock=clock)
@@ -106,7 +110,8 @@ def create_apps(
     slot = EngineSlot()
     observe = observe_middleware(metrics.request_duration, quiet_routes=QUIET_ROUTES)
     public = web.Application(
-        middlewares=[observe, problem_middleware, *auth], client_max_size=CLIENT_MAX_SIZE
+        middlewares=[observe, *auth.outer, problem_middleware, *auth.inner],
+        client_max_size=CLIENT_MAX_SIZE,
     )
     internal = web.Application(
         middlewares=[observe, problem_middleware], client_max_size=CLIENT_MAX_SIZE
@@ -115,7 +120,11 @@ def create_apps(
     for app in (public, internal):
         app[CATALOG], app[ENGINE], app[METRICS], app[BUILD_INFO] = catalog, slot, metrics, build
         app[STORE] = store_slot
+    admin = build_admin_services(config, catalog=catalog, engine=lambda: slot.engine)
+    public[ADMIN] = admin
+    public.add_routes(auth.routes)
     public.add_routes(registry_routes())
+    public.add_routes(admin_routes())
     internal.add_routes(internal_routes())
     life = _Lifecycle(
         config=config,
@@ -127,19 +136,11 @@ def create_apps(
         store_opener=opener,
         run_sync=run_sync,
         store_slot=store_slot,
+        auth=auth,
+        admin=admin.state,
     )
     public.cleanup_ctx.extend([life.http_session, life.store, life.change_feed, life.sync_engine])
     return public, internal
-
-
-def _auth_middlewares(config: ServerConfig) -> list[Middleware]:
-    """The auth slot of the public app's middleware chain (empty in anonymous mode)."""
-    if config.auth.mode != "anonymous":
-        raise AuthModeNotImplementedError(
-            f"auth.mode {config.auth.mode!r}: oauth mode is not implemented yet; "
-            "use auth.mode: anonymous"
-        )
-    return []
 
 
 def _store_opener(
@@ -170,28 +171,34 @@ class _Lifecycle:
     store_opener: StoreOpener
     run_sync: bool
     store_slot: StoreSlot
+    auth: AuthLayer
+    admin: AdminState
     session: aiohttp.ClientSession | None = None
     opened: Store | None = None
 
     async def http_session(self, app: web.Application) -> AsyncIterator[None]:
-        """The outbound HTTP client session the sources use."""
+        """The outbound HTTP client session the sources and the auth layer (JWKS, discovery,
+        introspection) use; the audit log closes with it."""
         self.session = self.http_session_factory()
+        self.auth.bind_http(self.session)
         try:
             yield
         finally:
             await self.session.close()
             self.session = None
+            self.auth.close()
 
     async def store(self, app: web.Application) -> AsyncIterator[None]:
-        """The store, and snapshots of whatever it already holds (persisted data)."""
+        """The store, the admin definitions it keeps, and snapshots of the data it holds."""
         async with self.store_opener() as opened:
             self.opened = opened
-            await self.catalog.refresh(opened)
+            await self.admin.attach(opened)
             self.store_slot.store = opened
             try:
                 yield
             finally:
                 self.opened = self.store_slot.store = None
+                self.admin.detach()
 
     async def change_feed(self, app: web.Application) -> AsyncIterator[None]:
         """A store shared by replicas reports the others' writes; rebuild those snapshots."""
@@ -220,7 +227,7 @@ class _Lifecycle:
             await self.catalog.refresh(store, source=source)
 
         engine = self.engine_factory(
-            config=self.config,
+            config=self.admin.effective_config(),
             store=store,
             on_change=on_change,
             http=self.session,

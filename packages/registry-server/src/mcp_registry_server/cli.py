@@ -16,11 +16,9 @@ import structlog
 from aiohttp import web
 from mcp_registry_common.config import ConfigError, ServerConfig, load_server_config_file
 
-from mcp_registry_server.app import (
-    AuthModeNotImplementedError,
-    StoreNotConfiguredError,
-    create_apps,
-)
+from mcp_registry_server.app import StoreNotConfiguredError, create_apps
+from mcp_registry_server.auth.errors import AuthConfigError
+from mcp_registry_server.auth.layer import insecure_urls_allowed
 from mcp_registry_server.buildinfo import current_build_info
 from mcp_registry_server.defaults import embedded_default_config
 from mcp_registry_server.logs import configure_logging, parse_level
@@ -44,6 +42,7 @@ environment:
   MCP_REGISTRY_INTERNAL_ADDRESS  default for --internal-address (HOST:PORT)
   MCP_REGISTRY_LOG_LEVEL         default for --log-level; falls back to THV_REGISTRY_LOG_LEVEL,
                                  then LOG_LEVEL (debug|info|warn|error; default info)
+  THV_REGISTRY_INSECURE_URL      true: accept plain-http OAuth issuer and JWKS URLs
 """
 
 
@@ -141,9 +140,12 @@ def _version(fmt: str) -> int:
 
 
 def _load(path: Path) -> ServerConfig | None:
-    """The config in `path`, warnings printed to stderr; None (problems printed) when invalid."""
+    """The config in `path`, warnings printed to stderr; None (problems printed) when invalid.
+    Plain-http OAuth issuers are accepted only with THV_REGISTRY_INSECURE_URL=true."""
     try:
-        loaded = load_server_config_file(path)
+        loaded = load_server_config_file(
+            path, allow_insecure_urls=insecure_urls_allowed(os.environ)
+        )
     except ConfigError as exc:
         print(f"{path}: invalid configuration:", file=sys.stderr)
         for problem in exc.problems:
@@ -175,9 +177,11 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         # database: → PostgreSQL; `migrate up` runs as the store opens (before listening).
         opener = None if config.database is None else postgres_store_opener(config.database)
-        public, internal = create_apps(config, store_opener=opener)
+        public, internal = create_apps(
+            config, store_opener=opener, allow_insecure_http=insecure_urls_allowed(os.environ)
+        )
     except (
-        AuthModeNotImplementedError,
+        AuthConfigError,
         StoreNotConfiguredError,
         DatabaseConfigError,
         PgpassError,

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from mcp_registry_server.buildinfo import BuildInfo
 from mcp_registry_server.metrics import ServerMetrics
+from mcp_registry_server.service.admin import AdminServices
 from mcp_registry_server.service.catalog import Catalog
 from mcp_registry_server.service.engine import SyncEngineLike
 from mcp_registry_server.service.topology import Topology
@@ -34,3 +35,4 @@ ENGINE = web.AppKey("engine", EngineSlot)
 METRICS = web.AppKey("metrics", ServerMetrics)
 BUILD_INFO = web.AppKey("build_info", BuildInfo)
 STORE = web.AppKey("store", StoreSlot)
+ADMIN = web.AppKey("admin", AdminServices)

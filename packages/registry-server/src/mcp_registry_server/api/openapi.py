@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 from aiohttp import web
+from mcp_registry_server.api.openapi_admin import admin_paths
 
 REGISTRY_REPO = "https://github.com/modelcontextprotocol/registry"
 INFO_VERSION = "1.0.0"
@@ -228,13 +229,15 @@ def openapi_document() -> dict[str, Any]:
         paths.update(_operations(prefix, scoped))
     paths["/openapi.json"] = _document_route("application/json")
     paths["/openapi.yaml"] = _document_route("application/yaml")
+    paths.update(admin_paths())
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "MCP Registry Server",
             "version": INFO_VERSION,
             "description": (
-                "A read-only MCP Registry API over configured registries (ToolHive-compatible).\n\n"
+                "The MCP Registry API over configured registries, and the `/v1` admin API "
+                "(ToolHive-compatible).\n\n"
                 f"Implements the read API of [the MCP registry]({REGISTRY_REPO})."
             ),
         },

@@ -10,6 +10,13 @@ from typing import Any
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from mcp_registry_server.service.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidRequestError,
+    ObjectNotFoundError,
+    RuntimeUnavailableError,
+)
 from mcp_registry_server.sync.errors import NotSyncableError, UnknownSourceError
 
 log = structlog.get_logger(__name__)
@@ -18,6 +25,11 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 DOMAIN_STATUS: tuple[tuple[type[Exception], int], ...] = (
     (UnknownSourceError, 404),
     (NotSyncableError, 409),
+    (InvalidRequestError, 400),
+    (ForbiddenError, 403),
+    (ObjectNotFoundError, 404),
+    (ConflictError, 409),
+    (RuntimeUnavailableError, 503),
 )
 """Errors of the layers below the API whose text is safe to show, and their HTTP status."""
 _DOMAIN_ERRORS = tuple(kind for kind, _ in DOMAIN_STATUS)

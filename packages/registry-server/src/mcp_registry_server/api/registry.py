@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 from mcp_registry_server.api import params
+from mcp_registry_server.api.callers import caller_of
 from mcp_registry_server.api.openapi import openapi_json, openapi_yaml
 from mcp_registry_server.api.problems import NotFoundError
 from mcp_registry_server.api.responses import cached_json, list_body
-from mcp_registry_server.keys import CATALOG
+from mcp_registry_server.auth.audit import AUDIT_ACTION_KEY
+from mcp_registry_server.auth.middleware import get_identity
+from mcp_registry_server.keys import ADMIN, CATALOG
 from mcp_registry_server.snapshot import RegistrySnapshot
 
 PREFIXES = ("/registry/{registryName}/v0.1", "/v0.1", "/v0")
@@ -30,7 +33,7 @@ def registry_routes() -> list[web.RouteDef]:
 
 async def list_servers(request: web.Request) -> web.Response:
     """GET …/servers: one page of server versions, optionally filtered."""
-    snapshot = _snapshot(request)
+    snapshot = await _served(request, action="server.list")
     query = params.list_query(request.query)
 
     def render() -> bytes:
@@ -43,7 +46,7 @@ async def list_servers(request: web.Request) -> web.Response:
 
 async def list_versions(request: web.Request) -> web.Response:
     """GET …/servers/{name}/versions: every version of one server (404 when unknown)."""
-    snapshot = _snapshot(request)
+    snapshot = await _served(request, action="server.versions.list")
     entries = snapshot.versions(params.server_name(request.match_info["serverName"]))
     if not entries:
         raise NotFoundError(SERVER_NOT_FOUND)
@@ -52,13 +55,28 @@ async def list_versions(request: web.Request) -> web.Response:
 
 async def get_version(request: web.Request) -> web.Response:
     """GET …/servers/{name}/versions/{version}: one version; `latest` is the newest."""
-    snapshot = _snapshot(request)
+    snapshot = await _served(request, action="server.version.read")
     name = params.server_name(request.match_info["serverName"])
     version = params.path_value("version", request.match_info["version"])
     entry = snapshot.get(name, version)
     if entry is None:
         raise NotFoundError(SERVER_NOT_FOUND)
     return cached_json(request, snapshot_etag=snapshot.etag, render=lambda: entry.body)
+
+
+async def _served(request: web.Request, *, action: str) -> RegistrySnapshot:
+    """The snapshot the caller may read. Without enforced claims (anonymous, no `authz`) it is
+    the catalog's, with no per-request work; otherwise the registry's claims gate the caller
+    (403) and the entries it may not see are filtered out before dedup."""
+    snapshot = _snapshot(request)
+    claims = get_identity(request).gate_claims
+    if claims is None:
+        return snapshot
+    request[AUDIT_ACTION_KEY] = action  # names the event if the gate denies the read
+    view = await request.app[ADMIN].views.snapshot_for(snapshot.registry, caller_of(request))
+    if view is None:
+        raise NotFoundError(f"registry not found: {snapshot.registry}")
+    return view
 
 
 def _snapshot(request: web.Request) -> RegistrySnapshot:

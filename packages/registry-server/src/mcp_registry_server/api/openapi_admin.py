@@ -1,0 +1,64 @@
+"""The OpenAPI path items of the admin API, generated from its route table (never out of sync)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mcp_registry_server.api.admin_routes import ADMIN_ROUTES, AdminRoute
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_ERRORS = {
+    "400": "Invalid parameter or body (the detail names it)",
+    "401": "Missing or invalid bearer token",
+    "403": "The caller lacks the role, or its claims do not cover the object",
+    "404": "No such object, or one hidden from the caller",
+    "409": "Conflicts with the current state",
+}
+_SUCCESS = {"GET": "200", "PUT": "200", "POST": "200", "DELETE": "204"}
+_CREATED = {"/v1/entries", "/v1/sources/{name}", "/v1/registries/{name}"}
+"""Routes that answer 201 when they create (PUT upserts, publish)."""
+
+
+def admin_paths() -> dict[str, Any]:
+    """`paths` entries for every `/v1` route."""
+    paths: dict[str, Any] = {}
+    for route in ADMIN_ROUTES:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+    return paths
+
+
+def _operation(route: AdminRoute) -> dict[str, Any]:
+    doc = (route.handler.__doc__ or route.action).strip().splitlines()[0]
+    responses: dict[str, Any] = {}
+    status = _SUCCESS[route.method]
+    if route.path in _CREATED and route.method in ("PUT", "POST"):
+        responses["201"] = {"description": "Created", "content": _json()}
+    if not (route.method == "POST" and route.path == "/v1/entries"):
+        responses[status] = {"description": "OK"} | (
+            {"content": _json()} if status != "204" else {}
+        )
+    responses.update(
+        {code: {"description": text, "content": _PROBLEM} for code, text in _ERRORS.items()}
+    )
+    operation: dict[str, Any] = {
+        "operationId": route.action.replace(".", "_"),
+        "tags": ["admin"],
+        "summary": doc,
+        "x-audit-event": route.action,
+        "parameters": [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in _PLACEHOLDER.findall(route.path)
+        ],
+        "responses": responses,
+    }
+    if route.role is not None:
+        operation["x-required-role"] = route.role.value
+    if route.method in ("PUT", "POST") and not route.path.endswith("/sync"):
+        operation["requestBody"] = {"required": True, "content": _json()}
+    return operation
+
+
+def _json() -> dict[str, Any]:
+    return {"application/json": {"schema": {"type": "object"}}}
