@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
-from collections.abc import Mapping, MutableMapping
+import time
+from collections.abc import Callable, MutableMapping
 from typing import Any, TextIO
 
+import orjson
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
@@ -40,17 +43,47 @@ def drop_secrets(logger: WrappedLogger, method: str, event: EventDict) -> EventD
 
 
 def _scrub(mapping: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    for key in [key for key in mapping if _is_secret(key)]:
+    secret = [key for key in mapping if _is_secret(key)]
+    for key in secret:
         del mapping[key]
     for key, value in mapping.items():
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             mapping[key] = _scrub(dict(value))
     return mapping
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_secret(key: object) -> bool:
+    """Cached: events reuse a small set of key names, and this runs for every key of every line."""
     lowered = str(key).lower()
     return any(marker in lowered for marker in SECRET_MARKERS)
+
+
+class UtcTimestamper:
+    """structlog processor: `timestamp` as RFC 3339 UTC with microseconds and `Z`.
+
+    Formats the seconds once per second (the request log runs this on every request), which
+    structlog's own `TimeStamper` does not.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._second = -1
+        self._prefix = ""
+
+    def __call__(self, logger: WrappedLogger, method: str, event: EventDict) -> EventDict:
+        now = self._clock()
+        second = int(now)
+        if second != self._second:
+            self._second = second
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        event["timestamp"] = f"{self._prefix}.{int((now - second) * 1_000_000):06d}Z"
+        return event
+
+
+def _dumps(value: Any, **kwargs: Any) -> str:
+    """JSON for one log line (orjson: the request log renders a line per request)."""
+    return orjson.dumps(value, default=kwargs.get("default")).decode()
 
 
 def configure_logging(
@@ -67,17 +100,17 @@ def configure_logging(
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        UtcTimestamper(),
         drop_secrets,
     ]
     renderer: Processor = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(serializer=_dumps)
         if as_json
         else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
     tail: list[Processor] = [structlog.processors.format_exc_info] if as_json else []
     structlog.configure(
-        processors=[*shared, structlog.processors.StackInfoRenderer(), *tail, renderer],
+        processors=[*shared, *tail, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.WriteLoggerFactory(file=out),
         cache_logger_on_first_use=True,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+import secrets
 import time
-import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -30,17 +32,34 @@ def route_template(request: web.Request) -> str:
     return resource.canonical if resource is not None else UNKNOWN_ROUTE
 
 
+def request_ids() -> Callable[[], str]:
+    """A source of request ids: 32 hex digits, a random per-process prefix and a counter
+    (unique without a syscall per request, unlike uuid4)."""
+    prefix = secrets.token_hex(8)
+    counter = itertools.count()
+    return lambda: f"{prefix}{next(counter):016x}"
+
+
 def observe_middleware(duration: Histogram, *, quiet_routes: Collection[str] = ()) -> Middleware:
     """Time, log and label every request; requests on `quiet_routes` log at debug level.
 
     Runs outside the problem middleware, so it sees the final status of every response.
     """
+    new_id = request_ids()
+    samples: dict[tuple[str, str, int], Any] = {}  # labelled histogram children, by labels
+
+    def observe_duration(route: str, method: str, status: int, elapsed: float) -> None:
+        key = (route, method, status)
+        sample = samples.get(key)
+        if sample is None:
+            sample = samples[key] = duration.labels(route, method, str(status))
+        sample.observe(elapsed)
 
     @web.middleware
     async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         started = time.perf_counter()
-        given = request.headers.get(REQUEST_ID_HEADER, "")
-        request_id = given if _SAFE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        given = request.headers.get(REQUEST_ID_HEADER)
+        request_id = given if given and _SAFE_REQUEST_ID.fullmatch(given) else new_id()
         route = route_template(request)
         structlog.contextvars.bind_contextvars(request_id=request_id, route=route)
         status = 500
@@ -57,7 +76,7 @@ def observe_middleware(duration: Histogram, *, quiet_routes: Collection[str] = (
             raise
         finally:
             elapsed = time.perf_counter() - started
-            duration.labels(route, request.method, str(status)).observe(elapsed)
+            observe_duration(route, request.method, status, elapsed)
             log.log(
                 logging.DEBUG if route in quiet_routes else _level(status),
                 "http_request",

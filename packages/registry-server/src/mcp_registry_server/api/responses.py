@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from aiohttp import web
 from aiohttp.web import ContentCoding
+
 from mcp_registry_server.snapshot import Entry
 
 GZIP_TAG_SUFFIX = "-gzip"
@@ -15,19 +16,20 @@ GZIP_TAG_SUFFIX = "-gzip"
 
 
 def list_body(entries: Sequence[Entry], *, next_cursor: str | None = None) -> bytes:
-    """`{"servers": [...], "metadata": {...}}` assembled from the entries' rendered bytes."""
+    """`{"servers": [...], "metadata": {...}}` assembled from the entries' rendered bytes.
+
+    One `join` over the parts, so the (up to 100) item bodies are copied exactly once.
+    """
     metadata: dict[str, object] = {"count": len(entries)}
     if next_cursor is not None:
         metadata = {"nextCursor": next_cursor, "count": len(entries)}
-    return b"".join(
-        (
-            b'{"servers":[',
-            b",".join(entry.body for entry in entries),
-            b'],"metadata":',
-            json.dumps(metadata, separators=(",", ":")).encode(),
-            b"}",
-        )
-    )
+    parts = [b'{"servers":[']
+    for entry in entries:
+        parts += (entry.body, b",")
+    if entries:
+        parts.pop()  # no separator after the last item
+    parts += (b'],"metadata":', json.dumps(metadata, separators=(",", ":")).encode(), b"}")
+    return b"".join(parts)
 
 
 def cached_json(

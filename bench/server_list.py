@@ -1,0 +1,302 @@
+"""The server's list and get endpoints against a bare aiohttp handler serving the same bytes.
+
+Starts the real server (`mcp-registry-server serve`, a file source of N generated servers) and a
+bare aiohttp app returning fixed bytes of the same sizes, each in its own process, then drives
+both from this process over loopback with a minimal keep-alive HTTP/1.1 client (so the client
+is not the bottleneck): `GET /v0.1/servers?limit=100` walking cursors, and
+`GET /v0.1/servers/{name}/versions/latest`. Prints requests/second, the ratios (targets: list
+>= 0.6, get >= 0.7) and the server's RSS with everything loaded (target <= 200 MB).
+Usage: hatch run python bench/server_list.py [--servers N] [--requests R] [--connections C]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+TARGETS = {"list": 0.6, "get": 0.7}
+RSS_TARGET_MB = 200
+LISTENING = re.compile(rb"listening on (http://\S+) \(API\) and (http://\S+) \(internal\)")
+BARE_READY = b"bare server on "
+
+
+def generate_registry(count: int) -> dict[str, Any]:
+    """`count` realistic server.json entries made from the bundled sample's nine shapes."""
+    sample_file = resources.files("mcp_registry_server") / "data" / "sample-registry.json"
+    templates = json.loads(sample_file.read_text())["data"]["servers"]
+    servers = []
+    for i in range(count):
+        entry = json.loads(json.dumps(templates[i % len(templates)]))
+        entry["name"] = f"com.bench-{i % 40}/server-{i:05d}"
+        entry["description"] = f"Benchmark server {i}: {entry['description']}"
+        entry["version"] = f"1.{i % 7}.{i % 11}"
+        servers.append(entry)
+    return {
+        "version": "1.0.0",
+        "meta": {"last_updated": "2026-02-18T00:00:00Z"},
+        "data": {"servers": servers},
+    }
+
+
+def bare_server(list_file: str, get_file: str) -> None:
+    """The baseline: an aiohttp app with no middleware returning fixed bytes."""
+    from aiohttp import web
+
+    list_body, get_body = Path(list_file).read_bytes(), Path(get_file).read_bytes()
+
+    async def list_handler(request: web.Request) -> web.Response:
+        return web.Response(body=list_body, content_type="application/json")
+
+    async def get_handler(request: web.Request) -> web.Response:
+        return web.Response(body=get_body, content_type="application/json")
+
+    async def main() -> None:
+        app = web.Application()
+        app.add_routes([web.get("/list", list_handler), web.get("/get", get_handler)])
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        sys.stdout.write(f"{BARE_READY.decode()}http://127.0.0.1:{port}\n")
+        sys.stdout.flush()
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection: GET a path, get (status, body)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, base: str) -> Connection:
+        host, port = base.removeprefix("http://").rsplit(":", 1)
+        reader, writer = await asyncio.open_connection(host, int(port))
+        return cls(reader, writer)
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def next_cursor(body: bytes) -> str | None:
+    """The page's nextCursor, read from the metadata at the end of the body."""
+    metadata = json.loads(body[body.rindex(b'"metadata":') + 11 : -1])
+    cursor: str | None = metadata.get("nextCursor")
+    return cursor
+
+
+Worker = Callable[[Connection, int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Run:
+    rps: float
+    cpu_us: float
+    """Server CPU time per request (user + system), robust to other load on the machine."""
+
+
+async def drive(base: str, pid: int, *, requests: int, connections: int, worker: Worker) -> Run:
+    """Throughput of `requests` requests spread over `connections` connections."""
+    conns = [await Connection.open(base) for _ in range(connections)]
+    share = requests // connections
+    cpu = cpu_seconds(pid)
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(conn, share) for conn in conns))
+    elapsed = time.perf_counter() - started
+    cpu = cpu_seconds(pid) - cpu
+    for conn in conns:
+        conn.close()
+    done = share * connections
+    return Run(rps=done / elapsed, cpu_us=cpu / done * 1e6)
+
+
+def list_walker(first_path: str, cursor_path: str) -> Worker:
+    async def walk(conn: Connection, count: int) -> None:
+        cursor: str | None = None
+        for _ in range(count):
+            path = first_path if cursor is None else cursor_path.format(quote(cursor))
+            status, body = await conn.get(path)
+            assert status == 200, (status, body[:200])
+            cursor = next_cursor(body)
+
+    return walk
+
+
+def getter(paths: list[str]) -> Worker:
+    async def get(conn: Connection, count: int) -> None:
+        for i in range(count):
+            status, body = await conn.get(paths[i % len(paths)])
+            assert status == 200, (status, body[:200])
+
+    return get
+
+
+async def start(*args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+    )
+
+
+async def wait_line(
+    process: asyncio.subprocess.Process, pattern: re.Pattern[bytes]
+) -> re.Match[bytes]:
+    assert process.stdout is not None
+    async with asyncio.timeout(120):
+        while True:
+            line = await process.stdout.readline()
+            if not line:
+                raise RuntimeError("process exited before it was ready")
+            if match := pattern.search(line):
+                return match
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    kb = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+    return kb / 1024
+
+
+async def wait_ready(internal: str, expected: int) -> None:
+    async with asyncio.timeout(300):
+        while True:
+            conn = await Connection.open(internal)
+            status, body = await conn.get("/status")
+            conn.close()
+            if status == 200 and json.loads(body)["registries"][0]["serverCount"] == expected:
+                return
+            await asyncio.sleep(0.2)
+
+
+async def run(args: argparse.Namespace) -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-server-list-"))
+    data = workdir / "registry.json"
+    data.write_text(json.dumps(generate_registry(args.servers)))
+    (workdir / "config.yaml").write_text(
+        "sources:\n  - name: bench\n    file: {path: " + str(data) + "}\n"
+        "    syncPolicy: {interval: 1h}\n"
+        "registries:\n  - name: default\n    sources: [bench]\n"
+        "auth:\n  mode: anonymous\n"
+    )
+    listen = ("--address", "127.0.0.1:0", "--internal-address", "127.0.0.1:0")
+    server = await start(
+        *("-m", "mcp_registry_server.cli", "serve", "--config", str(workdir / "config.yaml")),
+        *(*listen, "--log-level", args.log_level),
+    )
+    processes = [server]
+    try:
+        api, internal = (url.decode() for url in (await wait_line(server, LISTENING)).groups())
+        drain = asyncio.create_task(server.stdout.read())  # type: ignore[union-attr]
+        await wait_ready(internal, args.servers)
+        loaded_rss = rss_mb(server.pid)
+        names = [f"com.bench-{i % 40}%2Fserver-{i:05d}" for i in range(args.servers)]
+        random.Random(7).shuffle(names)
+        get_paths = [f"/v0.1/servers/{name}/versions/latest" for name in names]
+        probe = await Connection.open(api)
+        list_page = (await probe.get("/v0.1/servers?limit=100"))[1]
+        one = (await probe.get(get_paths[0]))[1]
+        probe.close()
+        (workdir / "list.bin").write_bytes(list_page)
+        (workdir / "get.bin").write_bytes(one)
+        bare = await start(__file__, "--bare", str(workdir / "list.bin"), str(workdir / "get.bin"))
+        processes.append(bare)
+        bare_url = (await wait_line(bare, re.compile(rb"bare server on (\S+)"))).group(1).decode()
+        workloads = {
+            "list": (
+                list_walker("/v0.1/servers?limit=100", "/v0.1/servers?limit=100&cursor={}"),
+                list_walker("/list", "/list?cursor={}"),
+                args.requests // 5,
+            ),
+            "get": (getter(get_paths), getter(["/get"]), args.requests),
+        }
+        print(
+            f"servers={args.servers} connections={args.connections} rounds={args.rounds} "
+            f"log_level={args.log_level}"
+        )
+        print(f"list page {len(list_page)} bytes, get {len(one)} bytes")
+        ok = True
+        targets = {"server": (api, server.pid), "bare": (bare_url, bare.pid)}
+        for name, (ours, baseline, count) in workloads.items():
+            workers = {"server": ours, "bare": baseline}
+            runs: dict[str, list[Run]] = {"server": [], "bare": []}
+            for round_ in range(args.rounds + 1):  # alternate, so both see the same machine load
+                for who, (url, pid) in targets.items():
+                    size = min(count, 500) if round_ == 0 else count  # round 0 warms up
+                    run_ = await drive(
+                        url, pid, requests=size, connections=args.connections, worker=workers[who]
+                    )
+                    if round_:
+                        runs[who].append(run_)
+            ours_rps, bare_rps = (statistics.median(r.rps for r in runs[w]) for w in targets)
+            ours_cpu, bare_cpu = (statistics.median(r.cpu_us for r in runs[w]) for w in targets)
+            ratio = ours_rps / bare_rps
+            ok &= ratio >= TARGETS[name]
+            print(
+                f"{name:5s} server {ours_rps:8.0f} req/s  bare {bare_rps:8.0f} req/s  "
+                f"ratio {ratio:.2f} (target >= {TARGETS[name]})   "
+                f"server CPU/request {ours_cpu:6.1f} us, bare {bare_cpu:6.1f} us, "
+                f"CPU ratio {bare_cpu / ours_cpu:.2f}"
+            )
+        final_rss = rss_mb(server.pid)
+        ok &= max(loaded_rss, final_rss) <= RSS_TARGET_MB
+        print(
+            f"server RSS: {loaded_rss:.1f} MB loaded, {final_rss:.1f} MB after the run "
+            f"(target <= {RSS_TARGET_MB} MB)"
+        )
+        drain.cancel()
+        return 0 if ok else 1
+    finally:
+        for process in processes:
+            if process.returncode is None:
+                process.terminate()
+                await process.wait()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--servers", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=20_000, help="get requests (list: 1/5)")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3, help="measured rounds (median is shown)")
+    parser.add_argument("--log-level", default="info", help="the server's log level")
+    parser.add_argument(
+        "--bare", nargs=2, metavar=("LIST_FILE", "GET_FILE"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.bare:
+        bare_server(*args.bare)
+        return 0
+    return asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
