@@ -97,9 +97,8 @@ def create_apps(
     given `store` is used as is (the caller owns it); otherwise `store_opener` opens the
     configured database, or an in-memory store is used when `database:` is absent.
     `run_sync=False` builds the engine but never starts its loop (tests sync by hand).
-    `allow_insecure_http` accepts plain-http OAuth issuer and JWKS URLs (the CLI sets it from
-    THV_REGISTRY_INSECURE_URL). In oauth mode the providers' secret and CA files are read
-    here: a bad one raises `AuthConfigError`.
+    `allow_insecure_http` accepts http OAuth issuer/JWKS URLs; oauth mode reads the
+    providers' secret and CA files here (a bad one raises `AuthConfigError`).
     """
     auth = build_auth_layer(config.auth, config.audit, allow_insecure_http=allow_insecure_http)
     opener = _store_opener(config, store=store, store_opener=store_opener)
@@ -122,9 +121,7 @@ def create_apps(
         app[STORE] = store_slot
     admin = build_admin_services(config, catalog=catalog, engine=lambda: slot.engine)
     public[ADMIN] = admin
-    public.add_routes(auth.routes)
-    public.add_routes(registry_routes())
-    public.add_routes(admin_routes())
+    public.add_routes([*auth.routes, *registry_routes(), *admin_routes()])
     internal.add_routes(internal_routes())
     life = _Lifecycle(
         config=config,

@@ -16,12 +16,13 @@ from mcp_registry_common.config.claimvalues import ConfigClaims
 from mcp_registry_common.config.notices import unknown_keys_in
 from mcp_registry_common.errorpaths import validation_problems
 from mcp_registry_common.formats import RegistryFormatError, validate_server
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
 from mcp_registry_server.api import params
 from mcp_registry_server.api.problems import InvalidParameterError
 from mcp_registry_server.auth.audit import AUDIT_BODY_KEY
 from mcp_registry_server.service.entry_admin import Publication
 from mcp_registry_server.store.definitions import ClaimMap
-from pydantic import BaseModel, TypeAdapter, ValidationError
 
 ENTRY_KINDS = ("server", "skill", "plugin")
 _CLAIMS = TypeAdapter(ConfigClaims | None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 from mcp_registry_common.claims import Role
+
 from mcp_registry_server.api import admin_bodies, admin_wire, params
 from mcp_registry_server.api.callers import caller_of
 from mcp_registry_server.api.problems import InvalidParameterError, ProblemError

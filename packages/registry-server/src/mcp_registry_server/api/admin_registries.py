@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
+
 from mcp_registry_server.api import admin_bodies, admin_wire, params
 from mcp_registry_server.api.callers import caller_of
 from mcp_registry_server.auth.audit import AUDIT_ACTION_KEY

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from mcp_registry_common.claims import Role
+
 from mcp_registry_server.api import admin_entries, admin_registries, admin_sources
 from mcp_registry_server.auth.audit import AUDIT_ACTION_KEY
 from mcp_registry_server.auth.middleware import require_role

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mcp_registry_common.durations import format_go_duration, parse_go_duration
+
 from mcp_registry_server.service.definitions import RegistryDef
 from mcp_registry_server.service.registry_admin import RegistryEntry
 from mcp_registry_server.service.source_admin import EntryGroup, SourceView, VersionInfo

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
+
 from mcp_registry_server.auth.middleware import get_identity
 from mcp_registry_server.service.caller import Caller
 

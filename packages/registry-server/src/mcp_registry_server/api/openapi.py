@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 from aiohttp import web
+
 from mcp_registry_server.api.openapi_admin import admin_paths
 
 REGISTRY_REPO = "https://github.com/modelcontextprotocol/registry"

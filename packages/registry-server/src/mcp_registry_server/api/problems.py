@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
+
 from mcp_registry_server.service.errors import (
     ConflictError,
     ForbiddenError,
