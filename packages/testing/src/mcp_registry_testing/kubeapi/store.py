@@ -6,12 +6,14 @@ on; the main resource ignores `.status` and `/status` only changes status; gener
 only when something outside metadata and status changed; a write that changes nothing bumps no
 resourceVersion and emits no event; delete with finalizers only sets deletionTimestamp; the
 object goes when its last finalizer is removed; dependents whose owners (by uid) are all gone
-are deleted right after their last owner (background propagation, done synchronously).
+are deleted right after their last owner (background propagation, done synchronously); a
+Secret's write-only `stringData` is merged into `data` on every write.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import secrets
 import uuid
@@ -73,6 +75,16 @@ class Watcher:
             and self.namespace in (None, ns)
             and self.matches(ev.obj)
         )
+
+
+def fold_string_data(rt: ResourceType, obj: Obj) -> Obj:
+    """A core Secret's write-only `stringData` merged into `data` (base64), as the API does."""
+    if (rt.group, rt.plural) == ("", "secrets") and "stringData" in obj:
+        plain = obj.pop("stringData") or {}
+        data = dict(obj.get("data") or {})
+        data.update({k: base64.b64encode(str(v).encode()).decode() for k, v in plain.items()})
+        obj["data"] = data
+    return obj
 
 
 def now_iso() -> str:
@@ -155,7 +167,7 @@ class Store:
             raise ApiError(422, "Invalid", f"{rt.kind} is invalid: metadata.name: Required value")
         if (ns, name) in self._bucket(rt):
             raise already_exists(rt.plural, rt.group, name)
-        obj = copy.deepcopy(body)
+        obj = fold_string_data(rt, copy.deepcopy(body))
         obj.update(apiVersion=rt.api_version, kind=rt.kind)
         for key in (*_SERVER_METADATA, "deletionGracePeriodSeconds"):
             meta.pop(key, None)
@@ -208,7 +220,7 @@ class Store:
             if candidate.get("status") is not None:
                 new["status"] = copy.deepcopy(candidate["status"])
             return new
-        new = copy.deepcopy(candidate)
+        new = fold_string_data(rt, copy.deepcopy(candidate))
         new.update(apiVersion=rt.api_version, kind=rt.kind)
         meta = dict(new.get("metadata") or {})
         for key in (*_SERVER_METADATA, "name", "namespace", "deletionGracePeriodSeconds"):
