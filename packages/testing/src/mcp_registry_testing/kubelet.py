@@ -39,6 +39,7 @@ INITIAL_BACKOFF = 0.5
 MAX_BACKOFF = 5.0
 """CrashLoopBackOff, shortened: a test should see several restarts, not wait minutes."""
 _START_ERRORS = (PodSetupError, PodConfigError, ProcessStartError, OSError)
+_AVAILABLE = {"True": "MinimumReplicasAvailable", "False": "MinimumReplicasUnavailable"}
 
 
 @dataclass
@@ -228,7 +229,7 @@ class _Runner:
             "availableReplicas": ready,
             "unavailableReplicas": max(total - ready, 0),
             "conditions": [
-                {"type": "Available", "status": available, "reason": "MinimumReplicasUnavailable"},
+                {"type": "Available", "status": available, "reason": _AVAILABLE[available]},
                 {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"},
             ],
         }

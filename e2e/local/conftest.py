@@ -1,0 +1,74 @@
+"""The local tier, started once for this directory's tests, with every seed manifest applied."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+import yaml
+from mcp_registry_testing.localtier import LocalTier, local_tier
+from mcp_registry_testing.seedreport import SeedReport
+from mcp_registry_testing.seedservices import Samples
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"
+SEED_DIR = SHARED / "seed" / "examples"
+SAMPLE_DIR = SHARED / "registry-samples" / "fictional"
+CRD_FILE = REPO / "crds" / "toolhive.stacklok.dev_mcpregistries.yaml"
+SEEDS = sorted(SEED_DIR.glob("*.yaml"))
+NEXT_PAGE = "io.github.stacklok/pg-explorer:1.0.0"
+"""The cursor of page 2 (page 1's metadata.nextCursor)."""
+
+
+def seed_docs(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def seed_namespace(path: Path) -> str:
+    """The namespace the seed names, else one of its own (several seeds share a name)."""
+    for doc in seed_docs(path):
+        if doc["kind"] == "MCPRegistry" and doc["metadata"].get("namespace"):
+            return str(doc["metadata"]["namespace"])
+    return f"seed-{path.stem}"
+
+
+def samples() -> Samples:
+    return Samples(
+        legacy=(SAMPLE_DIR / "registry-legacy.json").read_bytes(),
+        upstream=(SAMPLE_DIR / "registry-upstream.json").read_bytes(),
+        pages={
+            None: json.loads((SAMPLE_DIR / "upstream-api-page1.json").read_text()),
+            NEXT_PAGE: json.loads((SAMPLE_DIR / "upstream-api-page2.json").read_text()),
+        },
+    )
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def tier(
+    tmp_path_factory: pytest.TempPathFactory, seed_report: SeedReport
+) -> AsyncIterator[LocalTier]:
+    if shutil.which("kubectl") is None:
+        pytest.fail(
+            "the local e2e tier drives the real kubectl: install Debian's kubernetes-client "
+            "(scripts/bootstrap.sh --for-tests does)"
+        )
+    all_docs = [doc for path in SEEDS for doc in seed_docs(path)]
+    async with local_tier(
+        crd=yaml.safe_load(CRD_FILE.read_text()),
+        workdir=tmp_path_factory.mktemp("local-tier"),
+        samples=samples(),
+        seed_docs=all_docs,
+    ) as started:
+        for path in SEEDS:
+            started.sources[path.name] = seed_docs(path)
+            applied = await started.apply_seed(
+                path.name, seed_docs(path), namespace=seed_namespace(path)
+            )
+            started.seeds[path.name] = applied
+            seed_report.rewrites += [(path.name, rewrite) for rewrite in applied.rewrites]
+        yield started

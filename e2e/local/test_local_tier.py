@@ -1,0 +1,309 @@
+"""The local e2e tier: the operator process against the API double, real server processes run
+by the kubelet double, every seed manifest applied with kubectl, the API queried through the
+URL in status, a sync trigger, a rollout and a deletion."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from mcp_registry_testing.localtier import AppliedSeed, LocalTier
+from mcp_registry_testing.seedreport import SeedOutcome, SeedReport
+from mcp_registry_testing.waiting import WaitTimeoutError, wait_for
+
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(300)]
+
+REPO = Path(__file__).resolve().parents[2]
+MANIFESTS = sorted(p.name for p in (REPO.parent / "shared" / "seed" / "examples").glob("*.yaml"))
+
+FICTIONAL = frozenset(
+    {
+        "official/acme-search",
+        "official/acme-docs",
+        "official/metrics-sandbox",
+        "io.github.stacklok/file-vault",
+        "io.github.stacklok/legacy-jira",
+        "io.github.stacklok/pg-explorer",
+        "io.github.stacklok/issue-tracker-cloud",
+        "io.github.stacklok/legacy-analytics",
+        "io.github.stacklok/weather-remote",
+    }
+)
+EXPECTED_SERVERS = {"07-filtered.yaml": frozenset({"official/acme-docs", "official/acme-search"})}
+"""Per manifest; every other seed serves the whole fictional registry."""
+SETTLE_TIMEOUT = 120.0
+SYNC_TRIGGER = "toolhive.stacklok.dev/sync-trigger"
+OWNED = (
+    ("configmaps", ""),
+    ("secrets", ""),
+    ("serviceaccounts", ""),
+    ("roles", "rbac.authorization.k8s.io"),
+    ("rolebindings", "rbac.authorization.k8s.io"),
+    ("deployments", "apps"),
+    ("services", ""),
+)
+
+
+def condition(obj: Mapping[str, Any] | None, kind: str = "Ready") -> Mapping[str, Any]:
+    for item in ((obj or {}).get("status") or {}).get("conditions") or []:
+        if item.get("type") == kind:
+            return dict(item)
+    return {}
+
+
+def phase(obj: Mapping[str, Any] | None) -> str | None:
+    return ((obj or {}).get("status") or {}).get("phase")
+
+
+def diagnose(tier: LocalTier, namespace: str, name: str) -> str:
+    """Everything worth reading when a registry did not get where it should."""
+    obj = tier.registry(namespace, name)
+    record = tier.kubelet.record(namespace, f"{name}-api")
+    lines = [
+        f"registry {namespace}/{name}: status {yaml.safe_dump((obj or {}).get('status'))}",
+        f"phases seen: {tier.phases.phases(namespace, name)}",
+    ]
+    if record is not None:
+        lines.append(f"kubelet: starts={record.starts} failures={record.failures[-3:]}")
+        if record.pod is not None:
+            lines.append(f"server log:\n{record.pod.process.tail(15)}")
+    lines.append(f"operator log:\n{tier.operator.tail(15)}")
+    return "\n".join(lines)
+
+
+async def settle(tier: LocalTier, applied: AppliedSeed) -> None:
+    """Wait until the registry is Ready; fail with everything worth reading when it is not."""
+    ns, name = applied.namespace, applied.registry
+    try:
+        await wait_for(
+            lambda: phase(tier.registry(ns, name)) == "Ready", timeout=SETTLE_TIMEOUT, interval=0.1
+        )
+    except WaitTimeoutError:
+        detail = diagnose(tier, ns, name)
+        raise AssertionError(f"{applied.manifest} never became Ready:\n{detail}") from None
+
+
+def bearer_token(tier: LocalTier, applied: AppliedSeed) -> str | None:
+    """For an oauth seed: a token from the (local) issuer of its first provider."""
+    (registry,) = [d for d in applied.docs if d["kind"] == "MCPRegistry"]
+    oauth = (registry["spec"].get("authConfig") or {}).get("oauth")
+    if not oauth:
+        return None
+    provider = oauth["providers"][0]
+    (issuer,) = [i for i in tier.services.issuers.values() if i.url == provider["issuerUrl"]]
+    claims = issuer.claims(aud=provider["audience"], org="acme", team="platform", role="admin")
+    return issuer.mint(claims)
+
+
+def registry_view(applied: AppliedSeed) -> str:
+    (registry,) = [d for d in applied.docs if d["kind"] == "MCPRegistry"]
+    return str(registry["spec"]["registries"][0]["name"])
+
+
+async def served_names(tier: LocalTier, applied: AppliedSeed, url: str) -> set[str]:
+    """Server names the registry API lists, through the URL in status (via cluster DNS)."""
+    endpoint = f"{url}/registry/{registry_view(applied)}/v0.1/servers?limit=100"
+    status, body = await tier.get_json(endpoint, token=bearer_token(tier, applied))
+    assert status == 200, f"GET {endpoint}: {status} {body}"
+    return {item["server"]["name"] for item in body["servers"]}
+
+
+@pytest.mark.parametrize("manifest", MANIFESTS)
+async def test_seed_manifest_reaches_its_state(
+    tier: LocalTier, seed_report: SeedReport, manifest: str
+) -> None:
+    applied = tier.seeds[manifest]
+    ns, name = applied.namespace, applied.registry
+    await settle(tier, applied)
+    obj = tier.registry(ns, name)
+    ready = condition(obj)
+    status = (obj or {}).get("status") or {}
+    assert ready.get("status") == "True", diagnose(tier, ns, name)
+    assert status["url"] == f"http://{name}-api.{ns}.svc.cluster.local:8080"
+    assert status.get("readyReplicas") == 1
+    names = await served_names(tier, applied, status["url"])
+    assert names == EXPECTED_SERVERS.get(manifest, FICTIONAL)
+    first_ready = tier.phases.first(ns, name, "Ready")
+    seed_report.add(
+        SeedOutcome(
+            manifest=manifest,
+            registry=f"{ns}/{name}",
+            phase=str(phase(obj)),
+            ready=f"{ready.get('status')}/{ready.get('reason')}",
+            servers=len(names),
+            seconds_to_ready=None if first_ready is None else first_ready - applied.applied_at,
+            phases_seen=tier.phases.phases(ns, name),
+        )
+    )
+
+
+async def test_database_seed_keeps_its_data_in_postgresql(tier: LocalTier) -> None:
+    applied = tier.seeds["08-database.yaml"]
+    await settle(tier, applied)
+    assert tier.services.postgres is not None
+    tables = tier.services.postgres.psql(
+        "SELECT count(*) FROM pg_tables WHERE tableowner = 'db_migrator'", database="registry"
+    )
+    assert int(tables) > 0, "the server's migrations did not run as the migration user"
+    # sslMode verify-full: every connection of the app role is TLS (the CA is the cluster's).
+    plain, total = tier.services.postgres.psql(
+        "SELECT count(*) FILTER (WHERE NOT s.ssl), count(*) FROM pg_stat_activity a"
+        " JOIN pg_stat_ssl s USING (pid) WHERE a.usename = 'db_app'"
+    ).split("|")
+    assert int(total) > 0, "the server holds no connection as the app role"
+    assert int(plain) == 0
+
+
+async def test_oauth_seed_needs_a_token_and_fetched_keys_with_its_service_account(
+    tier: LocalTier,
+) -> None:
+    applied = tier.seeds["09-oauth-kubernetes.yaml"]
+    await settle(tier, applied)
+    url = (tier.registry(applied.namespace, applied.registry) or {})["status"]["url"]
+    status, body = await tier.get_json(f"{url}/registry/default/v0.1/servers")
+    assert status == 401, body
+    issuer = tier.services.issuers["https://kubernetes.default.svc.cluster.local"]
+    assert issuer.counters.jwks > 0
+    # authTokenFile: the service-account token the kubelet double mounted, sent as a bearer.
+    assert (issuer.counters.last_jwks_authorization or "").startswith("Bearer ey")
+
+
+async def test_kubectl_get_shows_the_printer_columns(
+    tier: LocalTier, seed_report: SeedReport
+) -> None:
+    applied = tier.seeds["02-git.yaml"]
+    await settle(tier, applied)
+    table = (await tier.kubectl("get", "mcpregistries", "-A")).splitlines()
+    assert table[0].split() == ["NAMESPACE", "NAME", "STATUS", "READY", "REPLICAS", "URL", "AGE"]
+    rows = {tuple(line.split()[:2]): line.split() for line in table[1:]}
+    for seed in tier.seeds.values():
+        assert (seed.namespace, seed.registry) in rows, f"{seed.manifest} missing from {table}"
+    row = rows[(applied.namespace, applied.registry)]
+    url = f"http://{applied.registry}-api.{applied.namespace}.svc.cluster.local:8080"
+    assert row[2:6] == ["Ready", "True", "1", url]
+    wide = (await tier.kubectl("get", "mcpreg", "-A", "-o", "wide")).splitlines()
+    assert wide[0].split()[:9] == [
+        "NAMESPACE", "NAME", "STATUS", "READY", "REPLICAS", "URL", "SERVERS", "LAST", "SYNC"
+    ]  # fmt: skip
+    seed_report.checks.append(f"kubectl get mcpregistries -A: {table[0].split()}")
+
+
+def _source(report: Any, name: str) -> Mapping[str, Any]:
+    (source,) = [s for s in report["sources"] if s["name"] == name]
+    return dict(source)
+
+
+async def test_sync_trigger_annotation_runs_a_new_sync(
+    tier: LocalTier, seed_report: SeedReport
+) -> None:
+    applied = tier.seeds["02-git.yaml"]
+    ns, name = applied.namespace, applied.registry
+    await settle(tier, applied)
+    internal = f"http://{name}-api.{ns}.svc.cluster.local:8081"
+    status, before = await tier.get_json(f"{internal}/status")
+    assert status == 200, before
+    last = datetime.fromisoformat(_source(before, "toolhive")["lastAttempt"])
+    value = f"e2e-{time.time_ns()}"
+    await tier.kubectl(
+        "annotate", "mcpregistry", name, "-n", ns, f"{SYNC_TRIGGER}={value}", "--overwrite"
+    )
+
+    async def new_attempt() -> Mapping[str, Any] | None:
+        _, report = await tier.get_json(f"{internal}/status")
+        source = _source(report, "toolhive")
+        attempt = source.get("lastAttempt")
+        return source if attempt and datetime.fromisoformat(attempt) > last else None
+
+    source = await wait_for(new_attempt, timeout=60, interval=0.2)
+    assert source["phase"] == "Complete"
+    await wait_for(
+        lambda: (
+            ((tier.registry(ns, name) or {}).get("status") or {}).get("lastManualSyncTrigger")
+            == value
+        ),
+        timeout=60,
+        message="status.lastManualSyncTrigger never recorded the trigger",
+    )
+    assert tier.proxy.count(f"{internal}/sources/toolhive/sync") >= 1
+    seed_report.checks.append(
+        f"sync trigger on {ns}/{name}: lastAttempt {last.isoformat()} -> {source['lastAttempt']},"
+        f" status.lastManualSyncTrigger={value}"
+    )
+
+
+async def _apply_copy(tier: LocalTier, manifest: str, namespace: str) -> AppliedSeed:
+    """The seed once more, in a namespace of its own (scenarios that change or delete it)."""
+    applied = await tier.apply_seed(manifest, tier.sources[manifest], namespace=namespace)
+    await settle(tier, applied)
+    return applied
+
+
+async def test_spec_change_rolls_the_server_process(
+    tier: LocalTier, seed_report: SeedReport
+) -> None:
+    applied = await _apply_copy(tier, "12-anonymous.yaml", "e2e-rollout")
+    ns, deployment = applied.namespace, f"{applied.registry}-api"
+    record = tier.kubelet.record(ns, deployment)
+    assert record is not None
+    assert record.pod is not None
+    old = record.pod
+    changed = await tier.kubectl(
+        "patch", "mcpregistry", applied.registry, "-n", ns, "--type=json",
+        "-p", '[{"op": "add", "path": "/spec/sources/0/syncPolicy", "value": {"interval": "45m"}}]',
+    )  # fmt: skip
+    assert "patched" in changed
+
+    def rolled() -> bool:
+        pod = record.pod
+        return pod is not None and pod is not old and old.process.returncode is not None
+
+    await wait_for(rolled, timeout=60, interval=0.1, message=diagnose(tier, ns, applied.registry))
+    assert record.pod is not None
+    config = (record.pod.directory / "config.rewritten.yaml").read_text()
+    assert "interval: 45m" in config
+    await wait_for(lambda: phase(tier.registry(ns, applied.registry)) == "Ready", timeout=60)
+    seed_report.checks.append(
+        f"spec change on {ns}/{applied.registry}: pod {old.name} (pid {old.process.pid}) "
+        f"replaced by {record.pod.name} (pid {record.pod.process.pid})"
+    )
+
+
+async def test_delete_collects_owned_objects_and_stops_the_server(
+    tier: LocalTier, seed_report: SeedReport
+) -> None:
+    applied = await _apply_copy(tier, "12-anonymous.yaml", "e2e-delete")
+    ns, name = applied.namespace, applied.registry
+    record = tier.kubelet.record(ns, f"{name}-api")
+    assert record is not None
+    assert record.pod is not None
+    process = record.pod.process
+    selector = {"app.kubernetes.io/instance": name}
+
+    def owned() -> list[str]:
+        return [
+            f"{plural}/{obj['metadata']['name']}"
+            for plural, group in OWNED
+            for obj in tier.api.objects(plural, group=group, namespace=ns)
+            if selector.items() <= (obj["metadata"].get("labels") or {}).items()
+        ]
+
+    before = owned()
+    assert any(item.startswith("deployments/") for item in before), before
+    await tier.kubectl("delete", "mcpregistry", name, "-n", ns, "--wait=false")
+    await wait_for(lambda: tier.registry(ns, name) is None, timeout=60, message="never gone")
+    assert owned() == []
+    await wait_for(lambda: record.stopped, timeout=30, message="the server process kept running")
+    assert process.returncode is not None
+    phases = tier.phases.phases(ns, name)
+    assert "Terminating" in phases, phases
+    assert phases[-1] == "gone", phases
+    assert (await tier.kubectl("get", "mcpregistries", "-n", ns, "-o", "name")) == ""
+    seed_report.checks.append(
+        f"kubectl delete {ns}/{name}: phases {' → '.join(phases)}; {len(before)} owned objects "
+        f"collected; server pid {process.pid} exited {process.returncode}"
+    )
