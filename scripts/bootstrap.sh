@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the two README commands need on a fresh Debian machine with Python 3.11:
-# hatch (from PyPI) and, for the test suite (--for-tests), the PostgreSQL server binaries and
-# the shellcheck linter (Debian packages).
+# hatch (from PyPI) and, for the test suite (--for-tests), the PostgreSQL server binaries, kubectl
+# (the local e2e tier drives the real one) and the shellcheck linter (Debian packages).
 # Idempotent: each step is skipped when its tool is already present.
 set -euo pipefail
 
@@ -16,6 +16,7 @@ if [ "$for_tests" = "--for-tests" ]; then
   missing=()
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
   command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+  command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)  # the local e2e tier
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "bootstrap: installing ${missing[*]}" >&2
     if [ "$(id -u)" -ne 0 ]; then
