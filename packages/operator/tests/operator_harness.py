@@ -24,7 +24,7 @@ from mcp_registry_operator.kube.connecting import client_for
 from mcp_registry_operator.runtime.controller import ControllerSettings
 from mcp_registry_operator.runtime.informer import InformerSettings
 from mcp_registry_testing.crd_admission import admit
-from mcp_registry_testing.kubeapi import KubeApiDouble
+from mcp_registry_testing.kubeapi import ApiError, KubeApiDouble
 from mcp_registry_testing.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[3]
@@ -139,6 +139,7 @@ class FakeServers:
     async def _sync(self, request: web.Request) -> web.Response:
         key = (request.match_info["ns"], request.match_info["name"])
         server, source = self.server(*key), request.match_info["source"]
+        server.report()  # the sources of every registry exist from the start
         if key in self.down:
             return web.json_response({"title": "starting"}, status=503)
         if source not in server.sources:
@@ -223,14 +224,18 @@ def registry(kube: KubeApiDouble, namespace: str, name: str) -> Obj:
 
 
 def exists(kube: KubeApiDouble, plural: str, namespace: str, name: str, group: str = "") -> bool:
-    found = kube.objects(plural, group=group, namespace=namespace)
-    return any(o["metadata"]["name"] == name for o in found)
+    try:
+        kube.get(plural, namespace, name, group=group)
+    except ApiError:
+        return False
+    return True
 
 
 def status(kube: KubeApiDouble, namespace: str, name: str) -> Obj:
-    if not exists(kube, "mcpregistries", namespace, name, GROUP):
+    try:
+        return registry(kube, namespace, name).get("status") or {}
+    except ApiError:
         return {}
-    return registry(kube, namespace, name).get("status") or {}
 
 
 def condition(kube: KubeApiDouble, namespace: str, name: str, kind: str) -> Obj:
@@ -291,3 +296,41 @@ async def wait_events(
 def writes(kube: KubeApiDouble) -> list[Any]:
     """Recorded write calls, without leader-election Lease traffic."""
     return [r for r in kube.writes() if "/leases" not in r.path]
+
+
+@contextlib.asynccontextmanager
+async def deployment_controller(kube: KubeApiDouble) -> AsyncIterator[list[str]]:
+    """Stand in for the Deployment controller and kubelet: every Deployment whose generation
+    is not yet observed is reported ready (driven by the store's watch, no polling). Yields the
+    names marked, in order."""
+    rt = kube.resource("deployments", "apps")
+    watcher = kube.store.watch(rt, None, since=None, matches=lambda _: True, bookmarks=False)
+    marked: list[str] = []
+
+    async def run() -> None:
+        while (item := await watcher.queue.get()) is not None:
+            if isinstance(item, int) or item.type == "DELETED":
+                continue
+            meta, seen = item.obj["metadata"], (item.obj.get("status") or {})
+            if seen.get("observedGeneration") == meta.get("generation"):
+                continue
+            with contextlib.suppress(ApiError):
+                kube.set_deployment_ready(meta["namespace"], meta["name"])
+                marked.append(f"{meta['namespace']}/{meta['name']}")
+
+    task = asyncio.create_task(run())
+    try:
+        yield marked
+    finally:
+        kube.store.unwatch(watcher)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def reconciles(op: Operator) -> float:
+    """Reconciliations finished by this operator, whatever their result."""
+    total = 0.0
+    for metric in op.metrics.registry.collect():
+        if metric.name == "controller_runtime_reconcile":
+            total += sum(s.value for s in metric.samples if s.name.endswith("_total"))
+    return total

@@ -173,9 +173,8 @@ class MCPRegistryReconciler:
     ) -> NoReturn:
         if exc.step is Step.DEPLOYMENT and has_template and isinstance(exc.error, InvalidError):
             await self._reject_template(current, str(exc))
-        if isinstance(exc.error, TRANSIENT):
-            raise exc.error
-        await self._fail(current, step_failed(exc.step, str(exc)))
+        if not isinstance(exc.error, TRANSIENT):  # a blip is retried quietly, without Failed
+            await self._fail(current, step_failed(exc.step, str(exc)))
         raise exc
 
     async def _observe(
@@ -220,10 +219,13 @@ class MCPRegistryReconciler:
         self, current: Current, desired: Desired, trigger: str | None
     ) -> ServerReport:
         where = {"namespace": current.namespace, "name": current.name}
-        if trigger is not None:
-            sources = synced_sources(desired.config)
-            accepted = await request_syncs(self._status_client, sources=sources, **where)
-            log.info("manual_sync_requested", trigger=trigger, sources=accepted)
+        report = await self._status_client.status(**where)
+        if trigger is None:
+            return report
+        known = {s.name for s in report.sources}
+        sources = [s for s in synced_sources(desired.config) if s in known]
+        accepted = await request_syncs(self._status_client, sources=sources, **where)
+        log.info("manual_sync_requested", trigger=trigger, sources=accepted)
         return await self._status_client.status(**where)
 
     async def _fail(self, current: Current, verdict: Verdict) -> None:

@@ -15,6 +15,7 @@ from mcp_registry_operator.controller.serverstatus import (
     SourceNotSyncableError,
     parse_report,
 )
+from mcp_registry_operator.kube.calls import read_limited
 from mcp_registry_operator.resources.naming import INTERNAL_PORT, service_url
 
 UrlFor = Callable[[str, str], str]
@@ -60,7 +61,7 @@ class HttpServerStatusClient:
     async def _call(self, method: str, url: str) -> tuple[int, bytes]:
         try:
             async with self._session.request(method, url, timeout=self._timeout) as response:
-                body = await response.content.read(MAX_BODY_BYTES + 1)
+                body = await read_limited(response.content, MAX_BODY_BYTES)
                 if len(body) > MAX_BODY_BYTES:
                     raise ServerStatusError(f"{method} {url}: reply larger than {MAX_BODY_BYTES}")
                 return response.status, body

@@ -69,6 +69,17 @@ def operation(
     return bound
 
 
+async def read_limited(content: aiohttp.StreamReader, limit: int) -> bytes:
+    """The whole body, or its first `limit + 1` bytes when it is longer (the caller refuses
+    it). `StreamReader.read(n)` alone returns only what has arrived so far."""
+    data = bytearray()
+    async for chunk in content.iter_chunked(64 * 1024):
+        data += chunk
+        if len(data) > limit:
+            break
+    return bytes(data)
+
+
 def describe(verb: str, resource: Resource, namespace: str | None, name: str | None) -> str:
     """`patch deployments.apps default/web`: what a call was about, for error messages."""
     plural = f"{resource.plural}.{resource.group}" if resource.group else resource.plural
@@ -89,7 +100,7 @@ async def call_json(
             *args, _preload_content=False, _request_timeout=request_timeout, **kwargs
         )
         try:
-            data = await response.content.read(MAX_BODY_BYTES + 1)
+            data = await read_limited(response.content, MAX_BODY_BYTES)
         finally:
             response.release()
     except ApiException as exc:

@@ -374,6 +374,10 @@ class Store:
     def unwatch(self, watcher: Watcher) -> None:
         self._watchers.discard(watcher)
 
+    def is_watching(self, watcher: Watcher) -> bool:
+        """Still registered (not unwatched, not cut by drop_watches)?"""
+        return watcher in self._watchers
+
     def send_bookmarks(self) -> None:
         for watcher in self._watchers:
             if watcher.bookmarks:

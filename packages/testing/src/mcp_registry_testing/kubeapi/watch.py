@@ -74,7 +74,10 @@ async def serve_watch(
                 async with asyncio.timeout(min(remaining, state.bookmark_interval)):
                     item: WatchEvent | int | None = await watcher.queue.get()
             except TimeoutError:
-                item = state.store.rv if bookmarks and deadline > loop.time() else -1
+                # A bookmark promises every event up to its RV was sent: not while events wait
+                # in the queue, and not once the watch was cut (it no longer receives any).
+                live = state.store.is_watching(watcher) and watcher.queue.empty()
+                item = state.store.rv if bookmarks and live and deadline > loop.time() else -1
             if item is None:
                 break
             if isinstance(item, int):

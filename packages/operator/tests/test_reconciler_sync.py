@@ -1,0 +1,166 @@
+"""Sync state mirrored from the server's status endpoint (Syncing, Ready, SyncFailed, Synced) and
+the sync-trigger annotation, against the API double and a fake status endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from mcp_registry_common.mcpregistry import SYNC_TRIGGER_ANNOTATION
+from mcp_registry_testing.kubeapi import KubeApiDouble
+from mcp_registry_testing.waiting import wait_for
+
+from .operator_harness import (
+    FakeServers,
+    complete,
+    condition,
+    create,
+    double,
+    events,
+    make_ready,
+    operator,
+    registries_rt,
+    registry,
+    seed,
+    status,
+    wait_phase,
+)
+
+NS = "default"
+
+
+@pytest.fixture
+async def kube() -> AsyncIterator[KubeApiDouble]:
+    async with double() as api:
+        yield api
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeServers]:
+    async with FakeServers() as servers:
+        yield servers
+
+
+def annotate(kube: KubeApiDouble, name: str, value: str) -> None:
+    obj = registry(kube, NS, name)
+    obj["metadata"].setdefault("annotations", {})[SYNC_TRIGGER_ANNOTATION] = value
+    kube.store.update(registries_rt(kube), NS, name, obj)
+
+
+def syncing(name: str) -> dict[str, object]:
+    return {"name": name, "phase": "Syncing", "message": "Waiting for the first sync",
+            "attemptCount": 1, "lastAttempt": "2026-01-01T00:00:00Z", "serverCount": 0}  # fmt: skip
+
+
+def failed(name: str, *, synced_before: bool) -> dict[str, object]:
+    return {
+        **complete(name),
+        "phase": "Failed",
+        "message": "Fetch failed: HTTP 503 from https://example.com/registry.json",
+        "attemptCount": 2,
+        "lastSyncTime": "2026-01-01T00:00:00Z" if synced_before else None,
+    }
+
+
+async def test_first_sync_shows_syncing_then_ready(kube: KubeApiDouble, fake: FakeServers) -> None:
+    fake.server(NS, "reg").sources["toolhive"] = syncing("toolhive")
+    async with operator(kube, fake):
+        create(kube, seed("01-minimal", name="reg"))
+        await make_ready(kube, NS, "reg")
+        st = await wait_phase(kube, NS, "reg", "Syncing")
+        assert "url" not in st
+        assert st["syncStatus"]["phase"] == "Syncing"
+        assert condition(kube, NS, "reg", "Synced")["reason"] == "Syncing"
+        assert "toolhive" in condition(kube, NS, "reg", "Ready")["message"]
+        fake.server(NS, "reg").sources["toolhive"] = complete("toolhive", count=7)
+        st = await wait_phase(kube, NS, "reg", "Ready")  # found by polling: no event says so
+        assert st["syncStatus"]["serverCount"] == 7
+        assert condition(kube, NS, "reg", "Synced")["status"] == "True"
+
+
+async def test_a_failed_sync_with_data_keeps_ready_and_says_so(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    async with operator(kube, fake) as op:
+        create(kube, seed("01-minimal", name="reg"))
+        await make_ready(kube, NS, "reg")
+        await wait_phase(kube, NS, "reg", "Ready")
+        fake.server(NS, "reg").sources["toolhive"] = failed("toolhive", synced_before=True)
+        op.controller.enqueue("default/reg")  # type: ignore[arg-type]  # a steady-state look
+        await wait_for(lambda: condition(kube, NS, "reg", "Synced").get("status") == "False")
+        st = status(kube, NS, "reg")
+        assert st["phase"] == "Ready"
+        assert "the last good data is still served" in st["message"]
+        assert st["syncStatus"]["phase"] == "Failed"
+        assert st["syncStatus"]["sources"][0]["attemptCount"] == 2
+        await wait_for(lambda: [e["reason"] for e in events(kube, NS, "reg")][-1] == "SyncFailed")
+        assert events(kube, NS, "reg")[-1]["type"] == "Warning"
+
+
+async def test_a_failed_first_sync_fails_the_registry(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    fake.server(NS, "reg").sources["toolhive"] = failed("toolhive", synced_before=False)
+    async with operator(kube, fake):
+        create(kube, seed("01-minimal", name="reg"))
+        await make_ready(kube, NS, "reg")
+        st = await wait_phase(kube, NS, "reg", "Failed")
+        ready = condition(kube, NS, "reg", "Ready")
+        assert (ready["status"], ready["reason"]) == ("False", "SyncFailed")
+        assert "HTTP 503" in st["message"]
+        assert "registry 'default' has no data" in st["message"]
+        fake.server(NS, "reg").sources["toolhive"] = complete("toolhive")
+        await wait_phase(kube, NS, "reg", "Ready")
+
+
+async def test_an_unreachable_status_endpoint_keeps_pending_then_recovers(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    fake.down.add((NS, "reg"))
+    async with operator(kube, fake):
+        create(kube, seed("01-minimal", name="reg"))
+        await make_ready(kube, NS, "reg")
+        await wait_for(lambda: condition(kube, NS, "reg", "Synced").get("status") == "Unknown")
+        st = status(kube, NS, "reg")
+        assert st["phase"] == "Pending"
+        assert "status endpoint did not answer" in st["message"]
+        fake.down.clear()
+        await wait_phase(kube, NS, "reg", "Ready")
+
+
+async def test_a_new_sync_trigger_syncs_every_synced_source_once_and_is_recorded(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    server = fake.server(NS, "reg")
+    async with operator(kube, fake) as op:
+        create(kube, seed("01-minimal", name="reg"))
+        await make_ready(kube, NS, "reg")
+        await wait_phase(kube, NS, "reg", "Ready")
+        annotate(kube, "reg", "1700000000")
+        await wait_for(lambda: status(kube, NS, "reg").get("lastManualSyncTrigger") == "1700000000")
+        assert server.syncs == ["toolhive"]  # the kubernetes `default` source is not synced
+        calls = fake.status_calls
+        op.controller.enqueue("default/reg")  # type: ignore[arg-type]
+        await wait_for(lambda: fake.status_calls > calls)
+        assert server.syncs == ["toolhive"]
+        annotate(kube, "reg", "1700000001")
+        await wait_for(lambda: status(kube, NS, "reg").get("lastManualSyncTrigger") == "1700000001")
+        assert server.syncs == ["toolhive", "toolhive"]
+
+
+async def test_a_sync_trigger_waits_while_the_server_is_unreachable(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    server = fake.server(NS, "reg")
+    async with operator(kube, fake):
+        obj = seed("01-minimal", name="reg")
+        obj["metadata"]["annotations"] = {SYNC_TRIGGER_ANNOTATION: "now"}
+        fake.down.add((NS, "reg"))
+        create(kube, obj)
+        await make_ready(kube, NS, "reg")
+        await wait_for(lambda: condition(kube, NS, "reg", "Synced").get("status") == "Unknown")
+        assert "lastManualSyncTrigger" not in status(kube, NS, "reg")
+        assert server.syncs == []
+        fake.down.clear()
+        await wait_for(lambda: status(kube, NS, "reg").get("lastManualSyncTrigger") == "now")
+        assert server.syncs == ["toolhive"]
