@@ -210,3 +210,18 @@ def test_migrate_reports_an_unreachable_database(tmp_path: Path) -> None:
     code, _, err = run(["migrate", "up", "--config", str(config)], env={APP_PASSWORD_ENV: "x"})
     assert code == 1
     assert "cannot connect as migration user" in err
+
+
+def test_serve_refuses_a_world_readable_pgpass(
+    pg_db: PgDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(full_config(pg_db.config_data()))
+    leaky = tmp_path / "pgpass"
+    leaky.write_bytes(pg_db.roles.pgpass_file.read_bytes())
+    leaky.chmod(0o644)
+    monkeypatch.setenv("PGPASSFILE", str(leaky))
+    assert main(["serve", "--config", str(config), "--address", "127.0.0.1:0"]) == 2
+    err = capsys.readouterr().err
+    assert f'password file "{leaky}" has group or world access' in err
+    assert "permissions should be u=rw (0600) or less" in err
