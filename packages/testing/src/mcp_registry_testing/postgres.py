@@ -66,18 +66,16 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def _parent(entry: Path) -> int | None:
+    try:
+        return int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == pid:
-            found.append(int(entry.name))
-    return found
+    procs = (e for e in Path("/proc").iterdir() if e.name.isdigit())
+    return [int(e.name) for e in procs if _parent(e) == pid]
 
 
 @dataclass
@@ -216,20 +214,12 @@ class PgCluster:
         children = _children(pid)
         os.kill(pid, signal.SIGKILL)
         wait_until(lambda: not _alive(pid), timeout=timeout, what=f"postmaster {pid} to die")
-        try:
-            # Backends exit on their own once they notice the postmaster died.
-            wait_until(
-                lambda: not any(_alive(c) for c in children),
-                timeout=timeout / 2,
-                what="backends to exit after the postmaster died",
-            )
-        except TimeoutError:
-            for child in children:
-                if _alive(child):
-                    os.kill(child, signal.SIGKILL)
-            wait_until(
-                lambda: not any(_alive(c) for c in children), timeout=timeout / 2, what="backends"
-            )
+        # Backends exit on their own once they notice the postmaster died.
+        wait_until(
+            lambda: not any(_alive(c) for c in children),
+            timeout=timeout,
+            what="backends to exit after the postmaster died",
+        )
         # An unreaped zombie keeps its pid "in use", so the stale lock files would block start().
         (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
         for stale in self.base_dir.glob(".s.PGSQL.*"):

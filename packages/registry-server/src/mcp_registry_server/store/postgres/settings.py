@@ -151,6 +151,30 @@ def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
+def _migration_credential(
+    config: DatabaseConfigLike,
+    *,
+    app: Credential,
+    env: Mapping[str, str],
+    endpoint: Endpoint,
+    home: Path,
+) -> Credential:
+    """The migration user's own password, or the app user's when they are the same user."""
+    user = config.migration_user or config.user
+    explicit = _secret(config.migration_password)
+    if user == config.user and not explicit and not env.get(MIGRATION_PASSWORD_ENV):
+        origin = PasswordOrigin.APP_USER if app.has_password else PasswordOrigin.NONE
+        return Credential(user=user, password=app.password, origin=origin)
+    return resolve_password(
+        user,
+        explicit=explicit,
+        env_var=MIGRATION_PASSWORD_ENV,
+        env=env,
+        endpoint=endpoint,
+        home=home,
+    )
+
+
 def database_settings(
     config: DatabaseConfigLike, *, env: Mapping[str, str], home: Path
 ) -> DatabaseSettings:
@@ -173,24 +197,9 @@ def database_settings(
         endpoint=endpoint,
         home=home,
     )
-    migration_user = config.migration_user or config.user
-    explicit_migration = _secret(config.migration_password)
-    if (
-        migration_user == config.user
-        and not explicit_migration
-        and not env.get(MIGRATION_PASSWORD_ENV)
-    ):
-        origin = PasswordOrigin.APP_USER if app_cred.has_password else PasswordOrigin.NONE
-        migration_cred = Credential(user=migration_user, password=app_cred.password, origin=origin)
-    else:
-        migration_cred = resolve_password(
-            migration_user,
-            explicit=explicit_migration,
-            env_var=MIGRATION_PASSWORD_ENV,
-            env=env,
-            endpoint=endpoint,
-            home=home,
-        )
+    migration_cred = _migration_credential(
+        config, app=app_cred, env=env, endpoint=endpoint, home=home
+    )
     root_cert = Path(config.ssl_root_cert) if config.ssl_root_cert else None
     app = ConnectionSettings(
         host=config.host,
