@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
 from mcp_registry_server.api.problems import UnavailableError
 from mcp_registry_server.keys import BUILD_INFO, CATALOG, ENGINE, METRICS, STORE
 from mcp_registry_server.service.engine import SyncEngineLike
@@ -15,7 +17,6 @@ from mcp_registry_server.snapshot.build import rfc3339
 from mcp_registry_server.store.base import SourceStatus
 from mcp_registry_server.store.capabilities import ReadinessProbe
 from mcp_registry_server.store.errors import StoreUnavailableError
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 QUIET_ROUTES = frozenset({"/health", "/readiness", "/metrics", "/status"})
 """Polled by probes, scrapers and the operator: logged at debug level only."""
