@@ -113,33 +113,49 @@ async def served_names(tier: LocalTier, applied: AppliedSeed, url: str) -> set[s
     return {item["server"]["name"] for item in body["servers"]}
 
 
+def outcome(
+    tier: LocalTier, applied: AppliedSeed, *, servers: int | None, note: str
+) -> SeedOutcome:
+    """The state the seed's registry is in now, for the report."""
+    ns, name = applied.namespace, applied.registry
+    obj = tier.registry(ns, name)
+    ready = condition(obj)
+    first_ready = tier.phases.first(ns, name, "Ready")
+    return SeedOutcome(
+        manifest=applied.manifest,
+        registry=f"{ns}/{name}",
+        phase=str(phase(obj)),
+        ready=f"{ready.get('status')}/{ready.get('reason')}",
+        servers=servers,
+        seconds_to_ready=None if first_ready is None else first_ready - applied.applied_at,
+        phases_seen=tier.phases.phases(ns, name),
+        note=note,
+    )
+
+
 @pytest.mark.parametrize("manifest", MANIFESTS)
 async def test_seed_manifest_reaches_its_state(
     tier: LocalTier, seed_report: SeedReport, manifest: str
 ) -> None:
     applied = tier.seeds[manifest]
     ns, name = applied.namespace, applied.registry
-    await settle(tier, applied)
-    obj = tier.registry(ns, name)
-    ready = condition(obj)
-    status = (obj or {}).get("status") or {}
-    assert ready.get("status") == "True", diagnose(tier, ns, name)
-    assert status["url"] == f"http://{name}-api.{ns}.svc.cluster.local:8080"
-    assert status.get("readyReplicas") == 1
-    names = await served_names(tier, applied, status["url"])
-    assert names == EXPECTED_SERVERS.get(manifest, FICTIONAL)
-    first_ready = tier.phases.first(ns, name, "Ready")
-    seed_report.add(
-        SeedOutcome(
-            manifest=manifest,
-            registry=f"{ns}/{name}",
-            phase=str(phase(obj)),
-            ready=f"{ready.get('status')}/{ready.get('reason')}",
-            servers=len(names),
-            seconds_to_ready=None if first_ready is None else first_ready - applied.applied_at,
-            phases_seen=tier.phases.phases(ns, name),
-        )
-    )
+    servers: int | None = None
+    note = ""
+    try:
+        await settle(tier, applied)
+        obj = tier.registry(ns, name)
+        status = (obj or {}).get("status") or {}
+        assert condition(obj).get("status") == "True", diagnose(tier, ns, name)
+        assert status["url"] == f"http://{name}-api.{ns}.svc.cluster.local:8080"
+        assert status.get("readyReplicas") == 1
+        names = await served_names(tier, applied, status["url"])
+        servers = len(names)
+        assert names == EXPECTED_SERVERS.get(manifest, FICTIONAL)
+    except AssertionError as exc:
+        note = f"FAILED: {str(exc).splitlines()[0]}"
+        raise
+    finally:
+        seed_report.add(outcome(tier, applied, servers=servers, note=note))
 
 
 async def test_database_seed_keeps_its_data_in_postgresql(tier: LocalTier) -> None:
@@ -217,10 +233,12 @@ async def test_sync_trigger_annotation_runs_a_new_sync(
         _, report = await tier.get_json(f"{internal}/status")
         source = _source(report, "toolhive")
         attempt = source.get("lastAttempt")
-        return source if attempt and datetime.fromisoformat(attempt) > last else None
+        if source["phase"] != "Complete" or not attempt:
+            return None  # still running
+        return source if datetime.fromisoformat(attempt) > last else None
 
     source = await wait_for(new_attempt, timeout=60, interval=0.2)
-    assert source["phase"] == "Complete"
+    assert datetime.fromisoformat(source["lastSyncTime"]) > last
     await wait_for(
         lambda: (
             ((tier.registry(ns, name) or {}).get("status") or {}).get("lastManualSyncTrigger")
