@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -90,5 +91,6 @@ async def serve_watch(
         state.store.unwatch(watcher)
         raise
     state.store.unwatch(watcher)
-    await response.write_eof()
+    with contextlib.suppress(ConnectionResetError):  # the client may already have hung up
+        await response.write_eof()
     return response

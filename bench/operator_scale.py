@@ -1,0 +1,231 @@
+"""The operator at scale: N MCPRegistries created at once against the local API double.
+
+This process runs the API double (the real CRD with schema + CEL admission), a stand-in for
+the Deployment controller (every new Deployment generation is reported ready at once) and a
+fake registry-server status endpoint, all on loopback. The operator runs in a child process,
+composed by `build_operator` exactly as `mcp-registry-operator run` does, with a status client
+pointed at the fake endpoint. Prints the time until every registry is Ready, the API writes
+per registry (by kind), writes during an idle window after convergence, and the operator's
+peak RSS. Targets: <= 60 s, <= 10 writes per registry, <= 150 MB.
+Usage: hatch run python bench/operator_scale.py [--registries N] [--workers W]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import functools
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+CRD_FILE = REPO / "crds" / "toolhive.stacklok.dev_mcpregistries.yaml"
+SEED = REPO.parent / "shared" / "seed" / "examples" / "01-minimal.yaml"
+TARGETS = {"seconds": 60.0, "writes": 10.0, "rss_mb": 150.0}
+TIMEOUT = 180.0
+T0 = "2026-01-01T00:00:00Z"
+
+
+# ----- the operator, in its own process ------------------------------------------------------
+def operator_process(api_url: str, status_url: str, workers: int) -> None:
+    """Child: the composed operator until SIGTERM (JSON logs at warning level to stderr)."""
+    from mcp_registry_operator.logs import configure_logging
+
+    configure_logging(level="warning", fmt="json")
+    asyncio.run(_run_operator(api_url, status_url, workers))
+
+
+async def _run_operator(api_url: str, status_url: str, workers: int) -> None:
+    import aiohttp
+    from mcp_registry_operator.app import OperatorSettings, build_operator
+    from mcp_registry_operator.controller.reconciler import ReconcilerSettings
+    from mcp_registry_operator.controller.statusclient import HttpServerStatusClient
+    from mcp_registry_operator.kube.connecting import client_for
+    from mcp_registry_operator.runtime.controller import ControllerSettings
+
+    settings = OperatorSettings(
+        reconciler=ReconcilerSettings(
+            image="bench/server:1", poll_interval=1.0, steady_interval=300.0
+        ),
+        identity="bench-operator",
+        health_host="127.0.0.1",
+        health_port=0,
+        controller=ControllerSettings(workers=workers),
+    )
+    async with client_for(api_url) as api, aiohttp.ClientSession() as session:
+        client = HttpServerStatusClient(session, url_for=lambda ns, n: f"{status_url}/r/{ns}/{n}")
+        operator = build_operator(settings, api=api, status_client=client)
+        await operator.manager.run_until_signalled()
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """VmHWM (peak resident set) of a process, from /proc (Linux)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+# ----- the cluster side ----------------------------------------------------------------------
+async def status_app(port_holder: list[int]) -> Any:
+    """A registry server's /status for every registry: one source, synced, 3 servers."""
+    from aiohttp import web
+
+    body = {
+        "sources": [
+            {"name": "toolhive", "phase": "Complete", "message": "Sync completed successfully",
+             "attemptCount": 0, "lastAttempt": T0, "lastSyncTime": T0, "serverCount": 3},
+        ],
+        "registries": [
+            {"name": "default", "sources": ["toolhive"], "ready": True, "waitingFor": [],
+             "serverCount": 3},
+        ],
+    }  # fmt: skip
+
+    async def status(request: web.Request) -> web.Response:
+        return web.json_response(body)
+
+    app = web.Application()
+    app.add_routes([web.get("/r/{ns}/{name}/status", status)])
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port_holder.append(runner.addresses[0][1])
+    return runner
+
+
+async def mark_deployments_ready(kube: Any) -> None:
+    """The Deployment controller and kubelet, reduced to: a new generation is ready at once."""
+    from mcp_registry_testing.kubeapi import ApiError
+
+    rt = kube.resource("deployments", "apps")
+    watcher = kube.store.watch(rt, None, since=None, matches=lambda _: True, bookmarks=False)
+    try:
+        while (item := await watcher.queue.get()) is not None:
+            if isinstance(item, int) or item.type == "DELETED":
+                continue
+            meta, seen = item.obj["metadata"], item.obj.get("status") or {}
+            if seen.get("observedGeneration") != meta.get("generation"):
+                with contextlib.suppress(ApiError):
+                    kube.set_deployment_ready(meta["namespace"], meta["name"])
+    finally:
+        kube.store.unwatch(watcher)
+
+
+def registry_doc(name: str) -> dict[str, Any]:
+    docs = yaml.safe_load_all(SEED.read_text())
+    (doc,) = [d for d in docs if d and d["kind"] == "MCPRegistry"]
+    doc["metadata"] = {"name": name, "namespace": "bench"}
+    return dict(doc)
+
+
+def count_ready(kube: Any, rt: Any) -> int:
+    items, _ = kube.store.list(
+        rt, "bench", lambda o: (o.get("status") or {}).get("phase") == "Ready"
+    )
+    return len(items)
+
+
+async def run(registries: int, workers: int) -> int:
+    from mcp_registry_testing.crd_admission import admit
+    from mcp_registry_testing.kubeapi import KubeApiDouble
+
+    crd = yaml.safe_load(CRD_FILE.read_text())
+    name = crd["metadata"]["name"]
+    ports: list[int] = []
+    status_runner = await status_app(ports)
+    async with KubeApiDouble(crds=[crd], admit={name: functools.partial(admit, crd)}) as kube:
+        rt = kube.resource("mcpregistries", "toolhive.stacklok.dev")
+        marker = asyncio.create_task(mark_deployments_ready(kube))
+        ctx = multiprocessing.get_context("spawn")
+        child = ctx.Process(
+            target=operator_process, args=(kube.url, f"http://127.0.0.1:{ports[0]}", workers)
+        )
+        child.start()
+        try:
+            return await measure(kube, rt, child, registries)
+        finally:
+            if child.is_alive() and child.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child.pid, signal.SIGTERM)
+            await asyncio.to_thread(child.join, 20)
+            if child.is_alive():
+                child.kill()
+            marker.cancel()
+            await asyncio.gather(marker, return_exceptions=True)
+            await status_runner.cleanup()
+
+
+async def measure(kube: Any, rt: Any, child: Any, registries: int) -> int:
+    # wait for the operator's informers to have listed (its first requests)
+    deadline = time.monotonic() + 30
+    while not any("watch=" in r.query for r in kube.requests):
+        if time.monotonic() > deadline:
+            print("the operator never started watching", file=sys.stderr)
+            return 1
+        await asyncio.sleep(0.05)
+    started = time.monotonic()
+    for i in range(registries):
+        kube.store.create(rt, "bench", registry_doc(f"reg-{i:04d}"))
+    while (ready := count_ready(kube, rt)) < registries:
+        if time.monotonic() - started > TIMEOUT:
+            print(f"timeout: {ready}/{registries} Ready after {TIMEOUT:.0f} s", file=sys.stderr)
+            return 1
+        await asyncio.sleep(0.25)
+    elapsed = time.monotonic() - started
+    await asyncio.sleep(3.0)  # let the last events land, then watch an idle window
+    writes = [r for r in kube.writes() if "/leases" not in r.path]
+    converged = len(writes)
+    await asyncio.sleep(5.0)
+    idle = len([r for r in kube.writes() if "/leases" not in r.path]) - converged
+    rss = peak_rss_mb(child.pid) if child.pid is not None else None
+    report(registries, elapsed, writes, idle, rss)
+    return 0
+
+
+def report(
+    registries: int, elapsed: float, writes: list[Any], idle: int, rss: float | None
+) -> None:
+    by_kind = collections.Counter(_resource(w.path) for w in writes)
+    per_object = len(writes) / registries
+    print(f"registries:              {registries}")
+    print(f"time to all Ready:       {elapsed:.1f} s   (target <= {TARGETS['seconds']:.0f} s: "
+          f"ratio {elapsed / TARGETS['seconds']:.2f})")  # fmt: skip
+    print(f"writes per registry:     {per_object:.2f}   (target <= {TARGETS['writes']:.0f})")
+    for kind, count in sorted(by_kind.items()):
+        print(f"  {kind:<28} {count / registries:.2f}")
+    print(f"writes while idle (5 s): {idle}")
+    if rss is not None:
+        print(f"operator peak RSS:       {rss:.0f} MB   (target <= {TARGETS['rss_mb']:.0f} MB)")
+
+
+def _resource(path: str) -> str:
+    parts = path.strip("/").split("/")
+    if parts[-1] == "status":
+        return f"{parts[-3]}/status"
+    return parts[-1] if parts[-1] == "events" else parts[-2]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--registries", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=8)
+    args = parser.parse_args()
+    return asyncio.run(run(args.registries, args.workers))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
