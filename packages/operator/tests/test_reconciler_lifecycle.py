@@ -301,3 +301,37 @@ async def test_another_finalizer_keeps_the_object_and_ours_is_released(
             lambda: registry(kube, NS, "reg")["metadata"]["finalizers"] == ["example.com/keep"]
         )
         assert status(kube, NS, "reg")["phase"] == "Terminating"
+
+
+async def test_a_refused_deployment_with_a_pod_template_marks_the_template_invalid(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    kube.fail_next("PATCH", r"/deployments/reg-api$", 422, count=1000)  # until "fixed"
+    async with operator(kube, fake):
+        create(kube, seed("13-pod-template", name="reg"))
+        st = await wait_phase(kube, NS, "reg", "Failed")
+        template = condition(kube, NS, "reg", "PodTemplateValid")
+        assert (template["status"], template["reason"]) == ("False", "InvalidPodTemplateSpec")
+        assert "Deployment blocked until fixed" in template["message"]
+        assert st["message"].startswith("Invalid PodTemplateSpec:")
+        assert not exists(kube, "deployments", NS, "reg-api", "apps")
+        kube.clear_faults()
+        update_spec(
+            kube, "reg", lambda s: s["podTemplateSpec"].update(metadata={"labels": {"a": "b"}})
+        )
+        await ready(kube)
+        assert condition(kube, NS, "reg", "PodTemplateValid")["status"] == "True"
+
+
+async def test_a_refused_object_fails_the_step_and_is_retried_with_backoff(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    kube.fail_next("PATCH", r"/rolebindings/reg-registry-api$", 403, count=1)
+    async with operator(kube, fake):
+        create(kube, seed("01-minimal", name="reg"))
+        await wait_for(lambda: condition(kube, NS, "reg", "Ready").get("reason") == "RBACFailed")
+        st = status(kube, NS, "reg")
+        assert st["phase"] == "Failed"
+        assert st["message"].startswith("Failed to ensure RBAC: RoleBinding 'reg-registry-api'")
+        st = await ready(kube)  # the retry succeeds
+    assert events(kube, NS, "reg")[0]["reason"] == "RBACFailed"

@@ -81,14 +81,7 @@ def build_operator(
     metrics_registry: CollectorRegistry | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> Operator:
-    namespaces = settings.reconciler.namespaces
-    base = dataclasses.replace(settings.informer, namespaces=namespaces)
-    informers = {"MCPRegistry": Informer(api, MCP_REGISTRIES, settings=base)}
-    for kind, resource in OWNED.items():
-        selector = None if kind in REFERENCED else MANAGED_SELECTOR
-        informers[kind] = Informer(
-            api, resource, settings=dataclasses.replace(base, label_selector=selector)
-        )
+    informers = _informers(api, settings)
     caches = Caches(
         registries=informers["MCPRegistry"],
         by_kind={kind: informers[kind] for kind in OWNED},
@@ -131,6 +124,18 @@ def build_operator(
     runnables: list[Runnable] = [*informers.values(), health, controller]
     manager = Manager(runnables=runnables, elector=elector, settings=settings.manager)
     return Operator(manager, controller, reconciler, informers, health, metrics)
+
+
+def _informers(api: ApiClient, settings: OperatorSettings) -> dict[str, Informer]:
+    """One informer per kind, each limited to the watched namespaces."""
+    base = dataclasses.replace(settings.informer, namespaces=settings.reconciler.namespaces)
+    informers = {"MCPRegistry": Informer(api, MCP_REGISTRIES, settings=base)}
+    for kind, resource in OWNED.items():
+        selector = None if kind in REFERENCED else MANAGED_SELECTOR
+        informers[kind] = Informer(
+            api, resource, settings=dataclasses.replace(base, label_selector=selector)
+        )
+    return informers
 
 
 def _wire_watches(

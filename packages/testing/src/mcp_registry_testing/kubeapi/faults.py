@@ -60,6 +60,10 @@ class Faults:
                 return fault
         return None
 
+    def clear(self) -> None:
+        """Drop every injected failure that has not fired yet."""
+        self._faults.clear()
+
     def pending(self) -> int:
         """How many injected failures are still waiting for a request."""
         return sum(f.remaining for f in self._faults)

@@ -142,6 +142,10 @@ class KubeApiDouble:
     ) -> None:
         self.faults.fail_next(method, path_regex, status, count, retry_after=retry_after)
 
+    def clear_faults(self) -> None:
+        """Forget injected failures that have not fired yet (the fault is "fixed")."""
+        self.faults.clear()
+
     def drop_watches(self) -> int:
         """Cut every open watch stream (clients see the stream end)."""
         return self.store.drop_watches()
