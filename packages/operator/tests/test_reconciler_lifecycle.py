@@ -335,3 +335,20 @@ async def test_a_refused_object_fails_the_step_and_is_retried_with_backoff(
         assert st["message"].startswith("Failed to ensure RBAC: RoleBinding 'reg-registry-api'")
         st = await ready(kube)  # the retry succeeds
     assert events(kube, NS, "reg")[0]["reason"] == "RBACFailed"
+
+
+async def test_a_config_yaml_registry_fails_clearly_instead_of_running_another_config(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    obj = {
+        "apiVersion": "toolhive.stacklok.dev/v1alpha1",
+        "kind": "MCPRegistry",
+        "metadata": {"name": "raw", "namespace": NS},
+        "spec": {"configYAML": "sources: []\n"},
+    }
+    async with operator(kube, fake):
+        create(kube, obj)
+        st = await wait_phase(kube, NS, "raw", "Failed")
+    assert "spec.configYAML" in st["message"]
+    assert condition(kube, NS, "raw", "Ready")["reason"] == "ValidationFailed"
+    assert not exists(kube, "configmaps", NS, "raw-registry-server-config")

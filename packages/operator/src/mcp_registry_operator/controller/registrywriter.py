@@ -33,7 +33,6 @@ class Current:
 
     obj: Mapping[str, Any]
     status: Mapping[str, Any] | None
-    resource_version: str
     has_finalizer: bool
 
     @property
@@ -71,7 +70,6 @@ class RegistryWriter:
         return Current(
             obj=obj,
             status=status if status is not None else obj.get("status"),
-            resource_version=str(meta.get("resourceVersion") or ""),
             has_finalizer=finalizer if finalizer is not None else FINALIZER in _finalizers(obj),
         )
 
