@@ -44,9 +44,26 @@ def _is_secret(key: object) -> bool:
     return any(marker in lowered for marker in SECRET_MARKERS)
 
 
+class _CurrentStream:
+    """`sys.stdout`/`sys.stderr` looked up at every write: loggers are cached on first use,
+    and must not keep a stream that was replaced (and closed) after logging was configured."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def write(self, text: str) -> int:
+        return int(getattr(sys, self._name).write(text))
+
+    def flush(self) -> None:
+        getattr(sys, self._name).flush()
+
+    def isatty(self) -> bool:
+        return bool(getattr(sys, self._name).isatty())
+
+
 def configure_logging(*, level: str, fmt: LogFormat, stream: TextIO | None = None) -> None:
     """Configure structlog and the stdlib root logger once, at process start."""
-    out = stream if stream is not None else sys.stderr
+    out: TextIO = stream if stream is not None else _CurrentStream("stderr")  # type: ignore[assignment]
     number = LEVELS[level.lower()]
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,

@@ -86,6 +86,23 @@ def _dumps(value: Any, **kwargs: Any) -> str:
     return orjson.dumps(value, default=kwargs.get("default")).decode()
 
 
+class _CurrentStream:
+    """`sys.stdout`/`sys.stderr` looked up at every write: loggers are cached on first use,
+    and must not keep a stream that was replaced (and closed) after logging was configured."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def write(self, text: str) -> int:
+        return int(getattr(sys, self._name).write(text))
+
+    def flush(self) -> None:
+        getattr(sys, self._name).flush()
+
+    def isatty(self) -> bool:
+        return bool(getattr(sys, self._name).isatty())
+
+
 def configure_logging(
     level: int, *, stream: TextIO | None = None, json: bool | None = None
 ) -> None:
@@ -95,7 +112,7 @@ def configure_logging(
     console renderer), or as `json` says. Stdlib records (aiohttp, asyncio) are rendered by
     the same chain, so every line has one shape.
     """
-    out = stream if stream is not None else sys.stdout
+    out: TextIO = stream if stream is not None else _CurrentStream("stdout")  # type: ignore[assignment]
     as_json = (not out.isatty()) if json is None else json
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
