@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -158,4 +159,8 @@ async def pooled(pool: Pool, *, acquire_timeout: float) -> AsyncIterator[Connect
     try:
         yield conn
     finally:
-        await pool.release(conn)
+        # Bounded: releasing resets the connection, and a connection whose protocol state a
+        # server restart broke can leave that reset waiting forever. asyncpg terminates the
+        # connection when the reset times out; the next acquire opens a fresh one.
+        with contextlib.suppress(Exception):
+            await pool.release(conn, timeout=acquire_timeout)
