@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pydantic import ValidationError
 
 from mcp_registry_common.durations import GO_DURATION_PATTERN
+from mcp_registry_common.formats.errors import json_type
 
 Loc = tuple[str | int, ...]
 """A location inside a document: keys and list indexes, outermost first."""
@@ -87,21 +88,13 @@ def _message(kind: str, msg: str, ctx: Mapping[str, object], value: object) -> s
     return msg
 
 
+_YAML_NAMES = {"array": "list", "object": "mapping"}
+
+
 def type_name(value: object) -> str:
-    """The YAML/JSON name of a parsed value's type, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "mapping"
-    return type(value).__name__
+    """The YAML name of a parsed value's type, for messages ("list", "mapping", "number")."""
+    name = json_type(value)
+    return _YAML_NAMES.get(name, name)
 
 
 def validation_problems(
