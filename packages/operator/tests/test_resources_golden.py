@@ -92,3 +92,18 @@ def test_references_include_git_and_database_secrets() -> None:
         ("Secret", "registry-api-db-passwords")
     ]
     assert references(seed_registry(SEED / "04-configmap.yaml")) == [("ConfigMap", "registry-data")]
+
+
+def test_git_ref_precedence_renders_only_the_winning_ref() -> None:
+    """The seed page: if several are given, commit wins over tag, which wins over branch."""
+    registry = seed_registry(SEED / "02-git.yaml")
+    doc = registry.to_wire()
+    doc["spec"]["sources"][0]["git"].update({"tag": "v1.2.0", "commit": "a1b2c3d4"})
+    config = build_desired(parse_mcpregistry(doc), INPUTS).config
+    git = config.sources[0].git
+    assert git is not None
+    assert (git.commit, git.tag, git.branch) == ("a1b2c3d4", None, None)
+    doc["spec"]["sources"][0]["git"].pop("commit")
+    git = build_desired(parse_mcpregistry(doc), INPUTS).config.sources[0].git
+    assert git is not None
+    assert (git.commit, git.tag, git.branch) == (None, "v1.2.0", None)

@@ -32,7 +32,6 @@ SOURCE_TYPES = ("configMapRef", "git", "api", "url", "managed", "kubernetes")
 _EXACTLY_ONE_TYPE = (
     "exactly one source type must be specified: configMapRef, git, api, url, managed or kubernetes"
 )
-_GIT_REF_EXCLUSIVE = "git: branch, tag and commit are mutually exclusive; specify at most one"
 
 GitRef = Annotated[str, Field(min_length=1, max_length=255)]
 
@@ -51,19 +50,11 @@ class GitAuth(WireModel):
 
 
 class GitSource(WireModel):
-    """A registry file in a git repository."""
+    """A registry file in a git repository, at a branch, tag or commit.
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {
-                    "rule": "(has(self.branch)?1:0) + (has(self.tag)?1:0)"
-                    " + (has(self.commit)?1:0) <= 1",
-                    "message": _GIT_REF_EXCLUSIVE,
-                }
-            ]
-        }
-    )
+    As the seed documentation says, if more than one is given the commit takes precedence over
+    the tag, which takes precedence over the branch; none means the remote's default branch.
+    """
 
     repository: str = Field(
         min_length=1,
@@ -72,20 +63,15 @@ class GitSource(WireModel):
         description="Repository URL: https://, http://, ssh://, git://, git@host:path or file:///.",
     )
     branch: GitRef | None = Field(default=None, description="Branch to check out.")
-    tag: GitRef | None = Field(default=None, description="Tag to check out.")
-    commit: GitRef | None = Field(default=None, description="Commit SHA to check out.")
+    tag: GitRef | None = Field(default=None, description="Tag to check out; wins over branch.")
+    commit: GitRef | None = Field(
+        default=None, description="Commit SHA to check out; wins over tag and branch."
+    )
     path: RegistryFilePath = Field(
         default="registry.json",
         description="Path of the registry JSON file, relative to the repository root.",
     )
     auth: GitAuth | None = Field(default=None, description="Credentials for a private repository.")
-
-    @model_validator(mode="after")
-    def _one_ref(self) -> GitSource:
-        refs = [n for n in ("branch", "tag", "commit") if getattr(self, n) is not None]
-        if len(refs) > 1:
-            raise ValueError(f"{_GIT_REF_EXCLUSIVE} (got {', '.join(refs)})")
-        return self
 
 
 class APISource(WireModel):

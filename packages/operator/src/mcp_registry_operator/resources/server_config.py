@@ -100,14 +100,17 @@ def _git(source: MCPRegistrySource, plan: MountPlan) -> cfg.GitSourceConfig | No
         auth = cfg.GitAuth(
             username=git.auth.username, password_file=plan.file("Secret", ref.name, ref.key)
         )
-    return cfg.GitSourceConfig(
-        repository=git.repository,
-        branch=git.branch,
-        tag=git.tag,
-        commit=git.commit,
-        path=git.path,
-        auth=auth,
+    # Only the ref that wins (commit > tag > branch), so the server has nothing to ignore.
+    winner: dict[str, str] = (
+        {"commit": git.commit}
+        if git.commit
+        else {"tag": git.tag}
+        if git.tag
+        else {"branch": git.branch}
+        if git.branch
+        else {}
     )
+    return cfg.GitSourceConfig(repository=git.repository, path=git.path, auth=auth, **winner)
 
 
 def _file(source: MCPRegistrySource, plan: MountPlan) -> cfg.FileSourceConfig | None:
