@@ -282,7 +282,7 @@ async def test_deleting_a_registry_whose_spec_became_invalid_does_not_hang(
         create(kube, seed("01-minimal", name="reg"))
         await wait_phase(kube, NS, "reg", "Pending")
         with without_admission(kube):
-            update_spec(kube, "reg", lambda s: s["sources"][0]["git"].update(tag="v1"))
+            update_spec(kube, "reg", lambda s: s["sources"][0].update(format="legacy"))
             await wait_phase(kube, NS, "reg", "Failed")
             kube.store.delete(registries_rt(kube), NS, "reg")
             await wait_for(lambda: not exists(kube, "mcpregistries", NS, "reg", GROUP), 10.0)
@@ -337,18 +337,87 @@ async def test_a_refused_object_fails_the_step_and_is_retried_with_backoff(
     assert events(kube, NS, "reg")[0]["reason"] == "RBACFailed"
 
 
-async def test_a_config_yaml_registry_fails_clearly_instead_of_running_another_config(
-    kube: KubeApiDouble, fake: FakeServers
-) -> None:
-    obj = {
+RAW_CONFIG = """# served verbatim
+sources:
+  - name: local
+    file:
+      path: /data/catalog/registry.json
+    syncPolicy:
+      interval: 10m
+registries:
+  - name: default
+    sources: [local]
+database:
+  host: postgres
+  port: 5432
+  user: app
+  database: registry
+auth:
+  mode: anonymous
+"""
+
+
+def raw_registry(config_yaml: str, **spec: Any) -> dict[str, Any]:
+    return {
         "apiVersion": "toolhive.stacklok.dev/v1alpha1",
         "kind": "MCPRegistry",
         "metadata": {"name": "raw", "namespace": NS},
-        "spec": {"configYAML": "sources: []\n"},
+        "spec": {"configYAML": config_yaml, **spec},
+    }
+
+
+async def test_a_config_yaml_registry_runs_its_config_verbatim(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    """configYAML (later ToolHive releases) is copied as written, with its volumes and the
+    pgpass plumbing for pgpassSecretRef."""
+    create(
+        kube,
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "pg", "namespace": NS},
+            "data": {"pgpass": base64.b64encode(b"postgres:5432:registry:app:pw\n").decode()},
+        },
+    )
+    create(
+        kube,
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "catalog", "namespace": NS},
+            "data": {"registry.json": "{}"},
+        },
+    )
+    spec = {
+        "volumes": [{"name": "catalog", "configMap": {"name": "catalog"}}],
+        "volumeMounts": [{"name": "catalog", "mountPath": "/data/catalog", "readOnly": True}],
+        "pgpassSecretRef": {"name": "pg", "key": "pgpass"},
     }
     async with operator(kube, fake):
-        create(kube, obj)
+        create(kube, raw_registry(RAW_CONFIG, **spec))
+        await ready(kube, "raw")
+    config_map = kube.get("configmaps", NS, "raw-registry-server-config")
+    assert config_map["data"]["config.yaml"] == RAW_CONFIG
+    pod = deployment(kube, NS, "raw")["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["catalog"]["configMap"] == {"name": "catalog"}
+    assert volumes["pgpass-secret"]["secret"]["secretName"] == "pg"
+    assert volumes["pgpass-secret"]["secret"]["items"] == [{"key": "pgpass", "path": ".pgpass"}]
+    (server,) = [c for c in pod["containers"] if c["name"] == "registry-api"]
+    assert {"name": "catalog", "mountPath": "/data/catalog", "readOnly": True} in server[
+        "volumeMounts"
+    ]
+    assert [c["name"] for c in pod["initContainers"]] == ["setup-pgpass"]
+
+
+async def test_an_invalid_config_yaml_fails_naming_the_key(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    async with operator(kube, fake):
+        create(kube, raw_registry("sources: []\n"))
         st = await wait_phase(kube, NS, "raw", "Failed")
-    assert "spec.configYAML" in st["message"]
+    assert "spec.configYAML: sources: at least one source must be configured" in st["message"]
+    assert "sources" in st["message"]
     assert condition(kube, NS, "raw", "Ready")["reason"] == "ValidationFailed"
     assert not exists(kube, "configmaps", NS, "raw-registry-server-config")

@@ -67,12 +67,6 @@ log = structlog.get_logger(__name__)
 TRANSIENT = (ServerError, UnreachableError, TooManyRequestsError, ConflictError)
 """API errors worth a quiet retry: no Failed status for a blip."""
 VALID_TEMPLATE = ConditionSpec("True", "ValidPodTemplateSpec", "PodTemplateSpec is valid")
-CONFIG_YAML_UNSUPPORTED = (
-    "spec.configYAML: the configYAML pass-through is not supported by this operator yet; "
-    "describe the server with spec.sources and spec.registries"
-)
-"""The builders render only the typed fields: serving a config without the user's configYAML
-would be silently wrong, so such a registry fails with this message instead."""
 
 
 @dataclass(frozen=True)
@@ -126,9 +120,6 @@ class MCPRegistryReconciler:
         except InvalidSpecError as exc:
             await self._fail(current, invalid_spec(str(exc)))
             raise TerminalError(f"invalid spec: {exc}") from None
-        if registry.spec.config_yaml:
-            await self._fail(current, invalid_spec(CONFIG_YAML_UNSUPPORTED))
-            raise TerminalError(CONFIG_YAML_UNSUPPORTED)
         if not current.has_finalizer:
             await self._writer.set_finalizer(current, present=True)
         return await self._converge(current, registry)

@@ -80,11 +80,12 @@ def _default_template(
     registry: MCPRegistry, *, image: str, config_hash: str, plan: MountPlan, pull_secrets: list[str]
 ) -> dict[str, Any]:
     name = registry.metadata.name or ""
-    uses_db = registry.spec.database_config is not None
+    uses_db = uses_pgpass(registry)
     volumes: list[dict[str, Any]] = [
         {"name": CONFIG_VOLUME, "configMap": {"name": config_map_name(name)}},
         {"name": TMP_VOLUME, "emptyDir": {"sizeLimit": "1Gi"}},
         *plan.volumes(),
+        *(v.to_wire() for v in registry.spec.volumes or []),
     ]
     spec: dict[str, Any] = {
         "serviceAccountName": rbac_name(name),
@@ -96,7 +97,7 @@ def _default_template(
             "fsGroup": SERVER_UID,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-        "containers": [_server_container(image, plan=plan, uses_db=uses_db)],
+        "containers": [_server_container(image, plan=plan, uses_db=uses_db, registry=registry)],
         "volumes": volumes,
     }
     if pull_secrets:
@@ -104,10 +105,7 @@ def _default_template(
     if uses_db:
         spec["initContainers"] = [_pgpass_init_container(image)]
         volumes += [
-            {
-                "name": PGPASS_SECRET_VOLUME,
-                "secret": {"secretName": pgpass_secret_name(name), "defaultMode": 0o440},
-            },
+            {"name": PGPASS_SECRET_VOLUME, "secret": _pgpass_secret_source(registry)},
             {"name": PGPASS_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
         ]
     return {
@@ -119,11 +117,32 @@ def _default_template(
     }
 
 
-def _server_container(image: str, *, plan: MountPlan, uses_db: bool) -> dict[str, Any]:
+def uses_pgpass(registry: MCPRegistry) -> bool:
+    """A pgpass file is set up for typed databaseConfig and for configYAML's pgpassSecretRef."""
+    spec = registry.spec
+    return spec.database_config is not None or spec.pgpass_secret_ref is not None
+
+
+def _pgpass_secret_source(registry: MCPRegistry) -> dict[str, Any]:
+    ref = registry.spec.pgpass_secret_ref
+    if ref is None:  # typed databaseConfig: the Secret the operator generates
+        name = pgpass_secret_name(registry.metadata.name or "")
+        return {"secretName": name, "defaultMode": 0o440}
+    return {
+        "secretName": ref.name,
+        "items": [{"key": ref.key, "path": ".pgpass"}],
+        "defaultMode": 0o440,
+    }
+
+
+def _server_container(
+    image: str, *, plan: MountPlan, uses_db: bool, registry: MCPRegistry
+) -> dict[str, Any]:
     mounts = [
         {"name": CONFIG_VOLUME, "mountPath": CONFIG_DIR, "readOnly": True},
         {"name": TMP_VOLUME, "mountPath": "/tmp"},
         *plan.mounts(),
+        *(m.to_wire() for m in registry.spec.volume_mounts or []),
     ]
     env = [{"name": "MCP_REGISTRY_LOG_FORMAT", "value": "json"}]
     if uses_db:

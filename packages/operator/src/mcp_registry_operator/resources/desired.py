@@ -11,11 +11,11 @@ from mcp_registry_common.config import ServerConfig, dump_server_config
 from mcp_registry_common.mcpregistry import MCPRegistry
 
 from mcp_registry_operator.resources.configmap import build_config_map
-from mcp_registry_operator.resources.deployment import build_deployment
+from mcp_registry_operator.resources.deployment import build_deployment, uses_pgpass
 from mcp_registry_operator.resources.mounts import MountPlan, ObjectKind
 from mcp_registry_operator.resources.naming import CONTAINER
 from mcp_registry_operator.resources.pgpass import DatabasePasswords, build_pgpass_secret
-from mcp_registry_operator.resources.podtemplate import pod_template_problems
+from mcp_registry_operator.resources.podtemplate import extra_volume_problems, pod_template_problems
 from mcp_registry_operator.resources.rbac import (
     build_role,
     build_role_binding,
@@ -49,10 +49,17 @@ class Desired:
 
 
 def references(registry: MCPRegistry) -> list[Reference]:
-    """ConfigMaps and Secrets the server reads, plus the database password Secrets."""
-    plan = MountPlan()
-    render_server_config(registry, plan)
-    refs = set(plan.references())
+    """ConfigMaps and Secrets the server reads (a change rolls the pods), plus the database
+    password Secrets. In configYAML mode: the pgpass Secret and the objects spec.volumes use."""
+    refs: set[Reference] = set()
+    if registry.spec.config_yaml:
+        refs |= set(_volume_references(registry))
+    else:
+        plan = MountPlan()
+        render_server_config(registry, plan)
+        refs |= set(plan.references())
+    if registry.spec.pgpass_secret_ref is not None:
+        refs.add(("Secret", registry.spec.pgpass_secret_ref.name))
     db = registry.spec.database_config
     if db is not None:
         refs |= {
@@ -62,10 +69,23 @@ def references(registry: MCPRegistry) -> list[Reference]:
     return sorted(refs)
 
 
+def _volume_references(registry: MCPRegistry) -> list[Reference]:
+    found: list[Reference] = []
+    for volume in registry.spec.volumes or []:
+        wire = volume.to_wire()
+        secret, config_map = wire.get("secret"), wire.get("configMap")
+        if isinstance(secret, dict) and secret.get("secretName"):
+            found.append(("Secret", str(secret["secretName"])))
+        if isinstance(config_map, dict) and config_map.get("name"):
+            found.append(("ConfigMap", str(config_map["name"])))
+    return found
+
+
 def build_desired(registry: MCPRegistry, inputs: Inputs) -> Desired:
     plan = MountPlan()
     config = render_server_config(registry, plan)
-    config_yaml = dump_server_config(config)
+    # configYAML is served verbatim (the user's comments and layout kept), once it parses.
+    config_yaml = registry.spec.config_yaml or dump_server_config(config)
     config_hash = hashlib.sha256(f"{config_yaml}\0{inputs.references_digest}".encode()).hexdigest()
     pull_secrets = _pull_secrets(registry, inputs)
     deployment = build_deployment(
@@ -81,9 +101,11 @@ def build_desired(registry: MCPRegistry, inputs: Inputs) -> Desired:
         objects.append(build_pgpass_secret(registry, inputs.passwords))
     objects += [deployment, build_service(registry)]
     user = registry.spec.pod_template_spec
-    problems = pod_template_problems(
-        user.to_wire() if user else None, uses_pgpass=registry.spec.database_config is not None
-    ) + _duplicate_mount_paths(deployment)
+    problems = (
+        pod_template_problems(user.to_wire() if user else None, uses_pgpass=uses_pgpass(registry))
+        + extra_volume_problems(registry)
+        + _duplicate_mount_paths(deployment)
+    )
     return Desired(config, config_yaml, objects, problems)
 
 

@@ -10,6 +10,8 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
+from mcp_registry_common.mcpregistry import MCPRegistry
+
 from mcp_registry_operator.resources.naming import (
     CONFIG_HASH_ANNOTATION,
     CONTAINER,
@@ -86,6 +88,15 @@ def _merge_container(default: dict[str, Any], user: dict[str, Any]) -> dict[str,
             d for d in default.get(key, []) if d["name"] not in names
         ]
     return {k: v for k, v in merged.items() if v not in (None, [])}
+
+
+def extra_volume_problems(registry: MCPRegistry) -> list[str]:
+    """spec.volumes (configYAML mode) may not reuse the operator's volume names."""
+    return [
+        f"spec.volumes[{i}].name: {v.name!r} is reserved by the operator"
+        for i, v in enumerate(registry.spec.volumes or [])
+        if v.name in RESERVED_VOLUMES
+    ]
 
 
 def pod_template_problems(user: dict[str, Any] | None, *, uses_pgpass: bool) -> list[str]:

@@ -21,9 +21,24 @@ DEFAULT_SOURCE = "default"
 """Name of the kubernetes source the operator adds (see `with_default_source`)."""
 
 
+class ConfigYAMLError(ValueError):
+    """spec.configYAML is not a server config the server would start with."""
+
+
+def load_config_yaml(text: str) -> cfg.ServerConfig:
+    """Parse a configYAML pass-through (ToolHive copies it blindly and lets the pod crash-loop;
+    we refuse it with the key path, as the server would)."""
+    try:
+        return cfg.load_server_config(text).config
+    except cfg.ConfigError as exc:
+        raise ConfigYAMLError("spec.configYAML: " + "; ".join(exc.problems or [str(exc)])) from None
+
+
 def render_server_config(registry: MCPRegistry, plan: MountPlan) -> cfg.ServerConfig:
     """The config.yaml the server runs with. Files it needs are registered in `plan`."""
     spec = registry.spec
+    if spec.config_yaml:
+        return load_config_yaml(spec.config_yaml)
     namespace = registry.metadata.namespace or "default"
     sources = [_source(s, plan) for s in spec.sources or []]
     registries = [
