@@ -34,3 +34,11 @@ async def running(*runs: Callable[[], Awaitable[Any]]) -> AsyncIterator[list[asy
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def advance_virtual_time(seconds: float) -> None:
+    """Let `seconds` of looptime's virtual clock pass, firing every timer due meanwhile.
+
+    Only for tests marked `looptime`: no wall-clock time passes and nothing races, so "after 60
+    s nothing was reconciled" is an exact statement, not a hopeful wait."""
+    await asyncio.sleep(seconds)

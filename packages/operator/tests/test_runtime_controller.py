@@ -22,7 +22,7 @@ from mcp_registry_operator.runtime.ratelimit import ExponentialBackoff
 from mcp_registry_operator.runtime.workqueue import WorkQueue
 from prometheus_client import CollectorRegistry
 
-from .conftest import running
+from .conftest import advance_virtual_time, running
 
 A, B = Key("ns/a"), Key("ns/b")
 pytestmark = pytest.mark.looptime
@@ -100,10 +100,10 @@ async def test_nothing_is_reconciled_before_every_source_has_synced() -> None:
     async with running(controller.run):
         primary.emit(A)
         primary.synced.set()
-        await asyncio.sleep(60)
+        await advance_virtual_time(60)
         assert reconciler.calls == []
         owned.synced.set()
-        await asyncio.sleep(1)
+        await advance_virtual_time(1)
         assert [k for k, _ in reconciler.calls] == [A]
 
 
@@ -120,7 +120,7 @@ async def test_errors_are_retried_with_growing_backoff_then_forgotten() -> None:
     async with running(controller.run):
         start = asyncio.get_running_loop().time()
         source.emit(A)
-        await asyncio.sleep(30)
+        await advance_virtual_time(30)
     assert [t - start for t in reconciler.times(A)] == pytest.approx([0, 1, 3, 7])
     assert _sample(registry, "controller_runtime_reconcile_total", result="error") == 3
     assert _sample(registry, "controller_runtime_reconcile_total", result="success") == 1
@@ -139,7 +139,7 @@ async def test_a_terminal_error_is_counted_and_not_retried() -> None:
     source.synced.set()
     async with running(controller.run):
         source.emit(A)
-        await asyncio.sleep(300)
+        await advance_virtual_time(300)
     assert len(reconciler.calls) == 1
     assert _sample(registry, "controller_runtime_reconcile_total", result="terminal_error") == 1
     assert _sample(registry, "controller_runtime_reconcile_errors_total") == 1
@@ -159,7 +159,7 @@ async def test_requeue_after_comes_back_on_time_and_resets_the_backoff() -> None
     async with running(controller.run):
         start = asyncio.get_running_loop().time()
         source.emit(A)
-        await asyncio.sleep(70)
+        await advance_virtual_time(70)
         assert controller.queue.retries(A) == 0
     assert [t - start for t in reconciler.times(A)] == pytest.approx([0, 1, 31, 61])
     assert _sample(registry, "controller_runtime_reconcile_total", result="requeue_after") == 3
@@ -179,14 +179,14 @@ async def test_one_key_is_never_reconciled_twice_at_once_and_a_readd_runs_once_m
     source.synced.set()
     async with running(controller.run):
         source.emit(A)
-        await asyncio.sleep(1)
+        await advance_virtual_time(1)
         for _ in range(3):
             source.emit(A)  # dirty while in progress
         source.emit(B)  # other keys are not blocked
-        await asyncio.sleep(1)
+        await advance_virtual_time(1)
         assert [k for k, _ in reconciler.calls] == [A, B]
         release.set()
-        await asyncio.sleep(1)
+        await advance_virtual_time(1)
     assert [k for k, _ in reconciler.calls] == [A, B, A]
     assert reconciler.max_active[A] == 1
 
@@ -197,7 +197,7 @@ async def test_resync_enqueues_every_primary_key_periodically() -> None:
     controller, _ = _controller(reconciler, source, resync_period=100.0)
     source.synced.set()
     async with running(controller.run):
-        await asyncio.sleep(250)
+        await advance_virtual_time(250)
     assert sorted(k for k, _ in reconciler.calls) == [A, A, B, B]
     assert [round(t) for t in reconciler.times(A)] == [100, 200]
 
@@ -211,7 +211,7 @@ async def test_each_reconcile_runs_with_a_bound_log_context_and_queue_depth_is_e
     assert registry.get_sample_value("workqueue_depth", {"name": "test"}) == 2
     source.synced.set()
     async with running(controller.run):
-        await asyncio.sleep(1)
+        await advance_virtual_time(1)
     first, second = reconciler.contexts
     assert first["controller"] == "test"
     assert (first["namespace"], first["name"]) == ("ns", "a")

@@ -10,6 +10,8 @@ from mcp_registry_operator.runtime.keys import Key
 from mcp_registry_operator.runtime.ratelimit import ExponentialBackoff, MaxOf, TokenBucket
 from mcp_registry_operator.runtime.workqueue import QueueShutDownError, WorkQueue
 
+from .conftest import advance_virtual_time
+
 A, B, C = Key("ns/a"), Key("ns/b"), Key("ns/c")
 
 
@@ -46,7 +48,7 @@ async def test_a_key_in_progress_is_not_handed_out_again_and_requeues_on_done() 
 async def test_get_waits_for_an_add_and_concurrent_getters_get_distinct_keys() -> None:
     q = WorkQueue()
     getters = [asyncio.create_task(q.get()) for _ in range(2)]
-    await asyncio.sleep(1)
+    await advance_virtual_time(1)
     assert not any(t.done() for t in getters)
     q.add(A)
     q.add(B)
@@ -73,7 +75,7 @@ async def test_add_after_keeps_the_earliest_deadline_only(delays: tuple[float, f
     assert await q.get() == A
     assert _now() - start == pytest.approx(3.0)
     q.done(A)
-    await asyncio.sleep(20)
+    await advance_virtual_time(20)
     assert len(q) == 0  # the later deadline was dropped, not kept as a second add
 
 
@@ -82,7 +84,7 @@ async def test_add_after_of_a_queued_key_does_not_duplicate_it() -> None:
     q = WorkQueue()
     q.add(A)
     q.add_after(A, 1.0)
-    await asyncio.sleep(2)
+    await advance_virtual_time(2)
     assert len(q) == 1
 
 
@@ -112,7 +114,7 @@ async def test_token_bucket_allows_the_burst_then_paces_at_qps() -> None:
     assert all(bucket.when(A) == 0.0 for _ in range(100))
     assert bucket.when(A) == pytest.approx(0.1)
     assert bucket.when(A) == pytest.approx(0.2)
-    await asyncio.sleep(10.2)  # repays the two reservations and refills the full burst
+    await advance_virtual_time(10.2)  # repays the two reservations and refills the full burst
     assert all(bucket.when(B) == 0.0 for _ in range(100))
 
 
@@ -151,12 +153,12 @@ async def test_shutdown_wakes_getters_cancels_delayed_adds_and_ignores_new_keys(
     q = WorkQueue()
     q.add_after(A, 5.0)
     getter = asyncio.create_task(q.get())
-    await asyncio.sleep(1)
+    await advance_virtual_time(1)
     q.shutdown()
     with pytest.raises(QueueShutDownError):
         await getter
     q.add(B)
-    await asyncio.sleep(10)
+    await advance_virtual_time(10)
     assert len(q) == 0
     assert q.pending_delay(A) is None
 
@@ -166,7 +168,7 @@ async def test_a_cancelled_getter_passes_its_wakeup_on() -> None:
     q = WorkQueue()
     first = asyncio.create_task(q.get())
     second = asyncio.create_task(q.get())
-    await asyncio.sleep(1)
+    await advance_virtual_time(1)
     first.cancel()
     q.add(A)
     assert await second == A
