@@ -17,7 +17,24 @@ from typing import Any
 
 from mcp_registry_common.config.database import DatabaseConfig
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+def _pg_bin() -> Path:
+    """Debian/Ubuntu server binaries: $MCP_PG_BINDIR, else version 15 (this project's CI
+    machines), else the newest installed (e.g. 16 on the GitHub Actions Ubuntu runners)."""
+    override = os.environ.get("MCP_PG_BINDIR")
+    if override:
+        return Path(override)
+    installed = sorted(
+        (p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/initdb")),
+        key=lambda d: int(d.parent.name) if d.parent.name.isdigit() else 0,
+    )
+    preferred = Path("/usr/lib/postgresql/15/bin")
+    if preferred in installed or not installed:
+        return preferred
+    return installed[-1]
+
+
+PG_BIN = _pg_bin()
 OS_USER = "postgres"
 HOST = "127.0.0.1"
 
