@@ -42,7 +42,7 @@ async def list_servers(request: web.Request) -> web.Response:
         cursor = params.encode_cursor(page.next_after) if page.next_after else None
         return list_body(page.entries, next_cursor=cursor)
 
-    return cached_json(request, snapshot_etag=snapshot.etag, render=render)
+    return cached_json(request, snapshot_etag=snapshot.etag, render=render, keep=True)
 
 
 async def list_versions(request: web.Request) -> web.Response:
@@ -51,7 +51,9 @@ async def list_versions(request: web.Request) -> web.Response:
     entries = snapshot.versions(params.server_name(request.match_info["serverName"]))
     if not entries:
         raise NotFoundError(SERVER_NOT_FOUND)
-    return cached_json(request, snapshot_etag=snapshot.etag, render=lambda: list_body(entries))
+    return cached_json(
+        request, snapshot_etag=snapshot.etag, render=lambda: list_body(entries), keep=True
+    )
 
 
 async def get_version(request: web.Request) -> web.Response:
