@@ -24,7 +24,9 @@ from mcp_registry_testing.waiting import wait_for
 
 pytestmark = pytest.mark.db
 
-FAST = StoreOptions(backoff=BackoffPolicy(initial=0.02, cap=0.3), poll_interval=0.2)
+FAST = StoreOptions(
+    backoff=BackoffPolicy(initial=0.02, cap=0.3), poll_interval=0.2, operation_timeout=5.0
+)
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 
 

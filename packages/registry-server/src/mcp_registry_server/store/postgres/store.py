@@ -67,6 +67,10 @@ ON CONFLICT (singleton) DO UPDATE SET document = EXCLUDED.document, updated_at =
 """
 
 
+class OperationTimeoutError(Exception):
+    """One store operation outlived StoreOptions.operation_timeout (its connection is dropped)."""
+
+
 @dataclass(frozen=True, slots=True)
 class StoreOptions:
     """Runtime knobs that are not in the config file (defaults suit production)."""
@@ -80,6 +84,9 @@ class StoreOptions:
     max_meta_size: int = DEFAULT_MAX_META_SIZE
     require_schema: bool = True
     """Refuse to open unless the schema is at the version this server ships (not dirty)."""
+    operation_timeout: float = 120.0
+    """Longest one store operation may take, COPY of a large source included. A connection
+    that a database restart left wedged is dropped when it runs out and the operation retried."""
 
 
 class PostgresStore:
@@ -141,15 +148,29 @@ class PostgresStore:
                 async with pooled(
                     self._pool, acquire_timeout=self._options.acquire_timeout
                 ) as conn:
-                    result = await operation(conn)
+                    result = await self._bounded(operation, conn)
             except Exception as exc:
-                if stale_retries > 0 and is_stale_connection(exc):
+                if stale_retries > 0 and (
+                    is_stale_connection(exc) or isinstance(exc, OperationTimeoutError)
+                ):
                     stale_retries -= 1
                     log.info("database_connection_stale", error=describe(exc))
                     continue
                 raise self._translate(exc) from exc
             self._gate.succeeded()
             return result
+
+    async def _bounded(
+        self, operation: Callable[[Connection], Awaitable[T]], conn: Connection
+    ) -> T:
+        try:
+            async with asyncio.timeout(self._options.operation_timeout):
+                return await operation(conn)
+        except TimeoutError:
+            conn.terminate()  # its protocol state is unknown: never hand it out again
+            raise OperationTimeoutError(
+                f"a database operation took more than {self._options.operation_timeout:g}s"
+            ) from None
 
     def _translate(self, exc: Exception) -> StoreError:
         if isinstance(exc, asyncpg.UndefinedTableError):
