@@ -8,13 +8,13 @@ cluster DNS cannot resolve get 502 with the reason; plain http only (no CONNECT)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from types import TracebackType
 
 import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from mcp_registry_testing.clusterdns import ClusterDns
+from mcp_registry_testing.loopback import Lifecycle, serve
 
 HOP_BY_HOP = frozenset(
     {
@@ -52,7 +52,7 @@ def _end_to_end(headers: CIMultiDictProxy[str]) -> CIMultiDict[str]:
 
 
 @dataclass(eq=False)
-class ForwardProxy:
+class ForwardProxy(Lifecycle):
     """Start with `async with ForwardProxy(dns) as proxy:`; `proxy.url` goes into HTTP_PROXY."""
 
     dns: ClusterDns
@@ -74,10 +74,8 @@ class ForwardProxy:
             auto_decompress=False,
             timeout=aiohttp.ClientTimeout(total=self.timeout),
         )
-        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        served = await serve(self.app())
+        self._runner, self.url = served.runner, served.url
         return self.url
 
     async def stop(self) -> None:
@@ -87,18 +85,6 @@ class ForwardProxy:
         if self._session is not None:
             await self._session.close()
             self._session = None
-
-    async def __aenter__(self) -> ForwardProxy:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     def count(self, url_prefix: str) -> int:
         """How many handled requests went to URLs starting with `url_prefix`."""

@@ -8,13 +8,14 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import unquote_plus
 
 from aiohttp import web
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
+
+from mcp_registry_testing.loopback import Lifecycle, serve
 
 SigningKey = RSAKey | ECKey | OKPKey
 KeyKind = Literal["RSA", "EC", "EC-P384", "OKP"]
@@ -56,7 +57,7 @@ class Counters:
 
 
 @dataclass
-class OidcIssuer:
+class OidcIssuer(Lifecycle):
     """An aiohttp OIDC provider on 127.0.0.1. Start it with ``async with OidcIssuer() as idp``."""
 
     audience: str = "registry-api"
@@ -84,12 +85,8 @@ class OidcIssuer:
 
     async def start(self, host: str = "127.0.0.1", *, tls: ssl.SSLContext | None = None) -> str:
         """Listen on a free port (https when ``tls`` is given); return and remember the URL."""
-        self._runner = web.AppRunner(self.app(), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, 0, ssl_context=tls)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"{'https' if tls else 'http'}://{host}:{port}"
+        served = await serve(self.app(), host=host, tls=tls)
+        self._runner, self.url = served.runner, served.url
         return self.url
 
     async def stop(self) -> None:
@@ -97,18 +94,6 @@ class OidcIssuer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    async def __aenter__(self) -> OidcIssuer:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     @property
     def jwks_url(self) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from mcp_registry_testing.gitrepos import GitHttpServer, GitRepo
+from mcp_registry_testing.loopback import serve
 from mcp_registry_testing.oidc import OidcIssuer
 from mcp_registry_testing.postgres import PgCluster
 from mcp_registry_testing.seedlocal import Issuer, LocalServices
@@ -73,11 +74,9 @@ class SeedServices:
 
 
 async def _serve(stack: contextlib.AsyncExitStack, app: web.Application) -> str:
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-    await runner.setup()
-    stack.push_async_callback(runner.cleanup)
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return f"http://127.0.0.1:{runner.addresses[0][1]}"
+    served = await serve(app)
+    stack.push_async_callback(served.runner.cleanup)
+    return served.url
 
 
 def _git_repo(directory: Path, *, path: str, content: bytes) -> GitRepo:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import yaml
 from aiohttp import web
+
+from mcp_registry_testing.loopback import Lifecycle, serve
 
 from . import discovery, handlers
 from .faults import Faults, RecordedRequest
@@ -18,7 +19,7 @@ from .resources import ResourceType, ResourceTypes, types_from_crd
 from .store import Admit, Obj, Store
 
 
-class KubeApiDouble:
+class KubeApiDouble(Lifecycle):
     """A local Kubernetes API server double for kubernetes-asyncio and kubectl.
 
     Use as `async with KubeApiDouble(crds=[crd]) as api:` then point clients at `api.url`.
@@ -59,29 +60,14 @@ class KubeApiDouble:
         return app
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
+        served = await serve(self.app())
+        self._runner, self.port = served.runner, served.port
 
     async def stop(self) -> None:
         self.store.drop_watches()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    async def __aenter__(self) -> KubeApiDouble:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     @property
     def url(self) -> str:
