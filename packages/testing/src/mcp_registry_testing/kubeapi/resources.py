@@ -47,6 +47,7 @@ BUILTINS: tuple[ResourceType, ...] = (
     ResourceType("", "v1", "Secret", "secrets"),
     ResourceType("", "v1", "Service", "services", has_status=True, short_names=("svc",)),
     ResourceType("", "v1", "ServiceAccount", "serviceaccounts", short_names=("sa",)),
+    ResourceType("", "v1", "Pod", "pods", has_status=True, short_names=("po",)),
     ResourceType("", "v1", "Event", "events", short_names=("ev",)),
     ResourceType(
         "apps", "v1", "Deployment", "deployments", has_status=True, short_names=("deploy",)

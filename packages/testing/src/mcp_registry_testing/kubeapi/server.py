@@ -173,3 +173,39 @@ class KubeApiDouble(Lifecycle):
             ],
         }
         return self.store.update(rt, namespace, name, {"status": status}, subresource="status")
+
+    def run_pod(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        template: Mapping[str, Any],
+        ip: str,
+        ready: bool = False,
+    ) -> Obj:
+        """Create Pod `name` from a pod template (its labels, annotations and spec) with the
+        status a kubelet writes once its container runs: phase Running, `ip`, Ready as given."""
+        meta = template.get("metadata") or {}
+        pod = {
+            "metadata": {
+                "name": name,
+                "labels": dict(meta.get("labels") or {}),
+                "annotations": dict(meta.get("annotations") or {}),
+            },
+            "spec": copy.deepcopy(dict(template.get("spec") or {})),
+        }
+        self.store.create(self.resource("pods"), namespace, pod)
+        return self.set_pod_status(namespace, name, ip=ip, ready=ready)
+
+    def set_pod_status(
+        self, namespace: str, name: str, *, ip: str, ready: bool, phase: str = "Running"
+    ) -> Obj:
+        """Write a Pod's status: its phase, IP and Ready condition."""
+        status = {
+            "phase": phase,
+            "podIP": ip,
+            "podIPs": [{"ip": ip}],
+            "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+        }
+        rt = self.resource("pods")
+        return self.store.update(rt, namespace, name, {"status": status}, subresource="status")
