@@ -62,6 +62,11 @@ mcp_registry_operator's server Role builder; a test checks it.
 - apiGroups: [""]
   resources: ["configmaps", "secrets", "services", "serviceaccounts"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+# Read-only: while a server's pods are unready (a failed first sync keeps them so), the
+# operator asks one of them for its sync status on its pod IP.
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]

@@ -114,12 +114,20 @@ def complete(name: str, *, count: int = 3, when: str = T0) -> Obj:
 
 
 class FakeServers:
-    """Every registry server, behind one loopback aiohttp app: /r/{ns}/{name}/status etc."""
+    """Every registry server, behind one loopback aiohttp app: /r/{ns}/{name}/status etc. as
+    through its Service, /pod/{ip}/status etc. as on one of its pods (`pod_ips`)."""
 
     def __init__(self) -> None:
         self.servers: dict[tuple[str, str], FakeServer] = {}
         self.down: set[tuple[str, str]] = set()
+        """Servers that answer 503 everywhere (starting)."""
+        self.no_endpoints: set[tuple[str, str]] = set()
+        """Servers whose Service has no endpoints (503 there; their pods still answer)."""
+        self.pod_ips: dict[str, tuple[str, str]] = {}
+        """Pod IP -> the server it runs."""
         self.status_calls = 0
+        self.pod_calls: list[str] = []
+        """The pod IPs asked, in order."""
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -129,18 +137,33 @@ class FakeServers:
     def url_for(self, namespace: str, name: str) -> str:
         return f"http://127.0.0.1:{self.port}/r/{namespace}/{name}"
 
+    def pod_url_for(self, ip: str) -> str:
+        return f"http://127.0.0.1:{self.port}/pod/{ip}"
+
+    def _target(self, request: web.Request) -> tuple[tuple[str, str], bool]:
+        """(server key, reachable) of a request through a Service or to a pod IP."""
+        ip = request.match_info.get("ip")
+        if ip is None:
+            key = (request.match_info["ns"], request.match_info["name"])
+            return key, key not in self.down and key not in self.no_endpoints
+        self.pod_calls.append(ip)
+        if ip not in self.pod_ips:
+            raise web.HTTPBadGateway(text=f"no pod has IP {ip}")
+        key = self.pod_ips[ip]
+        return key, key not in self.down
+
     async def _status(self, request: web.Request) -> web.Response:
-        key = (request.match_info["ns"], request.match_info["name"])
+        key, reachable = self._target(request)
         self.status_calls += 1
-        if key in self.down:
+        if not reachable:
             return web.json_response({"title": "starting"}, status=503)
         return web.json_response(self.server(*key).report())
 
     async def _sync(self, request: web.Request) -> web.Response:
-        key = (request.match_info["ns"], request.match_info["name"])
+        key, reachable = self._target(request)
         server, source = self.server(*key), request.match_info["source"]
         server.report()  # the sources of every registry exist from the start
-        if key in self.down:
+        if not reachable:
             return web.json_response({"title": "starting"}, status=503)
         if source not in server.sources:
             return web.json_response({"title": "unknown source"}, status=404)
@@ -155,6 +178,8 @@ class FakeServers:
             [
                 web.get("/r/{ns}/{name}/status", self._status),
                 web.post("/r/{ns}/{name}/sources/{source}/sync", self._sync),
+                web.get("/pod/{ip}/status", self._status),
+                web.post("/pod/{ip}/sources/{source}/sync", self._sync),
             ]
         )
         self._runner = web.AppRunner(app, access_log=None)
@@ -193,7 +218,9 @@ async def operator(
         op = build_operator(
             config or settings(),
             api=api,
-            status_client=HttpServerStatusClient(session, url_for=fake.url_for, timeout=2.0),
+            status_client=HttpServerStatusClient(
+                session, url_for=fake.url_for, pod_url_for=fake.pod_url_for, timeout=2.0
+            ),
         )
         task = asyncio.create_task(op.manager.run())
         try:
@@ -269,6 +296,30 @@ async def make_ready(kube: KubeApiDouble, namespace: str, name: str) -> None:
     """Wait for the Deployment, then report its pods ready (as kubelet + controllers would)."""
     await wait_for(lambda: exists(kube, "deployments", namespace, f"{name}-api", "apps"), 10.0)
     kube.set_deployment_ready(namespace, f"{name}-api")
+
+
+async def run_unready_pod(
+    kube: KubeApiDouble, fake: FakeServers, namespace: str, name: str, *, ip: str
+) -> Obj:
+    """Wait for the Deployment, then run one pod of its template that never turns ready (as a
+    server whose first sync failed): Running with `ip`, where the fake server answers. The
+    Deployment reports the pod, not ready."""
+    await wait_for(lambda: exists(kube, "deployments", namespace, f"{name}-api", "apps"), 10.0)
+    current = deployment(kube, namespace, name)
+    fake.pod_ips[ip] = (namespace, name)
+    pod = kube.run_pod(
+        namespace, f"{name}-api-{len(fake.pod_ips)}", template=current["spec"]["template"], ip=ip
+    )
+    status = {
+        "observedGeneration": current["metadata"]["generation"],
+        "replicas": 1,
+        "updatedReplicas": 1,
+        "readyReplicas": 0,
+        "unavailableReplicas": 1,
+    }
+    rt = kube.resource("deployments", "apps")
+    kube.store.update(rt, namespace, f"{name}-api", {"status": status}, subresource="status")
+    return pod
 
 
 def events(kube: KubeApiDouble, namespace: str, name: str) -> list[Obj]:

@@ -1,5 +1,6 @@
 """Sync state mirrored from the server's status endpoint (Syncing, Ready, SyncFailed, Synced) and
-the sync-trigger annotation, against the API double and a fake status endpoint."""
+the sync-trigger annotation, against the API double and a fake status endpoint; and the pod the
+operator asks directly while the server's pods are unready (a failed first sync)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .operator_harness import (
     operator,
     registries_rt,
     registry,
+    run_unready_pod,
     seed,
     status,
     wait_phase,
@@ -163,4 +165,93 @@ async def test_a_sync_trigger_waits_while_the_server_is_unreachable(
         assert server.syncs == []
         fake.down.clear()
         await wait_for(lambda: status(kube, NS, "reg").get("lastManualSyncTrigger") == "now")
+        assert server.syncs == ["toolhive"]
+
+
+def git_failed(name: str) -> dict[str, object]:
+    """A git source whose first sync failed: the path is not in the repository."""
+    return {
+        **failed(name, synced_before=False),
+        "message": "Fetch failed: git: path 'missing/registry.json' not found at refs/heads/main",
+        "serverCount": 0,
+    }
+
+
+async def test_a_failed_first_sync_on_an_unready_pod_fails_the_registry_then_recovers(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    """As in a cluster: the server's readiness waits for data, so the Deployment never gets a
+    ready pod and the Service no endpoint; the operator asks the pod on its IP."""
+    server = fake.server(NS, "reg")
+    server.sources["toolhive"] = syncing("toolhive")
+    fake.no_endpoints.add((NS, "reg"))
+    async with operator(kube, fake):
+        create(kube, seed("01-minimal", name="reg"))
+        await run_unready_pod(kube, fake, NS, "reg", ip="10.244.0.7")
+        st = await wait_phase(kube, NS, "reg", "Syncing")
+        assert "toolhive" in st["message"]
+        server.sources["toolhive"] = git_failed("toolhive")
+        st = await wait_phase(kube, NS, "reg", "Failed")
+        ready = condition(kube, NS, "reg", "Ready")
+        assert (ready["status"], ready["reason"]) == ("False", "SyncFailed")
+        assert "sync of source 'toolhive' failed" in st["message"]
+        assert "path 'missing/registry.json' not found" in st["message"]
+        assert "registry 'default' has no data" in st["message"]
+        assert st["readyReplicas"] == 0
+        assert "url" not in st
+        assert st["syncStatus"]["phase"] == "Failed"
+        assert condition(kube, NS, "reg", "Synced")["reason"] == "SyncFailed"
+        assert set(fake.pod_calls) == {"10.244.0.7"}
+        await wait_for(lambda: [e["reason"] for e in events(kube, NS, "reg")][-1] == "SyncFailed")
+        assert events(kube, NS, "reg")[-1]["type"] == "Warning"
+        # fixed (a retry found the data): the probe passes, the Service gets its endpoint
+        server.sources["toolhive"] = complete("toolhive", count=4)
+        fake.no_endpoints.clear()
+        kube.set_deployment_ready(NS, "reg-api")
+        st = await wait_phase(kube, NS, "reg", "Ready")
+        assert st["syncStatus"]["serverCount"] == 4
+        assert st["url"] == "http://reg-api.default.svc.cluster.local:8080"
+
+
+async def test_an_unready_pod_whose_registries_have_data_keeps_pending(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    """Ready comes from the Deployment, never from one pod's word."""
+    async with operator(kube, fake):
+        create(kube, seed("01-minimal", name="reg"))
+        await run_unready_pod(kube, fake, NS, "reg", ip="10.244.0.8")
+        await wait_for(lambda: len(fake.pod_calls) >= 2)
+        st = status(kube, NS, "reg")
+        assert (st["phase"], condition(kube, NS, "reg", "Ready")["reason"]) == (
+            "Pending",
+            "NotReady",
+        )
+
+
+async def test_a_service_without_endpoints_is_bypassed_through_a_pod(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    fake.no_endpoints.add((NS, "reg"))
+    async with operator(kube, fake):
+        create(kube, seed("01-minimal", name="reg"))
+        await run_unready_pod(kube, fake, NS, "reg", ip="fd00:10:244::9")
+        kube.set_deployment_ready(NS, "reg-api")
+        st = await wait_phase(kube, NS, "reg", "Ready")
+        assert st["syncStatus"]["serverCount"] == 3
+        assert "fd00:10:244::9" in fake.pod_calls
+
+
+async def test_a_sync_trigger_reaches_an_unready_pod(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    """The troubleshooting guide's "sync now, to see the error at once" works on a registry
+    whose first sync failed."""
+    server = fake.server(NS, "reg")
+    server.sources["toolhive"] = git_failed("toolhive")
+    async with operator(kube, fake):
+        create(kube, seed("01-minimal", name="reg"))
+        await run_unready_pod(kube, fake, NS, "reg", ip="10.244.0.10")
+        await wait_phase(kube, NS, "reg", "Failed")
+        annotate(kube, "reg", "retry-1")
+        await wait_for(lambda: status(kube, NS, "reg").get("lastManualSyncTrigger") == "retry-1")
         assert server.syncs == ["toolhive"]

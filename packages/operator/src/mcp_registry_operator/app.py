@@ -20,6 +20,7 @@ from mcp_registry_operator.controller.kinds import MCP_REGISTRIES, OWNED, REFERE
 from mcp_registry_operator.controller.recent import RecentWrites
 from mcp_registry_operator.controller.reconciler import MCPRegistryReconciler, ReconcilerSettings
 from mcp_registry_operator.controller.registrywriter import RegistryWriter
+from mcp_registry_operator.controller.serverpods import PodFinder
 from mcp_registry_operator.controller.serverstatus import ServerStatusClient
 from mcp_registry_operator.controller.statusclient import HttpServerStatusClient
 from mcp_registry_operator.kube import ApiClient
@@ -99,6 +100,7 @@ def build_operator(
             **writer_kwargs,
         ),
         status_client=status_client,
+        pods=PodFinder(api=api),
         settings=settings.reconciler,
     )
     metrics = ControllerMetrics(metrics_registry or CollectorRegistry())

@@ -6,6 +6,10 @@ referenced Secrets/ConfigMaps; build; check the pod template; apply what differs
 Deployment, then the server's own sync report; act on a new sync trigger; write the status
 only when it changed. Returns when to look again; raises for backoff; TerminalError when only
 a new spec can help.
+
+While the Deployment has no ready pod (or its Service does not answer), the server's report is
+read from one of its running pods directly (`serverpods`): a failed first sync keeps the pods
+unready, and only the server can say why, so that shows as Failed/SyncFailed, not Pending.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from mcp_registry_operator.controller.references import (
     resolve_references,
 )
 from mcp_registry_operator.controller.registrywriter import Current, RegistryWriter
+from mcp_registry_operator.controller.serverpods import PodFinder
 from mcp_registry_operator.controller.serverstatus import (
     ServerReport,
     ServerStatusClient,
@@ -39,6 +44,7 @@ from mcp_registry_operator.controller.trigger import (
 )
 from mcp_registry_operator.controller.validation import InvalidSpecError, parse_cached
 from mcp_registry_operator.controller.verdicts import (
+    DeploymentState,
     Step,
     Verdict,
     deployment_not_ready,
@@ -97,12 +103,14 @@ class MCPRegistryReconciler:
         applier: Applier,
         writer: RegistryWriter,
         status_client: ServerStatusClient,
+        pods: PodFinder,
         settings: ReconcilerSettings,
     ) -> None:
         self._caches = caches
         self._applier = applier
         self._writer = writer
         self._status_client = status_client
+        self._pods = pods
         self.settings = settings
 
     async def reconcile(self, key: Key) -> Result:
@@ -181,25 +189,34 @@ class MCPRegistryReconciler:
         self, current: Current, desired: Desired, template: ConditionSpec | Change
     ) -> Result:
         deployment = deployment_state(self._deployment(current))
-        settings = self.settings
-        if not deployment.ready:
-            log.debug("deployment_not_ready", detail=deployment.detail)
-            verdict = deployment_not_ready()
-            observed = self._observed(current, verdict, template=template)
-            await self._writer.publish(current, observed)
-            return Result(requeue_after=settings.poll_interval)
+        poll = Result(requeue_after=self.settings.poll_interval)
         trigger = pending_trigger(
             current.obj["metadata"].get("annotations") or {},
             (current.status or {}).get("lastManualSyncTrigger"),
         )
-        try:
-            server = await self._server_report(current, desired, trigger)
-        except ServerStatusError as exc:
-            unknown = ConditionSpec("Unknown", "StatusUnavailable", str(exc))
-            verdict = status_unavailable(str(exc))
-            observed = self._observed(current, verdict, template=template, synced=unknown)
-            await self._writer.publish(current, observed)
-            return Result(requeue_after=settings.poll_interval)
+        if not deployment.ready:
+            # An unready server may still answer on its pod's IP: a failed first sync keeps its
+            # readiness probe failing, and only the server can say why.
+            log.debug("deployment_not_ready", detail=deployment.detail)
+            server = await self._pod_report(current, desired, trigger)
+            if server is None or judge_report(server).verdict.ready:
+                # Nothing to say beyond "not ready" (one message while pods come up: no writes).
+                verdict = deployment_not_ready()
+                await self._fail(current, verdict, template=template, deployment=deployment)
+                return poll
+        else:
+            try:
+                server = await self._server_report(current, desired, trigger)
+            except ServerStatusError as exc:
+                fallback = await self._pod_report(current, desired, trigger)
+                if fallback is None:
+                    unknown = ConditionSpec("Unknown", "StatusUnavailable", str(exc))
+                    verdict = status_unavailable(str(exc))
+                    await self._fail(
+                        current, verdict, template=template, synced=unknown, deployment=deployment
+                    )
+                    return poll
+                server = fallback
         judgement = judge_report(server)
         observed = Observed(
             verdict=judgement.verdict,
@@ -212,24 +229,54 @@ class MCPRegistryReconciler:
             sync_trigger=trigger,
         )
         await self._writer.publish(current, observed)
-        steady = judgement.verdict.ready and not judgement.busy
-        return Result(requeue_after=settings.steady_interval if steady else settings.poll_interval)
+        if judgement.verdict.ready and not judgement.busy:
+            return Result(requeue_after=self.settings.steady_interval)
+        return poll
 
     async def _server_report(
-        self, current: Current, desired: Desired, trigger: str | None
+        self, current: Current, desired: Desired, trigger: str | None, *, pod_ip: str | None = None
     ) -> ServerReport:
-        where = {"namespace": current.namespace, "name": current.name}
-        report = await self._status_client.status(**where)
+        client, namespace, name = self._status_client, current.namespace, current.name
+        report = await client.status(namespace=namespace, name=name, pod_ip=pod_ip)
         if trigger is None:
             return report
         known = {s.name for s in report.sources}
         sources = [s for s in synced_sources(desired.config) if s in known]
-        accepted = await request_syncs(self._status_client, sources=sources, **where)
-        log.info("manual_sync_requested", trigger=trigger, sources=accepted)
-        return await self._status_client.status(**where)
+        accepted = await request_syncs(
+            client, namespace=namespace, name=name, sources=sources, pod_ip=pod_ip
+        )
+        log.info("manual_sync_requested", trigger=trigger, sources=accepted, pod_ip=pod_ip)
+        return await client.status(namespace=namespace, name=name, pod_ip=pod_ip)
 
-    async def _fail(self, current: Current, verdict: Verdict) -> None:
-        await self._writer.publish(current, self._observed(current, verdict))
+    async def _pod_report(
+        self, current: Current, desired: Desired, trigger: str | None
+    ) -> ServerReport | None:
+        """The report of a running pod of the current config, asked on its IP; None when there
+        is no such pod or it does not answer."""
+        pod = await self._pods.find(
+            namespace=current.namespace, name=current.name, config_hash=desired.config_hash
+        )
+        if pod is None:
+            return None
+        try:
+            return await self._server_report(current, desired, trigger, pod_ip=pod.ip)
+        except ServerStatusError as exc:
+            log.debug("server_pod_did_not_answer", pod=pod.name, error=str(exc))
+            return None
+
+    async def _fail(
+        self,
+        current: Current,
+        verdict: Verdict,
+        *,
+        template: ConditionSpec | Change = Change.KEEP,
+        synced: ConditionSpec | None = None,
+        deployment: DeploymentState | None = None,
+    ) -> None:
+        observed = self._observed(
+            current, verdict, template=template, synced=synced, deployment=deployment
+        )
+        await self._writer.publish(current, observed)
 
     def _deployment(self, current: Current) -> Mapping[str, Any] | None:
         return self._caches.get("Deployment", current.namespace, api_name(current.name))
@@ -241,11 +288,15 @@ class MCPRegistryReconciler:
         *,
         template: ConditionSpec | Change = Change.KEEP,
         synced: ConditionSpec | None = None,
+        deployment: DeploymentState | None = None,
     ) -> Observed:
+        """`deployment`: the state the verdict was judged on (default: the cached one now; an
+        await later the cache may be newer, and a mixed status is one more write)."""
+        seen = deployment or deployment_state(self._deployment(current))
         return Observed(
             verdict=verdict,
             generation=current.generation,
-            ready_replicas=deployment_state(self._deployment(current)).ready_replicas,
+            ready_replicas=seen.ready_replicas,
             url=service_url(current.name, current.namespace),
             pod_template=template,
             synced=synced,

@@ -60,12 +60,15 @@ def parse_report(doc: Any) -> ServerReport:
 
 
 class ServerStatusClient(Protocol):
-    """Talks to the registry server of one MCPRegistry (production: its Service, port 8081)."""
+    """Talks to the registry server of one MCPRegistry (production: its Service, port 8081, or
+    with `pod_ip` one of its pods directly, port 8081 of that IP)."""
 
-    async def status(self, *, namespace: str, name: str) -> ServerReport:
+    async def status(self, *, namespace: str, name: str, pod_ip: str | None = None) -> ServerReport:
         """`GET /status`; raises ServerStatusError."""
         ...
 
-    async def sync(self, *, namespace: str, name: str, source: str) -> None:
+    async def sync(
+        self, *, namespace: str, name: str, source: str, pod_ip: str | None = None
+    ) -> None:
         """`POST /sources/{source}/sync`; raises SourceNotSyncableError or ServerStatusError."""
         ...

@@ -1,8 +1,9 @@
-"""The production ServerStatusClient: aiohttp to `http://<n>-api.<ns>.svc.cluster.local:8081`,
-with timeouts and a bounded body read."""
+"""The production ServerStatusClient: aiohttp to `http://<n>-api.<ns>.svc.cluster.local:8081`
+(or `http://<pod IP>:8081` when asked to go to one pod), with timeouts and a bounded body read."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Callable
 from urllib.parse import quote
@@ -20,12 +21,24 @@ from mcp_registry_operator.resources.naming import INTERNAL_PORT, service_url
 
 UrlFor = Callable[[str, str], str]
 """(namespace, name) -> base URL of that registry server's internal port, no trailing slash."""
+PodUrlFor = Callable[[str], str]
+"""pod IP -> base URL of that pod's internal port, no trailing slash."""
 
 MAX_BODY_BYTES = 1024 * 1024
 
 
 def in_cluster_url(namespace: str, name: str) -> str:
     return service_url(name, namespace, INTERNAL_PORT)
+
+
+def pod_url(ip: str) -> str:
+    """`http://10.0.0.7:8081`, `http://[fd00::7]:8081` (an IPv6 address needs brackets)."""
+    try:
+        is_v6 = ipaddress.ip_address(ip).version == 6
+    except ValueError:
+        is_v6 = False
+    host = f"[{ip}]" if is_v6 else ip
+    return f"http://{host}:{INTERNAL_PORT}"
 
 
 class HttpServerStatusClient:
@@ -36,27 +49,35 @@ class HttpServerStatusClient:
         session: aiohttp.ClientSession,
         *,
         url_for: UrlFor = in_cluster_url,
+        pod_url_for: PodUrlFor = pod_url,
         timeout: float = 5.0,
         connect_timeout: float = 2.0,
     ) -> None:
         self._session = session
         self._url_for = url_for
+        self._pod_url_for = pod_url_for
         self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
 
-    async def status(self, *, namespace: str, name: str) -> ServerReport:
-        url = f"{self._url_for(namespace, name)}/status"
+    async def status(self, *, namespace: str, name: str, pod_ip: str | None = None) -> ServerReport:
+        url = f"{self._base(namespace, name, pod_ip)}/status"
         status, body = await self._call("GET", url)
         if status != 200:
             raise ServerStatusError(f"GET {url}: HTTP {status}")
         return parse_report(_json(url, body))
 
-    async def sync(self, *, namespace: str, name: str, source: str) -> None:
-        url = f"{self._url_for(namespace, name)}/sources/{quote(source, safe='')}/sync"
+    async def sync(
+        self, *, namespace: str, name: str, source: str, pod_ip: str | None = None
+    ) -> None:
+        base = self._base(namespace, name, pod_ip)
+        url = f"{base}/sources/{quote(source, safe='')}/sync"
         status, _ = await self._call("POST", url)
         if status == 409:
             raise SourceNotSyncableError(f"POST {url}: source {source!r} is not syncable")
         if not 200 <= status < 300:
             raise ServerStatusError(f"POST {url}: HTTP {status}")
+
+    def _base(self, namespace: str, name: str, pod_ip: str | None) -> str:
+        return self._url_for(namespace, name) if pod_ip is None else self._pod_url_for(pod_ip)
 
     async def _call(self, method: str, url: str) -> tuple[int, bytes]:
         try:

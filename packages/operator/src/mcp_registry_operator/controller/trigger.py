@@ -27,7 +27,12 @@ def synced_sources(config: ServerConfig) -> list[str]:
 
 
 async def request_syncs(
-    client: ServerStatusClient, *, namespace: str, name: str, sources: Sequence[str]
+    client: ServerStatusClient,
+    *,
+    namespace: str,
+    name: str,
+    sources: Sequence[str],
+    pod_ip: str | None = None,
 ) -> list[str]:
     """POST a manual sync per source; returns the sources that accepted. A source the server
     does not sync is skipped; any other failure raises ServerStatusError (the trigger stays
@@ -35,7 +40,7 @@ async def request_syncs(
     accepted = []
     for source in sources:
         try:
-            await client.sync(namespace=namespace, name=name, source=source)
+            await client.sync(namespace=namespace, name=name, source=source, pod_ip=pod_ip)
         except SourceNotSyncableError:
             continue
         accepted.append(source)

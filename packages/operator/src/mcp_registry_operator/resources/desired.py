@@ -46,6 +46,8 @@ class Desired:
     objects: list[dict[str, Any]]
     """In apply order: ConfigMap, RBAC, pgpass Secret, Deployment, Service."""
     pod_template_problems: list[str]
+    config_hash: str
+    """The pod template's config-hash annotation: pods of the current config carry it."""
 
 
 def references(registry: MCPRegistry) -> list[Reference]:
@@ -106,7 +108,7 @@ def build_desired(registry: MCPRegistry, inputs: Inputs) -> Desired:
         + extra_volume_problems(registry)
         + _duplicate_mount_paths(deployment)
     )
-    return Desired(config, config_yaml, objects, problems)
+    return Desired(config, config_yaml, objects, problems, config_hash)
 
 
 def _pull_secrets(registry: MCPRegistry, inputs: Inputs) -> list[str]:

@@ -1,0 +1,125 @@
+"""Which pod the operator asks when the registry's Service cannot answer (pure choice), its URL,
+and the pod list against the API double."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from kubernetes_asyncio import client
+from mcp_registry_operator.controller.serverpods import (
+    PodFinder,
+    PodTarget,
+    choose_pod,
+    pod_selector,
+)
+from mcp_registry_operator.controller.statusclient import pod_url
+from mcp_registry_operator.resources.naming import CONFIG_HASH_ANNOTATION, selector
+from mcp_registry_testing.kubeapi import KubeApiDouble
+
+HASH = "abc123"
+
+
+def pod(
+    name: str,
+    *,
+    created: str = "2026-01-01T00:00:00Z",
+    phase: str = "Running",
+    ip: str | None = "10.0.0.1",
+    config_hash: str = HASH,
+    deleting: bool = False,
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "name": name,
+        "creationTimestamp": created,
+        "annotations": {CONFIG_HASH_ANNOTATION: config_hash},
+    }
+    if deleting:
+        meta["deletionTimestamp"] = "2026-01-01T00:05:00Z"
+    status: dict[str, Any] = {"phase": phase}
+    if ip is not None:
+        status["podIP"] = ip
+    return {"metadata": meta, "status": status}
+
+
+def test_the_newest_running_pod_of_the_current_config_is_chosen() -> None:
+    pods = [
+        pod("a", created="2026-01-01T00:00:00Z", ip="10.0.0.1"),
+        pod("b", created="2026-01-01T00:02:00Z", ip="10.0.0.2"),
+        pod("c", created="2026-01-01T00:01:00Z", ip="10.0.0.3"),
+    ]
+    assert choose_pod(pods, config_hash=HASH) == PodTarget("b", "10.0.0.2")
+
+
+@pytest.mark.parametrize(
+    "unusable",
+    [
+        pod("pending", phase="Pending", ip=None),
+        pod("pending-with-ip", phase="Pending"),
+        pod("no-ip", ip=None),
+        pod("empty-ip", ip=""),
+        pod("succeeded", phase="Succeeded"),
+        pod("failed", phase="Failed"),
+        pod("terminating", deleting=True),
+        pod("old-config", config_hash="old"),
+    ],
+    ids=lambda p: p["metadata"]["name"],
+)
+def test_pods_that_cannot_speak_for_the_current_config_are_skipped(
+    unusable: dict[str, Any],
+) -> None:
+    newer = {**unusable, "metadata": {**unusable["metadata"], "creationTimestamp": "2027-01-01"}}
+    assert choose_pod([newer], config_hash=HASH) is None
+    assert choose_pod([newer, pod("ok")], config_hash=HASH) == PodTarget("ok", "10.0.0.1")
+
+
+def test_no_pods_no_choice() -> None:
+    assert choose_pod([], config_hash=HASH) is None
+    assert choose_pod([{}], config_hash=HASH) is None  # nothing a half-written pod could offer
+
+
+def test_a_tie_on_creation_time_is_broken_by_name() -> None:
+    pods = [pod("reg-api-x", ip="10.0.0.1"), pod("reg-api-y", ip="10.0.0.2")]
+    assert choose_pod(pods, config_hash=HASH) == PodTarget("reg-api-y", "10.0.0.2")
+    assert choose_pod(list(reversed(pods)), config_hash=HASH) == PodTarget("reg-api-y", "10.0.0.2")
+
+
+@pytest.mark.parametrize(
+    ("ip", "url"),
+    [
+        ("10.244.1.7", "http://10.244.1.7:8081"),
+        ("fd00:10:244::7", "http://[fd00:10:244::7]:8081"),
+        ("::1", "http://[::1]:8081"),
+    ],
+)
+def test_the_pod_url_brackets_ipv6(ip: str, url: str) -> None:
+    assert pod_url(ip) == url
+
+
+def test_the_selector_is_the_deployments_own() -> None:
+    assert pod_selector("reg") == ",".join(f"{k}={v}" for k, v in sorted(selector("reg").items()))
+    assert "app.kubernetes.io/instance=reg" in pod_selector("reg").split(",")
+
+
+async def test_the_finder_lists_only_this_registrys_pods(kube: KubeApiDouble) -> None:
+    def template(registry: str, config_hash: str) -> dict[str, Any]:
+        labels = {**selector(registry), "extra": "kept"}
+        annotations = {CONFIG_HASH_ANNOTATION: config_hash}
+        return {"metadata": {"labels": labels, "annotations": annotations}, "spec": {}}
+
+    kube.run_pod("ns", "reg-api-1", template=template("reg", HASH), ip="10.0.0.1")
+    kube.run_pod("ns", "other-api-1", template=template("other", HASH), ip="10.0.0.2")
+    kube.run_pod("elsewhere", "reg-api-1", template=template("reg", HASH), ip="10.0.0.3")
+    async with client.ApiClient(client.Configuration(host=kube.url)) as api:
+        finder = PodFinder(api=api)
+        found = await finder.find(namespace="ns", name="reg", config_hash=HASH)
+        assert found == PodTarget("reg-api-1", "10.0.0.1")
+        assert await finder.find(namespace="ns", name="reg", config_hash="new") is None
+        assert kube.writes("/pods") == []
+
+
+async def test_a_refused_pod_list_finds_nothing(kube: KubeApiDouble) -> None:
+    """An operator whose RBAC lacks `pods: list` (an old chart) keeps working as before."""
+    kube.fail_next("GET", "/pods", 403)
+    async with client.ApiClient(client.Configuration(host=kube.url)) as api:
+        assert await PodFinder(api=api).find(namespace="ns", name="reg", config_hash=HASH) is None
