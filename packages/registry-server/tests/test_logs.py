@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -9,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
-from mcp_registry_server.logs import configure_logging, drop_secrets, parse_level
+from mcp_registry_server.logs import LineSink, configure_logging, drop_secrets, log_hot, parse_level
 
 
 @pytest.fixture
@@ -77,3 +78,64 @@ def test_parse_level(text: str | None, level: int, warns: bool) -> None:
     parsed, warning = parse_level(text)
     assert parsed == level
     assert (warning is not None) == warns
+
+
+def without_timestamp(line: dict[str, object]) -> dict[str, object]:
+    return {key: value for key, value in line.items() if key != "timestamp"}
+
+
+def test_the_hot_path_writes_the_line_structlog_writes(stream: io.StringIO) -> None:
+    configure_logging(logging.INFO, stream=stream, json=True)
+    log = structlog.get_logger("test")
+    structlog.contextvars.bind_contextvars(request_id="r1", route="/x")
+    try:
+        fields = {"method": "GET", "status": 200, "client_secret": "s", "nested": {"token": 1}}
+        log.log(logging.WARNING, "http_request", **fields)
+        log_hot(log, logging.WARNING, "http_request", **fields)
+        log_hot(log, logging.DEBUG, "below_the_level")
+    finally:
+        structlog.contextvars.clear_contextvars()
+    by_structlog, by_hot_path = stream.getvalue().splitlines()
+    assert list(json.loads(by_hot_path)) == list(json.loads(by_structlog))  # same key order
+    assert without_timestamp(json.loads(by_hot_path)) == without_timestamp(json.loads(by_structlog))
+    assert "client_secret" not in by_hot_path
+    assert "token" not in by_hot_path
+
+
+def test_the_hot_path_defers_to_structlog_when_logs_are_captured(stream: io.StringIO) -> None:
+    configure_logging(logging.INFO, stream=stream, json=True)
+    with structlog.testing.capture_logs() as captured:
+        log_hot(structlog.get_logger("test"), logging.INFO, "http_request", status=200)
+    assert captured == [{"event": "http_request", "status": 200, "log_level": "info"}]
+    assert stream.getvalue() == ""
+
+
+class Recorder(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return len(text)
+
+
+def test_lines_logged_without_a_running_loop_are_written_at_once() -> None:
+    out = Recorder()
+    LineSink(out).write_line("one")
+    assert out.writes == ["one\n"]
+
+
+async def test_lines_logged_in_one_loop_iteration_are_written_together() -> None:
+    out = Recorder()
+    sink = LineSink(out)
+    sink.write_line("one")
+    sink.write_line("two")
+    assert out.writes == []
+    loop = asyncio.get_running_loop()
+    next_iteration = loop.create_future()
+    loop.call_soon(next_iteration.set_result, None)  # queued after the sink's flush
+    await next_iteration
+    assert out.writes == ["one\ntwo\n"]
+    sink.write_line("x" * LineSink.MAX_PENDING)  # past the bound: written at once
+    assert len(out.writes) == 2

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import functools
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 import orjson
@@ -20,6 +24,14 @@ LEVELS = {
     "warning": logging.WARNING,
     "error": logging.ERROR,
 }
+LEVEL_NAMES = {
+    logging.DEBUG: "debug",
+    logging.INFO: "info",
+    logging.WARNING: "warning",
+    logging.ERROR: "error",
+    logging.CRITICAL: "critical",
+}
+"""The `level` value structlog's `add_log_level` writes for `logger.log(level, ...)`."""
 SECRET_MARKERS = ("password", "token", "secret", "authorization", "credential", "api_key", "apikey")
 """A log key containing any of these (case-insensitive) is dropped, at any depth."""
 
@@ -43,13 +55,18 @@ def drop_secrets(logger: WrappedLogger, method: str, event: EventDict) -> EventD
 
 
 def _scrub(mapping: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    secret = [key for key in mapping if _is_secret(key)]
-    for key in secret:
+    for key in _secret_keys(tuple(mapping)):
         del mapping[key]
     for key, value in mapping.items():
         if isinstance(value, dict):
             mapping[key] = _scrub(dict(value))
     return mapping
+
+
+@functools.lru_cache(maxsize=1024)
+def _secret_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The secret keys among `keys`. Cached: an event name logs the same keys every time."""
+    return tuple(key for key in keys if _is_secret(key))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -103,6 +120,133 @@ class _CurrentStream:
         return bool(getattr(sys, self._name).isatty())
 
 
+class LineSink:
+    """Where every rendered line goes: one write and flush per event-loop iteration.
+
+    Lines logged while an event loop runs in this thread are kept until the end of the loop's
+    current iteration (a `call_soon`), then written together: the request log of a busy
+    server costs one write per batch of requests instead of one per request, and no line
+    waits for more than the iteration that logged it. Without a running loop (start-up,
+    worker threads, exit), or past `MAX_PENDING` characters, the lines are written at once.
+    One sink serves structlog and stdlib records, so the order of lines is the order of calls.
+    """
+
+    MAX_PENDING = 64 * 1024
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self._pending: list[str] = []
+        self._size = 0
+        self._scheduled = False
+
+    def write_line(self, line: str) -> None:
+        with self._lock:
+            self._pending.append(line)
+            self._size += len(line)
+            full = self._size >= self.MAX_PENDING
+            if self._scheduled and not full:
+                return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or full:
+            self.flush()
+            return
+        self._scheduled = True
+        loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Write and flush whatever is pending (safe to call at any time, from any thread)."""
+        with self._lock:
+            self._scheduled = False
+            if not self._pending:
+                return
+            text = "\n".join(self._pending) + "\n"
+            self._pending.clear()
+            self._size = 0
+            self._stream.write(text)
+            self._stream.flush()
+
+
+class SinkLogger:
+    """The structlog logger (what `WriteLogger` is) writing rendered events to a `LineSink`."""
+
+    def __init__(self, sink: LineSink) -> None:
+        self._sink = sink
+
+    def msg(self, message: str) -> None:
+        self._sink.write_line(message)
+
+    log = debug = info = warn = warning = msg
+    fatal = failure = err = error = critical = exception = msg
+
+
+class _SinkHandler(logging.Handler):
+    """The stdlib root handler: records formatted by structlog's chain, written to the sink."""
+
+    def __init__(self, sink: LineSink) -> None:
+        super().__init__()
+        self._sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._sink.write_line(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+    def flush(self) -> None:
+        self._sink.flush()
+
+
+_sink: LineSink | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _JsonOutput:
+    """The JSON chain `configure_logging` installed, for `log_hot` to render directly."""
+
+    renderer: Processor
+    level: int
+    stamp: UtcTimestamper
+    sink: LineSink
+
+
+_json_output: _JsonOutput | None = None
+
+
+def log_hot(logger: Any, level: int, event: str, **fields: Any) -> None:
+    """`logger.log(level, event, **fields)`, for an event logged on every request.
+
+    While the JSON output of `configure_logging` is in force, the line structlog would write
+    (`fields`, `event`, then bound contextvars, `level`, `timestamp`; secret keys dropped) is
+    rendered here in one pass, without structlog's per-call machinery, which costs more than
+    the line. Any other set-up (console output, `structlog.testing.capture_logs`) goes
+    through `logger`. Not for events carrying `exc_info`.
+    """
+    out = _json_output
+    processors = structlog.get_config()["processors"]
+    if out is None or not processors or processors[-1] is not out.renderer:
+        logger.log(level, event, **fields)
+        return
+    if level < out.level:
+        return
+    event_dict = fields
+    event_dict["event"] = event
+    for key, value in structlog.contextvars.get_contextvars().items():
+        event_dict.setdefault(key, value)
+    event_dict["level"] = LEVEL_NAMES.get(level, "info")
+    out.stamp(None, "", event_dict)
+    out.sink.write_line(_dumps(_scrub(event_dict)))
+
+
+def flush_logs() -> None:
+    """Write out the lines the current sink holds (before exit, or before a plain `print`)."""
+    if _sink is not None:
+        _sink.flush()
+
+
 def configure_logging(
     level: int, *, stream: TextIO | None = None, json: bool | None = None
 ) -> None:
@@ -114,10 +258,11 @@ def configure_logging(
     """
     out: TextIO = stream if stream is not None else _CurrentStream("stdout")  # type: ignore[assignment]
     as_json = (not out.isatty()) if json is None else json
+    stamp = UtcTimestamper()
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
-        UtcTimestamper(),
+        stamp,
         drop_secrets,
     ]
     renderer: Processor = (
@@ -126,13 +271,17 @@ def configure_logging(
         else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
     tail: list[Processor] = [structlog.processors.format_exc_info] if as_json else []
+    global _sink, _json_output
+    flush_logs()  # a sink configured earlier keeps nothing back
+    sink = _sink = LineSink(out)
+    _json_output = _JsonOutput(renderer, level, stamp, sink) if as_json else None
     structlog.configure(
         processors=[*shared, *tail, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.WriteLoggerFactory(file=out),
+        logger_factory=lambda *args: SinkLogger(sink),
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(out)
+    handler = _SinkHandler(sink)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
@@ -147,3 +296,6 @@ def configure_logging(
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+atexit.register(flush_logs)
