@@ -1,4 +1,4 @@
-"""Response helpers: the bounded cache of rendered list bodies, alone and behind the list API."""
+"""Response helpers: the bounded cache of rendered bodies, alone and behind the read API."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from mcp_registry_common.config import load_server_config_data
-from mcp_registry_server.api.responses import BodyCache
+from mcp_registry_server.api.responses import KEPT_OVERHEAD_BYTES, ResponseCache
 from mcp_registry_server.app import create_apps
 from mcp_registry_testing.registry_engine import FakeEngineFactory
 
@@ -19,29 +19,46 @@ def renderer(body: bytes, calls: list[bytes]) -> Any:
     return render
 
 
-def test_a_kept_body_is_not_rendered_again() -> None:
-    cache, calls = BodyCache(100), []
-    assert cache.get("a", renderer(b"first", calls)) == b"first"
-    assert cache.get("a", renderer(b"other", calls)) == b"first"
+def body(cache: ResponseCache, url: str, rendered: bytes, calls: list[bytes]) -> bytes:
+    return cache.get(("etag", url), route="/r", render=renderer(rendered, calls)).body
+
+
+def test_a_kept_response_is_not_rendered_again() -> None:
+    cache, calls = ResponseCache(1000), []
+    first = cache.get(("etag", "/a"), route="/r", render=renderer(b"first", calls))
+    assert body(cache, "/a", b"other", calls) == b"first"
     assert calls == [b"first"]
+    assert cache.peek(("etag", "/a")) == first
+    assert first.route == "/r"
+    assert cache.peek(("other-etag", "/a")) is None
 
 
-def test_least_recently_used_bodies_leave_first_once_over_budget() -> None:
-    cache, calls = BodyCache(10), []
-    cache.get("a", renderer(b"aaaa", calls))
-    cache.get("b", renderer(b"bbbb", calls))
-    cache.get("a", renderer(b"xxxx", calls))  # a is now the most recently used
-    cache.get("c", renderer(b"cccc", calls))  # 12 bytes > 10: b goes
+def test_the_tag_names_the_snapshot_and_the_url() -> None:
+    cache: ResponseCache = ResponseCache(1000)
+    tags = {
+        cache.get(key, route="/r", render=lambda: b"x").tag
+        for key in [("e1", "/a"), ("e2", "/a"), ("e1", "/b")]
+    }
+    assert len(tags) == 3
+
+
+def test_least_recently_used_responses_leave_first_once_over_budget() -> None:
+    each = len(b"aaaa") + len("/a") + KEPT_OVERHEAD_BYTES
+    cache, calls = ResponseCache(2 * each + 1), []
+    body(cache, "/a", b"aaaa", calls)
+    body(cache, "/b", b"bbbb", calls)
+    body(cache, "/a", b"xxxx", calls)  # a is now the most recently used
+    body(cache, "/c", b"cccc", calls)  # over budget: b goes
     assert len(cache) == 2
-    assert cache.get("a", renderer(b"new-a", calls)) == b"aaaa"
-    assert cache.get("b", renderer(b"new-b", calls)) == b"new-b"
+    assert body(cache, "/a", b"new-a", calls) == b"aaaa"
+    assert body(cache, "/b", b"new-b", calls) == b"new-b"
     assert calls == [b"aaaa", b"bbbb", b"cccc", b"new-b"]
 
 
-def test_a_body_larger_than_the_budget_is_served_but_not_kept() -> None:
-    cache, calls = BodyCache(4), []
-    assert cache.get("big", renderer(b"12345", calls)) == b"12345"
-    assert cache.get("big", renderer(b"12345", calls)) == b"12345"
+def test_a_response_larger_than_the_budget_is_served_but_not_kept() -> None:
+    cache, calls = ResponseCache(100), []
+    assert body(cache, "/big", b"1" * 100, calls) == b"1" * 100
+    assert body(cache, "/big", b"1" * 100, calls) == b"1" * 100
     assert len(cache) == 0
     assert len(calls) == 2
 

@@ -16,10 +16,12 @@ from mcp_registry_common.config import ServerConfig
 from prometheus_client import CollectorRegistry
 
 from mcp_registry_server.api.admin_routes import admin_routes
+from mcp_registry_server.api.fastreads import FAST_READS, FastReads
 from mcp_registry_server.api.internal import QUIET_ROUTES, internal_routes
-from mcp_registry_server.api.observe import observe_middleware
+from mcp_registry_server.api.observe import RequestObserver, observe_middleware
 from mcp_registry_server.api.problems import problem_middleware
 from mcp_registry_server.api.registry import registry_routes
+from mcp_registry_server.api.responses import RESPONSES, ResponseCache
 from mcp_registry_server.auth.layer import AuthLayer, build_auth_layer
 from mcp_registry_server.buildinfo import BuildInfo, current_build_info
 from mcp_registry_server.keys import (
@@ -107,7 +109,8 @@ def create_apps(
     metrics = create_metrics(build)
     metrics.registry.register(CatalogCollector(catalog, clock=clock))
     slot = EngineSlot()
-    observe = observe_middleware(metrics.request_duration, quiet_routes=QUIET_ROUTES)
+    observer = RequestObserver(metrics.request_duration, quiet_routes=QUIET_ROUTES)
+    observe = observe_middleware(observer)
     public = web.Application(
         middlewares=[observe, *auth.outer, problem_middleware, *auth.inner],
         client_max_size=CLIENT_MAX_SIZE,
@@ -122,6 +125,9 @@ def create_apps(
     admin = build_admin_services(config, catalog=catalog, engine=lambda: slot.engine)
     public[ADMIN] = admin
     public.add_routes([*auth.routes, *registry_routes(), *admin_routes()])
+    public[RESPONSES] = responses = ResponseCache()
+    if auth.authenticator is None:  # anonymous: a kept read is the same for every caller
+        public[FAST_READS] = FastReads(catalog=catalog, responses=responses, observer=observer)
     internal.add_routes(internal_routes())
     life = _Lifecycle(
         config=config,

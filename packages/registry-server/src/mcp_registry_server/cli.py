@@ -16,12 +16,13 @@ import structlog
 from aiohttp import web
 from mcp_registry_common.config import ConfigError, ServerConfig, load_server_config_file
 
+from mcp_registry_server.api.fastreads import ServerRunner
 from mcp_registry_server.app import StoreNotConfiguredError, create_apps
 from mcp_registry_server.auth.errors import AuthConfigError
 from mcp_registry_server.auth.layer import insecure_urls_allowed
 from mcp_registry_server.buildinfo import current_build_info
 from mcp_registry_server.defaults import embedded_default_config
-from mcp_registry_server.logs import configure_logging, parse_level
+from mcp_registry_server.logs import configure_logging, flush_logs, parse_level
 from mcp_registry_server.store.postgres import (
     DatabaseConfigError,
     PgpassError,
@@ -196,7 +197,7 @@ async def _run(
 ) -> int:
     """Serve both apps until SIGTERM/SIGINT, then shut down within `SHUTDOWN_TIMEOUT`."""
     runners = [
-        web.AppRunner(
+        ServerRunner(
             app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT / 2
         )
         for app in (public, internal)
@@ -213,6 +214,7 @@ async def _run(
             started.append(runner)
             await web.TCPSite(runner, address.host, address.port).start()
             urls.append(_url(runner))
+        flush_logs()  # start-up lines before the plain one
         print(
             f"mcp-registry-server listening on {urls[0]} (API) and {urls[1]} (internal)", flush=True
         )

@@ -20,10 +20,14 @@ class Served:
 
 
 async def serve(
-    app: web.Application, *, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None
+    app: web.Application,
+    *,
+    host: str = "127.0.0.1",
+    tls: ssl.SSLContext | None = None,
+    runner_class: type[web.AppRunner] = web.AppRunner,
 ) -> Served:
-    """Listen on a free port of `host` (https when `tls` is given)."""
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    """Listen on a free port of `host` (https when `tls` is given) through `runner_class`."""
+    runner = runner_class(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     await web.TCPSite(runner, host, 0, ssl_context=tls).start()
     port = int(runner.addresses[0][1])

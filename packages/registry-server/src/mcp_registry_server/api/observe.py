@@ -1,4 +1,4 @@
-"""The outermost middleware: request id, a log line and a latency sample per request, headers."""
+"""Request observation: an id, security headers, a latency sample and a log line per request."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, MutableMapping
 from typing import Any
 
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import Histogram
+
+from mcp_registry_server.logs import log_hot
 
 log = structlog.get_logger("mcp_registry_server.http")
 
@@ -40,51 +42,74 @@ def request_ids() -> Callable[[], str]:
     return lambda: f"{prefix}{next(counter):016x}"
 
 
-def observe_middleware(duration: Histogram, *, quiet_routes: Collection[str] = ()) -> Middleware:
-    """Time, log and label every request; requests on `quiet_routes` log at debug level.
+class RequestObserver:
+    """What every request gets, whichever path answers it: an id (the caller's when it is
+    safe), the security headers, a latency sample labelled by route, one log line."""
 
-    Runs outside the problem middleware, so it sees the final status of every response.
-    """
-    new_id = request_ids()
-    samples: dict[tuple[str, str, int], Any] = {}  # labelled histogram children, by labels
+    def __init__(self, duration: Histogram, *, quiet_routes: Collection[str] = ()) -> None:
+        self._duration = duration
+        self._quiet_routes = frozenset(quiet_routes)
+        self._new_id = request_ids()
+        self._samples: dict[tuple[str, str, int], Any] = {}  # labelled histogram children
 
-    def observe_duration(route: str, method: str, status: int, elapsed: float) -> None:
-        key = (route, method, status)
-        sample = samples.get(key)
+    def request_id(self, request: web.BaseRequest) -> str:
+        given = request.headers.get(REQUEST_ID_HEADER)
+        return given if given and _SAFE_REQUEST_ID.fullmatch(given) else self._new_id()
+
+    @staticmethod
+    def label(headers: MutableMapping[str, str], request_id: str) -> None:
+        """Add the security headers and the request id to a response's headers."""
+        headers.update(SECURITY_HEADERS)
+        headers[REQUEST_ID_HEADER] = request_id
+
+    def finish(
+        self, request: web.BaseRequest, *, route: str, status: int, started: float, request_id: str
+    ) -> None:
+        """Record the latency sample and write the request's log line."""
+        elapsed = time.perf_counter() - started
+        key = (route, request.method, status)
+        sample = self._samples.get(key)
         if sample is None:
-            sample = samples[key] = duration.labels(route, method, str(status))
+            sample = self._samples[key] = self._duration.labels(*key[:2], str(status))
         sample.observe(elapsed)
+        log_hot(
+            log,
+            logging.DEBUG if route in self._quiet_routes else _level(status),
+            "http_request",
+            method=request.method,
+            path=request.path,
+            status=status,
+            duration_ms=round(elapsed * 1000, 2),
+            remote=request.remote,
+            request_id=request_id,
+            route=route,
+        )
+
+
+def observe_middleware(observer: RequestObserver) -> Middleware:
+    """Time, log and label every request routed by the app, with `request_id` and `route`
+    bound to every line logged while it runs. Runs outside the problem middleware, so it sees
+    the final status of every response."""
 
     @web.middleware
     async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         started = time.perf_counter()
-        given = request.headers.get(REQUEST_ID_HEADER)
-        request_id = given if given and _SAFE_REQUEST_ID.fullmatch(given) else new_id()
+        request_id = observer.request_id(request)
         route = route_template(request)
         structlog.contextvars.bind_contextvars(request_id=request_id, route=route)
         status = 500
         try:
             response = await handler(request)
             status = response.status
-            response.headers.update(SECURITY_HEADERS)
-            response.headers[REQUEST_ID_HEADER] = request_id
+            observer.label(response.headers, request_id)
             return response
         except web.HTTPException as exc:
             status = exc.status
-            exc.headers.update(SECURITY_HEADERS)
-            exc.headers[REQUEST_ID_HEADER] = request_id
+            observer.label(exc.headers, request_id)
             raise
         finally:
-            elapsed = time.perf_counter() - started
-            observe_duration(route, request.method, status, elapsed)
-            log.log(
-                logging.DEBUG if route in quiet_routes else _level(status),
-                "http_request",
-                method=request.method,
-                path=request.path,
-                status=status,
-                duration_ms=round(elapsed * 1000, 2),
-                remote=request.remote,
+            observer.finish(
+                request, route=route, status=status, started=started, request_id=request_id
             )
             structlog.contextvars.unbind_contextvars("request_id", "route")
 

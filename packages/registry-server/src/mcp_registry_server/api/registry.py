@@ -35,36 +35,41 @@ def registry_routes() -> list[web.RouteDef]:
 async def list_servers(request: web.Request) -> web.Response:
     """GET …/servers: one page of server versions, optionally filtered."""
     snapshot = await _served(request, action="server.list")
-    query = params.list_query(request.query)
 
     def render() -> bytes:
-        page = snapshot.page(query)
+        page = snapshot.page(params.list_query(request.query))
         cursor = params.encode_cursor(page.next_after) if page.next_after else None
         return list_body(page.entries, next_cursor=cursor)
 
-    return cached_json(request, snapshot_etag=snapshot.etag, render=render, keep=True)
+    return cached_json(request, snapshot_etag=snapshot.etag, render=render)
 
 
 async def list_versions(request: web.Request) -> web.Response:
     """GET …/servers/{name}/versions: every version of one server (404 when unknown)."""
     snapshot = await _served(request, action="server.versions.list")
-    entries = snapshot.versions(params.server_name(request.match_info["serverName"]))
-    if not entries:
-        raise NotFoundError(SERVER_NOT_FOUND)
-    return cached_json(
-        request, snapshot_etag=snapshot.etag, render=lambda: list_body(entries), keep=True
-    )
+
+    def render() -> bytes:
+        entries = snapshot.versions(params.server_name(request.match_info["serverName"]))
+        if not entries:
+            raise NotFoundError(SERVER_NOT_FOUND)
+        return list_body(entries)
+
+    return cached_json(request, snapshot_etag=snapshot.etag, render=render)
 
 
 async def get_version(request: web.Request) -> web.Response:
     """GET …/servers/{name}/versions/{version}: one version; `latest` is the newest."""
     snapshot = await _served(request, action="server.version.read")
-    name = params.server_name(request.match_info["serverName"])
-    version = params.path_value("version", request.match_info["version"])
-    entry = snapshot.get(name, version)
-    if entry is None:
-        raise NotFoundError(SERVER_NOT_FOUND)
-    return cached_json(request, snapshot_etag=snapshot.etag, render=lambda: entry.body)
+
+    def render() -> bytes:
+        name = params.server_name(request.match_info["serverName"])
+        version = params.path_value("version", request.match_info["version"])
+        entry = snapshot.get(name, version)
+        if entry is None:
+            raise NotFoundError(SERVER_NOT_FOUND)
+        return entry.body
+
+    return cached_json(request, snapshot_etag=snapshot.etag, render=render)
 
 
 async def _served(request: web.Request, *, action: str) -> RegistrySnapshot:

@@ -1,4 +1,4 @@
-"""Pre-serialised entries to HTTP responses: list bodies (joined, then kept), ETags, 304s, gzip."""
+"""Pre-serialised entries to HTTP responses: bodies kept per (snapshot, URL), ETags, 304s, gzip."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from aiohttp import web
 from aiohttp.web import ContentCoding
@@ -14,41 +15,68 @@ from mcp_registry_server.snapshot import Entry
 
 GZIP_TAG_SUFFIX = "-gzip"
 """Appended to the opaque tag of a gzipped representation (a strong ETag names one encoding)."""
-BODY_CACHE_BYTES = 16 * 1024 * 1024
-"""Budget of the rendered list bodies kept for reuse (a 100-item page is ~130 kB)."""
+RESPONSE_CACHE_BYTES = 32 * 1024 * 1024
+"""Budget of the responses kept for reuse: a 100-item list page is ~130 kB, one version ~1 kB
+(that one is the entry's own bytes, but an old snapshot's stay alive while kept, so it counts
+in full)."""
+KEPT_OVERHEAD_BYTES = 200
+"""What one kept response costs besides its body and URL (key, record, LRU links)."""
+
+CacheKey = tuple[str, str]
+"""(snapshot ETag, raw URL): equal snapshot ETags mean equal data, so equal responses."""
 
 
-class BodyCache:
-    """Rendered bodies by opaque tag; the least recently used go once `max_bytes` is exceeded.
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """One rendered read response: its body, the opaque part of its ETag, its route template."""
 
-    A tag digests (snapshot ETag, URL), and equal snapshot ETags mean equal responses, so a
-    kept body is the one rendering would produce again: paginating clients walk the same pages.
-    """
+    body: bytes
+    tag: str
+    route: str
 
-    def __init__(self, max_bytes: int) -> None:
+
+class ResponseCache:
+    """Kept responses by (snapshot ETag, raw URL); the least recently used go once the bodies
+    and URLs kept exceed `max_bytes`. A hit skips parsing, validation, lookup and rendering:
+    paginating clients walk the same pages, and popular servers are read again and again."""
+
+    def __init__(self, max_bytes: int = RESPONSE_CACHE_BYTES) -> None:
         self.max_bytes = max_bytes
-        self._bodies: OrderedDict[str, bytes] = OrderedDict()
+        self._kept: OrderedDict[CacheKey, Kept] = OrderedDict()
         self._size = 0
 
-    def get(self, tag: str, render: Callable[[], bytes]) -> bytes:
-        """The body kept for `tag`, else `render()` (kept when it fits the budget)."""
-        body = self._bodies.get(tag)
-        if body is not None:
-            self._bodies.move_to_end(tag)
-            return body
-        body = render()
-        if len(body) <= self.max_bytes:
-            self._bodies[tag] = body
-            self._size += len(body)
+    def peek(self, key: CacheKey) -> Kept | None:
+        """The response kept for `key` (now the most recently used), or None."""
+        kept = self._kept.get(key)
+        if kept is not None:
+            self._kept.move_to_end(key)
+        return kept
+
+    def get(self, key: CacheKey, *, route: str, render: Callable[[], bytes]) -> Kept:
+        """The response kept for `key`, else `render()`'s (kept when it fits the budget)."""
+        kept = self.peek(key)
+        if kept is not None:
+            return kept
+        snapshot_etag, url = key
+        seed = f"{snapshot_etag}\n{url}".encode()
+        kept = Kept(render(), hashlib.blake2b(seed, digest_size=12).hexdigest(), route)
+        cost = _cost(key, kept)
+        if cost <= self.max_bytes:
+            self._kept[key] = kept
+            self._size += cost
             while self._size > self.max_bytes:
-                self._size -= len(self._bodies.popitem(last=False)[1])
-        return body
+                self._size -= _cost(*self._kept.popitem(last=False))
+        return kept
 
     def __len__(self) -> int:
-        return len(self._bodies)
+        return len(self._kept)
 
 
-_LIST_BODIES = BodyCache(BODY_CACHE_BYTES)
+def _cost(key: CacheKey, kept: Kept) -> int:
+    return len(kept.body) + len(key[1]) + KEPT_OVERHEAD_BYTES
+
+
+RESPONSES = web.AppKey("responses", ResponseCache)
 
 
 def list_body(entries: Sequence[Entry], *, next_cursor: str | None = None) -> bytes:
@@ -69,26 +97,31 @@ def list_body(entries: Sequence[Entry], *, next_cursor: str | None = None) -> by
 
 
 def cached_json(
-    request: web.Request,
-    *,
-    snapshot_etag: str,
-    render: Callable[[], bytes],
-    keep: bool = False,
+    request: web.Request, *, snapshot_etag: str, render: Callable[[], bytes]
 ) -> web.Response:
     """A JSON response with a strong ETag for (snapshot, URL); 304 when the client has it.
 
-    The tag is known before any rendering, so a revalidation costs no body work. The body is
-    gzipped whenever the client accepts gzip, so the tag depends on the request alone.
-    `keep` reuses bodies that cost real work to render (list pages) through a bounded cache.
+    `render` does all the work that depends on the URL alone (parsing and validating it, which
+    may raise a problem, looking up, rendering); what it renders is kept in the app's
+    `RESPONSES` for (snapshot, raw URL), so a repeated request costs a lookup.
     """
-    seed = f"{snapshot_etag}\n{request.raw_path}".encode()
-    opaque = hashlib.blake2b(seed, digest_size=12).hexdigest()
+    resource = request.match_info.route.resource
+    kept = request.app[RESPONSES].get(
+        (snapshot_etag, request.raw_path),
+        route=resource.canonical if resource is not None else request.path,
+        render=render,
+    )
+    return represent(request, kept)
+
+
+def represent(request: web.BaseRequest, kept: Kept) -> web.Response:
+    """The 200 (gzipped whenever the client accepts gzip, so the tag depends on the request
+    alone) or the 304 for a kept response."""
     gzip = _accepts_gzip(request.headers.get("Accept-Encoding", ""))
-    headers = {"Vary": "Accept-Encoding", "ETag": f'"{opaque}{GZIP_TAG_SUFFIX if gzip else ""}"'}
-    if _matches(request.headers.get("If-None-Match"), opaque):
+    headers = {"Vary": "Accept-Encoding", "ETag": f'"{kept.tag}{GZIP_TAG_SUFFIX if gzip else ""}"'}
+    if _matches(request.headers.get("If-None-Match"), kept.tag):
         return web.Response(status=304, headers=headers)
-    body = _LIST_BODIES.get(opaque, render) if keep else render()
-    response = web.Response(body=body, content_type="application/json", headers=headers)
+    response = web.Response(body=kept.body, content_type="application/json", headers=headers)
     if gzip:
         response.enable_compression(ContentCoding.gzip)
     return response

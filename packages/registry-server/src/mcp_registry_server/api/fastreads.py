@@ -1,0 +1,95 @@
+"""Repeated anonymous reads answered from the kept responses, before aiohttp routes them.
+
+A read of the registry API is a pure function of (snapshot, URL), and the read handlers keep
+what they render in the app's `ResponseCache`. When nobody authenticates (anonymous mode: no
+identity, no claims, and successful reads are not audited), a GET whose response is kept for
+the current snapshot needs none of the router, the middleware chain or the handler: this
+front answers it with the same status, headers and body, the same log line and latency
+sample, and hands every other request to the app unchanged. It is a server-level wrapper
+(`ServerRunner`), since aiohttp has no hook before routing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from mcp_registry_server.api.observe import RequestObserver
+from mcp_registry_server.api.responses import ResponseCache, represent
+from mcp_registry_server.service.catalog import Catalog
+from mcp_registry_server.snapshot import RegistrySnapshot
+
+RequestHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+SCOPED_PREFIX = "/registry/"
+"""Registry-scoped URLs (`/registry/{registryName}/v0.1/…`); every other read URL serves the
+default registry (see `api.registry.PREFIXES`)."""
+
+
+class FastReads:
+    """Answers GETs whose response is kept for the current snapshot of their registry."""
+
+    def __init__(
+        self, *, catalog: Catalog, responses: ResponseCache, observer: RequestObserver
+    ) -> None:
+        self._catalog = catalog
+        self._responses = responses
+        self._observer = observer
+
+    def wrap(self, handler: RequestHandler) -> RequestHandler:
+        """`handler` (the app's), preceded by this front."""
+
+        async def handle(request: web.BaseRequest) -> web.StreamResponse:
+            if request.method == "GET":
+                response = self.answer(request)
+                if response is not None:
+                    return response
+            return await handler(request)
+
+        return handle
+
+    def answer(self, request: web.BaseRequest) -> web.Response | None:
+        """The kept response to `request`, observed as the app would; None when none is kept."""
+        started = time.perf_counter()
+        raw = request.raw_path
+        snapshot = self._snapshot(raw)
+        if snapshot is None:
+            return None
+        kept = self._responses.peek((snapshot.etag, raw))
+        if kept is None:
+            return None
+        request_id = self._observer.request_id(request)
+        response = represent(request, kept)
+        self._observer.label(response.headers, request_id)
+        self._observer.finish(
+            request,
+            route=kept.route,
+            status=response.status,
+            started=started,
+            request_id=request_id,
+        )
+        return response
+
+    def _snapshot(self, raw_path: str) -> RegistrySnapshot | None:
+        """The snapshot the app would serve `raw_path` from (None: let the app decide)."""
+        if not raw_path.startswith(SCOPED_PREFIX):
+            return self._catalog.snapshot(self._catalog.default_registry)
+        name, separator, _ = raw_path[len(SCOPED_PREFIX) :].partition("/")
+        if not separator or "%" in name:  # percent-encoded names: the router decodes them
+            return None
+        return self._catalog.snapshot(name)
+
+
+FAST_READS = web.AppKey("fast_reads", FastReads)
+
+
+class ServerRunner(web.AppRunner):
+    """An `AppRunner` whose server puts the app's `FAST_READS` front, if any, before the app."""
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        fast = self.app.get(FAST_READS)
+        if fast is not None:
+            server.request_handler = fast.wrap(server.request_handler)
+        return server
