@@ -66,6 +66,20 @@ def test_service_ports_route_to_the_ready_pod_by_name_and_number() -> None:
     assert dns.try_resolve("reg-api.ns.svc.cluster.local", 8080) is None
 
 
+def test_pod_ips_reach_their_container_ports_ready_or_not() -> None:
+    dns = dns_with({("ns", "reg-api"): SERVICE})
+    dns.assign_pod_ip("10.244.0.5", Endpoint("ns", {"app": "reg"}, {8080: 5001, 8081: 5002}))
+    assert dns.resolve("10.244.0.5", 8081) == Address("127.0.0.1", 5002)
+    with pytest.raises(NoEndpointsError, match="nothing listens on port 9090"):
+        dns.resolve("10.244.0.5", 9090)
+    assert dns.try_resolve("reg-api.ns.svc.cluster.local", 8081) is None  # not ready: no endpoint
+    dns.assign_pod_ip("fd00::5", Endpoint("ns", {}, {8081: 5003}))
+    assert dns.resolve("[fd00::5]", 8081).port == 5003
+    dns.release_pod_ip("10.244.0.5")
+    with pytest.raises(UnknownHostError):
+        dns.resolve("10.244.0.5", 8081)
+
+
 def test_static_names_and_unknown_hosts() -> None:
     dns = dns_with({})
     dns.add_host("postgres.database.svc.cluster.local", 5432, Address("127.0.0.1", 15432))
@@ -116,3 +130,14 @@ async def test_the_proxy_forwards_in_cluster_urls_and_refuses_unknown_names(
     ]
     assert seen[1]["body"] == "{}"
     assert proxy.count(url) == 2
+
+
+async def test_the_proxy_forwards_to_a_pod_ip(backend: tuple[int, list[dict[str, Any]]]) -> None:
+    port, seen = backend
+    dns = dns_with({})
+    dns.assign_pod_ip("10.244.0.9", Endpoint("ns", {}, {8081: port}))
+    async with ForwardProxy(dns) as proxy, aiohttp.ClientSession() as session:
+        reply = await session.get("http://10.244.0.9:8081/status", proxy=proxy.url)
+        assert reply.status == 200
+        reply.release()
+    assert [(s["path"], s["host"]) for s in seen] == [("/status", "10.244.0.9:8081")]

@@ -1,10 +1,11 @@
 """Cluster DNS for the local e2e tier: in-cluster host names and Service ports to loopback ports.
 
-Two kinds of names resolve: static entries (`add_host`, e.g. a database the test started
-stands in for `postgres.database.svc.cluster.local:5432`) and Services read from the API
+Three kinds of names resolve: static entries (`add_host`, e.g. a database the test started
+stands in for `postgres.database.svc.cluster.local:5432`), Services read from the API
 double (`<svc>.<ns>.svc.cluster.local`, `<svc>.<ns>.svc`, `<svc>.<ns>`), whose port goes
 to its `targetPort` on a ready pod the kubelet double published (selector match), as
-kube-proxy would route it.
+kube-proxy would route it, and pod IPs (`assign_pod_ip`), whose container ports answer
+whether the pod is ready or not, as on a pod network.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class ClusterDns:
     domain: str = "cluster.local"
     _static: dict[tuple[str, int], Address] = field(default_factory=dict)
     _endpoints: dict[str, Endpoint] = field(default_factory=dict)
+    _pod_ips: dict[str, Endpoint] = field(default_factory=dict)
 
     def add_host(self, host: str, port: int, target: Address) -> None:
         """A fixed name, e.g. an external database the test runs on loopback."""
@@ -91,11 +93,24 @@ class ClusterDns:
     def withdraw(self, key: str) -> None:
         self._endpoints.pop(key, None)
 
+    def assign_pod_ip(self, ip: str, endpoint: Endpoint) -> None:
+        """A started pod's IP: `ip:<containerPort>` reaches it, ready or not."""
+        self._pod_ips[ip] = endpoint
+
+    def release_pod_ip(self, ip: str) -> None:
+        self._pod_ips.pop(ip, None)
+
     def resolve(self, host: str, port: int) -> Address:
         """The loopback address for `host:port`; UnknownHostError or NoEndpointsError."""
         static = self._static.get((host.lower().rstrip("."), port))
         if static is not None:
             return static
+        pod = self._pod_ips.get(host.strip("[]"))
+        if pod is not None:
+            local = pod.ports.get(port)
+            if local is None:
+                raise NoEndpointsError(f"pod {host}: nothing listens on port {port}")
+            return Address(LOOPBACK, local)
         named = service_of(host, domain=self.domain)
         if named is None:
             raise UnknownHostError(f"cluster DNS: no such host {host!r}")

@@ -1,8 +1,10 @@
 """A kubelet double: one real server process per Deployment in the API double, and its status.
 
 It watches Deployments in the double's store. For each it starts a pod (`pods.start_pod`),
-probes it, publishes its ports to cluster DNS and marks the Deployment ready
-(`set_deployment_ready`). A new pod template (the operator's config-hash annotation) rolls:
+writes its Pod object (Running, with a pod IP that cluster DNS routes to the process's
+ports, ready or not), probes it, publishes its ports to the Service's cluster DNS, marks the
+Pod and the Deployment ready (`set_deployment_ready`) and deletes the Pod object when the
+process stops. A new pod template (the operator's config-hash annotation) rolls:
 the new pod starts, becomes ready, then the old one stops. A process that exits is restarted
 with capped exponential backoff (CrashLoopBackOff) and the Deployment reports it unready;
 deleting the Deployment (directly or by garbage collection) stops its process.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,6 +43,7 @@ MAX_BACKOFF = 5.0
 """CrashLoopBackOff, shortened: a test should see several restarts, not wait minutes."""
 _START_ERRORS = (PodSetupError, PodConfigError, ProcessStartError, OSError)
 _AVAILABLE = {"True": "MinimumReplicasAvailable", "False": "MinimumReplicasUnavailable"}
+POD_NETWORK = "10.244.0.0/16"
 
 
 @dataclass
@@ -143,11 +147,13 @@ class _Runner:
         if pod.process.returncode is not None:
             self._failed(f"exited with {pod.process.returncode}: {pod.process.tail()}")
             self.kubelet.dns.withdraw(self.record.key)
+            self.kubelet.pod_gone(pod)
             self.record.pod = None
             self._write_status(total=1, updated=1, ready=0)
 
     async def _roll(self) -> bool:
         """Start a pod from the latest template; True once it serves (or the wish changed)."""
+        self.changed.clear()  # what changed so far is in self.desired, read with no await between
         template = self.desired["spec"]["template"]
         old = self.record.pod
         self._write_status(total=2 if old else 1, updated=1, ready=1 if old else 0)
@@ -166,6 +172,7 @@ class _Runner:
         except _START_ERRORS as exc:
             self._failed(f"pod {name} did not start: {exc}")
             return False
+        self.kubelet.pod_started(pod, template)
         ready = asyncio.ensure_future(pod.wait_ready(self.kubelet.session))
         changed = asyncio.ensure_future(self.changed.wait())
         try:
@@ -183,6 +190,7 @@ class _Runner:
             ready.result()
         except PodExitedError as exc:
             self._failed(str(exc))
+            self.kubelet.pod_gone(pod)
             self._write_status(total=2 if old else 1, updated=1, ready=1 if old else 0)
             return False
         return await self._promote(pod, old)
@@ -194,6 +202,7 @@ class _Runner:
             await self._stop(pod)
             return True
         self.kubelet.dns.publish(self.record.key, pod.endpoint())
+        self.kubelet.pod_ready(pod)
         self.record.pod = pod
         await self._stop(old)
         if self.record.first_ready is None:
@@ -207,6 +216,7 @@ class _Runner:
             return
         if self.record.pod is pod:
             self.kubelet.dns.withdraw(self.record.key)
+        self.kubelet.pod_gone(pod)
         await pod.process.stop()
         self.record.stopped_pids.append(pod.process.pid)
 
@@ -260,6 +270,9 @@ class Kubelet:
         self._tasks: set[asyncio.Task[None]] = set()
         self._main: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
+        self._free_ips = ipaddress.ip_network(POD_NETWORK).hosts()
+        self.pod_ips: dict[Pod, str] = {}
+        """The IP of every pod that runs now."""
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -272,6 +285,29 @@ class Kubelet:
             return self.api.get("deployments", namespace, name, group="apps")
         except ApiError:
             return None
+
+    def pod_started(self, pod: Pod, template: Mapping[str, Any]) -> None:
+        """The Pod object, Running with a fresh IP that reaches the process's ports."""
+        ip = str(next(self._free_ips))
+        self.pod_ips[pod] = ip
+        self.dns.assign_pod_ip(ip, pod.endpoint())
+        with contextlib.suppress(ApiError):
+            self.api.run_pod(pod.namespace, pod.name, template=template, ip=ip)
+
+    def pod_ready(self, pod: Pod) -> None:
+        ip = self.pod_ips.get(pod)
+        if ip is not None:
+            with contextlib.suppress(ApiError):
+                self.api.set_pod_status(pod.namespace, pod.name, ip=ip, ready=True)
+
+    def pod_gone(self, pod: Pod) -> None:
+        """The process stopped or exited: its IP goes and its Pod object is deleted."""
+        ip = self.pod_ips.pop(pod, None)
+        if ip is None:
+            return
+        self.dns.release_pod_ip(ip)
+        with contextlib.suppress(ApiError):
+            self.api.store.delete(self.api.resource("pods"), pod.namespace, pod.name)
 
     def record(self, namespace: str, name: str) -> DeploymentRecord | None:
         """What happened to Deployment `namespace/name` (None if never seen)."""
