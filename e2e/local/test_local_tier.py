@@ -1,9 +1,10 @@
 """The local e2e tier: the operator process against the API double, real server processes run
 by the kubelet double, every seed manifest applied with kubectl, the API queried through the
-URL in status, a sync trigger, a rollout and a deletion."""
+URL in status, a sync trigger, a rollout, a deletion, and a first sync that fails."""
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Mapping
 from datetime import datetime
@@ -324,4 +325,42 @@ async def test_delete_collects_owned_objects_and_stops_the_server(
     seed_report.checks.append(
         f"kubectl delete {ns}/{name}: phases {' → '.join(phases)}; {len(before)} owned objects "
         f"collected; server pid {process.pid} exited {process.returncode}"
+    )
+
+
+async def test_a_missing_git_path_fails_the_first_sync_then_a_fix_recovers(
+    tier: LocalTier, seed_report: SeedReport
+) -> None:
+    """The server's readiness waits for data, so its pod never turns ready and its Service has
+    no endpoint: the operator reads the failure from the pod's IP (through the pod network)."""
+    docs = copy.deepcopy(tier.sources["02-git.yaml"])
+    (registry,) = [d for d in docs if d["kind"] == "MCPRegistry"]
+    git = registry["spec"]["sources"][0]["git"]
+    good, git["path"] = git["path"], "pkg/catalog/missing/registry.json"
+    applied = await tier.apply_seed("02-git-missing-path.yaml", docs, namespace="e2e-sync-failure")
+    ns, name = applied.namespace, applied.registry
+    await wait_for(
+        lambda: phase(tier.registry(ns, name)) == "Failed",
+        timeout=SETTLE_TIMEOUT,
+        interval=0.1,
+        message=f"never Failed:\n{diagnose(tier, ns, name)}",
+    )
+    obj = tier.registry(ns, name)
+    status = (obj or {}).get("status") or {}
+    ready = condition(obj)
+    assert (ready.get("status"), ready.get("reason")) == ("False", "SyncFailed"), status
+    assert "sync of source 'toolhive' failed" in status["message"]
+    assert "'pkg/catalog/missing/registry.json' not found" in status["message"]
+    assert status["readyReplicas"] == 0
+    assert "url" not in status
+    assert status["syncStatus"]["sources"][0]["phase"] == "Failed"
+    asked = [f for f in tier.proxy.handled if f.url.startswith("http://10.244.")]
+    assert any(f.url.endswith(":8081/status") and f.status == 200 for f in asked), asked
+    fix = f'[{{"op": "replace", "path": "/spec/sources/0/git/path", "value": "{good}"}}]'
+    await tier.kubectl("patch", "mcpregistry", name, "-n", ns, "--type=json", "-p", fix)
+    await settle(tier, applied)
+    phases = tier.phases.phases(ns, name)
+    seed_report.checks.append(
+        f"missing git path on {ns}/{name}: {status['message']!r}; after the fix: "
+        f"{' → '.join(phases)}"
     )
