@@ -216,7 +216,9 @@ async def test_a_failed_first_sync_on_an_unready_pod_fails_the_registry_then_rec
 async def test_an_unready_pod_whose_registries_have_data_keeps_pending(
     kube: KubeApiDouble, fake: FakeServers
 ) -> None:
-    """Ready comes from the Deployment, never from one pod's word."""
+    """Ready comes from the Deployment, never from one pod's word; a sync trigger the pod
+    took is recorded, and not sent again at the next look."""
+    server = fake.server(NS, "reg")
     async with operator(kube, fake):
         create(kube, seed("01-minimal", name="reg"))
         await run_unready_pod(kube, fake, NS, "reg", ip="10.244.0.8")
@@ -226,6 +228,12 @@ async def test_an_unready_pod_whose_registries_have_data_keeps_pending(
             "Pending",
             "NotReady",
         )
+        annotate(kube, "reg", "once")
+        await wait_for(lambda: status(kube, NS, "reg").get("lastManualSyncTrigger") == "once")
+        calls = len(fake.pod_calls)
+        await wait_for(lambda: len(fake.pod_calls) > calls + 1)  # two more looks at the pod
+        assert server.syncs == ["toolhive"]
+        assert status(kube, NS, "reg")["phase"] == "Pending"
 
 
 async def test_a_service_without_endpoints_is_bypassed_through_a_pod(

@@ -14,6 +14,7 @@ unready, and only the server can say why, so that shows as Failed/SyncFailed, no
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -200,9 +201,13 @@ class MCPRegistryReconciler:
             log.debug("deployment_not_ready", detail=deployment.detail)
             server = await self._pod_report(current, desired, trigger)
             if server is None or judge_report(server).verdict.ready:
-                # Nothing to say beyond "not ready" (one message while pods come up: no writes).
+                # Nothing to say beyond "not ready" (one message while pods come up: no writes);
+                # a trigger the pod took is recorded, so it is not sent again.
                 verdict = deployment_not_ready()
-                await self._fail(current, verdict, template=template, deployment=deployment)
+                taken = trigger if server is not None else None
+                await self._fail(
+                    current, verdict, template=template, deployment=deployment, sync_trigger=taken
+                )
                 return poll
         else:
             try:
@@ -272,10 +277,13 @@ class MCPRegistryReconciler:
         template: ConditionSpec | Change = Change.KEEP,
         synced: ConditionSpec | None = None,
         deployment: DeploymentState | None = None,
+        sync_trigger: str | None = None,
     ) -> None:
         observed = self._observed(
             current, verdict, template=template, synced=synced, deployment=deployment
         )
+        if sync_trigger is not None:
+            observed = dataclasses.replace(observed, sync_trigger=sync_trigger)
         await self._writer.publish(current, observed)
 
     def _deployment(self, current: Current) -> Mapping[str, Any] | None:
