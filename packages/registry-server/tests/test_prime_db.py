@@ -144,12 +144,12 @@ def test_prime_db_then_migrate_up(
 
     code, out, err = run(["migrate", "up", "--config", str(config)], env=env)
     assert (code, err) == (0, "")
-    assert "schema version None -> 3 (1, 2, 3)" in out
+    assert "schema version None -> 4 (1, 2, 3, 4)" in out
     code, out, err = run(["migrate", "down", "--steps", "1", "--config", str(config)], env=env)
     assert code == 2
     assert "confirm with --yes" in err
     code, out, _ = run(["migrate", "down", "-n", "1", "-y", "--config", str(config)], env=env)
-    assert (code, out.strip().splitlines()[-1]) == (0, "schema version 3 -> 2 (3)")
+    assert (code, out.strip().splitlines()[-1]) == (0, "schema version 4 -> 3 (4)")
 
     # Running prime-db again only resets the passwords.
     again = {**env, APP_PASSWORD_ENV: "new-app-pass"}
@@ -197,7 +197,7 @@ def test_cli_main_wires_migrate(
     config.write_text(full_config(pg_db.config_data()))
     monkeypatch.setenv("PGPASSFILE", str(pg_db.roles.pgpass_file))
     assert main(["migrate", "up", "--config", str(config)]) == 0
-    assert "-> 3" in capsys.readouterr().out
+    assert "-> 4" in capsys.readouterr().out
     assert main(["migrate", "force", "--config", str(config)]) == 2
     assert main(["migrate", "up", "--config", str(config)]) == 0
     assert "(nothing to do)" in capsys.readouterr().out

@@ -204,7 +204,8 @@ class _Lifecycle:
                 self.admin.detach()
 
     async def change_feed(self, app: web.Application) -> AsyncIterator[None]:
-        """A store shared by replicas reports the others' writes; rebuild those snapshots."""
+        """A store shared by replicas reports the others' writes: rebuild the snapshots of a
+        changed source; adopt changed admin definitions as this replica's admin API would."""
         store = self.opened
         if not isinstance(store, ChangeFeed):
             yield
@@ -213,7 +214,10 @@ class _Lifecycle:
         async def on_change(source: str) -> None:
             await self.catalog.refresh(store, source=source)
 
-        task = asyncio.create_task(store.watch_changes(on_change), name="store-change-feed")
+        task = asyncio.create_task(
+            store.watch_changes(on_change, on_definitions=self.admin.reload),
+            name="store-change-feed",
+        )
         try:
             yield
         finally:

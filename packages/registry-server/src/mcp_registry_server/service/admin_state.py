@@ -2,6 +2,7 @@
 
 A change is persisted first (when the store keeps definitions), then swapped in, then handed
 to the running parts: the sync engine (sources) and the catalog (registries, entry data).
+Definitions another replica saved are applied the same way, without persisting (`reload`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ import structlog
 from mcp_registry_common.config import ServerConfig, SourceConfig
 
 from mcp_registry_server.service.catalog import Catalog
-from mcp_registry_server.service.definitions import Definitions, merge_definitions
+from mcp_registry_server.service.definitions import (
+    Definitions,
+    fetch_changed,
+    merge_definitions,
+)
 from mcp_registry_server.service.engine import SyncEngineLike
 from mcp_registry_server.service.errors import RuntimeUnavailableError
 from mcp_registry_server.store.base import SourceData, Store
@@ -60,7 +65,8 @@ class AdminState:
         self.authz_enabled = config.auth.authz is not None
         """Claims are required on published entries (even in anonymous mode, as in ToolHive)."""
         self.lock = asyncio.Lock()
-        """Serialises admin writes (one process; replicas are not coordinated)."""
+        """Serialises admin writes and reloads in this process (replicas are not coordinated:
+        each adopts what the others saved when the store's change feed reports it)."""
         self.now = clock
         self.definitions = merge_definitions(config, StoredDefinitions(), now=clock())
         self._engine = engine
@@ -123,6 +129,49 @@ class AdminState:
         if isinstance(store, DefinitionStore):
             await store.save_definitions(definitions.stored())
         self.definitions = definitions
+
+    async def apply(self, definitions: Definitions, *, persist: bool = True) -> None:
+        """Make `definitions` live (persisted first unless `persist` is False): the sync engine
+        gains, re-fetches or loses each source whose definition changed beyond its claims, and
+        the catalog follows the registries. Call it holding `lock`."""
+        old = self.definitions
+        fetch = [
+            src.config
+            for name, src in definitions.sources.items()
+            if name not in old.sources or fetch_changed(old.sources[name].config, src.config)
+        ]
+        gone = [name for name in old.sources if name not in definitions.sources]
+        engine: RuntimeSources | None = None
+        if (fetch or gone) and (persist or self.running_engine() is not None):
+            engine = self.runtime_engine()  # before persisting: 503 changes nothing
+        if persist:
+            await self.commit(definitions)
+        else:
+            self.definitions = definitions  # no engine yet: it will be built from these
+        if engine is not None:
+            for config in fetch:
+                await engine.add_source(config)
+            for name in gone:
+                await engine.remove_source(name)
+                self.forget_managed(name)
+        if definitions.topology() != old.topology():
+            await self.reconfigure_catalog()
+
+    async def reload(self) -> None:
+        """Adopt the definitions stored now (another replica saved them): the store's change
+        feed calls this. Config-defined objects stay as they are."""
+        store = self.store
+        if not isinstance(store, DefinitionStore):
+            return
+        async with self.lock:
+            merged = merge_definitions(self.config, await store.load_definitions(), now=self.now())
+            await self.apply(self.definitions.adopt(merged), persist=False)
+            log.info(
+                "definitions_reloaded",
+                sources=len(self.definitions.sources),
+                registries=len(self.definitions.registries),
+                revision=self.definitions.revision,
+            )
 
     async def reconfigure_catalog(self) -> None:
         """Rebuild the catalog after registries were created, changed or deleted."""

@@ -6,7 +6,7 @@ consistent version; `revision` grows with every swap (caches key on it).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -119,6 +119,19 @@ class Definitions:
         """A copy with `changes` applied and the next revision."""
         return replace(self, revision=self.revision + 1, **changes)
 
+    def adopt(self, loaded: Definitions) -> Definitions:
+        """`loaded` (merged afresh from the config and the store) as the next revision of
+        these: config-defined objects keep the ones held here (same config, same times)."""
+        sources = {
+            name: self.sources.get(name, src) if src.origin is Origin.CONFIG else src
+            for name, src in loaded.sources.items()
+        }
+        registries = {
+            name: self.registries.get(name, reg) if reg.origin is Origin.CONFIG else reg
+            for name, reg in loaded.registries.items()
+        }
+        return self.evolve(sources=sources, registries=registries, entry_claims=loaded.entry_claims)
+
     def stored(self) -> StoredDefinitions:
         """What a store keeps: the API-created objects and the per-entry claims."""
         return StoredDefinitions(
@@ -134,6 +147,15 @@ class Definitions:
             ),
             entry_claims={src: dict(names) for src, names in self.entry_claims.items() if names},
         )
+
+
+def fetch_changed(old: SourceConfig, new: SourceConfig) -> bool:
+    """Whether anything but the claims changed (then the engine must re-fetch)."""
+    return _without_claims(old) != _without_claims(new)
+
+
+def _without_claims(config: SourceConfig) -> Sequence[object]:
+    return [value for key, value in config if key != "claims"]
 
 
 def _stored(

@@ -76,8 +76,7 @@ class RegistryAdmin:
                 updated_at=now,
             )
             registries = {**definitions.registries, config.name: registry}
-            await state.commit(definitions.evolve(registries=registries))
-            await state.reconfigure_catalog()
+            await state.apply(definitions.evolve(registries=registries))
         return registry, existing is None
 
     async def delete(self, caller: Caller, name: str) -> None:
@@ -90,8 +89,7 @@ class RegistryAdmin:
                 raise registry_not_found(name)
             _check_writable(existing, caller)
             registries = {key: reg for key, reg in definitions.registries.items() if key != name}
-            await state.commit(definitions.evolve(registries=registries))
-            await state.reconfigure_catalog()
+            await state.apply(definitions.evolve(registries=registries))
 
     def entries(self, caller: Caller, name: str) -> list[RegistryEntry]:
         """Every version of every entry of every source of the registry that the caller may

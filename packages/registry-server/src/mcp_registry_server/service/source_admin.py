@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -90,8 +90,6 @@ class SourceAdmin:
                 raise ConflictError("at most one managed source is allowed")
             if not caller.may_grant(config.claims):
                 raise ForbiddenError(SUBSET_FORBIDDEN)
-            refetch = existing is None or _fetch_changed(existing.config, config)
-            engine = state.runtime_engine() if refetch else None
             now = state.now()
             source = SourceDef(
                 config=config,
@@ -99,11 +97,9 @@ class SourceAdmin:
                 created_at=existing.created_at if existing is not None else now,
                 updated_at=now,
             )
-            await state.commit(
+            await state.apply(
                 definitions.evolve(sources={**definitions.sources, config.name: source})
             )
-            if engine is not None:
-                await engine.add_source(config)
         return SourceView(source, self._statuses().get(config.name)), existing is None
 
     async def delete(self, caller: Caller, name: str) -> None:
@@ -120,12 +116,9 @@ class SourceAdmin:
                 raise ConflictError(
                     f"source is referenced by one or more registries: {', '.join(using)}"
                 )
-            engine = state.runtime_engine()
             sources = {key: src for key, src in definitions.sources.items() if key != name}
             claims = {key: v for key, v in definitions.entry_claims.items() if key != name}
-            await state.commit(definitions.evolve(sources=sources, entry_claims=claims))
-            await engine.remove_source(name)
-            state.forget_managed(name)
+            await state.apply(definitions.evolve(sources=sources, entry_claims=claims))
 
     async def entries(self, caller: Caller, name: str) -> list[EntryGroup]:
         """The source's entries with all their versions, each visible to the caller."""
@@ -195,12 +188,3 @@ def _check_update(existing: SourceDef, new: SourceConfig, caller: Caller) -> Non
         and (old_file.path is None) != (new_file.path is None)
     ):
         raise InvalidRequestError("changing a file source between path and url is not allowed")
-
-
-def _fetch_changed(old: SourceConfig, new: SourceConfig) -> bool:
-    """Whether anything but the claims changed (then the engine must re-fetch)."""
-    return _without_claims(old) != _without_claims(new)
-
-
-def _without_claims(config: SourceConfig) -> Sequence[object]:
-    return [value for key, value in config if key != "claims"]

@@ -18,8 +18,15 @@ class ReadinessProbe(Protocol):
 class ChangeFeed(Protocol):
     """A store shared by several replicas that can tell one replica about another's writes."""
 
-    async def watch_changes(self, callback: Callable[[str], Awaitable[None]]) -> None:
-        """Await `callback(source)` for each source another process replaced or deleted.
+    async def watch_changes(
+        self,
+        callback: Callable[[str], Awaitable[None]],
+        *,
+        on_definitions: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Await `callback(source)` for each source another process replaced or deleted, and
+        `on_definitions()` whenever another process saved the admin definitions (a consumer
+        that raises is called again later: delivery is level-triggered, not one-shot).
 
         Runs until cancelled (start it as a task in a cleanup_ctx and cancel it on shutdown);
         it survives database outages on its own.

@@ -1,4 +1,8 @@
-"""Change feed between replicas: NOTIFY after each write, LISTEN plus a revision poll to read it."""
+"""Change feed between replicas: NOTIFY after each write, LISTEN plus a revision poll to read it.
+
+Two things are watched: each source's data (reported by name) and the admin definitions
+(one row, reported as a whole). Both carry revisions from one sequence.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import structlog
 
@@ -18,6 +23,9 @@ log = structlog.get_logger(__name__)
 
 CHANNEL = "mcp_registry_changes"
 """NOTIFY channel; the payload is the source name (for logs only: readers re-read revisions)."""
+DEFINITIONS = ":definitions"
+"""The payload after a definitions save, and their key in a RevisionTracker (no source name
+can be spelled like it: source names are DNS labels)."""
 
 
 async def notify(conn: Connection, source: str) -> None:
@@ -30,28 +38,47 @@ async def _read_revisions(conn: Connection, read_timeout: float) -> dict[str, in
     return {row["name"]: row["revision"] for row in rows}
 
 
-async def _deliver(
-    conn: Connection,
-    *,
-    known: RevisionTracker,
-    callback: Callable[[str], Awaitable[None]],
-    read_timeout: float,
-) -> None:
+async def _read_definitions_revision(conn: Connection, read_timeout: float) -> dict[str, int]:
+    query = f"SELECT revision FROM {SCHEMA}.definitions"
+    revision = await conn.fetchval(query, timeout=read_timeout)
+    return {} if revision is None else {DEFINITIONS: revision}
+
+
+@dataclass(frozen=True, slots=True)
+class Watchers:
+    """What the feed reports to: changed sources one by one, changed definitions as a whole."""
+
+    sources: RevisionTracker
+    on_source: Callable[[str], Awaitable[None]]
+    definitions: RevisionTracker
+    on_definitions: Callable[[], Awaitable[None]] | None = None
+
+
+async def _deliver(conn: Connection, *, watchers: Watchers, read_timeout: float) -> None:
+    # Definitions first: a source another replica just created must be known before its data.
+    if watchers.on_definitions is not None:
+        current = await _read_definitions_revision(conn, read_timeout)
+        if watchers.definitions.changes(current):
+            try:
+                await watchers.on_definitions()
+            except Exception as exc:  # retried at the next wake-up or poll
+                log.error("change_callback_failed", source=DEFINITIONS, error=describe(exc))
+            else:
+                watchers.definitions.acknowledge(DEFINITIONS, current)
     current = await _read_revisions(conn, read_timeout)
-    for name in known.changes(current):
+    for name in watchers.sources.changes(current):
         try:
-            await callback(name)
+            await watchers.on_source(name)
         except Exception as exc:  # the feed must survive a failing consumer; retried next poll
             log.error("change_callback_failed", source=name, error=describe(exc))
             continue
-        known.acknowledge(name, current)
+        watchers.sources.acknowledge(name, current)
 
 
 async def _listen_once(
     settings: ConnectionSettings,
     *,
-    known: RevisionTracker,
-    callback: Callable[[str], Awaitable[None]],
+    watchers: Watchers,
     poll_interval: float,
     on_connected: Callable[[], None],
 ) -> None:
@@ -71,7 +98,7 @@ async def _listen_once(
         log.info("change_feed_listening", channel=CHANNEL)
         while not lost.is_set():
             wake.clear()  # before reading, so a NOTIFY during the read causes another read
-            await _deliver(conn, known=known, callback=callback, read_timeout=poll_interval)
+            await _deliver(conn, watchers=watchers, read_timeout=poll_interval)
             # The periodic poll covers a lost or never-delivered NOTIFY.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=poll_interval)
@@ -83,12 +110,12 @@ async def _listen_once(
 async def watch(
     *,
     settings: ConnectionSettings,
-    known: RevisionTracker,
-    callback: Callable[[str], Awaitable[None]],
+    watchers: Watchers,
     poll_interval: float,
     backoff: BackoffPolicy,
 ) -> None:
-    """Run until cancelled: report every source another process changed (see RevisionTracker).
+    """Run until cancelled: report every source, and the definitions, another process changed
+    (see RevisionTracker).
 
     Each reconnect starts with a full re-read, so nothing that happened while the connection
     was down is missed. Connection failures back off exponentially with jitter.
@@ -103,8 +130,7 @@ async def watch(
         try:
             await _listen_once(
                 settings,
-                known=known,
-                callback=callback,
+                watchers=watchers,
                 poll_interval=poll_interval,
                 on_connected=reset,
             )

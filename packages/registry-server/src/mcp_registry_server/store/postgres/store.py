@@ -62,8 +62,12 @@ ON CONFLICT (name) DO UPDATE SET
 """
 
 _UPSERT_DEFINITIONS = f"""
-INSERT INTO {SCHEMA}.definitions (singleton, document) VALUES (true, $1)
-ON CONFLICT (singleton) DO UPDATE SET document = EXCLUDED.document, updated_at = now()
+INSERT INTO {SCHEMA}.definitions AS d (singleton, document) VALUES (true, $1)
+ON CONFLICT (singleton) DO UPDATE SET
+    document = EXCLUDED.document,
+    revision = nextval('{SCHEMA}.revision_seq'),
+    updated_at = now()
+RETURNING d.revision
 """
 
 
@@ -99,6 +103,8 @@ class PostgresStore:
         self._gate = AvailabilityGate(policy=options.backoff)
         self._revisions = RevisionTracker()
         """What this process wrote or loaded; the change feed reports everything else."""
+        self._definition_revisions = RevisionTracker()
+        """The same for the definitions row (one key: `changes.DEFINITIONS`)."""
 
     @classmethod
     async def open(
@@ -303,11 +309,15 @@ class PostgresStore:
         return await self._run(load)
 
     async def save_definitions(self, definitions: StoredDefinitions) -> None:
-        """Replace the admin API's definitions (one row, one statement: atomic)."""
+        """Replace the admin API's definitions (one row, one statement: atomic) and tell the
+        other replicas (the NOTIFY is delivered only if the save commits)."""
         document = definitions_to_json(definitions)
 
         async def save(conn: Connection) -> None:
-            await conn.execute(_UPSERT_DEFINITIONS, document)
+            with self._definition_revisions.writing(changes.DEFINITIONS) as ticket:
+                async with conn.transaction():
+                    ticket.record(await conn.fetchval(_UPSERT_DEFINITIONS, document))
+                    await changes.notify(conn, changes.DEFINITIONS)
 
         await self._run(save)
 
@@ -315,18 +325,33 @@ class PostgresStore:
         """The stored definitions; empty ones when nothing was ever saved."""
 
         async def load(conn: Connection) -> Any:
-            return await conn.fetchval(f"SELECT document FROM {SCHEMA}.definitions")
+            row = await conn.fetchrow(f"SELECT document, revision FROM {SCHEMA}.definitions")
+            if row is None:
+                return None
+            self._definition_revisions.reset({changes.DEFINITIONS: row["revision"]})
+            return row["document"]
 
         document = await self._run(load)
         return StoredDefinitions() if document is None else definitions_from_json(document)
 
-    async def watch_changes(self, callback: Callable[[str], Awaitable[None]]) -> None:
-        """Call `callback(source)` when another process changed or deleted a source; runs until
-        cancelled, reconnecting with backoff. Run it in a cleanup_ctx task."""
+    async def watch_changes(
+        self,
+        callback: Callable[[str], Awaitable[None]],
+        *,
+        on_definitions: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Call `callback(source)` when another process changed or deleted a source, and
+        `on_definitions()` when it saved the admin definitions; runs until cancelled,
+        reconnecting with backoff. Run it in a cleanup_ctx task."""
+        watchers = changes.Watchers(
+            sources=self._revisions,
+            on_source=callback,
+            definitions=self._definition_revisions,
+            on_definitions=on_definitions,
+        )
         await changes.watch(
             settings=self._settings,
-            known=self._revisions,
-            callback=callback,
+            watchers=watchers,
             poll_interval=self._options.poll_interval,
             backoff=self._options.backoff,
         )

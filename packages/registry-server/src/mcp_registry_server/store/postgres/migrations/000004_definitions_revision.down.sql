@@ -1,0 +1,1 @@
+ALTER TABLE registry.definitions DROP COLUMN revision;

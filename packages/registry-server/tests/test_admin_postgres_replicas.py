@@ -1,0 +1,213 @@
+"""Admin definitions across replicas on one PostgreSQL database: sources, registries and claims
+created, changed or deleted through one replica's admin API reach the others without a restart."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from mcp_registry_common.config import ServerConfig, load_server_config_data
+from mcp_registry_server.app import create_apps
+from mcp_registry_server.store.postgres import (
+    StoreOptions,
+    open_store,
+    postgres_store_opener,
+    resolve_settings,
+)
+from mcp_registry_server.store.postgres.availability import BackoffPolicy
+from mcp_registry_server.store.postgres.pool import connect
+from mcp_registry_testing.authz import AuthzServer, file_source, server, upstream_document
+from mcp_registry_testing.oidc import OidcIssuer
+from mcp_registry_testing.postgres import PgDatabase
+from mcp_registry_testing.waiting import wait_for
+from pytest_aiohttp import AiohttpClient
+
+pytestmark = pytest.mark.db
+
+NOTIFY_ONLY = StoreOptions(backoff=BackoffPolicy(initial=0.02, cap=0.3), poll_interval=600.0)
+"""No poll within a test: whatever converges is carried by the NOTIFY."""
+POLL_ONLY = StoreOptions(backoff=BackoffPolicy(initial=0.02, cap=0.3), poll_interval=0.2)
+
+Client = TestClient[Any, Any]
+
+
+def anonymous_config(db: PgDatabase) -> ServerConfig:
+    document = {
+        "sources": [{"name": "published", "managed": {}}],
+        "registries": [{"name": "default", "sources": ["published"]}],
+        "auth": {"mode": "anonymous", "authz": {"roles": {"superAdmin": [{"role": "root"}]}}},
+        "database": db.config_data(),
+    }
+    return load_server_config_data(document).config
+
+
+@pytest.fixture
+def replica(
+    pg_db: PgDatabase, tmp_path: Path, aiohttp_client: AiohttpClient
+) -> Callable[..., Awaitable[Client]]:
+    async def start(config: ServerConfig, *, options: StoreOptions = NOTIFY_ONLY) -> Client:
+        assert config.database is not None
+        opener = postgres_store_opener(
+            config.database, env=pg_db.env, home=tmp_path, options=options
+        )
+        return await aiohttp_client(create_apps(config, store_opener=opener, run_sync=False)[0])
+
+    return start
+
+
+async def listed(client: Client, registry: str) -> list[str] | None:
+    """The server names `registry` serves, or None while it is not served (404)."""
+    response = await client.get(f"/registry/{registry}/v0.1/servers")
+    if response.status == 404:
+        return None
+    assert response.status == 200, await response.text()
+    return sorted(item["server"]["name"] for item in (await response.json())["servers"])
+
+
+async def source_names(client: Client) -> list[tuple[str, str]]:
+    body = await (await client.get("/v1/sources")).json()
+    return [(item["name"], item["creationType"]) for item in body["sources"]]
+
+
+async def test_sources_and_registries_created_and_deleted_on_one_replica_reach_another(
+    pg_db: PgDatabase, tmp_path: Path, replica: Callable[..., Awaitable[Client]]
+) -> None:
+    config = anonymous_config(pg_db)
+    first, second = await replica(config), await replica(config)
+    data = tmp_path / "extra.json"
+    data.write_text(json.dumps(upstream_document([server("io.acme/extra")])))
+    source = {"file": {"path": str(data)}, "syncPolicy": {"interval": "1h"}}
+    assert (await first.put("/v1/sources/extra", json=source)).status == 201
+    assert (await first.post("/v1/sources/extra/sync")).status == 200
+    registry = {"sources": ["published", "extra"]}
+    assert (await first.put("/v1/registries/api", json=registry)).status == 201
+
+    async def second_serves_api() -> bool:
+        return await listed(second, "api") == ["io.acme/extra"]
+
+    await wait_for(second_serves_api, timeout=10, message="the new registry reached replica 2")
+    assert await source_names(second) == [("published", "CONFIG"), ("extra", "API")]
+    shown = await (await second.get("/v1/registries/api")).json()
+    assert (shown["creationType"], shown["sources"]) == ("API", ["published", "extra"])
+
+    assert (await first.delete("/v1/registries/api")).status == 204
+    assert (await first.delete("/v1/sources/extra")).status == 204
+
+    async def second_dropped_both() -> bool:
+        return await listed(second, "api") is None and await source_names(second) == [
+            ("published", "CONFIG")
+        ]
+
+    await wait_for(second_dropped_both, timeout=10, message="the deletions reached replica 2")
+    assert await listed(second, "default") == []  # config-defined: untouched
+    # Replica 2 now accepts a source of that name again, and replica 1 learns of it.
+    assert (await second.put("/v1/sources/extra", json=source)).status == 201
+
+    async def first_sees_it() -> bool:
+        return ("extra", "API") in await source_names(first)
+
+    await wait_for(first_sees_it, timeout=10, message="replica 2's source reached replica 1")
+
+
+async def test_a_missed_notification_is_caught_up_by_the_revision_poll(
+    pg_db: PgDatabase, tmp_path: Path, replica: Callable[..., Awaitable[Client]]
+) -> None:
+    """A save that sends no NOTIFY (as if it was lost during a reconnect) still converges."""
+    config = anonymous_config(pg_db)
+    second = await replica(config, options=POLL_ONLY)
+    stored = {
+        "sources": [],
+        "registries": [
+            {
+                "name": "side",
+                "document": {"name": "side", "sources": ["published"]},
+                "createdAt": "2026-01-01T00:00:00+00:00",
+                "updatedAt": "2026-01-01T00:00:00+00:00",
+            }
+        ],
+        "entryClaims": {},
+    }
+    settings = resolve_settings(pg_db.config(), env=pg_db.env, home=tmp_path)
+    conn = await connect(settings.app)
+    try:  # a bare write, bypassing save_definitions and its NOTIFY
+        await conn.execute(
+            "INSERT INTO registry.definitions (singleton, document) VALUES (true, $1)"
+            " ON CONFLICT (singleton) DO UPDATE SET document = EXCLUDED.document,"
+            " revision = nextval('registry.revision_seq')",
+            stored,
+        )
+    finally:
+        await conn.close()
+
+    async def served() -> bool:
+        return await listed(second, "side") == []
+
+    await wait_for(served, timeout=10, message="the poll found the new definitions")
+
+
+@pytest.fixture
+async def issuer() -> AsyncIterator[OidcIssuer]:
+    async with OidcIssuer() as idp:
+        yield idp
+
+
+async def test_a_claims_change_on_one_replica_changes_what_another_shows(
+    pg_db: PgDatabase, tmp_path: Path, issuer: OidcIssuer, aiohttp_client: AiohttpClient
+) -> None:
+    settings = resolve_settings(pg_db.config(), env=pg_db.env, home=tmp_path)
+    stores = [await open_store(settings, options=NOTIFY_ONLY) for _ in range(2)]
+    first, second = AuthzServer(issuer, tmp_path), AuthzServer(issuer, tmp_path)
+    try:
+        tools = first.write_source("tools", [server("io.acme/deploy")])
+        for replica, store in zip((first, second), stores, strict=True):
+            replica.build_config(
+                sources=[file_source("tools", tools, claims={"org": "acme"})],
+                registries=[{"name": "default", "sources": ["tools"], "claims": {"org": "acme"}}],
+            )
+            await replica.start(aiohttp_client, store=store)
+        await first.sync("tools")
+
+        async def synced_data_served() -> bool:
+            return await second.names("default", "acme-data") == [("io.acme/deploy", "1.0.0")]
+
+        await wait_for(synced_data_served, timeout=10, message="the data reached replica 2")
+
+        status, body = await first.call(
+            "PUT",
+            "/v1/registries/acme",
+            "acme-admin",
+            body={"sources": ["tools"], "claims": {"org": "acme"}},
+        )
+        assert status == 201, body
+
+        async def acme_served() -> bool:
+            status, _ = await second.call("GET", "/registry/acme/v0.1/servers", "acme-data")
+            return status == 200
+
+        await wait_for(acme_served, timeout=10, message="the new registry reached replica 2")
+        status, _ = await second.call("GET", "/registry/acme/v0.1/servers", "globex-admin")
+        assert status == 403
+
+        # Narrow the registry to team platform: acme-data (team data) loses it on replica 2.
+        narrowed = {"sources": ["tools"], "claims": {"org": "acme", "team": "platform"}}
+        status, body = await first.call("PUT", "/v1/registries/acme", "acme-admin", body=narrowed)
+        assert status == 200, body
+
+        async def data_team_refused() -> bool:
+            status, _ = await second.call("GET", "/registry/acme/v0.1/servers", "acme-data")
+            return status == 403
+
+        await wait_for(data_team_refused, timeout=10, message="the claims reached replica 2")
+        assert await second.names("acme", "acme-writer") == [("io.acme/deploy", "1.0.0")]
+        status, shown = await second.call("GET", "/v1/registries/acme", "acme-admin")
+        assert (status, shown["claims"]) == (200, narrowed["claims"])
+    finally:
+        for replica in (first, second):
+            if replica.client is not None:
+                await replica.client.close()  # stop the apps before closing their stores
+        for store in stores:
+            await store.close()
