@@ -1,5 +1,7 @@
 """Admin definitions across replicas on one PostgreSQL database: sources, registries and claims
-created, changed or deleted through one replica's admin API reach the others without a restart."""
+created, changed or deleted through one replica's admin API reach the others without a restart,
+and writes on two replicas within the notification delay (definitions or published entries)
+keep both."""
 
 from __future__ import annotations
 
@@ -211,3 +213,117 @@ async def test_a_claims_change_on_one_replica_changes_what_another_shows(
                 await replica.client.close()  # stop the apps before closing their stores
         for store in stores:
             await store.close()
+
+
+async def test_sources_created_at_once_on_two_replicas_are_both_kept(
+    pg_db: PgDatabase, tmp_path: Path, replica: Callable[..., Awaitable[Client]]
+) -> None:
+    """Replica 2 writes without waiting for replica 1's notification: its save either finds
+    replica 1's (then it adopts it and saves again) or comes after it; nothing is lost."""
+    config = anonymous_config(pg_db)
+    first, second = await replica(config), await replica(config)
+    data = tmp_path / "extra.json"
+    data.write_text(json.dumps(upstream_document([server("io.acme/extra")])))
+    source = {"file": {"path": str(data)}, "syncPolicy": {"interval": "1h"}}
+    assert (await first.put("/v1/sources/x", json=source)).status == 201
+    assert (await second.put("/v1/sources/y", json=source)).status == 201
+    both = [("published", "CONFIG"), ("x", "API"), ("y", "API")]
+    assert await source_names(second) == both
+
+    async def first_has_both() -> bool:
+        return await source_names(first) == both
+
+    await wait_for(first_has_both, timeout=10, message="replica 2's source reached replica 1")
+    assert await source_names(second) == both  # replica 1's reload dropped nothing
+
+
+async def bare_save(pg_db: PgDatabase, tmp_path: Path, stored: dict[str, Any]) -> None:
+    """Save definitions as another replica would, but send no NOTIFY (as if it was lost)."""
+    settings = resolve_settings(pg_db.config(), env=pg_db.env, home=tmp_path)
+    conn = await connect(settings.app)
+    try:
+        await conn.execute(
+            "INSERT INTO registry.definitions (singleton, document) VALUES (true, $1)"
+            " ON CONFLICT (singleton) DO UPDATE SET document = EXCLUDED.document,"
+            " revision = nextval('registry.revision_seq')",
+            stored,
+        )
+    finally:
+        await conn.close()
+
+
+def stored_registries(*names: str) -> dict[str, Any]:
+    """A definitions document with registries of the config's `published` source."""
+    at = "2026-01-01T00:00:00+00:00"
+    return {
+        "sources": [],
+        "registries": [
+            {
+                "name": name,
+                "document": {"name": name, "sources": ["published"]},
+                "createdAt": at,
+                "updatedAt": at,
+            }
+            for name in names
+        ],
+        "entryClaims": {},
+    }
+
+
+async def test_a_save_over_definitions_this_replica_has_not_seen_adopts_them_first(
+    pg_db: PgDatabase, tmp_path: Path, replica: Callable[..., Awaitable[Client]]
+) -> None:
+    """Deterministic: another replica's save is not notified and not polled for, so the
+    replica's own save is the first to find it (a conflict), adopts it and saves again."""
+    config = anonymous_config(pg_db)
+    client, other = await replica(config), await replica(config)
+    registry = {"sources": ["published"]}
+    assert (await other.put("/v1/registries/early", json=registry)).status == 201
+
+    async def feed_delivered() -> bool:  # so the change feed is listening from here on
+        return await listed(client, "early") == []
+
+    await wait_for(feed_delivered, timeout=10, message="the change feed reported a save")
+    await bare_save(pg_db, tmp_path, stored_registries("early", "side"))
+    assert await listed(client, "side") is None  # not seen: no NOTIFY, no poll
+    assert (await client.put("/v1/registries/mine", json=registry)).status == 201
+    everything = ["default", "early", "mine", "side"]
+    for name in everything:
+        assert await listed(client, name) == [], name
+    shown = await (await client.get("/v1/registries")).json()
+    assert sorted(r["name"] for r in shown["registries"]) == everything
+    # What is stored holds them all: a replica starting now serves them.
+    third = await replica(config)
+    for name in everything:
+        assert await listed(third, name) == [], name
+
+
+async def test_entries_published_on_two_replicas_are_both_kept(
+    pg_db: PgDatabase, replica: Callable[..., Awaitable[Client]]
+) -> None:
+    """Replica 2 publishes right after replica 1 without waiting for its notification."""
+    config = anonymous_config(pg_db)
+    first, second = await replica(config), await replica(config)
+    for client in (first, second):
+        assert await listed(client, "default") == []  # each cached the empty managed source
+    for client, name in ((first, "io.acme/one"), (second, "io.acme/two")):
+        publication = {"server": server(name), "claims": {"t": "a"}}
+        response = await client.post("/v1/entries", json=publication)
+        assert response.status == 201, await response.text()
+    both = ["io.acme/one", "io.acme/two"]
+    assert await listed(second, "default") == both
+
+    async def first_serves_both() -> bool:
+        return await listed(first, "default") == both
+
+    await wait_for(first_serves_both, timeout=10, message="replica 2's entry reached replica 1")
+    # Replica 1 publishes again on top of what replica 2 wrote: nothing is lost.
+    publication = {"server": server("io.acme/three"), "claims": {"t": "a"}}
+    assert (await first.post("/v1/entries", json=publication)).status == 201
+    everything = sorted([*both, "io.acme/three"])
+    assert await listed(first, "default") == everything
+
+    async def second_serves_all() -> bool:
+        return await listed(second, "default") == everything
+
+    await wait_for(second_serves_all, timeout=10, message="replica 1's entry reached replica 2")

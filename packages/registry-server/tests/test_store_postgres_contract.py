@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,7 +10,14 @@ from typing import Any
 
 import pytest
 from mcp_registry_server.store.base import SourceData, SourceStatus, Store, SyncPhase
-from mcp_registry_server.store.definitions import DefinitionStore, StoredDefinitions, StoredObject
+from mcp_registry_server.store.definitions import (
+    NEVER_SAVED,
+    DefinitionStore,
+    LoadedDefinitions,
+    StoredDefinitions,
+    StoredObject,
+)
+from mcp_registry_server.store.errors import DefinitionsConflictError
 from mcp_registry_server.store.memory import MemoryStore
 from mcp_registry_server.store.postgres import open_store, resolve_settings
 from mcp_registry_testing.postgres import PgDatabase
@@ -186,7 +194,7 @@ async def test_delete_forgets_data_and_status(store: Store) -> None:
 
 async def test_admin_definitions_round_trip(store: Store) -> None:
     assert isinstance(store, DefinitionStore)
-    assert await store.load_definitions() == StoredDefinitions()
+    assert await store.load_definitions() == LoadedDefinitions(StoredDefinitions(), NEVER_SAVED)
     later = T0 + timedelta(minutes=5)
     definitions = StoredDefinitions(
         sources=(
@@ -200,7 +208,56 @@ async def test_admin_definitions_round_trip(store: Store) -> None:
         registries=(StoredObject("team", {"name": "team", "sources": ["api-src"]}, T0, T0),),
         entry_claims={"managed": {"io.x/y": {"team": ["a", "b"], "org": "acme"}}},
     )
-    await store.save_definitions(definitions)
-    assert await store.load_definitions() == definitions
-    await store.save_definitions(StoredDefinitions())
-    assert await store.load_definitions() == StoredDefinitions()
+    first = await store.save_definitions(definitions, expected=NEVER_SAVED)
+    assert await store.load_definitions() == LoadedDefinitions(definitions, first)
+    second = await store.save_definitions(StoredDefinitions(), expected=first)
+    assert second > first
+    assert await store.load_definitions() == LoadedDefinitions(StoredDefinitions(), second)
+
+
+def registry_only(name: str) -> StoredDefinitions:
+    return StoredDefinitions(
+        registries=(StoredObject(name, {"name": name, "sources": ["s"]}, T0, T0),)
+    )
+
+
+async def test_definitions_save_only_over_the_expected_revision(store: Store) -> None:
+    """A save over a revision someone else already replaced is refused and changes nothing."""
+    assert isinstance(store, DefinitionStore)
+    first = await store.save_definitions(registry_only("one"), expected=NEVER_SAVED)
+    with pytest.raises(DefinitionsConflictError):  # someone saved first: not "never saved"
+        await store.save_definitions(registry_only("lost"), expected=NEVER_SAVED)
+    second = await store.save_definitions(registry_only("two"), expected=first)
+    with pytest.raises(DefinitionsConflictError):  # saved on top of `first`, stale now
+        await store.save_definitions(registry_only("lost"), expected=first)
+    assert await store.load_definitions() == LoadedDefinitions(registry_only("two"), second)
+    third = await store.save_definitions(registry_only("three"), expected=second)
+    assert third > second
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("stored_before", [False, True])
+async def test_concurrent_definition_saves_from_two_replicas_one_wins(
+    pg_db: PgDatabase, tmp_path: Path, stored_before: bool
+) -> None:
+    settings = resolve_settings(pg_db.config(), env=pg_db.env, home=tmp_path)
+    stores = [await open_store(settings) for _ in range(2)]
+    try:
+        base = NEVER_SAVED
+        if stored_before:
+            base = await stores[0].save_definitions(registry_only("base"), expected=NEVER_SAVED)
+        outcomes = await asyncio.gather(
+            *(
+                replica.save_definitions(registry_only(f"r{index}"), expected=base)
+                for index, replica in enumerate(stores)
+            ),
+            return_exceptions=True,
+        )
+        won = [index for index, outcome in enumerate(outcomes) if isinstance(outcome, int)]
+        lost = [o for o in outcomes if isinstance(o, DefinitionsConflictError)]
+        assert (len(won), len(lost)) == (1, 1), outcomes
+        loaded = await stores[1].load_definitions()
+        assert loaded == LoadedDefinitions(registry_only(f"r{won[0]}"), outcomes[won[0]])
+    finally:
+        for opened in stores:
+            await opened.close()

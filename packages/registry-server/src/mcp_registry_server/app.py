@@ -212,6 +212,7 @@ class _Lifecycle:
             return
 
         async def on_change(source: str) -> None:
+            self.admin.forget_managed(source)  # another replica published to it
             await self.catalog.refresh(store, source=source)
 
         task = asyncio.create_task(

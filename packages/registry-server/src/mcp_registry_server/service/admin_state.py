@@ -3,6 +3,8 @@
 A change is persisted first (when the store keeps definitions), then swapped in, then handed
 to the running parts: the sync engine (sources) and the catalog (registries, entry data).
 Definitions another replica saved are applied the same way, without persisting (`reload`).
+A save is conditional on the revision this replica last saw: when another replica saved in
+between, `write` adopts the stored definitions and runs the operation once more.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import structlog
 from mcp_registry_common.config import ServerConfig, SourceConfig
@@ -24,14 +26,25 @@ from mcp_registry_server.service.definitions import (
     merge_definitions,
 )
 from mcp_registry_server.service.engine import SyncEngineLike
-from mcp_registry_server.service.errors import RuntimeUnavailableError
+from mcp_registry_server.service.errors import ConflictError, RuntimeUnavailableError
 from mcp_registry_server.store.base import SourceData, Store
-from mcp_registry_server.store.definitions import DefinitionStore, StoredDefinitions
+from mcp_registry_server.store.capabilities import ChangeFeed
+from mcp_registry_server.store.definitions import (
+    NEVER_SAVED,
+    DefinitionStore,
+    LoadedDefinitions,
+    StoredDefinitions,
+)
+from mcp_registry_server.store.errors import DefinitionsConflictError
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 Clock = Callable[[], datetime]
 STARTING = "the server is starting: try again in a moment"
+CONCURRENT_CHANGE = (
+    "the definitions were changed by another replica at the same time: retry the request"
+)
 
 
 def utc_now() -> datetime:
@@ -65,10 +78,13 @@ class AdminState:
         self.authz_enabled = config.auth.authz is not None
         """Claims are required on published entries (even in anonymous mode, as in ToolHive)."""
         self.lock = asyncio.Lock()
-        """Serialises admin writes and reloads in this process (replicas are not coordinated:
-        each adopts what the others saved when the store's change feed reports it)."""
+        """Serialises admin writes and reloads in this process (replicas coordinate through
+        the store: conditional saves, and the change feed reports the others' saves)."""
         self.now = clock
         self.definitions = merge_definitions(config, StoredDefinitions(), now=clock())
+        self.stored_revision = NEVER_SAVED
+        """The revision of the stored definitions `definitions` was built on (the next save
+        expects it)."""
         self._engine = engine
         self._store: Store | None = None
         self._managed: SourceData | None = None
@@ -76,7 +92,7 @@ class AdminState:
     async def attach(self, store: Store) -> None:
         """Load the persisted definitions and the managed source's entries, then rebuild the
         catalog for the live registries."""
-        stored = StoredDefinitions()
+        stored = LoadedDefinitions(StoredDefinitions(), NEVER_SAVED)
         if isinstance(store, DefinitionStore):
             stored = await store.load_definitions()
         else:
@@ -85,7 +101,8 @@ class AdminState:
                 detail="this store keeps no admin definitions: API-created sources, "
                 "registries and entry claims last until the process stops",
             )
-        self.definitions = merge_definitions(self.config, stored, now=self.now())
+        self.definitions = merge_definitions(self.config, stored.definitions, now=self.now())
+        self.stored_revision = stored.revision
         self._store = store
         managed = self.definitions.managed
         if managed is not None:
@@ -123,11 +140,31 @@ class AdminState:
             raise RuntimeUnavailableError("this server's sync engine cannot add sources at runtime")
         return engine
 
+    async def write(self, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run one admin write holding `lock`. When its save finds that another replica saved
+        the definitions since this one last saw them (nothing was written), adopt the stored
+        ones and run `operation` once more on them; a second such conflict is a 409."""
+        async with self.lock:
+            try:
+                return await operation()
+            except DefinitionsConflictError:
+                log.info("definitions_conflict", revision=self.stored_revision, retry=True)
+                await self._adopt_stored()
+            try:
+                return await operation()
+            except DefinitionsConflictError as exc:
+                log.info("definitions_conflict", revision=self.stored_revision, retry=False)
+                await self._adopt_stored()
+                raise ConflictError(CONCURRENT_CHANGE) from exc
+
     async def commit(self, definitions: Definitions) -> None:
-        """Persist `definitions` (when the store can), then make them the live ones."""
+        """Persist `definitions` (when the store can; DefinitionsConflictError, and nothing
+        changed, if another replica saved first), then make them the live ones."""
         store = self.store
         if isinstance(store, DefinitionStore):
-            await store.save_definitions(definitions.stored())
+            self.stored_revision = await store.save_definitions(
+                definitions.stored(), expected=self.stored_revision
+            )
         self.definitions = definitions
 
     async def apply(self, definitions: Definitions, *, persist: bool = True) -> None:
@@ -164,14 +201,24 @@ class AdminState:
         if not isinstance(store, DefinitionStore):
             return
         async with self.lock:
-            merged = merge_definitions(self.config, await store.load_definitions(), now=self.now())
-            await self.apply(self.definitions.adopt(merged), persist=False)
-            log.info(
-                "definitions_reloaded",
-                sources=len(self.definitions.sources),
-                registries=len(self.definitions.registries),
-                revision=self.definitions.revision,
-            )
+            await self._adopt_stored()
+
+    async def _adopt_stored(self) -> None:
+        """`reload` holding `lock`: only what the committed definitions dropped is removed."""
+        store = self.store
+        if not isinstance(store, DefinitionStore):
+            return
+        loaded = await store.load_definitions()
+        merged = merge_definitions(self.config, loaded.definitions, now=self.now())
+        await self.apply(self.definitions.adopt(merged), persist=False)
+        self.stored_revision = loaded.revision
+        log.info(
+            "definitions_reloaded",
+            sources=len(self.definitions.sources),
+            registries=len(self.definitions.registries),
+            revision=self.definitions.revision,
+            stored_revision=loaded.revision,
+        )
 
     async def reconfigure_catalog(self) -> None:
         """Rebuild the catalog after registries were created, changed or deleted."""
@@ -189,10 +236,15 @@ class AdminState:
         return (await self.store.load_sources()).get(source)
 
     async def managed_servers(self, source: str) -> list[Mapping[str, Any]]:
-        """The managed source's server.json documents (empty when nothing was published)."""
-        data = self._managed
-        if data is None or data.source != source:
-            data = await self.source_data(source)
+        """The managed source's server.json documents (empty when nothing was published),
+        read afresh from a store shared by replicas: another one may have published since."""
+        store = self.store
+        if isinstance(store, ChangeFeed):
+            self._managed = data = (await store.load_sources()).get(source)
+        else:
+            data = self._managed
+            if data is None or data.source != source:
+                data = await self.source_data(source)
         return list(data.servers) if data is not None else []
 
     async def write_managed(self, source: str, servers: Sequence[Mapping[str, Any]]) -> None:
@@ -209,5 +261,7 @@ class AdminState:
         await self.catalog.refresh(self.store, source=source)
 
     def forget_managed(self, source: str) -> None:
+        """Drop the cached managed entries if they are `source`'s (it was deleted, or another
+        replica wrote it: the next read goes to the catalog or the store)."""
         if self._managed is not None and self._managed.source == source:
             self._managed = None

@@ -51,7 +51,8 @@ class EntryAdmin:
         if state.authz_enabled and not claims:
             raise InvalidRequestError(CLAIMS_REQUIRED)
         name, version = str(publication.server["name"]), str(publication.server["version"])
-        async with state.lock:
+
+        async def attempt() -> None:
             definitions = state.definitions
             managed = definitions.managed
             if managed is None:
@@ -73,6 +74,8 @@ class EntryAdmin:
             else:
                 await state.commit(_with_claims(definitions, managed, name, claims))
             await state.write_managed(managed.name, [*servers, publication.server])
+
+        await state.write(attempt)
         return publication.server
 
     async def delete_version(
@@ -81,7 +84,8 @@ class EntryAdmin:
         """Delete one version; the newest remaining becomes latest, none left deletes the
         entry (and its claims)."""
         state = self._state
-        async with state.lock:
+
+        async def attempt() -> None:
             definitions = state.definitions
             managed, servers = await self._entry(caller, entry_type, name, definitions)
             kept = [
@@ -92,6 +96,8 @@ class EntryAdmin:
             if not any(s.get("name") == name for s in kept):
                 await state.commit(_with_claims(definitions, managed, name, None))
             await state.write_managed(managed.name, kept)
+
+        await state.write(attempt)
 
     async def claims(self, caller: Caller, *, entry_type: str, name: str) -> ClaimMap:
         """The entry's claims (an empty map when it has none)."""
@@ -106,12 +112,15 @@ class EntryAdmin:
         state, claims = self._state, claims or None
         if state.authz_enabled and not claims:
             raise InvalidRequestError(CLAIMS_REQUIRED)
-        async with state.lock:
+
+        async def attempt() -> None:
             definitions = state.definitions
             managed, _ = await self._entry(caller, entry_type, name, definitions)
             if not caller.may_grant(claims):
                 raise ForbiddenError(SUBSET_FORBIDDEN)
             await state.commit(_with_claims(definitions, managed, name, claims))
+
+        await state.write(attempt)
 
     async def _entry(
         self, caller: Caller, entry_type: str, name: str, definitions: Definitions

@@ -55,7 +55,8 @@ class RegistryAdmin:
     async def put(self, caller: Caller, config: RegistryConfig) -> tuple[RegistryDef, bool]:
         """Create (True) or update (False) an API-defined registry; snapshots are rebuilt."""
         state = self._state
-        async with state.lock:
+
+        async def attempt() -> tuple[RegistryDef, bool]:
             definitions = state.definitions
             existing = definitions.registries.get(config.name)
             if existing is not None:
@@ -77,12 +78,15 @@ class RegistryAdmin:
             )
             registries = {**definitions.registries, config.name: registry}
             await state.apply(definitions.evolve(registries=registries))
-        return registry, existing is None
+            return registry, existing is None
+
+        return await state.write(attempt)
 
     async def delete(self, caller: Caller, name: str) -> None:
         """Delete an API-defined registry (its sources stay)."""
         state = self._state
-        async with state.lock:
+
+        async def attempt() -> None:
             definitions = state.definitions
             existing = definitions.registries.get(name)
             if existing is None:
@@ -90,6 +94,8 @@ class RegistryAdmin:
             _check_writable(existing, caller)
             registries = {key: reg for key, reg in definitions.registries.items() if key != name}
             await state.apply(definitions.evolve(registries=registries))
+
+        await state.write(attempt)
 
     def entries(self, caller: Caller, name: str) -> list[RegistryEntry]:
         """Every version of every entry of every source of the registry that the caller may

@@ -81,7 +81,8 @@ class SourceAdmin:
     async def put(self, caller: Caller, config: SourceConfig) -> tuple[SourceView, bool]:
         """Create (True) or update (False) an API-defined source."""
         state = self._state
-        async with state.lock:
+
+        async def attempt() -> tuple[SourceDef, bool]:
             definitions = state.definitions
             existing = definitions.sources.get(config.name)
             if existing is not None:
@@ -100,12 +101,16 @@ class SourceAdmin:
             await state.apply(
                 definitions.evolve(sources={**definitions.sources, config.name: source})
             )
-        return SourceView(source, self._statuses().get(config.name)), existing is None
+            return source, existing is None
+
+        source, created = await state.write(attempt)
+        return SourceView(source, self._statuses().get(config.name)), created
 
     async def delete(self, caller: Caller, name: str) -> None:
         """Delete an API-defined source that no registry lists, with its entries."""
         state = self._state
-        async with state.lock:
+
+        async def attempt() -> None:
             definitions = state.definitions
             existing = definitions.sources.get(name)
             if existing is None:
@@ -119,6 +124,8 @@ class SourceAdmin:
             sources = {key: src for key, src in definitions.sources.items() if key != name}
             claims = {key: v for key, v in definitions.entry_claims.items() if key != name}
             await state.apply(definitions.evolve(sources=sources, entry_claims=claims))
+
+        await state.write(attempt)
 
     async def entries(self, caller: Caller, name: str) -> list[EntryGroup]:
         """The source's entries with all their versions, each visible to the caller."""

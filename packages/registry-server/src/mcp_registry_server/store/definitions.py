@@ -2,7 +2,8 @@
 
 An optional store capability (like those in `store.capabilities`): a store that implements
 `DefinitionStore` keeps what the admin API created across restarts; one that does not keeps
-it for the life of the process only.
+it for the life of the process only. Saves are conditional on the revision the writer last saw
+(optimistic concurrency), so replicas sharing one store never overwrite each other's saves.
 """
 
 from __future__ import annotations
@@ -10,10 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NewType, Protocol, runtime_checkable
 
 ClaimMap = Mapping[str, Any]
 """A claims map as stored: claim key -> string or list of strings."""
+DefinitionsRevision = NewType("DefinitionsRevision", int)
+"""Which save of the definitions a reader saw; every save takes a larger one."""
+NEVER_SAVED = DefinitionsRevision(0)
+"""The revision of a store in which no definitions were ever saved."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +45,24 @@ class StoredDefinitions:
     (the managed source: set by the first publisher of a name)."""
 
 
+@dataclass(frozen=True, slots=True)
+class LoadedDefinitions:
+    """The stored definitions and the revision they were saved at (the next save's `expected`)."""
+
+    definitions: StoredDefinitions
+    revision: DefinitionsRevision
+
+
 @runtime_checkable
 class DefinitionStore(Protocol):
     """A store that persists the admin API's definitions (written whole: they are small)."""
 
-    async def save_definitions(self, definitions: StoredDefinitions) -> None:
-        """Replace the stored definitions atomically."""
+    async def save_definitions(
+        self, definitions: StoredDefinitions, *, expected: DefinitionsRevision
+    ) -> DefinitionsRevision:
+        """Replace the stored definitions atomically if they are still at revision `expected`
+        (`NEVER_SAVED`: none were saved yet); the new revision. Raise
+        `DefinitionsConflictError` and change nothing when someone else saved in between."""
 
-    async def load_definitions(self) -> StoredDefinitions:
-        """The stored definitions; empty ones when nothing was ever saved."""
+    async def load_definitions(self) -> LoadedDefinitions:
+        """The stored definitions (empty ones at `NEVER_SAVED` when nothing was ever saved)."""

@@ -9,3 +9,8 @@ class StoreError(Exception):
 
 class StoreUnavailableError(StoreError):
     """The backing database cannot be reached right now; retry later (readiness is false)."""
+
+
+class DefinitionsConflictError(StoreError):
+    """A conditional save of the admin definitions found them saved by someone else since the
+    revision the writer expected; nothing was written (reload, then decide again)."""

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from mcp_registry_server.store.base import SourceData, SourceStatus
-from mcp_registry_server.store.definitions import StoredDefinitions
+from mcp_registry_server.store.definitions import (
+    NEVER_SAVED,
+    DefinitionsRevision,
+    LoadedDefinitions,
+    StoredDefinitions,
+)
+from mcp_registry_server.store.errors import DefinitionsConflictError
 
 
 class MemoryStore:
@@ -16,7 +22,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._sources: dict[str, SourceData] = {}
         self._statuses: dict[str, SourceStatus] = {}
-        self._definitions = StoredDefinitions()
+        self._definitions = LoadedDefinitions(StoredDefinitions(), NEVER_SAVED)
 
     async def replace_source(self, data: SourceData) -> None:
         """Atomically replace everything stored for `data.source`."""
@@ -39,10 +45,20 @@ class MemoryStore:
         """A copy of the source-name → status mapping."""
         return dict(self._statuses)
 
-    async def save_definitions(self, definitions: StoredDefinitions) -> None:
-        """Replace the admin API's definitions (an immutable value: swapped, never shared)."""
-        self._definitions = definitions
+    async def save_definitions(
+        self, definitions: StoredDefinitions, *, expected: DefinitionsRevision
+    ) -> DefinitionsRevision:
+        """Replace the admin API's definitions (an immutable value: swapped, never shared) if
+        they are still at `expected`; the new revision."""
+        current = self._definitions.revision
+        if current != expected:
+            raise DefinitionsConflictError(
+                f"the admin definitions were saved at revision {current}, not {expected}"
+            )
+        revision = DefinitionsRevision(current + 1)
+        self._definitions = LoadedDefinitions(definitions, revision)
+        return revision
 
-    async def load_definitions(self) -> StoredDefinitions:
-        """The admin API's definitions; empty until saved."""
+    async def load_definitions(self) -> LoadedDefinitions:
+        """The admin API's definitions; empty at `NEVER_SAVED` until saved."""
         return self._definitions

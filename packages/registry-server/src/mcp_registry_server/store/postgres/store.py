@@ -12,8 +12,17 @@ import asyncpg
 import structlog
 
 from mcp_registry_server.store.base import SourceData, SourceStatus, SyncPhase
-from mcp_registry_server.store.definitions import StoredDefinitions
-from mcp_registry_server.store.errors import StoreError, StoreUnavailableError
+from mcp_registry_server.store.definitions import (
+    NEVER_SAVED,
+    DefinitionsRevision,
+    LoadedDefinitions,
+    StoredDefinitions,
+)
+from mcp_registry_server.store.errors import (
+    DefinitionsConflictError,
+    StoreError,
+    StoreUnavailableError,
+)
 from mcp_registry_server.store.postgres import changes
 from mcp_registry_server.store.postgres.availability import (
     AvailabilityGate,
@@ -61,13 +70,18 @@ ON CONFLICT (name) DO UPDATE SET
     server_count = EXCLUDED.server_count, updated_at = now()
 """
 
-_UPSERT_DEFINITIONS = f"""
+_INSERT_DEFINITIONS = f"""
 INSERT INTO {SCHEMA}.definitions AS d (singleton, document) VALUES (true, $1)
-ON CONFLICT (singleton) DO UPDATE SET
-    document = EXCLUDED.document,
+ON CONFLICT (singleton) DO NOTHING
+RETURNING d.revision
+"""
+_UPDATE_DEFINITIONS = f"""
+UPDATE {SCHEMA}.definitions SET
+    document = $1,
     revision = nextval('{SCHEMA}.revision_seq'),
     updated_at = now()
-RETURNING d.revision
+WHERE singleton AND revision = $2
+RETURNING revision
 """
 
 
@@ -308,31 +322,51 @@ class PostgresStore:
 
         return await self._run(load)
 
-    async def save_definitions(self, definitions: StoredDefinitions) -> None:
-        """Replace the admin API's definitions (one row, one statement: atomic) and tell the
-        other replicas (the NOTIFY is delivered only if the save commits)."""
+    async def save_definitions(
+        self, definitions: StoredDefinitions, *, expected: DefinitionsRevision
+    ) -> DefinitionsRevision:
+        """Replace the admin API's definitions if they are still at revision `expected` (one
+        row, one conditional statement: atomic, and a concurrent save from another replica
+        waits for the row lock, then finds the revision changed) and tell the other replicas
+        (the NOTIFY is delivered only if the save commits). DefinitionsConflictError when
+        someone else saved since `expected`."""
         document = definitions_to_json(definitions)
 
-        async def save(conn: Connection) -> None:
+        async def save(conn: Connection) -> DefinitionsRevision:
             with self._definition_revisions.writing(changes.DEFINITIONS) as ticket:
                 async with conn.transaction():
-                    ticket.record(await conn.fetchval(_UPSERT_DEFINITIONS, document))
+                    if expected == NEVER_SAVED:
+                        revision = await conn.fetchval(_INSERT_DEFINITIONS, document)
+                    else:
+                        revision = await conn.fetchval(_UPDATE_DEFINITIONS, document, expected)
+                    if revision is None:
+                        raise DefinitionsConflictError(
+                            "the admin definitions were saved by another replica since"
+                            f" revision {expected}"
+                        )
+                    ticket.record(revision)
                     await changes.notify(conn, changes.DEFINITIONS)
+            return DefinitionsRevision(revision)
 
-        await self._run(save)
+        return await self._run(save)
 
-    async def load_definitions(self) -> StoredDefinitions:
-        """The stored definitions; empty ones when nothing was ever saved."""
+    async def load_definitions(self) -> LoadedDefinitions:
+        """The stored definitions and their revision; empty ones at NEVER_SAVED when nothing
+        was ever saved."""
 
         async def load(conn: Connection) -> Any:
             row = await conn.fetchrow(f"SELECT document, revision FROM {SCHEMA}.definitions")
             if row is None:
                 return None
             self._definition_revisions.reset({changes.DEFINITIONS: row["revision"]})
-            return row["document"]
+            return row
 
-        document = await self._run(load)
-        return StoredDefinitions() if document is None else definitions_from_json(document)
+        row = await self._run(load)
+        if row is None:
+            return LoadedDefinitions(StoredDefinitions(), NEVER_SAVED)
+        return LoadedDefinitions(
+            definitions_from_json(row["document"]), DefinitionsRevision(row["revision"])
+        )
 
     async def watch_changes(
         self,
