@@ -196,7 +196,7 @@ async def _run(
     public: web.Application, internal: web.Application, *, api: Address, admin: Address
 ) -> int:
     """Serve both apps until SIGTERM/SIGINT, then shut down within `SHUTDOWN_TIMEOUT`."""
-    runners = [
+    runners: list[web.AppRunner] = [
         ServerRunner(
             app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT / 2
         )
