@@ -4,7 +4,8 @@ Starts the real server (`mcp-registry-server serve`, a file source of N generate
 bare aiohttp app returning fixed bytes of the same sizes, each in its own process, then drives
 both from this process over loopback with a minimal keep-alive HTTP/1.1 client (so the client
 is not the bottleneck): `GET /v0.1/servers?limit=100` walking cursors, and
-`GET /v0.1/servers/{name}/versions/latest`. Prints requests/second, the ratios (targets: list
+`GET /v0.1/servers/{name}/versions/latest`. The server logs at info (a line per request) to a
+file, as a container runtime keeps its stdout. Prints requests/second, the ratios (targets: list
 >= 0.6, get >= 0.7) and the server's RSS with everything loaded (target <= 200 MB).
 Usage: hatch run python bench/server_list.py [--servers N] [--requests R] [--connections C]
 """
@@ -155,23 +156,26 @@ def getter(paths: list[str]) -> Worker:
     return get
 
 
-async def start(*args: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
-    )
+async def start(log: Path, *args: str) -> asyncio.subprocess.Process:
+    """A Python process whose stdout goes to the file `log`, as a container runtime keeps it
+    (drained through a pipe, it would cost the client process reading it)."""
+    with log.open("wb") as out:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, *args, stdout=out, stderr=asyncio.subprocess.DEVNULL
+        )
 
 
 async def wait_line(
-    process: asyncio.subprocess.Process, pattern: re.Pattern[bytes]
+    process: asyncio.subprocess.Process, log: Path, pattern: re.Pattern[bytes]
 ) -> re.Match[bytes]:
-    assert process.stdout is not None
+    """The first match of `pattern` in the process's log, polled until it appears."""
     async with asyncio.timeout(120):
         while True:
-            line = await process.stdout.readline()
-            if not line:
-                raise RuntimeError("process exited before it was ready")
-            if match := pattern.search(line):
+            if match := pattern.search(await asyncio.to_thread(log.read_bytes)):
                 return match
+            if process.returncode is not None:
+                raise RuntimeError("process exited before it was ready")
+            await asyncio.sleep(0.05)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -209,13 +213,14 @@ async def run(args: argparse.Namespace) -> int:
     )
     listen = ("--address", "127.0.0.1:0", "--internal-address", "127.0.0.1:0")
     server = await start(
+        workdir / "server.log",
         *("-m", "mcp_registry_server.cli", "serve", "--config", str(workdir / "config.yaml")),
         *(*listen, "--log-level", args.log_level),
     )
     processes = [server]
     try:
-        api, internal = (url.decode() for url in (await wait_line(server, LISTENING)).groups())
-        drain = asyncio.create_task(server.stdout.read())  # type: ignore[union-attr]
+        listening = await wait_line(server, workdir / "server.log", LISTENING)
+        api, internal = (url.decode() for url in listening.groups())
         await wait_ready(internal, args.servers)
         loaded_rss = rss_mb(server.pid)
         names = [f"com.bench-{i % 40}%2Fserver-{i:05d}" for i in range(args.servers)]
@@ -227,9 +232,13 @@ async def run(args: argparse.Namespace) -> int:
         probe.close()
         (workdir / "list.bin").write_bytes(list_page)
         (workdir / "get.bin").write_bytes(one)
-        bare = await start(__file__, "--bare", str(workdir / "list.bin"), str(workdir / "get.bin"))
+        bare = await start(
+            workdir / "bare.log",
+            *(__file__, "--bare", str(workdir / "list.bin"), str(workdir / "get.bin")),
+        )
         processes.append(bare)
-        bare_url = (await wait_line(bare, re.compile(rb"bare server on (\S+)"))).group(1).decode()
+        ready = await wait_line(bare, workdir / "bare.log", re.compile(rb"bare server on (\S+)"))
+        bare_url = ready.group(1).decode()
         workloads = {
             "list": (
                 list_walker("/v0.1/servers?limit=100", "/v0.1/servers?limit=100&cursor={}"),
@@ -272,7 +281,6 @@ async def run(args: argparse.Namespace) -> int:
             f"server RSS: {loaded_rss:.1f} MB loaded, {final_rss:.1f} MB after the run "
             f"(target <= {RSS_TARGET_MB} MB)"
         )
-        drain.cancel()
         return 0 if ok else 1
     finally:
         for process in processes:

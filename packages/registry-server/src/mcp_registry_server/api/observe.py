@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import Histogram
 
-from mcp_registry_server.logs import log_hot
+from mcp_registry_server.logs import log_fields
 
 log = structlog.get_logger("mcp_registry_server.http")
 
@@ -72,17 +72,19 @@ class RequestObserver:
         if sample is None:
             sample = self._samples[key] = self._duration.labels(*key[:2], str(status))
         sample.observe(elapsed)
-        log_hot(
+        log_fields(
             log,
             logging.DEBUG if route in self._quiet_routes else _level(status),
             "http_request",
-            method=request.method,
-            path=request.path,
-            status=status,
-            duration_ms=round(elapsed * 1000, 2),
-            remote=request.remote,
-            request_id=request_id,
-            route=route,
+            {
+                "method": request.method,
+                "path": request.path,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+                "remote": request.remote,
+                "request_id": request_id,
+                "route": route,
+            },
         )
 
 
