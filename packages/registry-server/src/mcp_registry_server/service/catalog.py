@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 
 import structlog
 
@@ -68,10 +69,14 @@ class Catalog:
         await self.refresh(store)
 
     async def refresh(self, store: Store, *, source: str | None = None) -> None:
-        """Rebuild from `store` the registries that include `source` (all when None).
+        """Rebuild from `store` the registries that include `source` (all when None), and any
+        other registry whose stored inputs changed since its snapshot was built.
 
-        At start-up this serves persisted data; afterwards the sync engine's `on_change`
-        calls it with the source whose data changed.
+        At start-up this serves persisted data; afterwards the sync engine's `on_change` and
+        the replicas' change feed call it with the source whose data changed. A refresh reads
+        every source, and a store shared by replicas counts what it read as seen; so a change
+        of another source read along the way (written by another replica) is built now, or it
+        would wait for that source's next change.
         """
         registries = [
             name for name, srcs in self._registries.items() if source is None or source in srcs
@@ -82,10 +87,12 @@ class Catalog:
     async def _rebuild(self, store: Store, registries: Sequence[str]) -> None:
         async with self._lock:
             stored = await store.load_sources()
-            for registry in registries:
-                if registry not in self._registries:
-                    continue  # removed by a reconfigure while this refresh waited
-                data = [stored[name] for name in self._registries[registry] if name in stored]
+            for registry, sources in self._registries.items():
+                data = [stored[name] for name in sources if name in stored]
+                if registry not in registries and _fingerprint(data) == _fingerprint(
+                    self._inputs.get(registry, ())
+                ):
+                    continue
                 started = time.perf_counter()
                 snapshot = await asyncio.to_thread(
                     build_snapshot, registry=registry, sources=data, built_at=self._clock()
@@ -103,3 +110,8 @@ class Catalog:
 
     def _empty(self, registry: str) -> RegistrySnapshot:
         return build_snapshot(registry=registry, sources=(), built_at=self._clock())
+
+
+def _fingerprint(data: Sequence[SourceData]) -> list[tuple[str, str, datetime]]:
+    """What identifies stored source data: every write of a source has a new sync time."""
+    return [(item.source, item.content_hash, item.synced_at) for item in data]
