@@ -5,6 +5,7 @@ keep both."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -327,3 +328,47 @@ async def test_entries_published_on_two_replicas_are_both_kept(
         return await listed(second, "default") == everything
 
     await wait_for(second_serves_all, timeout=10, message="replica 1's entry reached replica 2")
+
+
+async def test_many_publishes_at_once_on_two_replicas_are_all_kept(
+    pg_db: PgDatabase, replica: Callable[..., Awaitable[Client]]
+) -> None:
+    """Twenty new versions published at the same moment, half through each replica: each
+    publish reads and rewrites the managed source under its lock, so none is lost."""
+    config = anonymous_config(pg_db)
+    first, second = await replica(config), await replica(config)
+    names = ["io.acme/one", "io.acme/two"]
+    for name in names:  # owned first (their claims are saved once, not raced for)
+        publication = {"server": server(name, "0.0.1"), "claims": {"t": "a"}}
+        assert (await first.post("/v1/entries", json=publication)).status == 201
+
+    async def second_knows_the_owners() -> bool:
+        return await listed(second, "default") == names
+
+    await wait_for(second_knows_the_owners, timeout=10, message="the entries reached replica 2")
+    versions = [(names[index % 2], f"1.0.{index}") for index in range(20)]
+
+    async def publish(client: Client, name: str, version: str) -> int:
+        publication = {"server": server(name, version), "claims": {"t": "a"}}
+        response = await client.post("/v1/entries", json=publication)
+        return response.status
+
+    statuses = await asyncio.gather(
+        *(
+            publish((first, second)[index // 2 % 2], name, version)
+            for index, (name, version) in enumerate(versions)
+        )
+    )
+    assert statuses == [201] * len(versions)
+    everything = sorted([(name, "0.0.1") for name in names] + versions)
+
+    async def served_versions(client: Client) -> list[tuple[str, str]]:
+        body = await (await client.get("/registry/default/v0.1/servers")).json()
+        return sorted((s["server"]["name"], s["server"]["version"]) for s in body["servers"])
+
+    for client in (first, second):
+
+        async def all_served(client: Client = client) -> bool:
+            return await served_versions(client) == everything
+
+        await wait_for(all_served, timeout=10, message="every version is served by both")

@@ -134,6 +134,59 @@ async def test_empty_source_is_kept(store: Store) -> None:
     assert same(loaded["src"], data("src", [], digest="empty"))
 
 
+def appending(*servers: Mapping[str, Any], seen: list[SourceData | None] | None = None) -> Any:
+    """A change that adds `servers` to what is stored (recording what it was given)."""
+
+    def change(current: SourceData | None) -> SourceData:
+        if seen is not None:
+            seen.append(current)
+        before = tuple(current.servers) if current is not None else ()
+        return data("src", [*before, *servers], digest=f"h{len(before) + len(servers)}")
+
+    return change
+
+
+async def test_update_creates_then_changes_what_is_stored(store: Store) -> None:
+    seen: list[SourceData | None] = []
+    first = await store.update_source("src", appending(server("a/1"), seen=seen))
+    assert seen == [None]
+    assert same(first, data("src", [server("a/1")], digest="h1"))
+    second = await store.update_source("src", appending(server("a/2"), seen=seen))
+    assert seen[1] is not None
+    assert same(seen[1], first)  # the change saw what is stored
+    assert same(second, data("src", [server("a/1"), server("a/2")], digest="h2"))
+    assert same((await store.load_sources())["src"], second)
+
+
+async def test_update_sees_a_replace_and_leaves_other_sources_alone(store: Store) -> None:
+    await store.replace_source(data("src", [server("a/1")]))
+    await store.replace_source(data("other", [server("b/1")]))
+    await store.update_source("src", appending(server("a/2")))
+    loaded = await store.load_sources()
+    assert [s["name"] for s in loaded["src"].servers] == ["a/1", "a/2"]
+    assert same(loaded["other"], data("other", [server("b/1")]))
+
+
+class Refused(Exception):
+    """An error of the caller's own, raised by a change function."""
+
+
+async def test_a_change_that_raises_writes_nothing_and_its_error_reaches_the_caller(
+    store: Store,
+) -> None:
+    await store.replace_source(data("src", [server("a/1")]))
+
+    def refuse(current: SourceData | None) -> SourceData:
+        raise Refused("version already exists")
+
+    with pytest.raises(Refused, match="version already exists"):
+        await store.update_source("src", refuse)
+    with pytest.raises(ValueError, match="returned data for 'elsewhere'"):
+        await store.update_source("src", lambda current: data("elsewhere", []))
+    assert set(await store.load_sources()) == {"src"}
+    assert same((await store.load_sources())["src"], data("src", [server("a/1")]))
+
+
 def status(name: str, **overrides: Any) -> SourceStatus:
     fields: dict[str, Any] = {
         "name": name,

@@ -47,8 +47,23 @@ CONCURRENT_CHANGE = (
 )
 
 
+ServersChange = Callable[[list[Mapping[str, Any]]], Sequence[Mapping[str, Any]]]
+"""The managed source's new server.json documents from its current ones (it may raise)."""
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def managed_data(source: str, servers: Sequence[Mapping[str, Any]], now: datetime) -> SourceData:
+    """The managed source's data holding `servers`, hashed like a synced payload."""
+    body = json.dumps(list(servers), sort_keys=True, separators=(",", ":"), default=str)
+    return SourceData(
+        source=source,
+        servers=tuple(servers),
+        content_hash=hashlib.sha256(body.encode()).hexdigest(),
+        synced_at=now,
+    )
 
 
 @runtime_checkable
@@ -247,18 +262,21 @@ class AdminState:
                 data = await self.source_data(source)
         return list(data.servers) if data is not None else []
 
-    async def write_managed(self, source: str, servers: Sequence[Mapping[str, Any]]) -> None:
-        """Replace the managed source's entries and rebuild the registries that serve it."""
-        body = json.dumps(list(servers), sort_keys=True, separators=(",", ":"), default=str)
-        data = SourceData(
-            source=source,
-            servers=tuple(servers),
-            content_hash=hashlib.sha256(body.encode()).hexdigest(),
-            synced_at=self.now(),
-        )
-        await self.store.replace_source(data)
-        self._managed = data
+    async def update_managed(
+        self, source: str, change: ServersChange
+    ) -> Sequence[Mapping[str, Any]]:
+        """Replace the managed source's entries with `change(current entries)` as one store
+        update (replicas' updates of the source never interleave: `change` sees the entries
+        as they are now, and may raise to write nothing), then rebuild the registries that
+        serve it; the entries written."""
+        now = self.now()
+
+        def apply(current: SourceData | None) -> SourceData:
+            return managed_data(source, change(list(current.servers) if current else []), now)
+
+        self._managed = data = await self.store.update_source(source, apply)
         await self.catalog.refresh(self.store, source=source)
+        return data.servers
 
     def forget_managed(self, source: str) -> None:
         """Drop the cached managed entries if they are `source`'s (it was deleted, or another

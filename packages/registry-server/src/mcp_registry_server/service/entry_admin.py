@@ -6,9 +6,11 @@ must be published with the same claims, and only callers who can see them may ch
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import structlog
 
 from mcp_registry_server.service.admin_state import AdminState
 from mcp_registry_server.service.caller import SUBSET_FORBIDDEN, Caller
@@ -21,6 +23,9 @@ from mcp_registry_server.service.errors import (
 )
 from mcp_registry_server.service.views import claim_key
 from mcp_registry_server.store.definitions import ClaimMap
+from mcp_registry_server.store.errors import DefinitionsConflictError
+
+log = structlog.get_logger(__name__)
 
 CLAIMS_REQUIRED = "claims are required when authorization is enabled"
 SERVER_TYPE = "server"
@@ -62,18 +67,18 @@ class EntryAdmin:
             if not caller.may_grant(claims):
                 raise ForbiddenError(SUBSET_FORBIDDEN)
             servers = await state.managed_servers(managed.name)
-            versions = {str(s.get("version")) for s in servers if s.get("name") == name}
-            if versions:
-                owner = _owner_claims(definitions, managed, name)
-                if claim_key(owner) != claim_key(claims):
-                    raise ConflictError(
-                        f"claims mismatch: {name} was first published with other claims"
-                    )
-                if version in versions:
-                    raise ConflictError(f"version already exists: {name} {version}")
-            else:
+            known = _owner_claims(definitions, managed, name)
+            if not _check_new_version(servers, name, version, owner=known, claims=claims):
+                # A new name: its claims are saved first (a conditional save, so a replica
+                # that claimed the name at the same time makes this attempt start again).
                 await state.commit(_with_claims(definitions, managed, name, claims))
-            await state.write_managed(managed.name, [*servers, publication.server])
+            owner = _owner_claims(state.definitions, managed, name)
+
+            def add(current: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+                _check_new_version(current, name, version, owner=owner, claims=claims)
+                return [*current, publication.server]
+
+            await state.update_managed(managed.name, add)
 
         await state.write(attempt)
         return publication.server
@@ -85,17 +90,17 @@ class EntryAdmin:
         entry (and its claims)."""
         state = self._state
 
-        async def attempt() -> None:
-            definitions = state.definitions
-            managed, servers = await self._entry(caller, entry_type, name, definitions)
-            kept = [
-                s for s in servers if not (s.get("name") == name and s.get("version") == version)
-            ]
-            if len(kept) == len(servers):
+        def drop(current: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+            kept = [s for s in current if (s.get("name"), s.get("version")) != (name, version)]
+            if len(kept) == len(current):
                 raise ObjectNotFoundError(f"version not found: {name} {version}")
+            return kept
+
+        async def attempt() -> None:
+            managed, _ = await self._entry(caller, entry_type, name, state.definitions)
+            kept = await state.update_managed(managed.name, drop)
             if not any(s.get("name") == name for s in kept):
-                await state.commit(_with_claims(definitions, managed, name, None))
-            await state.write_managed(managed.name, kept)
+                await _forget_claims(state, managed, name)
 
         await state.write(attempt)
 
@@ -136,6 +141,36 @@ class EntryAdmin:
         if not caller.sees(_owner_claims(definitions, managed, name)):
             raise ForbiddenError(f"forbidden: insufficient claims for entry {name}")
         return managed, servers
+
+
+def _check_new_version(
+    servers: Sequence[Mapping[str, Any]],
+    name: str,
+    version: str,
+    *,
+    owner: ClaimMap | None,
+    claims: ClaimMap | None,
+) -> bool:
+    """Whether `servers` hold `name` already; if they do, 409 unless `claims` are its owner's
+    and `version` is new."""
+    versions = {str(s.get("version")) for s in servers if s.get("name") == name}
+    if not versions:
+        return False
+    if claim_key(owner) != claim_key(claims):
+        raise ConflictError(f"claims mismatch: {name} was first published with other claims")
+    if version in versions:
+        raise ConflictError(f"version already exists: {name} {version}")
+    return True
+
+
+async def _forget_claims(state: AdminState, managed: SourceDef, name: str) -> None:
+    """Drop the claims of an entry whose last version is gone. The entry is deleted already,
+    so a replica that saved the definitions meanwhile leaves them in place (unused: the
+    next first publisher of the name sets its own) rather than failing the request."""
+    try:
+        await state.commit(_with_claims(state.definitions, managed, name, None))
+    except DefinitionsConflictError:
+        log.info("entry_claims_kept", source=managed.name, entry=name)
 
 
 def _owner_claims(definitions: Definitions, managed: SourceDef, name: str) -> ClaimMap | None:

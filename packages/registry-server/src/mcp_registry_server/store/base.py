@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -49,11 +49,22 @@ class SourceStatus:
     """Servers served for this source, after filters."""
 
 
+SourceChange = Callable[[SourceData | None], SourceData]
+"""Computes a source's new data from what is stored for it now (None: nothing). It may raise
+to write nothing (the error reaches the caller); it must only compute, no I/O: a store may
+call it again after a retry on a fresh connection."""
+
+
 class Store(Protocol):
     """Source of truth across restarts and replicas; snapshots are its read cache."""
 
     async def replace_source(self, data: SourceData) -> None:
         """Atomically replace everything stored for `data.source`."""
+
+    async def update_source(self, source: str, change: SourceChange) -> SourceData:
+        """Read what is stored for `source`, store `change(current)` in its place and return it,
+        as one step that excludes every other replace or update of `source` (across all the
+        processes sharing the store): a read-modify-write that never loses a concurrent one."""
 
     async def delete_source(self, source: str) -> None:
         """Forget a source that left the configuration."""
@@ -66,3 +77,11 @@ class Store(Protocol):
 
     async def load_statuses(self) -> dict[str, SourceStatus]:
         """All persisted statuses, keyed by source name."""
+
+
+def changed_data(source: str, change: SourceChange, current: SourceData | None) -> SourceData:
+    """`change(current)`, checked to be data for `source` (an update cannot move data)."""
+    data = change(current)
+    if data.source != source:
+        raise ValueError(f"an update of source {source!r} returned data for {data.source!r}")
+    return data

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mcp_registry_server.store.base import SourceData, SourceStatus
+from mcp_registry_server.store.base import SourceChange, SourceData, SourceStatus, changed_data
 from mcp_registry_server.store.definitions import (
     NEVER_SAVED,
     DefinitionsRevision,
@@ -16,7 +16,9 @@ class MemoryStore:
     """A `Store` for one process without a database.
 
     Replacing a source swaps one dict value for an immutable `SourceData`, so a reader
-    sees either the old data or the new data, never a mix: atomic by construction.
+    sees either the old data or the new data, never a mix: atomic by construction. An update
+    reads, calls its (synchronous) change and swaps without awaiting in between, so no other
+    task's write can come between its read and its write.
     """
 
     def __init__(self) -> None:
@@ -27,6 +29,12 @@ class MemoryStore:
     async def replace_source(self, data: SourceData) -> None:
         """Atomically replace everything stored for `data.source`."""
         self._sources[data.source] = data
+
+    async def update_source(self, source: str, change: SourceChange) -> SourceData:
+        """Replace `source`'s data with `change(current)` in one step; the new data."""
+        data = changed_data(source, change, self._sources.get(source))
+        self._sources[source] = data
+        return data
 
     async def delete_source(self, source: str) -> None:
         """Forget a source's data and status; unknown names are ignored."""

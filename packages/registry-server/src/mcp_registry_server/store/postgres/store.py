@@ -11,7 +11,13 @@ from typing import Any, TypeVar, overload
 import asyncpg
 import structlog
 
-from mcp_registry_server.store.base import SourceData, SourceStatus, SyncPhase
+from mcp_registry_server.store.base import (
+    SourceChange,
+    SourceData,
+    SourceStatus,
+    SyncPhase,
+    changed_data,
+)
 from mcp_registry_server.store.definitions import (
     NEVER_SAVED,
     DefinitionsRevision,
@@ -37,7 +43,11 @@ from mcp_registry_server.store.postgres.definitions import (
 )
 from mcp_registry_server.store.postgres.migrator import latest_version, load_migrations, read_state
 from mcp_registry_server.store.postgres.pool import Connection, Pool, create_pool, pooled
-from mcp_registry_server.store.postgres.records import SERVER_COLUMNS, server_records
+from mcp_registry_server.store.postgres.records import (
+    SERVER_COLUMNS,
+    EncodedJson,
+    server_records,
+)
 from mcp_registry_server.store.postgres.revisions import RevisionTracker
 from mcp_registry_server.store.postgres.settings import (
     DEFAULT_MAX_META_SIZE,
@@ -59,6 +69,10 @@ ON CONFLICT (name) DO UPDATE SET
     updated_at = now()
 RETURNING s.revision
 """
+_LOCK_SOURCE = "SELECT pg_advisory_xact_lock($1, hashtext($2))"
+"""Held until the transaction ends; replaces and updates of one source take it first."""
+_SOURCE_LOCK_SPACE = 0x6D637372
+"""First key of a source's advisory lock ("mcsr"), so it matches no other lock of ours."""
 _UPSERT_STATUS = f"""
 INSERT INTO {SCHEMA}.source_status AS t (name, phase, message, attempt_count, last_attempt,
     last_sync_time, content_hash, filter_hash, server_count)
@@ -83,6 +97,14 @@ UPDATE {SCHEMA}.definitions SET
 WHERE singleton AND revision = $2
 RETURNING revision
 """
+
+
+class _ChangeRaisedError(Exception):
+    """Carries an error an update's change function raised past the driver-error translation."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class OperationTimeoutError(Exception):
@@ -169,6 +191,8 @@ class PostgresStore:
                     self._pool, acquire_timeout=self._options.acquire_timeout
                 ) as conn:
                     result = await self._bounded(operation, conn)
+            except _ChangeRaisedError as exc:
+                raise exc.error from None  # the caller's own error, not the database's
             except Exception as exc:
                 if stale_retries > 0 and (
                     is_stale_connection(exc) or isinstance(exc, OperationTimeoutError)
@@ -220,26 +244,33 @@ class PostgresStore:
         async def replace(conn: Connection) -> None:
             with self._revisions.writing(data.source) as ticket:
                 async with conn.transaction():
-                    # The upsert locks the source row first, so concurrent replaces of one
-                    # source from two replicas serialise instead of colliding on server keys.
-                    revision: int = await conn.fetchval(
-                        _UPSERT_SOURCE,
-                        data.source,
-                        data.content_hash,
-                        _utc(data.synced_at),
-                        len(records),
-                    )
-                    ticket.record(revision)
-                    await conn.execute(
-                        f"DELETE FROM {SCHEMA}.server WHERE source = $1", data.source
-                    )
-                    if records:
-                        await conn.copy_records_to_table(
-                            "server", schema_name=SCHEMA, columns=SERVER_COLUMNS, records=records
-                        )
-                    await changes.notify(conn, data.source)
+                    await _lock_source(conn, data.source)
+                    ticket.record(await _write_source(conn, data, records))
 
         await self._run(replace)
+
+    async def update_source(self, source: str, change: SourceChange) -> SourceData:
+        """Read the source's rows, store `change(current)` instead and return it, in one
+        transaction holding the source's lock: a replace or update of the same source by any
+        process waits until this one commits, then reads what it wrote. An error `change`
+        raises reaches the caller as it is (nothing written)."""
+
+        async def update(conn: Connection) -> SourceData:
+            with self._revisions.writing(source) as ticket:
+                async with conn.transaction():
+                    await _lock_source(conn, source)
+                    current = await _read_source(conn, source)
+                    try:
+                        data = changed_data(source, change, current)
+                    except Exception as exc:
+                        raise _ChangeRaisedError(exc) from exc
+                    records = server_records(
+                        source, data.servers, max_meta_size=self._options.max_meta_size
+                    )
+                    ticket.record(await _write_source(conn, data, records))
+            return data
+
+        return await self._run(update)
 
     async def delete_source(self, source: str) -> None:
         """Forget a source's data and status; unknown names are ignored."""
@@ -400,6 +431,47 @@ def _utc(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment
+
+
+async def _lock_source(conn: Connection, source: str) -> None:
+    """Wait for every other transaction writing `source` to end; hold the lock until ours does."""
+    await conn.execute(_LOCK_SOURCE, _SOURCE_LOCK_SPACE, source)
+
+
+async def _read_source(conn: Connection, source: str) -> SourceData | None:
+    """What is stored for `source` (servers in stored order), None when nothing is."""
+    row = await conn.fetchrow(
+        f"SELECT content_hash, synced_at FROM {SCHEMA}.source WHERE name = $1", source
+    )
+    if row is None:
+        return None
+    rows = await conn.fetch(
+        f"SELECT body FROM {SCHEMA}.server WHERE source = $1 ORDER BY position", source
+    )
+    return SourceData(
+        source=source,
+        servers=tuple(r["body"] for r in rows),
+        content_hash=row["content_hash"],
+        synced_at=row["synced_at"],
+    )
+
+
+async def _write_source(
+    conn: Connection, data: SourceData, records: list[tuple[str, int, str, str, EncodedJson]]
+) -> int:
+    """Replace the source's rows inside the caller's transaction and NOTIFY the other
+    replicas (delivered only if it commits); the source's new revision."""
+    # The upsert locks the source row, so a delete of the source waits for this transaction.
+    revision: int = await conn.fetchval(
+        _UPSERT_SOURCE, data.source, data.content_hash, _utc(data.synced_at), len(records)
+    )
+    await conn.execute(f"DELETE FROM {SCHEMA}.server WHERE source = $1", data.source)
+    if records:
+        await conn.copy_records_to_table(
+            "server", schema_name=SCHEMA, columns=SERVER_COLUMNS, records=records
+        )
+    await changes.notify(conn, data.source)
+    return revision
 
 
 async def _check_schema_version(conn: Connection) -> None:
