@@ -122,29 +122,7 @@ async def test_a_missed_notification_is_caught_up_by_the_revision_poll(
     """A save that sends no NOTIFY (as if it was lost during a reconnect) still converges."""
     config = anonymous_config(pg_db)
     second = await replica(config, options=POLL_ONLY)
-    stored = {
-        "sources": [],
-        "registries": [
-            {
-                "name": "side",
-                "document": {"name": "side", "sources": ["published"]},
-                "createdAt": "2026-01-01T00:00:00+00:00",
-                "updatedAt": "2026-01-01T00:00:00+00:00",
-            }
-        ],
-        "entryClaims": {},
-    }
-    settings = resolve_settings(pg_db.config(), env=pg_db.env, home=tmp_path)
-    conn = await connect(settings.app)
-    try:  # a bare write, bypassing save_definitions and its NOTIFY
-        await conn.execute(
-            "INSERT INTO registry.definitions (singleton, document) VALUES (true, $1)"
-            " ON CONFLICT (singleton) DO UPDATE SET document = EXCLUDED.document,"
-            " revision = nextval('registry.revision_seq')",
-            stored,
-        )
-    finally:
-        await conn.close()
+    await bare_save(pg_db, tmp_path, stored_registries("side"))
 
     async def served() -> bool:
         return await listed(second, "side") == []

@@ -1,35 +1,27 @@
-"""PostgresStore: Store and DefinitionStore on an asyncpg pool, one transaction per replace."""
+"""PostgresStore: Store and DefinitionStore on an asyncpg pool, one transaction per replace.
+
+The class owns the pool and translates driver errors once; the rows it reads and writes live in
+`source_rows` (source data and statuses) and `definitions_row` (the admin definitions).
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, TypeVar, overload
+from typing import TypeVar
 
 import asyncpg
 import structlog
 
-from mcp_registry_server.store.base import (
-    SourceChange,
-    SourceData,
-    SourceStatus,
-    SyncPhase,
-    changed_data,
-)
+from mcp_registry_server.store.base import SourceChange, SourceData, SourceStatus
 from mcp_registry_server.store.definitions import (
-    NEVER_SAVED,
     DefinitionsRevision,
     LoadedDefinitions,
     StoredDefinitions,
 )
-from mcp_registry_server.store.errors import (
-    DefinitionsConflictError,
-    StoreError,
-    StoreUnavailableError,
-)
-from mcp_registry_server.store.postgres import changes
+from mcp_registry_server.store.errors import StoreError, StoreUnavailableError
+from mcp_registry_server.store.postgres import changes, definitions_row, source_rows
 from mcp_registry_server.store.postgres.availability import (
     AvailabilityGate,
     BackoffPolicy,
@@ -37,74 +29,15 @@ from mcp_registry_server.store.postgres.availability import (
     is_stale_connection,
     is_unavailable,
 )
-from mcp_registry_server.store.postgres.definitions import (
-    definitions_from_json,
-    definitions_to_json,
-)
+from mcp_registry_server.store.postgres.definitions import definitions_to_json
 from mcp_registry_server.store.postgres.migrator import latest_version, load_migrations, read_state
 from mcp_registry_server.store.postgres.pool import Connection, Pool, create_pool, pooled
-from mcp_registry_server.store.postgres.records import (
-    SERVER_COLUMNS,
-    EncodedJson,
-    server_records,
-)
+from mcp_registry_server.store.postgres.records import server_records
 from mcp_registry_server.store.postgres.revisions import RevisionTracker
-from mcp_registry_server.store.postgres.settings import (
-    DEFAULT_MAX_META_SIZE,
-    SCHEMA,
-    ConnectionSettings,
-)
+from mcp_registry_server.store.postgres.settings import DEFAULT_MAX_META_SIZE, ConnectionSettings
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
-
-_UPSERT_SOURCE = f"""
-INSERT INTO {SCHEMA}.source AS s (name, content_hash, synced_at, server_count)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (name) DO UPDATE SET
-    content_hash = EXCLUDED.content_hash,
-    synced_at = EXCLUDED.synced_at,
-    server_count = EXCLUDED.server_count,
-    revision = nextval('{SCHEMA}.revision_seq'),
-    updated_at = now()
-RETURNING s.revision
-"""
-_LOCK_SOURCE = "SELECT pg_advisory_xact_lock($1, hashtext($2))"
-"""Held until the transaction ends; replaces and updates of one source take it first."""
-_SOURCE_LOCK_SPACE = 0x6D637372
-"""First key of a source's advisory lock ("mcsr"), so it matches no other lock of ours."""
-_UPSERT_STATUS = f"""
-INSERT INTO {SCHEMA}.source_status AS t (name, phase, message, attempt_count, last_attempt,
-    last_sync_time, content_hash, filter_hash, server_count)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-ON CONFLICT (name) DO UPDATE SET
-    phase = EXCLUDED.phase, message = EXCLUDED.message, attempt_count = EXCLUDED.attempt_count,
-    last_attempt = EXCLUDED.last_attempt, last_sync_time = EXCLUDED.last_sync_time,
-    content_hash = EXCLUDED.content_hash, filter_hash = EXCLUDED.filter_hash,
-    server_count = EXCLUDED.server_count, updated_at = now()
-"""
-
-_INSERT_DEFINITIONS = f"""
-INSERT INTO {SCHEMA}.definitions AS d (singleton, document) VALUES (true, $1)
-ON CONFLICT (singleton) DO NOTHING
-RETURNING d.revision
-"""
-_UPDATE_DEFINITIONS = f"""
-UPDATE {SCHEMA}.definitions SET
-    document = $1,
-    revision = nextval('{SCHEMA}.revision_seq'),
-    updated_at = now()
-WHERE singleton AND revision = $2
-RETURNING revision
-"""
-
-
-class _ChangeRaisedError(Exception):
-    """Carries an error an update's change function raised past the driver-error translation."""
-
-    def __init__(self, error: Exception) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 class OperationTimeoutError(Exception):
@@ -191,7 +124,7 @@ class PostgresStore:
                     self._pool, acquire_timeout=self._options.acquire_timeout
                 ) as conn:
                     result = await self._bounded(operation, conn)
-            except _ChangeRaisedError as exc:
+            except source_rows.ChangeRaisedError as exc:
                 raise exc.error from None  # the caller's own error, not the database's
             except Exception as exc:
                 if stale_retries > 0 and (
@@ -240,118 +173,42 @@ class PostgresStore:
         records = server_records(
             data.source, data.servers, max_meta_size=self._options.max_meta_size
         )
-
-        async def replace(conn: Connection) -> None:
-            with self._revisions.writing(data.source) as ticket:
-                async with conn.transaction():
-                    await _lock_source(conn, data.source)
-                    ticket.record(await _write_source(conn, data, records))
-
-        await self._run(replace)
+        await self._run(
+            lambda conn: source_rows.replace_source(conn, data, records, revisions=self._revisions)
+        )
 
     async def update_source(self, source: str, change: SourceChange) -> SourceData:
         """Read the source's rows, store `change(current)` instead and return it, in one
         transaction holding the source's lock: a replace or update of the same source by any
         process waits until this one commits, then reads what it wrote. An error `change`
         raises reaches the caller as it is (nothing written)."""
-
-        async def update(conn: Connection) -> SourceData:
-            with self._revisions.writing(source) as ticket:
-                async with conn.transaction():
-                    await _lock_source(conn, source)
-                    current = await _read_source(conn, source)
-                    try:
-                        data = changed_data(source, change, current)
-                    except Exception as exc:
-                        raise _ChangeRaisedError(exc) from exc
-                    records = server_records(
-                        source, data.servers, max_meta_size=self._options.max_meta_size
-                    )
-                    ticket.record(await _write_source(conn, data, records))
-            return data
-
-        return await self._run(update)
+        return await self._run(
+            lambda conn: source_rows.update_source(
+                conn,
+                source,
+                change,
+                revisions=self._revisions,
+                max_meta_size=self._options.max_meta_size,
+            )
+        )
 
     async def delete_source(self, source: str) -> None:
         """Forget a source's data and status; unknown names are ignored."""
-
-        async def delete(conn: Connection) -> None:
-            with self._revisions.deleting_source(source):
-                async with conn.transaction():
-                    await conn.execute(
-                        f"DELETE FROM {SCHEMA}.source_status WHERE name = $1", source
-                    )
-                    deleted = await conn.fetchval(
-                        f"DELETE FROM {SCHEMA}.source WHERE name = $1 RETURNING name", source
-                    )
-                    if deleted is not None:
-                        await changes.notify(conn, source)
-
-        await self._run(delete)
+        await self._run(
+            lambda conn: source_rows.delete_source(conn, source, revisions=self._revisions)
+        )
 
     async def load_sources(self) -> dict[str, SourceData]:
         """All sources with their servers in stored order, read from one snapshot."""
-
-        async def load(conn: Connection) -> dict[str, SourceData]:
-            async with conn.transaction(isolation="repeatable_read", readonly=True):
-                sources = await conn.fetch(
-                    f"SELECT name, content_hash, synced_at, revision FROM {SCHEMA}.source"
-                )
-                rows = await conn.fetch(
-                    f"SELECT source, body FROM {SCHEMA}.server ORDER BY source, position"
-                )
-            bodies: dict[str, list[dict[str, Any]]] = {}
-            for row in rows:
-                bodies.setdefault(row["source"], []).append(row["body"])
-            self._revisions.reset({r["name"]: r["revision"] for r in sources})
-            return {
-                r["name"]: SourceData(
-                    source=r["name"],
-                    servers=tuple(bodies.get(r["name"], ())),
-                    content_hash=r["content_hash"],
-                    synced_at=r["synced_at"],
-                )
-                for r in sources
-            }
-
-        return await self._run(load)
+        return await self._run(
+            lambda conn: source_rows.load_sources(conn, revisions=self._revisions)
+        )
 
     async def save_status(self, status: SourceStatus) -> None:
-        async def save(conn: Connection) -> None:
-            await conn.execute(
-                _UPSERT_STATUS,
-                status.name,
-                status.phase.value,
-                status.message,
-                status.attempt_count,
-                _utc(status.last_attempt),
-                _utc(status.last_sync_time),
-                status.content_hash,
-                status.filter_hash,
-                status.server_count,
-            )
-
-        await self._run(save)
+        await self._run(lambda conn: source_rows.save_status(conn, status))
 
     async def load_statuses(self) -> dict[str, SourceStatus]:
-        async def load(conn: Connection) -> dict[str, SourceStatus]:
-            rows = await conn.fetch(f"SELECT * FROM {SCHEMA}.source_status")
-            return {
-                row["name"]: SourceStatus(
-                    name=row["name"],
-                    phase=SyncPhase(row["phase"]),
-                    message=row["message"],
-                    attempt_count=row["attempt_count"],
-                    last_attempt=row["last_attempt"],
-                    last_sync_time=row["last_sync_time"],
-                    content_hash=row["content_hash"],
-                    filter_hash=row["filter_hash"],
-                    server_count=row["server_count"],
-                )
-                for row in rows
-            }
-
-        return await self._run(load)
+        return await self._run(source_rows.load_statuses)
 
     async def save_definitions(
         self, definitions: StoredDefinitions, *, expected: DefinitionsRevision
@@ -362,42 +219,21 @@ class PostgresStore:
         (the NOTIFY is delivered only if the save commits). DefinitionsConflictError when
         someone else saved since `expected`."""
         document = definitions_to_json(definitions)
-
-        async def save(conn: Connection) -> DefinitionsRevision:
-            with self._definition_revisions.writing(changes.DEFINITIONS) as ticket:
-                async with conn.transaction():
-                    if expected == NEVER_SAVED:
-                        revision = await conn.fetchval(_INSERT_DEFINITIONS, document)
-                    else:
-                        revision = await conn.fetchval(_UPDATE_DEFINITIONS, document, expected)
-                    if revision is None:
-                        raise DefinitionsConflictError(
-                            "the admin definitions were saved by another replica since"
-                            f" revision {expected}"
-                        )
-                    ticket.record(revision)
-                    await changes.notify(conn, changes.DEFINITIONS)
-            return DefinitionsRevision(revision)
-
-        return await self._run(save)
+        return await self._run(
+            lambda conn: definitions_row.save_definitions(
+                conn, document, expected=expected, revisions=self._definition_revisions
+            )
+        )
 
     async def load_definitions(self) -> LoadedDefinitions:
         """The stored definitions and their revision; empty ones at NEVER_SAVED when nothing
         was ever saved."""
-
-        async def load(conn: Connection) -> Any:
-            row = await conn.fetchrow(f"SELECT document, revision FROM {SCHEMA}.definitions")
-            if row is None:
-                return None
-            self._definition_revisions.reset({changes.DEFINITIONS: row["revision"]})
-            return row
-
-        row = await self._run(load)
-        if row is None:
-            return LoadedDefinitions(StoredDefinitions(), NEVER_SAVED)
-        return LoadedDefinitions(
-            definitions_from_json(row["document"]), DefinitionsRevision(row["revision"])
+        row = await self._run(
+            lambda conn: definitions_row.load_definitions_row(
+                conn, revisions=self._definition_revisions
+            )
         )
+        return definitions_row.loaded_definitions(row)
 
     async def watch_changes(
         self,
@@ -420,58 +256,6 @@ class PostgresStore:
             poll_interval=self._options.poll_interval,
             backoff=self._options.backoff,
         )
-
-
-@overload
-def _utc(moment: datetime) -> datetime: ...
-@overload
-def _utc(moment: None) -> None: ...
-def _utc(moment: datetime | None) -> datetime | None:
-    """Naive datetimes are taken as UTC (asyncpg would take them as the host's local time)."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
-async def _lock_source(conn: Connection, source: str) -> None:
-    """Wait for every other transaction writing `source` to end; hold the lock until ours does."""
-    await conn.execute(_LOCK_SOURCE, _SOURCE_LOCK_SPACE, source)
-
-
-async def _read_source(conn: Connection, source: str) -> SourceData | None:
-    """What is stored for `source` (servers in stored order), None when nothing is."""
-    row = await conn.fetchrow(
-        f"SELECT content_hash, synced_at FROM {SCHEMA}.source WHERE name = $1", source
-    )
-    if row is None:
-        return None
-    rows = await conn.fetch(
-        f"SELECT body FROM {SCHEMA}.server WHERE source = $1 ORDER BY position", source
-    )
-    return SourceData(
-        source=source,
-        servers=tuple(r["body"] for r in rows),
-        content_hash=row["content_hash"],
-        synced_at=row["synced_at"],
-    )
-
-
-async def _write_source(
-    conn: Connection, data: SourceData, records: list[tuple[str, int, str, str, EncodedJson]]
-) -> int:
-    """Replace the source's rows inside the caller's transaction and NOTIFY the other
-    replicas (delivered only if it commits); the source's new revision."""
-    # The upsert locks the source row, so a delete of the source waits for this transaction.
-    revision: int = await conn.fetchval(
-        _UPSERT_SOURCE, data.source, data.content_hash, _utc(data.synced_at), len(records)
-    )
-    await conn.execute(f"DELETE FROM {SCHEMA}.server WHERE source = $1", data.source)
-    if records:
-        await conn.copy_records_to_table(
-            "server", schema_name=SCHEMA, columns=SERVER_COLUMNS, records=records
-        )
-    await changes.notify(conn, data.source)
-    return revision
 
 
 async def _check_schema_version(conn: Connection) -> None:
