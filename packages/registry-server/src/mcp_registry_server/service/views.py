@@ -52,6 +52,9 @@ class _Labels:
     by_source: Mapping[str, tuple[ClaimKey | None, Mapping[str, ClaimKey]]]
     """Source name -> the source-wide key, or None and the per-entry keys."""
     distinct: Mapping[ClaimKey, ClaimMap | None]
+    digest: str
+    """Of `by_source`: what a view's ETag names, since the revision counts this process's swaps
+    only (two replicas can reach the same revision with different claims)."""
 
     def key_of(self, source: str, name: str) -> ClaimKey:
         whole, per_entry = self.by_source.get(source, (NO_CLAIMS, {}))
@@ -90,7 +93,7 @@ class ClaimViews:
         parts = [await self._part(data) for data in inputs]
         labels = self._labels_for(registry, definitions)
         visible = frozenset(key for key, claims in labels.distinct.items() if caller.sees(claims))
-        cache_key = (registry, tuple(part.etag for part in parts), labels.revision, visible)
+        cache_key = (registry, tuple(part.etag for part in parts), labels.digest, visible)
         view = self._views.get(cache_key)
         if view is None:
             view = _assemble(snapshot, inputs, parts, labels=labels, visible=visible)
@@ -131,7 +134,14 @@ class ClaimViews:
                 claims = src.claims if src is not None else None
                 distinct[claim_key(claims)] = claims
                 by_source[source] = (claim_key(claims), {})
-        labels = _Labels(revision=definitions.revision, by_source=by_source, distinct=distinct)
+        canonical = sorted(
+            (source, whole, sorted(per_entry.items()))
+            for source, (whole, per_entry) in by_source.items()
+        )
+        digest = hashlib.blake2b(repr(canonical).encode(), digest_size=16).hexdigest()
+        labels = _Labels(
+            revision=definitions.revision, by_source=by_source, distinct=distinct, digest=digest
+        )
         self._labels[registry] = labels
         return labels
 
@@ -157,7 +167,7 @@ def _assemble(
     digest = hashlib.blake2b(base.registry.encode(), digest_size=16)
     for part in parts:
         digest.update(part.etag.encode())
-    digest.update(repr((labels.revision, sorted(map(repr, visible)))).encode())
+    digest.update(repr((labels.digest, sorted(map(repr, visible)))).encode())
     return RegistrySnapshot(
         registry=base.registry,
         sources=base.sources,
