@@ -68,14 +68,23 @@ class EntryAdmin:
                 raise ForbiddenError(SUBSET_FORBIDDEN)
             servers = await state.managed_servers(managed.name)
             known = _owner_claims(definitions, managed, name)
-            if not _check_new_version(servers, name, version, owner=known, claims=claims):
+            listed = _check_new_version(servers, name, version, owner=known, claims=claims)
+            if not listed and known is not None:
+                # Claims but no version: another publish of the name is on its way (its claims
+                # are saved before its entry), or a deletion left them. The name is owned.
+                _require_owner(name, known, claims)
+            elif not listed:
                 # A new name: its claims are saved first (a conditional save, so a replica
                 # that claimed the name at the same time makes this attempt start again).
                 await state.commit(_with_claims(definitions, managed, name, claims))
             owner = _owner_claims(state.definitions, managed, name)
 
             def add(current: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-                _check_new_version(current, name, version, owner=owner, claims=claims)
+                still = _check_new_version(current, name, version, owner=owner, claims=claims)
+                if listed and not still:
+                    # Its last version was deleted meanwhile, and its claims perhaps with it:
+                    # decide again on the stored definitions (nothing is written).
+                    raise DefinitionsConflictError(f"{name} was deleted while publishing")
                 return [*current, publication.server]
 
             await state.update_managed(managed.name, add)
@@ -156,17 +165,23 @@ def _check_new_version(
     versions = {str(s.get("version")) for s in servers if s.get("name") == name}
     if not versions:
         return False
-    if claim_key(owner) != claim_key(claims):
-        raise ConflictError(f"claims mismatch: {name} was first published with other claims")
+    _require_owner(name, owner, claims)
     if version in versions:
         raise ConflictError(f"version already exists: {name} {version}")
     return True
 
 
+def _require_owner(name: str, owner: ClaimMap | None, claims: ClaimMap | None) -> None:
+    """409 unless `claims` are the ones `name` was first published with."""
+    if claim_key(owner) != claim_key(claims):
+        raise ConflictError(f"claims mismatch: {name} was first published with other claims")
+
+
 async def _forget_claims(state: AdminState, managed: SourceDef, name: str) -> None:
     """Drop the claims of an entry whose last version is gone. The entry is deleted already,
-    so a replica that saved the definitions meanwhile leaves them in place (unused: the
-    next first publisher of the name sets its own) rather than failing the request."""
+    so a replica that saved the definitions meanwhile leaves them in place rather than
+    failing the request: the name then stays owned by those claims (a publish with them, or
+    `set_claims` by a caller who sees them, takes it on)."""
     try:
         await state.commit(_with_claims(state.definitions, managed, name, None))
     except DefinitionsConflictError:
