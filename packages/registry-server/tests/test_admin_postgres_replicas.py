@@ -6,6 +6,7 @@ keep both."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -15,7 +16,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 from mcp_registry_common.config import ServerConfig, load_server_config_data
 from mcp_registry_server.app import create_apps
+from mcp_registry_server.store.base import SourceData
+from mcp_registry_server.store.errors import StoreUnavailableError
 from mcp_registry_server.store.postgres import (
+    PostgresStore,
     StoreOptions,
     open_store,
     postgres_store_opener,
@@ -128,6 +132,57 @@ async def test_a_missed_notification_is_caught_up_by_the_revision_poll(
         return await listed(second, "side") == []
 
     await wait_for(served, timeout=10, message="the poll found the new definitions")
+
+
+class LoadFailsOnce(PostgresStore):
+    """A replica's store whose next read of the source data fails (the database blinked)."""
+
+    fail_load = False
+
+    async def load_sources(self) -> dict[str, SourceData]:
+        if self.fail_load:
+            self.fail_load = False
+            raise StoreUnavailableError("database unavailable: connection reset")
+        return await super().load_sources()
+
+
+async def test_definitions_whose_adoption_failed_halfway_are_adopted_at_the_next_poll(
+    pg_db: PgDatabase,
+    tmp_path: Path,
+    aiohttp_client: AiohttpClient,
+    replica: Callable[..., Awaitable[Client]],
+) -> None:
+    """Replica 2 adopts replica 1's new registry, but rebuilding its catalog fails: the change
+    feed counts nothing as seen, and its next poll adopts the registry completely."""
+    config = anonymous_config(pg_db)
+    first = await replica(config)
+    settings = resolve_settings(pg_db.config(), env=pg_db.env, home=tmp_path)
+    flaky = await LoadFailsOnce.open(settings.app, options=POLL_ONLY)
+
+    @contextlib.asynccontextmanager
+    async def opener() -> AsyncIterator[PostgresStore]:
+        yield flaky
+
+    try:
+        second = await aiohttp_client(create_apps(config, store_opener=opener, run_sync=False)[0])
+        registry = {"sources": ["published"]}
+        assert (await first.put("/v1/registries/early", json=registry)).status == 201
+
+        async def feed_delivered() -> bool:
+            return await listed(second, "early") == []
+
+        await wait_for(feed_delivered, timeout=10, message="the change feed reported a save")
+        flaky.fail_load = True
+        assert (await first.put("/v1/registries/side", json=registry)).status == 201
+
+        async def side_served() -> bool:
+            return await listed(second, "side") == []
+
+        await wait_for(side_served, timeout=10, message="the next poll adopted the registry")
+        assert not flaky.fail_load  # the failure did happen
+        await second.close()
+    finally:
+        await flaky.close()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 from mcp_registry_common.config import ServerConfig, SourceConfig
 from mcp_registry_server.store.base import SourceStatus, SyncPhase
+from mcp_registry_server.store.errors import StoreUnavailableError
 from mcp_registry_server.store.memory import MemoryStore
 from mcp_registry_server.sync.engine import SyncEngine
 from mcp_registry_server.sync.errors import UnknownSourceError
@@ -92,8 +93,7 @@ async def test_a_source_added_while_running_syncs_at_once_and_removal_forgets_it
         assert status_of(engine, "added") is None
         with pytest.raises(UnknownSourceError):
             await engine.sync_now("added")
-        with pytest.raises(UnknownSourceError):
-            await engine.remove_source("added")
+        await engine.remove_source("added")  # removed already (a retried change): no-op
         assert not task.done(), "removing one source never stops the engine"
     assert not [t for t in asyncio.all_tasks() if t.get_name() == "sync-added"]
 
@@ -138,3 +138,43 @@ async def test_an_added_managed_source_is_complete_without_syncing(
     assert status.phase is SyncPhase.COMPLETE
     assert (await store.load_statuses())["pub"] == status
     assert engine.ever_synced("pub")
+
+
+class DeleteFailsOnce(MemoryStore):
+    """A store whose next source deletion fails (the database blinked)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail_delete = False
+
+    async def delete_source(self, source: str) -> None:
+        if self.fail_delete:
+            self.fail_delete = False
+            raise StoreUnavailableError("database unavailable: connection reset")
+        await super().delete_source(source)
+
+
+async def test_a_removal_whose_store_delete_failed_is_done_by_a_repeat(
+    http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    store = DeleteFailsOnce()
+    engine = SyncEngine(
+        config=base_config(),
+        store=store,
+        on_change=Changes(),
+        http=http,
+        metrics=CollectorRegistry(),
+        workdir=tmp_path / "git",
+    )
+    async with running(engine):
+        await engine.add_source(file_source("added", UPSTREAM))
+        await engine.wait_for("added", lambda s: s.phase is SyncPhase.COMPLETE, within=5)
+        await engine.add_source(file_source("added", UPSTREAM))  # added again: replaced
+        assert [s.name for s in engine.statuses()] == ["managed", "added"]
+        store.fail_delete = True
+        with pytest.raises(StoreUnavailableError):
+            await engine.remove_source("added")
+        assert "added" in await store.load_sources()
+        await engine.remove_source("added")
+        assert "added" not in await store.load_sources()
+        assert status_of(engine, "added") is None

@@ -3,6 +3,9 @@
 A change is persisted first (when the store keeps definitions), then swapped in, then handed
 to the running parts: the sync engine (sources) and the catalog (registries, entry data).
 Definitions another replica saved are applied the same way, without persisting (`reload`).
+The running parts are brought from what they last followed without an error to the new
+definitions, so a change whose hand-over failed halfway is redone by the next one (the change
+feed calls `reload` again until it succeeds).
 A save is conditional on the revision this replica last saw: when another replica saved in
 between, `write` adopts the stored definitions and runs the operation once more.
 """
@@ -31,6 +34,7 @@ from mcp_registry_server.store.base import SourceData, Store
 from mcp_registry_server.store.capabilities import ChangeFeed
 from mcp_registry_server.store.definitions import (
     NEVER_SAVED,
+    DefinitionsRevision,
     DefinitionStore,
     LoadedDefinitions,
     StoredDefinitions,
@@ -100,6 +104,9 @@ class AdminState:
         self.stored_revision = NEVER_SAVED
         """The revision of the stored definitions `definitions` was built on (the next save
         expects it)."""
+        self._followed = self.definitions
+        """The definitions the sync engine and the catalog were last brought to without an
+        error (`apply` hands them the difference from these)."""
         self._engine = engine
         self._store: Store | None = None
         self._managed: SourceData | None = None
@@ -123,6 +130,7 @@ class AdminState:
         if managed is not None:
             self._managed = (await store.load_sources()).get(managed.name)
         await self.catalog.reconfigure(store, self.definitions.topology())
+        self._followed = self.definitions  # the sync engine is built from them
 
     def detach(self) -> None:
         self._store = None
@@ -185,8 +193,12 @@ class AdminState:
     async def apply(self, definitions: Definitions, *, persist: bool = True) -> None:
         """Make `definitions` live (persisted first unless `persist` is False): the sync engine
         gains, re-fetches or loses each source whose definition changed beyond its claims, and
-        the catalog follows the registries. Call it holding `lock`."""
-        old = self.definitions
+        the catalog follows the registries. Call it holding `lock`.
+
+        The changes are counted from what the engine and the catalog last followed without an
+        error, not from the live definitions: when a step raises (the database blinked), the
+        next apply or reload does it again (the engine's add and remove may be repeated)."""
+        old = self._followed
         fetch = [
             src.config
             for name, src in definitions.sources.items()
@@ -208,18 +220,23 @@ class AdminState:
                 self.forget_managed(name)
         if definitions.topology() != old.topology():
             await self.reconfigure_catalog()
+        self._followed = definitions
 
-    async def reload(self) -> None:
+    async def reload(self) -> DefinitionsRevision:
         """Adopt the definitions stored now (another replica saved them): the store's change
-        feed calls this. Config-defined objects stay as they are."""
+        feed calls this and counts the returned revision, the one now applied, as seen (if
+        this raises, nothing is counted and the feed calls again). Config-defined objects
+        stay as they are."""
         store = self.store
         if not isinstance(store, DefinitionStore):
-            return
+            return self.stored_revision
         async with self.lock:
             await self._adopt_stored()
+            return self.stored_revision
 
     async def _adopt_stored(self) -> None:
-        """`reload` holding `lock`: only what the committed definitions dropped is removed."""
+        """`reload` holding `lock`: only what the committed definitions dropped is removed;
+        `stored_revision` moves to the loaded revision once they are applied."""
         store = self.store
         if not isinstance(store, DefinitionStore):
             return

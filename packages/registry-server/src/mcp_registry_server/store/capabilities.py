@@ -22,11 +22,12 @@ class ChangeFeed(Protocol):
         self,
         callback: Callable[[str], Awaitable[None]],
         *,
-        on_definitions: Callable[[], Awaitable[None]] | None = None,
+        on_definitions: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
         """Await `callback(source)` for each source another process replaced or deleted, and
-        `on_definitions()` whenever another process saved the admin definitions (a consumer
-        that raises is called again later: delivery is level-triggered, not one-shot).
+        `on_definitions()` whenever another process saved the admin definitions; it returns
+        the definitions revision it applied, and only that revision counts as seen (a
+        consumer that raises is called again later: delivery is level-triggered, not one-shot).
 
         Runs until cancelled (start it as a task in a cleanup_ctx and cancel it on shutdown);
         it survives database outages on its own.

@@ -123,7 +123,8 @@ class SyncEngine:
 
     async def add_source(self, config: SourceConfig) -> None:
         """Manage a source created or changed at runtime (admin API). A changed source keeps
-        its status but re-fetches at once, since its location or filter may differ now."""
+        its status but re-fetches at once, since its location or filter may differ now (so
+        adding a source again, as a retried change does, replaces it)."""
         old = self._sources.get(config.name)
         src = self._build(config)
         if old is not None:
@@ -136,13 +137,16 @@ class SyncEngine:
         await self._notify()
 
     async def remove_source(self, source: str) -> None:
-        """Stop syncing `source` and forget its stored data and status (deleted at runtime)."""
+        """Stop syncing `source` and forget its stored data and status (deleted at runtime).
+        An unknown source is ignored: a retried removal may find it gone already. It is
+        forgotten only once its stored data is deleted, so a removal the store failed can be
+        repeated."""
         src = self._sources.get(source)
         if src is None:
-            raise UnknownSourceError(source)
+            return
         await self._stop(src)
-        del self._sources[source]
         await self._store.delete_source(source)
+        del self._sources[source]
         await self._notify()
 
     async def _stop(self, src: SourceState) -> None:

@@ -51,7 +51,9 @@ class Watchers:
     sources: RevisionTracker
     on_source: Callable[[str], Awaitable[None]]
     definitions: RevisionTracker
-    on_definitions: Callable[[], Awaitable[None]] | None = None
+    on_definitions: Callable[[], Awaitable[int]] | None = None
+    """Adopts the stored definitions and returns the revision it applied (only that one is
+    acknowledged: if it raises, or applied an older one, it is called again)."""
 
 
 async def _deliver(conn: Connection, *, watchers: Watchers, read_timeout: float) -> None:
@@ -60,11 +62,11 @@ async def _deliver(conn: Connection, *, watchers: Watchers, read_timeout: float)
         current = await _read_definitions_revision(conn, read_timeout)
         if watchers.definitions.changes(current):
             try:
-                await watchers.on_definitions()
+                applied = await watchers.on_definitions()
             except Exception as exc:  # retried at the next wake-up or poll
                 log.error("change_callback_failed", source=DEFINITIONS, error=describe(exc))
             else:
-                watchers.definitions.acknowledge(DEFINITIONS, current)
+                watchers.definitions.acknowledge(DEFINITIONS, {DEFINITIONS: applied})
     current = await _read_revisions(conn, read_timeout)
     for name in watchers.sources.changes(current):
         try:

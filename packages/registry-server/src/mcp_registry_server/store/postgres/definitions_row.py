@@ -1,7 +1,8 @@
 """The admin definitions row: a conditional save on its revision with NOTIFY, and its load.
 
 Each operation runs on one connection the caller hands in (PostgresStore runs them through its
-error translation) and keeps the caller's RevisionTracker at the row's revision.
+error translation). A save records its revision in the caller's RevisionTracker; a load leaves
+the tracker alone: only the change feed acknowledges a revision, once its consumer applied it.
 """
 
 from __future__ import annotations
@@ -60,14 +61,9 @@ async def save_definitions(
     return DefinitionsRevision(revision)
 
 
-async def load_definitions_row(conn: Connection, *, revisions: RevisionTracker) -> Any:
-    """The row (document, revision), None when nothing was ever saved; `revisions` is reset to
-    the row's revision when there is one."""
-    row = await conn.fetchrow(f"SELECT document, revision FROM {SCHEMA}.definitions")
-    if row is None:
-        return None
-    revisions.reset({changes.DEFINITIONS: row["revision"]})
-    return row
+async def load_definitions_row(conn: Connection) -> Any:
+    """The row (document, revision), None when nothing was ever saved."""
+    return await conn.fetchrow(f"SELECT document, revision FROM {SCHEMA}.definitions")
 
 
 def loaded_definitions(row: Any) -> LoadedDefinitions:

@@ -73,7 +73,8 @@ class PostgresStore:
         self._revisions = RevisionTracker()
         """What this process wrote or loaded; the change feed reports everything else."""
         self._definition_revisions = RevisionTracker()
-        """The same for the definitions row (one key: `changes.DEFINITIONS`)."""
+        """The same for the definitions row (one key: `changes.DEFINITIONS`): this process's
+        saves, and what the change feed's consumer applied (a load marks nothing seen)."""
 
     @classmethod
     async def open(
@@ -228,21 +229,18 @@ class PostgresStore:
     async def load_definitions(self) -> LoadedDefinitions:
         """The stored definitions and their revision; empty ones at NEVER_SAVED when nothing
         was ever saved."""
-        row = await self._run(
-            lambda conn: definitions_row.load_definitions_row(
-                conn, revisions=self._definition_revisions
-            )
-        )
+        row = await self._run(definitions_row.load_definitions_row)
         return definitions_row.loaded_definitions(row)
 
     async def watch_changes(
         self,
         callback: Callable[[str], Awaitable[None]],
         *,
-        on_definitions: Callable[[], Awaitable[None]] | None = None,
+        on_definitions: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
         """Call `callback(source)` when another process changed or deleted a source, and
-        `on_definitions()` when it saved the admin definitions; runs until cancelled,
+        `on_definitions()` when it saved the admin definitions (until it returns a revision
+        at least as new as the stored one: the revision it applied); runs until cancelled,
         reconnecting with backoff. Run it in a cleanup_ctx task."""
         watchers = changes.Watchers(
             sources=self._revisions,

@@ -1,0 +1,64 @@
+"""The admin state: definitions another replica saved are adopted completely, even when
+handing them to the catalog failed the first time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from mcp_registry_common.config import load_server_config_data
+from mcp_registry_server.service.admin_state import AdminState
+from mcp_registry_server.service.catalog import Catalog
+from mcp_registry_server.service.topology import Topology
+from mcp_registry_server.store.base import SourceData
+from mcp_registry_server.store.definitions import NEVER_SAVED, StoredDefinitions, StoredObject
+from mcp_registry_server.store.errors import StoreUnavailableError
+from mcp_registry_server.store.memory import MemoryStore
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+DOCUMENT = {
+    "sources": [{"name": "published", "managed": {}}],
+    "registries": [{"name": "default", "sources": ["published"]}],
+    "auth": {"mode": "anonymous"},
+}
+
+
+class LoadFailsOnce(MemoryStore):
+    """A store whose next read of the source data fails (the database blinked)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail_load = False
+
+    async def load_sources(self) -> dict[str, SourceData]:
+        if self.fail_load:
+            self.fail_load = False
+            raise StoreUnavailableError("database unavailable: connection reset")
+        return await super().load_sources()
+
+
+def served(catalog: Catalog, registry: str) -> int | None:
+    snapshot = catalog.snapshot(registry)
+    return None if snapshot is None else snapshot.server_count
+
+
+async def test_a_reload_that_failed_halfway_is_completed_by_the_next_one() -> None:
+    store = LoadFailsOnce()
+    server = {"name": "io.acme/x", "description": "x", "version": "1.0.0"}
+    await store.replace_source(SourceData("published", (server,), "h1", T0))
+    catalog = Catalog(topology=Topology(registries={"default": ("published",)}, synced=frozenset()))
+    config = load_server_config_data(DOCUMENT).config
+    state = AdminState(config=config, catalog=catalog, engine=lambda: None)
+    await state.attach(store)
+    # Another replica saves a registry "side"; rebuilding the catalog for it fails once.
+    side = StoredObject("side", {"name": "side", "sources": ["published"]}, T0, T0)
+    saved = await store.save_definitions(
+        StoredDefinitions(registries=(side,)), expected=NEVER_SAVED
+    )
+    store.fail_load = True
+    with pytest.raises(StoreUnavailableError):
+        await state.reload()
+    assert state.stored_revision == NEVER_SAVED  # not applied: not counted as seen
+    assert await state.reload() == saved  # the change feed calls again
+    assert served(catalog, "side") == 1
+    assert served(catalog, "default") == 1
