@@ -14,10 +14,12 @@ from mcp_registry_common.mcpregistry import FINALIZER, GROUP
 from mcp_registry_operator.controller.drift import APPLIED_DIGEST_ANNOTATION
 from mcp_registry_operator.runtime.keys import Key
 from mcp_registry_testing.kubeapi import KubeApiDouble
+from mcp_registry_testing.phaselog import PhaseLog
 from mcp_registry_testing.waiting import wait_for
 
 from .operator_harness import (
     FakeServers,
+    complete,
     condition,
     config_hash,
     create,
@@ -29,6 +31,7 @@ from .operator_harness import (
     operator,
     registries_rt,
     registry,
+    run_unready_pod,
     seed,
     seed_secrets,
     status,
@@ -119,6 +122,32 @@ async def test_create_reaches_ready_in_at_most_ten_writes(
         assert APPLIED_DIGEST_ANNOTATION in child["metadata"]["annotations"]
     assert found[0]["type"] == "Normal"
     assert found[0]["note"] == st["message"]
+
+
+async def test_create_with_an_unready_pod_syncing_goes_pending_to_ready_in_ten_writes(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    """The realistic path: the pod runs before it is ready, first syncing, then with data
+    the readiness probe has not seen yet. A pod's report only tells a failure apart, so the
+    phase goes Pending → Ready, with no Syncing in between."""
+    server = fake.server(NS, "reg")
+    server.sources["toolhive"] = {**complete("toolhive"), "phase": "Syncing",
+                                  "attemptCount": 1, "lastSyncTime": None}  # fmt: skip
+    fake.no_endpoints.add((NS, "reg"))
+    async with PhaseLog(kube) as phases, operator(kube, fake):
+        create(kube, seed("01-minimal", name="reg"))
+        await run_unready_pod(kube, fake, NS, "reg", ip="10.244.0.21")
+        await wait_for(lambda: len(fake.pod_calls) >= 2)  # two looks while it syncs
+        server.sources["toolhive"] = complete("toolhive")
+        calls = len(fake.pod_calls)
+        await wait_for(lambda: len(fake.pod_calls) >= calls + 2)  # two with data, unready
+        assert status(kube, NS, "reg")["phase"] == "Pending"
+        fake.no_endpoints.clear()
+        kube.set_deployment_ready(NS, "reg-api")
+        await wait_phase(kube, NS, "reg", "Ready")
+        await wait_events(kube, NS, "reg", ["Ready"])
+        assert len(writes(kube)) <= 10, [(w.method, w.path) for w in writes(kube)]
+    assert phases.phases(NS, "reg") == ("(none)", "Pending", "Ready")
 
 
 async def test_spec_change_rolls_the_deployment_and_readiness_waits_for_the_rollout(

@@ -9,7 +9,8 @@ a new spec can help.
 
 While the Deployment has no ready pod (or its Service does not answer), the server's report is
 read from one of its running pods directly (`serverpods`): a failed first sync keeps the pods
-unready, and only the server can say why, so that shows as Failed/SyncFailed, not Pending.
+unready, and only the server can say why, so that shows as Failed/SyncFailed, not Pending. Any
+other pod report leaves the plain not-ready verdict (Pending), as without the pod.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from mcp_registry_operator.controller.trigger import (
 from mcp_registry_operator.controller.validation import InvalidSpecError, parse_cached
 from mcp_registry_operator.controller.verdicts import (
     DeploymentState,
+    Phase,
     Step,
     Verdict,
     deployment_not_ready,
@@ -200,9 +202,11 @@ class MCPRegistryReconciler:
             # readiness probe failing, and only the server can say why.
             log.debug("deployment_not_ready", detail=deployment.detail)
             server = await self._pod_report(current, desired, trigger)
-            if server is None or judge_report(server).verdict.ready:
-                # Nothing to say beyond "not ready" (one message while pods come up: no writes);
-                # a trigger the pod took is recorded, so it is not sent again.
+            if server is None or judge_report(server).verdict.phase is not Phase.FAILED:
+                # A pod's report only tells a failure apart: a first sync in progress, or data
+                # the readiness probe has not seen yet, stays the one "not ready" message (no
+                # Pending → Syncing → Pending flapping while pods come up or roll); a trigger
+                # the pod took is recorded, so it is not sent again.
                 verdict = deployment_not_ready()
                 taken = trigger if server is not None else None
                 await self._fail(
