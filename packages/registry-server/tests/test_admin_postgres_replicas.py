@@ -139,11 +139,11 @@ class LoadFailsOnce(PostgresStore):
 
     fail_load = False
 
-    async def load_sources(self) -> dict[str, SourceData]:
+    async def load_sources(self, *, mark_seen: bool = False) -> dict[str, SourceData]:
         if self.fail_load:
             self.fail_load = False
             raise StoreUnavailableError("database unavailable: connection reset")
-        return await super().load_sources()
+        return await super().load_sources(mark_seen=mark_seen)
 
 
 async def test_definitions_whose_adoption_failed_halfway_are_adopted_at_the_next_poll(
@@ -284,6 +284,61 @@ async def bare_save(pg_db: PgDatabase, tmp_path: Path, stored: dict[str, Any]) -
         )
     finally:
         await conn.close()
+
+
+async def bare_publish(pg_db: PgDatabase, tmp_path: Path, name: str) -> None:
+    """Write the managed source as another replica would, but send no NOTIFY yet (as if this
+    replica's change feed had not handled it yet); `wake_feeds` sends one later."""
+    settings = resolve_settings(pg_db.config(), env=pg_db.env, home=tmp_path)
+    conn = await connect(settings.app)
+    try:
+        async with conn.transaction():
+            await conn.execute(
+                "INSERT INTO registry.source (name, content_hash, synced_at, server_count)"
+                " VALUES ('published', $1, now(), 1) ON CONFLICT (name) DO UPDATE SET"
+                " content_hash = EXCLUDED.content_hash, synced_at = EXCLUDED.synced_at,"
+                " server_count = 1, revision = nextval('registry.revision_seq')",
+                f"hash-{name}",
+            )
+            await conn.execute("DELETE FROM registry.server WHERE source = 'published'")
+            await conn.execute(
+                "INSERT INTO registry.server (source, position, name, version, body)"
+                " VALUES ('published', 0, $1, '1.0.0', $2)",
+                name,
+                server(name),
+            )
+    finally:
+        await conn.close()
+
+
+async def wake_feeds(pg_db: PgDatabase, tmp_path: Path) -> None:
+    """A notification that makes every replica's change feed re-read the revisions."""
+    settings = resolve_settings(pg_db.config(), env=pg_db.env, home=tmp_path)
+    conn = await connect(settings.app)
+    try:
+        await conn.execute("SELECT pg_notify('mcp_registry_changes', 'wake')")
+    finally:
+        await conn.close()
+
+
+async def test_an_admin_read_does_not_hide_another_replicas_write_from_the_change_feed(
+    pg_db: PgDatabase, tmp_path: Path, replica: Callable[..., Awaitable[Client]]
+) -> None:
+    """The admin API reads the managed source afresh; that read does not count another
+    replica's write as seen, so the change feed still rebuilds the catalog for it."""
+    config = anonymous_config(pg_db)
+    client = await replica(config)
+    assert await listed(client, "default") == []
+    await bare_publish(pg_db, tmp_path, "io.acme/x")
+    response = await client.get("/v1/entries/server/io.acme%2Fnone/claims")
+    assert response.status == 404  # read the managed source (another replica's entry in it)
+    assert await listed(client, "default") == []  # not notified yet
+    await wake_feeds(pg_db, tmp_path)
+
+    async def served() -> bool:
+        return await listed(client, "default") == ["io.acme/x"]
+
+    await wait_for(served, timeout=10, message="the change feed rebuilt the catalog")
 
 
 def stored_registries(*names: str) -> dict[str, Any]:

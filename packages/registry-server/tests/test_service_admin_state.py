@@ -30,11 +30,11 @@ class LoadFailsOnce(MemoryStore):
         super().__init__()
         self.fail_load = False
 
-    async def load_sources(self) -> dict[str, SourceData]:
+    async def load_sources(self, *, mark_seen: bool = False) -> dict[str, SourceData]:
         if self.fail_load:
             self.fail_load = False
             raise StoreUnavailableError("database unavailable: connection reset")
-        return await super().load_sources()
+        return await super().load_sources(mark_seen=mark_seen)
 
 
 def served(catalog: Catalog, registry: str) -> int | None:

@@ -86,7 +86,7 @@ class Catalog:
 
     async def _rebuild(self, store: Store, registries: Sequence[str]) -> None:
         async with self._lock:
-            stored = await store.load_sources()
+            stored = await store.load_sources(mark_seen=True)
             for registry, sources in self._registries.items():
                 data = [stored[name] for name in sources if name in stored]
                 if registry not in registries and _fingerprint(data) == _fingerprint(

@@ -69,8 +69,10 @@ class Store(Protocol):
     async def delete_source(self, source: str) -> None:
         """Forget a source that left the configuration."""
 
-    async def load_sources(self) -> dict[str, SourceData]:
-        """All stored source data, keyed by source name."""
+    async def load_sources(self, *, mark_seen: bool = False) -> dict[str, SourceData]:
+        """All stored source data, keyed by source name. With `mark_seen`, a store shared by
+        replicas counts what it read as seen (its change feed reports only later writes):
+        only a reader that builds everything it read, the catalog, may pass it."""
 
     async def save_status(self, status: SourceStatus) -> None:
         """Persist one source's sync status."""

@@ -41,8 +41,9 @@ class MemoryStore:
         self._sources.pop(source, None)
         self._statuses.pop(source, None)
 
-    async def load_sources(self) -> dict[str, SourceData]:
-        """A copy of the source-name → data mapping (the values are immutable)."""
+    async def load_sources(self, *, mark_seen: bool = False) -> dict[str, SourceData]:
+        """A copy of the source-name → data mapping (the values are immutable); there is no
+        change feed, so `mark_seen` changes nothing."""
         return dict(self._sources)
 
     async def save_status(self, status: SourceStatus) -> None:

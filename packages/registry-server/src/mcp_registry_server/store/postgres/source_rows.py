@@ -1,7 +1,8 @@
 """Source data and status rows: writes under the source's advisory lock with NOTIFY, and reads.
 
 Each operation runs on one connection the caller hands in (PostgresStore runs them through its
-error translation); the source writes record their revisions in the caller's RevisionTracker.
+error translation); the source writes record their revisions in the caller's RevisionTracker, and
+a read resets it only when asked to (the catalog's, which builds everything it read).
 """
 
 from __future__ import annotations
@@ -109,9 +110,11 @@ async def delete_source(conn: Connection, source: str, *, revisions: RevisionTra
                 await changes.notify(conn, source)
 
 
-async def load_sources(conn: Connection, *, revisions: RevisionTracker) -> dict[str, SourceData]:
-    """All sources with their servers in stored order, read from one snapshot; `revisions` is
-    reset to what was read."""
+async def load_sources(
+    conn: Connection, *, revisions: RevisionTracker | None
+) -> dict[str, SourceData]:
+    """All sources with their servers in stored order, read from one snapshot; `revisions`,
+    when given, is reset to what was read."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         sources = await conn.fetch(
             f"SELECT name, content_hash, synced_at, revision FROM {SCHEMA}.source"
@@ -122,7 +125,8 @@ async def load_sources(conn: Connection, *, revisions: RevisionTracker) -> dict[
     bodies: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         bodies.setdefault(row["source"], []).append(row["body"])
-    revisions.reset({r["name"]: r["revision"] for r in sources})
+    if revisions is not None:
+        revisions.reset({r["name"]: r["revision"] for r in sources})
     return {
         r["name"]: SourceData(
             source=r["name"],

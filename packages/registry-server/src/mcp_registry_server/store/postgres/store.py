@@ -71,7 +71,8 @@ class PostgresStore:
         self._options = options
         self._gate = AvailabilityGate(policy=options.backoff)
         self._revisions = RevisionTracker()
-        """What this process wrote or loaded; the change feed reports everything else."""
+        """What this process wrote, or loaded for the catalog (`mark_seen`); the change feed
+        reports everything else."""
         self._definition_revisions = RevisionTracker()
         """The same for the definitions row (one key: `changes.DEFINITIONS`): this process's
         saves, and what the change feed's consumer applied (a load marks nothing seen)."""
@@ -199,11 +200,12 @@ class PostgresStore:
             lambda conn: source_rows.delete_source(conn, source, revisions=self._revisions)
         )
 
-    async def load_sources(self) -> dict[str, SourceData]:
-        """All sources with their servers in stored order, read from one snapshot."""
-        return await self._run(
-            lambda conn: source_rows.load_sources(conn, revisions=self._revisions)
-        )
+    async def load_sources(self, *, mark_seen: bool = False) -> dict[str, SourceData]:
+        """All sources with their servers in stored order, read from one snapshot; with
+        `mark_seen`, the change feed reports only writes after it (the caller builds what it
+        read)."""
+        revisions = self._revisions if mark_seen else None
+        return await self._run(lambda conn: source_rows.load_sources(conn, revisions=revisions))
 
     async def save_status(self, status: SourceStatus) -> None:
         await self._run(lambda conn: source_rows.save_status(conn, status))
