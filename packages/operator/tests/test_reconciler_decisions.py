@@ -112,6 +112,42 @@ def test_a_re_sync_of_served_data_stays_ready() -> None:
     assert judged.sync_status["phase"] == "Syncing"
 
 
+def test_a_first_sync_being_retried_stays_failed_with_the_stored_error() -> None:
+    """The server reports each retry as Syncing with attemptCount + 1 (reset to 0 only on
+    success): attemptCount >= 2 means an earlier attempt of the streak failed."""
+    error = "Fetch failed: git: path 'x' not found"
+    failed = {"name": "a", "phase": "Failed", "message": error, "attemptCount": 1}
+    stored = judge_report(report(failed, ready=False, waiting=["a"])).sync_status
+    retry = {"name": "a", "phase": "Syncing", "message": "Sync in progress (retry)",
+             "attemptCount": 2}  # fmt: skip
+    judged = judge_report(report(retry, ready=False, waiting=["a"]), previous=stored)
+    assert (judged.verdict.phase, judged.verdict.reason) == (Phase.FAILED, "SyncFailed")
+    assert error in judged.verdict.message
+    expected = ConditionSpec("False", "SyncFailed", f"sync of source 'a' failed: {error}")
+    assert judged.synced == expected
+    assert judged.busy
+    assert judged.sync_status["sources"][0]["phase"] == "Syncing"  # the mirror stays true
+    assert judged.sync_status["sources"][0]["message"] == error  # and keeps the error
+    again = judge_report(report(retry, ready=False, waiting=["a"]), previous=judged.sync_status)
+    assert again == judged  # looking twice at one retry changes nothing
+    unknown = judge_report(report(retry, ready=False, waiting=["a"]))
+    assert unknown.verdict.phase is Phase.FAILED
+    assert "retrying after a failed attempt" in unknown.verdict.message
+    first = {**retry, "attemptCount": 1}  # a first attempt is not a retry
+    assert judge_report(report(first, ready=False, waiting=["a"])).verdict.phase is Phase.SYNCING
+
+
+def test_a_source_with_data_being_retried_stays_not_synced() -> None:
+    bad = {**complete("a"), "phase": "Failed", "message": "Fetch failed: boom", "attemptCount": 1}
+    stored = judge_report(report(bad)).sync_status
+    retry = {**bad, "phase": "Syncing", "message": "Sync in progress (retry)", "attemptCount": 2}
+    judged = judge_report(report(retry), previous=stored)
+    assert judged.verdict.phase is Phase.READY
+    assert judged.synced == judge_report(report(bad)).synced
+    periodic = {**complete("a"), "phase": "Syncing", "attemptCount": 1}
+    assert judge_report(report(periodic), previous=stored).synced.status == "True"
+
+
 def test_a_malformed_report_names_the_field() -> None:
     with pytest.raises(ServerStatusError, match=r"sources\.0\.phase"):
         parse_report({"sources": [{"name": "a", "phase": "Done"}], "registries": []})

@@ -5,6 +5,7 @@ operator asks directly while the server's pods are unready (a failed first sync)
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from mcp_registry_common.mcpregistry import SYNC_TRIGGER_ANNOTATION
@@ -267,3 +268,38 @@ async def test_a_sync_trigger_reaches_an_unready_pod(
         annotate(kube, "reg", "retry-1")
         await wait_for(lambda: status(kube, NS, "reg").get("lastManualSyncTrigger") == "retry-1")
         assert server.syncs == ["toolhive"]
+
+
+async def look(op: Any, fake: FakeServers, server: Any, source: dict[str, object]) -> None:
+    """Let the server report `source`, and wait for two looks at it (one enqueued, one more)."""
+    server.sources[str(source["name"])] = source
+    calls = len(fake.pod_calls)
+    op.controller.enqueue("default/reg")
+    await wait_for(lambda: len(fake.pod_calls) >= calls + 2)
+
+
+async def test_a_failed_first_sync_being_retried_stays_failed_without_new_events(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    """The server retries with backoff and reports each attempt as Syncing with attemptCount
+    + 1: the registry stays Failed/SyncFailed, with one event in all."""
+    server = fake.server(NS, "reg")
+    error = git_failed("toolhive")
+    server.sources["toolhive"] = {**error, "attemptCount": 1}
+    async with operator(kube, fake) as op:
+        create(kube, seed("01-minimal", name="reg"))
+        await run_unready_pod(kube, fake, NS, "reg", ip="10.244.0.11")
+        await wait_phase(kube, NS, "reg", "Failed")
+        await wait_for(lambda: [e["reason"] for e in events(kube, NS, "reg")] == ["SyncFailed"])
+        message = status(kube, NS, "reg")["message"]
+        for attempt in range(2, 6):
+            when = f"2026-01-01T00:0{attempt}:00Z"
+            retry = {**error, "phase": "Syncing", "message": "Sync in progress (retry)",
+                     "attemptCount": attempt, "lastAttempt": when}  # fmt: skip
+            for source in (retry, {**error, "attemptCount": attempt}):
+                await look(op, fake, server, source)
+                st = status(kube, NS, "reg")
+                assert st["syncStatus"]["sources"][0]["phase"] == source["phase"]
+                assert (st["phase"], st["message"]) == ("Failed", message)
+                assert condition(kube, NS, "reg", "Synced")["reason"] == "SyncFailed"
+        assert [e["reason"] for e in events(kube, NS, "reg")] == ["SyncFailed"]

@@ -75,6 +75,7 @@ log = structlog.get_logger(__name__)
 
 TRANSIENT = (ServerError, UnreachableError, TooManyRequestsError, ConflictError)
 """API errors worth a quiet retry: no Failed status for a blip."""
+FAILED = Phase.FAILED
 VALID_TEMPLATE = ConditionSpec("True", "ValidPodTemplateSpec", "PodTemplateSpec is valid")
 
 
@@ -193,6 +194,7 @@ class MCPRegistryReconciler:
     ) -> Result:
         deployment = deployment_state(self._deployment(current))
         poll = Result(requeue_after=self.settings.poll_interval)
+        stored = (current.status or {}).get("syncStatus")
         trigger = pending_trigger(
             current.obj["metadata"].get("annotations") or {},
             (current.status or {}).get("lastManualSyncTrigger"),
@@ -202,7 +204,7 @@ class MCPRegistryReconciler:
             # readiness probe failing, and only the server can say why.
             log.debug("deployment_not_ready", detail=deployment.detail)
             server = await self._pod_report(current, desired, trigger)
-            if server is None or judge_report(server).verdict.phase is not Phase.FAILED:
+            if server is None or judge_report(server, previous=stored).verdict.phase is not FAILED:
                 # A pod's report only tells a failure apart: a first sync in progress, or data
                 # the readiness probe has not seen yet, stays the one "not ready" message (no
                 # Pending → Syncing → Pending flapping while pods come up or roll); a trigger
@@ -226,7 +228,7 @@ class MCPRegistryReconciler:
                     )
                     return poll
                 server = fallback
-        judgement = judge_report(server)
+        judgement = judge_report(server, previous=stored)
         observed = Observed(
             verdict=judgement.verdict,
             generation=current.generation,

@@ -6,11 +6,18 @@ while its registry still serves earlier data keeps the phase Ready with Synced=F
 failed source that leaves a registry without any data makes the phase Failed (SyncFailed).
 Syncing is the phase while a registry waits for the first sync of its sources; a periodic
 re-sync of data already served does not leave Ready.
+
+A source the server is retrying still counts as failing: the server reports each attempt as
+Syncing with attemptCount one higher, and resets the count to 0 only on success, so Syncing
+with attemptCount >= 2 means an earlier attempt of this streak failed (a first attempt, or a
+periodic one after a success, reports 1). Without this the phase and Synced would flip
+Failed ↔ Syncing (two events) on every retry. The retry's report has lost the error; the one
+stored in `status.syncStatus` is kept, there too (the entry of a retried source keeps it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +30,9 @@ from mcp_registry_operator.controller.verdicts import READY_MESSAGE, Phase, Verd
 
 MAX_SOURCES = 20
 """`status.syncStatus.sources` holds at most this many entries (the CRD's maxItems)."""
+RETRY_ATTEMPT = 2
+"""A Syncing source with at least this attemptCount is retrying after a failed attempt."""
+RETRY_MESSAGE = "retrying after a failed attempt"
 
 
 @dataclass(frozen=True)
@@ -35,8 +45,12 @@ class SyncJudgement:
     """A sync is running: poll again soon."""
 
 
-def judge_report(report: ServerReport) -> SyncJudgement:
-    failed = [s for s in report.sources if s.phase == "Failed"]
+def judge_report(
+    report: ServerReport, *, previous: Mapping[str, Any] | None = None
+) -> SyncJudgement:
+    """`previous`: the stored `status.syncStatus`, for the error of a source being retried."""
+    report = _keep_errors(report, _stored_errors(previous))
+    failed = [s for s in report.sources if is_failing(s)]
     syncing = [s for s in report.sources if s.phase == "Syncing"]
     synced = _synced_condition(failed, syncing)
     sync_status = _sync_status(report, synced)
@@ -46,6 +60,37 @@ def judge_report(report: ServerReport) -> SyncJudgement:
         sync_status=sync_status,
         busy=bool(syncing),
     )
+
+
+def is_failing(source: SourceReport) -> bool:
+    """Failed, or Syncing again after a failed attempt (the server is retrying it)."""
+    retrying = source.phase == "Syncing" and source.attempt_count >= RETRY_ATTEMPT
+    return source.phase == "Failed" or retrying
+
+
+def _stored_errors(previous: Mapping[str, Any] | None) -> dict[str, str]:
+    """The last error of each source whose stored entry is failing (Failed, or a retry: its
+    entry keeps the error, see `_keep_errors`)."""
+    errors = {}
+    for entry in (previous or {}).get("sources") or []:
+        failing = entry.get("phase") == "Failed" or (
+            entry.get("phase") == "Syncing" and (entry.get("attemptCount") or 0) >= RETRY_ATTEMPT
+        )
+        if failing and entry.get("message"):
+            errors[str(entry.get("name"))] = str(entry["message"])
+    return errors
+
+
+def _keep_errors(report: ServerReport, errors: Mapping[str, str]) -> ServerReport:
+    """A retried source with its last error as message (its report says only "Sync in
+    progress"), so conditions and `syncStatus` keep saying why while the server retries."""
+    sources = [
+        s.model_copy(update={"message": errors.get(s.name, RETRY_MESSAGE)})
+        if is_failing(s) and s.phase == "Syncing"
+        else s
+        for s in report.sources
+    ]
+    return report.model_copy(update={"sources": sources})
 
 
 def _verdict(report: ServerReport, failed: Sequence[SourceReport]) -> Verdict:
