@@ -17,9 +17,14 @@ from mcp_registry_server.store.definitions import (
     StoredDefinitions,
     StoredObject,
 )
-from mcp_registry_server.store.errors import DefinitionsConflictError
+from mcp_registry_server.store.errors import (
+    DefinitionsConflictError,
+    StoreError,
+    StoreUnavailableError,
+)
 from mcp_registry_server.store.memory import MemoryStore
-from mcp_registry_server.store.postgres import open_store, resolve_settings
+from mcp_registry_server.store.postgres import StoreOptions, open_store, resolve_settings
+from mcp_registry_server.store.postgres.pool import connect
 from mcp_registry_testing.postgres import PgDatabase
 
 T0 = datetime(2025, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
@@ -314,3 +319,44 @@ async def test_concurrent_definition_saves_from_two_replicas_one_wins(
     finally:
         for opened in stores:
             await opened.close()
+
+
+@pytest.mark.db
+async def test_writes_that_may_have_committed_are_not_retried(
+    pg_db: PgDatabase, tmp_path: Path
+) -> None:
+    """An update or a definitions save whose connection timed out fails as unavailable at
+    once (a retry could apply a committed change twice); a replace is still retried."""
+    settings = resolve_settings(pg_db.config(), env=pg_db.env, home=tmp_path)
+    options = StoreOptions(operation_timeout=0.3)
+    store = await open_store(settings, options=options)
+    blocker = await connect(settings.app)
+    calls: list[SourceData | None] = []
+
+    def change(current: SourceData | None) -> SourceData:
+        calls.append(current)
+        return data("published", [server("io.acme/b")])
+
+    try:
+        await store.replace_source(data("published", [server("io.acme/a")]))
+        saved = await store.save_definitions(registry_only("one"), expected=NEVER_SAVED)
+        async with blocker.transaction():  # holds the source's lock and the definitions row
+            await blocker.execute(
+                "SELECT pg_advisory_xact_lock($1, hashtext($2))", 0x6D637372, "published"
+            )
+            await blocker.execute("SELECT * FROM registry.definitions FOR UPDATE")
+            with pytest.raises(StoreUnavailableError, match="may have been applied"):
+                await store.update_source("published", change)
+            with pytest.raises(StoreUnavailableError, match="may have been applied"):
+                await store.save_definitions(registry_only("two"), expected=saved)
+            with pytest.raises(StoreError) as replaced:  # retried on every pooled connection
+                await store.replace_source(data("published", [server("io.acme/c")]))
+            assert not isinstance(replaced.value, StoreUnavailableError)
+        assert calls == []
+        assert (await store.load_definitions()).revision == saved
+        written = await store.update_source("published", change)
+        assert written.servers == (server("io.acme/b"),)
+        assert len(calls) == 1
+    finally:
+        await blocker.close()
+        await store.close()

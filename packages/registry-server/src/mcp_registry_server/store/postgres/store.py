@@ -59,7 +59,8 @@ class StoreOptions:
     """Refuse to open unless the schema is at the version this server ships (not dirty)."""
     operation_timeout: float = 120.0
     """Longest one store operation may take, COPY of a large source included. A connection
-    that a database restart left wedged is dropped when it runs out and the operation retried."""
+    that a database restart left wedged is dropped when it runs out and the operation retried
+    (unless it is an update or a definitions save: those fail, see `PostgresStore._run`)."""
 
 
 class PostgresStore:
@@ -110,16 +111,21 @@ class PostgresStore:
         """False after a connection failure until an operation succeeds again."""
         return self._gate.available
 
-    async def _run(self, operation: Callable[[Connection], Awaitable[T]]) -> T:
+    async def _run(
+        self, operation: Callable[[Connection], Awaitable[T]], *, idempotent: bool = True
+    ) -> T:
         """Run `operation` on a pooled connection, translating driver errors once, here.
 
-        Every operation is idempotent (whole-source replace, upserts, deletes, reads), so one
-        that failed on a pooled connection that turned out to be dead is retried: the dead
-        connection is dropped, so after at most one retry per pooled connection the operation
-        runs on a fresh one (after a database restart no caller sees a spurious error).
+        An idempotent operation (whole-source replace, upserts, deletes, reads) that failed on
+        a pooled connection that turned out to be dead, or timed out, is retried: the dead
+        connection is dropped, so after at most one retry per pooled connection it runs on a
+        fresh one (after a database restart no caller sees a spurious error). One that is not
+        (an update computed from what is stored, a conditional save) is never retried: its
+        commit may have landed before the connection died, and running it again would apply
+        it twice; its caller gets StoreUnavailableError and decides.
         """
         self._gate.ensure_open()
-        stale_retries = self._pool.get_max_size()
+        stale_retries = self._pool.get_max_size() if idempotent else 0
         while True:
             try:
                 async with pooled(
@@ -135,6 +141,8 @@ class PostgresStore:
                     stale_retries -= 1
                     log.info("database_connection_stale", error=describe(exc))
                     continue
+                if not idempotent and isinstance(exc, OperationTimeoutError):
+                    raise StoreUnavailableError(f"{exc}: it may have been applied") from exc
                 raise self._translate(exc) from exc
             self._gate.succeeded()
             return result
@@ -183,7 +191,8 @@ class PostgresStore:
         """Read the source's rows, store `change(current)` instead and return it, in one
         transaction holding the source's lock: a replace or update of the same source by any
         process waits until this one commits, then reads what it wrote. An error `change`
-        raises reaches the caller as it is (nothing written)."""
+        raises reaches the caller as it is (nothing written). Not retried after a lost
+        connection (it may have committed): StoreUnavailableError then."""
         return await self._run(
             lambda conn: source_rows.update_source(
                 conn,
@@ -191,7 +200,8 @@ class PostgresStore:
                 change,
                 revisions=self._revisions,
                 max_meta_size=self._options.max_meta_size,
-            )
+            ),
+            idempotent=False,
         )
 
     async def delete_source(self, source: str) -> None:
@@ -220,12 +230,15 @@ class PostgresStore:
         row, one conditional statement: atomic, and a concurrent save from another replica
         waits for the row lock, then finds the revision changed) and tell the other replicas
         (the NOTIFY is delivered only if the save commits). DefinitionsConflictError when
-        someone else saved since `expected`."""
+        someone else saved since `expected`. Not retried after a lost connection (a retry
+        of a save that committed would find its own revision and report a conflict):
+        StoreUnavailableError then."""
         document = definitions_to_json(definitions)
         return await self._run(
             lambda conn: definitions_row.save_definitions(
                 conn, document, expected=expected, revisions=self._definition_revisions
-            )
+            ),
+            idempotent=False,
         )
 
     async def load_definitions(self) -> LoadedDefinitions:
