@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from kubernetes_asyncio import client
 from mcp_registry_operator.controller.serverpods import (
+    NoPod,
     PodFinder,
     PodTarget,
     choose_pod,
@@ -114,12 +115,29 @@ async def test_the_finder_lists_only_this_registrys_pods(kube: KubeApiDouble) ->
         finder = PodFinder(api=api)
         found = await finder.find(namespace="ns", name="reg", config_hash=HASH)
         assert found == PodTarget("reg-api-1", "10.0.0.1")
-        assert await finder.find(namespace="ns", name="reg", config_hash="new") is None
+        assert await finder.find(namespace="ns", name="reg", config_hash="new") is NoPod.NONE
         assert kube.writes("/pods") == []
 
 
-async def test_a_refused_pod_list_finds_nothing(kube: KubeApiDouble) -> None:
-    """An operator whose RBAC lacks `pods: list` (an old chart) keeps working as before."""
+async def test_a_refused_pod_list_finds_nothing_and_is_not_tried_again(
+    kube: KubeApiDouble,
+) -> None:
+    """An operator whose RBAC lacks `pods: list` (an old chart) keeps working as before, and
+    does not ask (nor warn) at every poll of that registry."""
     kube.fail_next("GET", "/pods", 403)
     async with client.ApiClient(client.Configuration(host=kube.url)) as api:
-        assert await PodFinder(api=api).find(namespace="ns", name="reg", config_hash=HASH) is None
+        finder = PodFinder(api=api)
+        assert await finder.find(namespace="ns", name="reg", config_hash=HASH) is NoPod.NONE
+        lists = len([r for r in kube.requests if r.path.endswith("/pods")])
+        assert await finder.find(namespace="ns", name="reg", config_hash=HASH) is NoPod.NONE
+        assert len([r for r in kube.requests if r.path.endswith("/pods")]) == lists
+        other = await finder.find(namespace="ns", name="other", config_hash=HASH)
+        assert other is NoPod.NONE
+        assert len([r for r in kube.requests if r.path.endswith("/pods")]) == lists + 1
+
+
+async def test_a_failed_pod_list_does_not_know(kube: KubeApiDouble) -> None:
+    kube.fail_next("GET", "/pods", 500)
+    async with client.ApiClient(client.Configuration(host=kube.url)) as api:
+        found = await PodFinder(api=api).find(namespace="ns", name="reg", config_hash=HASH)
+        assert found is NoPod.UNKNOWN

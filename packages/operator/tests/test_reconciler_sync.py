@@ -21,12 +21,14 @@ from .operator_harness import (
     events,
     make_ready,
     operator,
+    reconciles,
     registries_rt,
     registry,
     run_unready_pod,
     seed,
     status,
     wait_phase,
+    writes,
 )
 
 NS = "default"
@@ -303,3 +305,40 @@ async def test_a_failed_first_sync_being_retried_stays_failed_without_new_events
                 assert (st["phase"], st["message"]) == ("Failed", message)
                 assert condition(kube, NS, "reg", "Synced")["reason"] == "SyncFailed"
         assert [e["reason"] for e in events(kube, NS, "reg")] == ["SyncFailed"]
+
+
+async def test_a_glitch_while_failed_writes_nothing(kube: KubeApiDouble, fake: FakeServers) -> None:
+    """A failed pod list (500) or a pod that does not answer leaves a Failed registry as it
+    is: no Pending and back (4 writes and 2 events per glitch)."""
+    server = fake.server(NS, "reg")
+    server.sources["toolhive"] = git_failed("toolhive")
+    async with operator(kube, fake) as op:
+        create(kube, seed("01-minimal", name="reg"))
+        await run_unready_pod(kube, fake, NS, "reg", ip="10.244.0.12")
+        await wait_phase(kube, NS, "reg", "Failed")
+        await wait_for(lambda: [e["reason"] for e in events(kube, NS, "reg")] == ["SyncFailed"])
+        before = len(writes(kube))
+        kube.fail_next("GET", "/pods", 500)
+        op.controller.enqueue("default/reg")  # type: ignore[arg-type]
+        await wait_for(lambda: kube.faults.pending() == 0)
+        fake.down.add((NS, "reg"))  # the pod does not answer
+        calls = len(fake.pod_calls)
+        op.controller.enqueue("default/reg")  # type: ignore[arg-type]
+        await wait_for(lambda: len(fake.pod_calls) > calls)
+        fake.down.clear()
+        calls = len(fake.pod_calls)
+        op.controller.enqueue("default/reg")  # type: ignore[arg-type]
+        await wait_for(lambda: len(fake.pod_calls) > calls)
+        assert len(writes(kube)) == before, [w.path for w in writes(kube)[before:]]
+        assert status(kube, NS, "reg")["phase"] == "Failed"
+
+
+async def test_no_pod_list_while_the_deployment_has_no_pods(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    async with operator(kube, fake) as op:
+        create(kube, seed("01-minimal", name="reg"))
+        await wait_phase(kube, NS, "reg", "Pending")
+        done = reconciles(op)
+        await wait_for(lambda: reconciles(op) >= done + 3)  # three more polls
+        assert not [r for r in kube.requests if r.path.endswith("/pods")]

@@ -31,7 +31,7 @@ from mcp_registry_operator.controller.references import (
     resolve_references,
 )
 from mcp_registry_operator.controller.registrywriter import Current, RegistryWriter
-from mcp_registry_operator.controller.serverpods import PodFinder
+from mcp_registry_operator.controller.serverpods import NoPod, PodFinder
 from mcp_registry_operator.controller.serverstatus import (
     ServerReport,
     ServerStatusClient,
@@ -91,6 +91,19 @@ class ReconcilerSettings:
     """Look again this soon while not Ready, or while a sync runs."""
     steady_interval: float = 60.0
     """Look again this often once Ready (the server's sync state changes without events)."""
+
+
+def _failed_sync(current: Current) -> bool:
+    """The stored status is Failed/SyncFailed for the current generation."""
+    stored = current.status or {}
+    return (
+        stored.get("phase") == FAILED
+        and stored.get("observedGeneration") == current.generation
+        and any(
+            c.get("type") == "Ready" and c.get("reason") == "SyncFailed"
+            for c in stored.get("conditions") or []
+        )
+    )
 
 
 def pod_template_invalid(message: str) -> ConditionSpec:
@@ -203,24 +216,30 @@ class MCPRegistryReconciler:
             # An unready server may still answer on its pod's IP: a failed first sync keeps its
             # readiness probe failing, and only the server can say why.
             log.debug("deployment_not_ready", detail=deployment.detail)
-            server = await self._pod_report(current, desired, trigger)
-            if server is None or judge_report(server, previous=stored).verdict.phase is not FAILED:
+            asked = await self._pod_report(current, desired, trigger, deployment=deployment)
+            if asked is NoPod.UNKNOWN and _failed_sync(current):
+                return poll  # a glitch says nothing new: a Failed registry stays as it is
+            if (
+                isinstance(asked, NoPod)
+                or judge_report(asked, previous=stored).verdict.phase is not FAILED
+            ):
                 # A pod's report only tells a failure apart: a first sync in progress, or data
                 # the readiness probe has not seen yet, stays the one "not ready" message (no
                 # Pending → Syncing → Pending flapping while pods come up or roll); a trigger
                 # the pod took is recorded, so it is not sent again.
                 verdict = deployment_not_ready()
-                taken = trigger if server is not None else None
+                taken = trigger if not isinstance(asked, NoPod) else None
                 await self._fail(
                     current, verdict, template=template, deployment=deployment, sync_trigger=taken
                 )
                 return poll
+            server = asked
         else:
             try:
                 server = await self._server_report(current, desired, trigger)
             except ServerStatusError as exc:
-                fallback = await self._pod_report(current, desired, trigger)
-                if fallback is None:
+                fallback = await self._pod_report(current, desired, trigger, deployment=deployment)
+                if isinstance(fallback, NoPod):
                     unknown = ConditionSpec("Unknown", "StatusUnavailable", str(exc))
                     verdict = status_unavailable(str(exc))
                     await self._fail(
@@ -240,7 +259,10 @@ class MCPRegistryReconciler:
             sync_trigger=trigger,
         )
         await self._writer.publish(current, observed)
-        if judgement.verdict.ready and not judgement.busy:
+        # Steady also for a failed first sync on unready pods: its recovery (the pods turn
+        # ready) or its fix (a new spec) comes as a watch event, not from polling.
+        waits = judgement.verdict.ready or not deployment.ready
+        if waits and not judgement.busy:
             return Result(requeue_after=self.settings.steady_interval)
         return poll
 
@@ -260,20 +282,28 @@ class MCPRegistryReconciler:
         return await client.status(namespace=namespace, name=name, pod_ip=pod_ip)
 
     async def _pod_report(
-        self, current: Current, desired: Desired, trigger: str | None
-    ) -> ServerReport | None:
-        """The report of a running pod of the current config, asked on its IP; None when there
-        is no such pod or it does not answer."""
+        self,
+        current: Current,
+        desired: Desired,
+        trigger: str | None,
+        *,
+        deployment: DeploymentState,
+    ) -> ServerReport | NoPod:
+        """The report of a running pod of the current config, asked on its IP; NoPod.NONE when
+        there is no such pod (the Deployment has none: no list at all), NoPod.UNKNOWN when the
+        list failed or the pod did not answer."""
+        if deployment.pods <= 0:
+            return NoPod.NONE
         pod = await self._pods.find(
             namespace=current.namespace, name=current.name, config_hash=desired.config_hash
         )
-        if pod is None:
-            return None
+        if isinstance(pod, NoPod):
+            return pod
         try:
             return await self._server_report(current, desired, trigger, pod_ip=pod.ip)
         except ServerStatusError as exc:
             log.debug("server_pod_did_not_answer", pod=pod.name, error=str(exc))
-            return None
+            return NoPod.UNKNOWN
 
     async def _fail(
         self,

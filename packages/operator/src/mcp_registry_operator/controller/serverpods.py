@@ -9,15 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 import structlog
 
-from mcp_registry_operator.kube import PODS, ApiClient, KubeApiError
+from mcp_registry_operator.kube import PODS, ApiClient, ForbiddenError, KubeApiError
 from mcp_registry_operator.kube.listing import list_objects
 from mcp_registry_operator.resources.naming import CONFIG_HASH_ANNOTATION, selector
 
 log = structlog.get_logger(__name__)
+
+LIST_TIMEOUT = 3.0
+"""Seconds for one pod list: it runs inside a reconcile, every poll of an unready registry."""
+
+
+class NoPod(Enum):
+    """Why no pod was found to ask."""
+
+    NONE = "none"
+    """No Running pod of the current config (or pods may not be listed: RBAC)."""
+    UNKNOWN = "unknown"
+    """The list failed (5xx, 429, timeout): whether there is one is not known."""
 
 
 @dataclass(frozen=True)
@@ -57,18 +70,30 @@ def choose_pod(pods: Iterable[Mapping[str, Any]], *, config_hash: str) -> PodTar
 
 
 class PodFinder:
-    """Lists a registry's server pods and chooses one to ask; a failed list finds nothing (the
-    caller reports the registry as not ready yet, as it would without this fallback)."""
+    """Lists a registry's server pods and chooses one to ask. A refused list (403: the RBAC
+    for pods not granted yet) is logged once per registry and ends the pod path for it, as
+    if there were no pod; any other failed list says it does not know."""
 
     def __init__(self, *, api: ApiClient) -> None:
         self._api = api
+        self._forbidden: set[tuple[str, str]] = set()
 
-    async def find(self, *, namespace: str, name: str, config_hash: str) -> PodTarget | None:
+    async def find(self, *, namespace: str, name: str, config_hash: str) -> PodTarget | NoPod:
+        if (namespace, name) in self._forbidden:
+            return NoPod.NONE
         try:
             pods = await list_objects(
-                self._api, PODS, namespace=namespace, label_selector=pod_selector(name)
+                self._api,
+                PODS,
+                namespace=namespace,
+                label_selector=pod_selector(name),
+                request_timeout=LIST_TIMEOUT,
             )
+        except ForbiddenError as exc:
+            self._forbidden.add((namespace, name))
+            log.warning("server_pods_not_listed", error=str(exc), again="after a restart")
+            return NoPod.NONE
         except KubeApiError as exc:
-            log.warning("server_pods_not_listed", error=str(exc))
-            return None
-        return choose_pod(pods.items, config_hash=config_hash)
+            log.info("server_pods_list_failed", error=str(exc))
+            return NoPod.UNKNOWN
+        return choose_pod(pods.items, config_hash=config_hash) or NoPod.NONE

@@ -79,6 +79,8 @@ class DeploymentState:
     ready: bool
     ready_replicas: int
     detail: str
+    pods: int = 0
+    """`status.replicas`: pods the Deployment has (0 when it is missing or has none yet)."""
 
 
 def deployment_state(deployment: Mapping[str, Any] | None) -> DeploymentState:
@@ -95,14 +97,14 @@ def deployment_state(deployment: Mapping[str, Any] | None) -> DeploymentState:
     updated = int(status.get("updatedReplicas") or 0)
     total = int(status.get("replicas") or 0)
     if observed < generation:
-        return DeploymentState(False, ready, "the Deployment controller has not seen the change")
+        detail = "the Deployment controller has not seen the change"
+        return DeploymentState(False, ready, detail, total)
     if updated < wanted or total > updated:
-        return DeploymentState(
-            False, ready, f"rollout in progress: {updated} of {wanted} pods updated"
-        )
+        detail = f"rollout in progress: {updated} of {wanted} pods updated"
+        return DeploymentState(False, ready, detail, total)
     if ready <= 0:
-        return DeploymentState(False, ready, f"0 of {wanted} pods ready")
-    return DeploymentState(True, ready, f"{ready} of {wanted} pods ready")
+        return DeploymentState(False, ready, f"0 of {wanted} pods ready", total)
+    return DeploymentState(True, ready, f"{ready} of {wanted} pods ready", total)
 
 
 def deployment_not_ready() -> Verdict:
