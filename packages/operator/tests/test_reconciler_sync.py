@@ -46,6 +46,11 @@ async def fake() -> AsyncIterator[FakeServers]:
         yield servers
 
 
+def last_event(kube: KubeApiDouble) -> list[str]:
+    """The reason of the newest event about `reg`, as a list (empty before the first)."""
+    return [e["reason"] for e in events(kube, NS, "reg")][-1:]
+
+
 def annotate(kube: KubeApiDouble, name: str, value: str) -> None:
     obj = registry(kube, NS, name)
     obj["metadata"].setdefault("annotations", {})[SYNC_TRIGGER_ANNOTATION] = value
@@ -98,7 +103,7 @@ async def test_a_failed_sync_with_data_keeps_ready_and_says_so(
         assert "the last good data is still served" in st["message"]
         assert st["syncStatus"]["phase"] == "Failed"
         assert st["syncStatus"]["sources"][0]["attemptCount"] == 2
-        await wait_for(lambda: [e["reason"] for e in events(kube, NS, "reg")][-1] == "SyncFailed")
+        await wait_for(lambda: last_event(kube) == ["SyncFailed"])
         assert events(kube, NS, "reg")[-1]["type"] == "Warning"
 
 
@@ -209,7 +214,7 @@ async def test_a_failed_first_sync_on_an_unready_pod_fails_the_registry_then_rec
         assert st["syncStatus"]["phase"] == "Failed"
         assert condition(kube, NS, "reg", "Synced")["reason"] == "SyncFailed"
         assert set(fake.pod_calls) == {"10.244.0.7"}
-        await wait_for(lambda: [e["reason"] for e in events(kube, NS, "reg")][-1] == "SyncFailed")
+        await wait_for(lambda: last_event(kube) == ["SyncFailed"])
         assert events(kube, NS, "reg")[-1]["type"] == "Warning"
         # fixed (a retry found the data): the probe passes, the Service gets its endpoint
         server.sources["toolhive"] = complete("toolhive", count=4)
