@@ -134,6 +134,12 @@ def test_flags_and_environment_become_settings() -> None:
     assert got.leader_election.identity == got.identity == "op-7"
 
 
+@pytest.mark.parametrize(("value", "expected"), [(None, False), ("", False), ("TRUE", True)])
+def test_pod_requests_bypass_the_proxy_unless_told(value: str | None, expected: bool) -> None:
+    env = {} if value is None else {"MCP_REGISTRY_POD_PROXY": value}
+    assert parse([], env).pod_requests_use_proxy is expected
+
+
 @pytest.mark.parametrize("watch", [None, "", " , "])
 def test_an_unset_or_empty_watch_namespace_means_every_namespace(watch: str | None) -> None:
     env = {} if watch is None else {"WATCH_NAMESPACE": watch}

@@ -58,6 +58,9 @@ class OperatorSettings:
     manager: ManagerSettings = field(default_factory=ManagerSettings)
     recent_write_ttl: float = 30.0
     """How long a write of ours may stand in for a cache that has not caught up."""
+    pod_requests_use_proxy: bool = False
+    """Whether status requests to pod IPs honour HTTP(S)_PROXY (Service URLs always do). Off:
+    NO_PROXY lists name pod networks as CIDRs, which Python's proxy bypass does not match."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,11 @@ async def run_operator(
     LeadershipLostError when the Lease is lost, so the process restarts as a candidate."""
     api = await connect(in_cluster=in_cluster, kubeconfig=kubeconfig)
     # trust_env: HTTP(S)_PROXY and NO_PROXY apply to the status client, as to kubectl.
-    async with api, aiohttp.ClientSession(trust_env=True) as session:
-        operator = build_operator(settings, api=api, status_client=HttpServerStatusClient(session))
+    async with (
+        api,
+        aiohttp.ClientSession(trust_env=True) as session,
+        aiohttp.ClientSession(trust_env=settings.pod_requests_use_proxy) as pod_session,
+    ):
+        status_client = HttpServerStatusClient(session, pod_session=pod_session)
+        operator = build_operator(settings, api=api, status_client=status_client)
         await operator.manager.run_until_signalled()

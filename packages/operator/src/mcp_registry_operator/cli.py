@@ -28,6 +28,7 @@ environment:
   POD_NAME                           this replica's identity in the Lease and in Events
   MCP_REGISTRY_SERVER_IMAGE          registry server image (default {DEFAULT_IMAGE})
   MCP_REGISTRY_DEFAULT_PULL_SECRETS  comma-separated image pull secrets added to every server
+  MCP_REGISTRY_POD_PROXY             "true": status requests to pod IPs use HTTP(S)_PROXY too
   KUBERNETES_SERVICE_HOST            set in a pod: use the service account, not a kubeconfig
 """
 
@@ -126,6 +127,7 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str]) -> OperatorS
         health_port=port,
         leader_election=lease,
         controller=ControllerSettings(workers=args.workers),
+        pod_requests_use_proxy=env.get("MCP_REGISTRY_POD_PROXY", "").strip().lower() == "true",
     )
 
 

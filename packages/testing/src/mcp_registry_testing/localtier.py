@@ -217,6 +217,7 @@ async def _start_operator(
         "http_proxy": proxy.url,
         "NO_PROXY": "127.0.0.1,localhost",
         "no_proxy": "127.0.0.1,localhost",
+        "MCP_REGISTRY_POD_PROXY": "true",  # pod IPs are reached through the proxy here
     }
     argv = [
         str(BIN / "mcp-registry-operator"), "run",

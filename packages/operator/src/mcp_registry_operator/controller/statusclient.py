@@ -48,19 +48,22 @@ class HttpServerStatusClient:
         self,
         session: aiohttp.ClientSession,
         *,
+        pod_session: aiohttp.ClientSession | None = None,
         url_for: UrlFor = in_cluster_url,
         pod_url_for: PodUrlFor = pod_url,
         timeout: float = 5.0,
         connect_timeout: float = 2.0,
     ) -> None:
         self._session = session
+        self._pod_session = pod_session or session
+        """Pod IPs: a proxy's NO_PROXY list rarely covers them (CIDRs are not understood)."""
         self._url_for = url_for
         self._pod_url_for = pod_url_for
         self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
 
     async def status(self, *, namespace: str, name: str, pod_ip: str | None = None) -> ServerReport:
         url = f"{self._base(namespace, name, pod_ip)}/status"
-        status, body = await self._call("GET", url)
+        status, body = await self._call("GET", url, pod=pod_ip is not None)
         if status != 200:
             raise ServerStatusError(f"GET {url}: HTTP {status}")
         return parse_report(_json(url, body))
@@ -70,7 +73,7 @@ class HttpServerStatusClient:
     ) -> None:
         base = self._base(namespace, name, pod_ip)
         url = f"{base}/sources/{quote(source, safe='')}/sync"
-        status, _ = await self._call("POST", url)
+        status, _ = await self._call("POST", url, pod=pod_ip is not None)
         if status == 409:
             raise SourceNotSyncableError(f"POST {url}: source {source!r} is not syncable")
         if not 200 <= status < 300:
@@ -79,9 +82,10 @@ class HttpServerStatusClient:
     def _base(self, namespace: str, name: str, pod_ip: str | None) -> str:
         return self._url_for(namespace, name) if pod_ip is None else self._pod_url_for(pod_ip)
 
-    async def _call(self, method: str, url: str) -> tuple[int, bytes]:
+    async def _call(self, method: str, url: str, *, pod: bool) -> tuple[int, bytes]:
+        session = self._pod_session if pod else self._session
         try:
-            async with self._session.request(method, url, timeout=self._timeout) as response:
+            async with session.request(method, url, timeout=self._timeout) as response:
                 body = await read_limited(response.content, MAX_BODY_BYTES)
                 if len(body) > MAX_BODY_BYTES:
                     raise ServerStatusError(f"{method} {url}: reply larger than {MAX_BODY_BYTES}")
