@@ -10,7 +10,6 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +24,9 @@ from mcp_registry_testing.waiting import wait_for
 from .operator_harness import (
     FakeServers,
     create,
-    double,
     exists,
+    fake_fixture,  # noqa: F401 (the `fake` fixture)
+    kube_fixture,  # noqa: F401 (the `kube` fixture)
     make_ready,
     operator,
     reconciles,
@@ -39,18 +39,6 @@ from .operator_harness import (
 )
 
 NS = "default"
-
-
-@pytest.fixture
-async def kube() -> AsyncIterator[KubeApiDouble]:
-    async with double() as api:
-        yield api
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeServers]:
-    async with FakeServers() as servers:
-        yield servers
 
 
 def lease(identity: str) -> LeaderElectionSettings:

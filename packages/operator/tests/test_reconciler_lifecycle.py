@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import base64
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import yaml
 from mcp_registry_common.mcpregistry import FINALIZER, GROUP
 from mcp_registry_operator.controller.drift import APPLIED_DIGEST_ANNOTATION
@@ -24,9 +23,10 @@ from .operator_harness import (
     config_hash,
     create,
     deployment,
-    double,
     events,
     exists,
+    fake_fixture,  # noqa: F401 (the `fake` fixture)
+    kube_fixture,  # noqa: F401 (the `kube` fixture)
     make_ready,
     operator,
     registries_rt,
@@ -49,18 +49,6 @@ CHILDREN = [
     ("deployments", "apps", "reg-api"),
     ("services", "", "reg-api"),
 ]
-
-
-@pytest.fixture
-async def kube() -> AsyncIterator[KubeApiDouble]:
-    async with double() as api:
-        yield api
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeServers]:
-    async with FakeServers() as servers:
-        yield servers
 
 
 @contextlib.contextmanager

@@ -3,9 +3,6 @@ without duplicates, drift is repaired, apiserver errors and lost watches are sur
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from mcp_registry_operator.controller.kinds import OWNED
 from mcp_registry_operator.kube import CONFIG_MAPS
 from mcp_registry_operator.kube.applying import apply_object
@@ -19,9 +16,10 @@ from .operator_harness import (
     create,
     deployment,
     deployment_controller,
-    double,
     events,
     exists,
+    fake_fixture,  # noqa: F401 (the `fake` fixture)
+    kube_fixture,  # noqa: F401 (the `kube` fixture)
     make_ready,
     operator,
     reconciles,
@@ -33,18 +31,6 @@ from .operator_harness import (
 )
 
 NS = "default"
-
-
-@pytest.fixture
-async def kube() -> AsyncIterator[KubeApiDouble]:
-    async with double() as api:
-        yield api
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeServers]:
-    async with FakeServers() as servers:
-        yield servers
 
 
 async def test_the_double_keeps_the_resource_version_of_a_no_op_apply(

@@ -4,10 +4,8 @@ operator asks directly while the server's pods are unready (a failed first sync)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from mcp_registry_common.mcpregistry import SYNC_TRIGGER_ANNOTATION
 from mcp_registry_testing.kubeapi import KubeApiDouble
 from mcp_registry_testing.waiting import wait_for
@@ -17,8 +15,9 @@ from .operator_harness import (
     complete,
     condition,
     create,
-    double,
     events,
+    fake_fixture,  # noqa: F401 (the `fake` fixture)
+    kube_fixture,  # noqa: F401 (the `kube` fixture)
     make_ready,
     operator,
     reconciles,
@@ -32,18 +31,6 @@ from .operator_harness import (
 )
 
 NS = "default"
-
-
-@pytest.fixture
-async def kube() -> AsyncIterator[KubeApiDouble]:
-    async with double() as api:
-        yield api
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeServers]:
-    async with FakeServers() as servers:
-        yield servers
 
 
 def last_event(kube: KubeApiDouble) -> list[str]:

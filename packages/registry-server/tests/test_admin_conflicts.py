@@ -1,15 +1,20 @@
-"""Admin writes racing another replica's save of the definitions: adopted and retried once,
-then refused with 409 (a store double that lets "another replica" save before each save)."""
+"""Admin writes racing another replica: a save of the definitions (adopted and retried once,
+then refused with 409) or a write to a name being published (store doubles that let "another
+replica" write first)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from mcp_registry_common.config import load_server_config_data
 from mcp_registry_server.app import create_apps
+from mcp_registry_server.store.base import SourceData
 from mcp_registry_server.store.definitions import (
+    NEVER_SAVED,
     DefinitionsRevision,
     StoredDefinitions,
     StoredObject,
@@ -88,3 +93,79 @@ async def test_a_write_that_loses_twice_is_a_409_problem_and_changes_nothing(
     assert response.status == 201
     stored = (await store.load_definitions()).definitions
     assert [r.name for r in stored.registries] == ["side-1", "side-2", "mine"]
+
+
+NAME = "io.acme/n"
+Interleave = Callable[[MemoryStore], Awaitable[None]]
+
+
+class InterleavingStore(MemoryStore):
+    """A store shared with "another replica" (so the admin service reads it afresh, as with
+    PostgreSQL) that runs `before_update`, that replica's write, once before the next update."""
+
+    before_update: Interleave | None = None
+
+    async def watch_changes(
+        self,
+        callback: Callable[[str], Awaitable[None]],
+        *,
+        on_definitions: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        await asyncio.Event().wait()  # no notifications: the races are what is tested
+
+    async def update_source(self, source: str, change: Any) -> SourceData:
+        interleave, self.before_update = self.before_update, None
+        if interleave is not None:
+            await interleave(self)
+        return await super().update_source(source, change)
+
+
+def server(version: str) -> dict[str, Any]:
+    return {"name": NAME, "description": NAME, "version": version}
+
+
+async def stored(store: MemoryStore) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    claims = (await store.load_definitions()).definitions.entry_claims.get("published", {})
+    data = (await store.load_sources()).get("published")
+    versions = [(s["name"], s["version"]) for s in data.servers] if data else []
+    return dict(claims), versions
+
+
+async def test_claims_saved_by_a_publish_on_its_way_own_the_name(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    store = InterleavingStore()
+    # another replica saved the name's claims; its entry is not written yet
+    definitions = StoredDefinitions(entry_claims={"published": {NAME: {"team": "a"}}})
+    await store.save_definitions(definitions, expected=NEVER_SAVED)
+    client = await start(aiohttp_client, store)
+    theirs = client.post("/v1/entries", json={"server": server("2.0.0"), "claims": {"team": "b"}})
+    response = await theirs
+    assert response.status == 409
+    assert "claims mismatch" in (await response.json(content_type=None))["detail"]
+    assert await stored(store) == ({NAME: {"team": "a"}}, [])  # nothing taken over
+    same = {"server": server("2.0.0"), "claims": {"team": "a"}}
+    assert (await client.post("/v1/entries", json=same)).status == 201  # the owner's claims
+
+
+async def test_a_publish_whose_name_was_deleted_meanwhile_decides_again(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    store = InterleavingStore()
+    client = await start(aiohttp_client, store)
+    first = {"server": server("1.0.0"), "claims": {"team": "a"}}
+    assert (await client.post("/v1/entries", json=first)).status == 201
+
+    async def another_replica_deletes_the_last_version(store: MemoryStore) -> None:
+        await MemoryStore.update_source(
+            store, "published", lambda current: replace(current, servers=())
+        )
+        loaded = await store.load_definitions()
+        forgotten = replace(loaded.definitions, entry_claims={})
+        await store.save_definitions(forgotten, expected=loaded.revision)
+
+    store.before_update = another_replica_deletes_the_last_version
+    second = {"server": server("2.0.0"), "claims": {"team": "a"}}
+    assert (await client.post("/v1/entries", json=second)).status == 201
+    # published again as a new name: with its claims, never without them
+    assert await stored(store) == ({NAME: {"team": "a"}}, [(NAME, "2.0.0")])

@@ -21,8 +21,9 @@ from mcp_registry_testing.waiting import wait_for
 REPO = Path(__file__).resolve().parents[3]
 GOLDEN = REPO / "packages" / "operator" / "tests" / "golden" / "12-anonymous" / "objects.yaml"
 CRASH = (sys.executable, "-c", "import sys; print('config is broken', flush=True); sys.exit(3)")
-NEVER_READY = (sys.executable, "-c", "import time; time.sleep(120)")
-"""Listens on nothing, so its readiness probe never passes (as a server without data)."""
+NEVER_READY = (sys.executable, "-c", "import signal; signal.pause()")
+"""Listens on nothing until it is stopped, so its readiness probe never passes (as a server
+without data)."""
 
 
 @pytest.fixture

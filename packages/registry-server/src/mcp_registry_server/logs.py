@@ -55,18 +55,13 @@ def drop_secrets(logger: WrappedLogger, method: str, event: EventDict) -> EventD
 
 
 def _scrub(mapping: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    for key in _secret_keys(tuple(mapping)):
+    secret = [key for key in mapping if _is_secret(key)]
+    for key in secret:
         del mapping[key]
     for key, value in mapping.items():
         if isinstance(value, dict):
             mapping[key] = _scrub(dict(value))
     return mapping
-
-
-@functools.lru_cache(maxsize=1024)
-def _secret_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
-    """The secret keys among `keys`. Cached: an event name logs the same keys every time."""
-    return tuple(key for key in keys if _is_secret(key))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -70,7 +70,7 @@ class RequestObserver:
         key = (route, request.method, status)
         sample = self._samples.get(key)
         if sample is None:
-            sample = self._samples[key] = self._duration.labels(*key[:2], str(status))
+            sample = self._samples[key] = self._duration.labels(route, request.method, str(status))
         sample.observe(elapsed)
         log_fields(
             log,

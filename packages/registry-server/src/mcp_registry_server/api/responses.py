@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.web import ContentCoding
 
+from mcp_registry_server.api.observe import route_template
 from mcp_registry_server.snapshot import Entry
 
 GZIP_TAG_SUFFIX = "-gzip"
@@ -105,11 +106,8 @@ def cached_json(
     may raise a problem, looking up, rendering); what it renders is kept in the app's
     `RESPONSES` for (snapshot, raw URL), so a repeated request costs a lookup.
     """
-    resource = request.match_info.route.resource
     kept = request.app[RESPONSES].get(
-        (snapshot_etag, request.raw_path),
-        route=resource.canonical if resource is not None else request.path,
-        render=render,
+        (snapshot_etag, request.raw_path), route=route_template(request), render=render
     )
     return represent(request, kept)
 
