@@ -17,6 +17,7 @@ from mcp_registry_server.logs import (
     log_fields,
     parse_level,
 )
+from mcp_registry_testing.waiting import wait_for
 
 
 @pytest.fixture
@@ -134,16 +135,58 @@ def test_lines_logged_without_a_running_loop_are_written_at_once() -> None:
     assert out.writes == ["one\n"]
 
 
-async def test_lines_logged_in_one_loop_iteration_are_written_together() -> None:
+async def test_info_lines_logged_in_a_loop_are_written_together_within_the_flush_delay() -> None:
     out = Recorder()
     sink = LineSink(out)
     sink.write_line("one")
     sink.write_line("two")
-    assert out.writes == []
     loop = asyncio.get_running_loop()
     next_iteration = loop.create_future()
-    loop.call_soon(next_iteration.set_result, None)  # queued after the sink's flush
+    loop.call_soon(next_iteration.set_result, None)
     await next_iteration
+    assert out.writes == []  # kept past the iteration that logged them
+    await wait_for(lambda: out.writes, timeout=LineSink.FLUSH_DELAY + 5)
     assert out.writes == ["one\ntwo\n"]
+
+
+async def test_an_urgent_line_is_written_at_once_after_the_lines_kept() -> None:
+    out = Recorder()
+    sink = LineSink(out)
+    sink.write_line("info")
+    sink.write_line("warning", urgent=True)
+    assert out.writes == ["info\nwarning\n"]
     sink.write_line("x" * LineSink.MAX_PENDING)  # past the bound: written at once
     assert len(out.writes) == 2
+
+
+def test_a_flush_left_on_a_closed_loop_does_not_hold_back_the_next_loops_lines() -> None:
+    out = Recorder()
+    sink = LineSink(out)
+
+    async def log(line: str) -> None:
+        sink.write_line(line)
+
+    asyncio.run(log("first"))  # its loop closes before the flush it scheduled runs
+    assert out.writes == []
+
+    async def log_and_wait(line: str) -> None:
+        sink.write_line(line)
+        await wait_for(lambda: out.writes, timeout=LineSink.FLUSH_DELAY + 5)
+
+    asyncio.run(log_and_wait("second"))
+    assert out.writes == ["first\nsecond\n"]
+
+
+async def test_structlog_warnings_and_stdlib_errors_are_written_at_once(
+    stream: io.StringIO,
+) -> None:
+    configure_logging(logging.INFO, stream=stream, json=True)
+    structlog.get_logger("test").info("kept")
+    assert stream.getvalue() == ""
+    structlog.get_logger("test").warning("now")
+    assert [json.loads(line)["event"] for line in stream.getvalue().splitlines()] == [
+        "kept",
+        "now",
+    ]
+    logging.getLogger("stdlib").error("also now")
+    assert json.loads(stream.getvalue().splitlines()[-1])["event"] == "also now"

@@ -116,46 +116,54 @@ class _CurrentStream:
 
 
 class LineSink:
-    """Where every rendered line goes: one write and flush per event-loop iteration.
+    """Where every rendered line goes: written in batches, one write and flush per batch.
 
-    Lines logged while an event loop runs in this thread are kept until the end of the loop's
-    current iteration (a `call_soon`), then written together: the request log of a busy
-    server costs one write per batch of requests instead of one per request, and no line
-    waits for more than the iteration that logged it. Without a running loop (start-up,
-    worker threads, exit), or past `MAX_PENDING` characters, the lines are written at once.
-    One sink serves structlog and stdlib records, so the order of lines is the order of calls.
+    Info and debug lines logged while an event loop runs in this thread are kept for at most
+    `FLUSH_DELAY` seconds (a `call_later` set by the first of them) or `MAX_PENDING`
+    characters, then written together: the request log of a busy server costs one write per
+    batch of hundreds of requests instead of one per request or per loop iteration, as
+    nginx's buffered `access_log` does. A warning or worse is written at once, after what is
+    kept, and so is every line logged without a running loop (start-up, worker threads,
+    exit). The order of lines is always the order of calls: one sink serves structlog and
+    stdlib records. `flush_logs` runs at exit, so only a killed process can lose lines, and
+    only info or debug lines of its last `FLUSH_DELAY`.
     """
 
     MAX_PENDING = 64 * 1024
+    FLUSH_DELAY = 0.1
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
         self._lock = threading.Lock()
         self._pending: list[str] = []
         self._size = 0
-        self._scheduled = False
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
+        """The loop a flush is scheduled on (None: none is)."""
 
-    def write_line(self, line: str) -> None:
+    def write_line(self, line: str, *, urgent: bool = False) -> None:
+        """Keep `line` for the next batch, or write it (and what is kept) now if `urgent`."""
         with self._lock:
             self._pending.append(line)
             self._size += len(line)
-            full = self._size >= self.MAX_PENDING
-            if self._scheduled and not full:
-                return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        if loop is None or full:
+            if urgent or self._size >= self.MAX_PENDING:
+                loop = None
+            else:
+                try:
+                    loop = asyncio.get_running_loop()
+                except RuntimeError:
+                    loop = None
+                if loop is not None and loop is self._timer_loop:
+                    return  # the flush already scheduled takes this line too
+                self._timer_loop = loop
+        if loop is None:
             self.flush()
-            return
-        self._scheduled = True
-        loop.call_soon(self.flush)
+        else:  # the first line since the last flush (or a flush pending on a loop now gone)
+            loop.call_later(self.FLUSH_DELAY, self.flush)
 
     def flush(self) -> None:
         """Write and flush whatever is pending (safe to call at any time, from any thread)."""
         with self._lock:
-            self._scheduled = False
+            self._timer_loop = None
             if not self._pending:
                 return
             text = "\n".join(self._pending) + "\n"
@@ -166,7 +174,8 @@ class LineSink:
 
 
 class SinkLogger:
-    """The structlog logger (what `WriteLogger` is) writing rendered events to a `LineSink`."""
+    """The structlog logger (what `WriteLogger` is) writing rendered events to a `LineSink`:
+    info and debug lines in the next batch, warnings and worse at once."""
 
     def __init__(self, sink: LineSink) -> None:
         self._sink = sink
@@ -174,8 +183,11 @@ class SinkLogger:
     def msg(self, message: str) -> None:
         self._sink.write_line(message)
 
-    log = debug = info = warn = warning = msg
-    fatal = failure = err = error = critical = exception = msg
+    def urgent(self, message: str) -> None:
+        self._sink.write_line(message, urgent=True)
+
+    log = debug = info = msg
+    warn = warning = fatal = failure = err = error = critical = exception = urgent
 
 
 class _SinkHandler(logging.Handler):
@@ -187,7 +199,7 @@ class _SinkHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self._sink.write_line(self.format(record))
+            self._sink.write_line(self.format(record), urgent=record.levelno >= logging.WARNING)
         except Exception:
             self.handleError(record)
 
@@ -231,7 +243,7 @@ def log_fields(logger: Any, level: int, event: str, fields: dict[str, Any]) -> N
     fields["event"] = event
     fields["level"] = LEVEL_NAMES.get(level, "info")
     out.stamp(None, "", fields)
-    out.sink.write_line(_dumps(fields))
+    out.sink.write_line(_dumps(fields), urgent=level >= logging.WARNING)
 
 
 def flush_logs() -> None:
