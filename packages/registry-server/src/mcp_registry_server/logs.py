@@ -78,19 +78,22 @@ class UtcTimestamper:
     structlog's own `TimeStamper` does not.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, clock: Callable[[], int] = time.time_ns) -> None:
         self._clock = clock
         self._second = -1
         self._prefix = ""
 
     def __call__(self, logger: WrappedLogger, method: str, event: EventDict) -> EventDict:
-        now = self._clock()
-        second = int(now)
+        event["timestamp"] = self.now()
+        return event
+
+    def now(self) -> str:
+        """The current time, formatted."""
+        second, nanoseconds = divmod(self._clock(), 1_000_000_000)
         if second != self._second:
             self._second = second
             self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        event["timestamp"] = f"{self._prefix}.{int((now - second) * 1_000_000):06d}Z"
-        return event
+        return f"{self._prefix}.{nanoseconds // 1000:06d}Z"
 
 
 def _dumps(value: Any, **kwargs: Any) -> str:
@@ -242,8 +245,8 @@ def log_fields(logger: Any, level: int, event: str, fields: dict[str, Any]) -> N
         return
     fields["event"] = event
     fields["level"] = LEVEL_NAMES.get(level, "info")
-    out.stamp(None, "", fields)
-    out.sink.write_line(_dumps(fields), urgent=level >= logging.WARNING)
+    fields["timestamp"] = out.stamp.now()
+    out.sink.write_line(orjson.dumps(fields).decode(), urgent=level >= logging.WARNING)
 
 
 def flush_logs() -> None:

@@ -6,14 +6,16 @@ import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from aiohttp.web import ContentCoding
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from mcp_registry_server.api.observe import route_template
 from mcp_registry_server.snapshot import Entry
 
+JSON = "application/json"
 GZIP_TAG_SUFFIX = "-gzip"
 """Appended to the opaque tag of a gzipped representation (a strong ETag names one encoding)."""
 RESPONSE_CACHE_BYTES = 32 * 1024 * 1024
@@ -29,11 +31,19 @@ CacheKey = tuple[str, str]
 
 @dataclass(frozen=True, slots=True)
 class Kept:
-    """One rendered read response: its body, the opaque part of its ETag, its route template."""
+    """One rendered read response: its body, the opaque part of its ETag, its route template,
+    and the headers of its plain 200 (built once: most reads are exactly that)."""
 
     body: bytes
     tag: str
     route: str
+    plain_headers: CIMultiDictProxy[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        headers = CIMultiDict(
+            {"Vary": "Accept-Encoding", "ETag": f'"{self.tag}"', "Content-Type": JSON}
+        )
+        object.__setattr__(self, "plain_headers", CIMultiDictProxy(headers))
 
 
 class ResponseCache:
@@ -115,11 +125,15 @@ def cached_json(
 def represent(request: web.BaseRequest, kept: Kept) -> web.Response:
     """The 200 (gzipped whenever the client accepts gzip, so the tag depends on the request
     alone) or the 304 for a kept response."""
-    gzip = _accepts_gzip(request.headers.get("Accept-Encoding", ""))
+    accept_encoding = request.headers.get("Accept-Encoding")
+    if_none_match = request.headers.get("If-None-Match")
+    if not accept_encoding and not if_none_match:  # the plain 200, with headers built once
+        return web.Response(body=kept.body, headers=CIMultiDict(kept.plain_headers))
+    gzip = _accepts_gzip(accept_encoding or "")
     headers = {"Vary": "Accept-Encoding", "ETag": f'"{kept.tag}{GZIP_TAG_SUFFIX if gzip else ""}"'}
-    if _matches(request.headers.get("If-None-Match"), kept.tag):
+    if _matches(if_none_match, kept.tag):
         return web.Response(status=304, headers=headers)
-    response = web.Response(body=kept.body, content_type="application/json", headers=headers)
+    response = web.Response(body=kept.body, content_type=JSON, headers=headers)
     if gzip:
         response.enable_compression(ContentCoding.gzip)
     return response
