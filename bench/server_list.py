@@ -4,9 +4,11 @@ Starts the real server (`mcp-registry-server serve`, a file source of N generate
 bare aiohttp app returning fixed bytes of the same sizes, each in its own process, then drives
 both from this process over loopback with a minimal keep-alive HTTP/1.1 client (so the client
 is not the bottleneck): `GET /v0.1/servers?limit=100` walking cursors, and
-`GET /v0.1/servers/{name}/versions/latest`. The server logs at info (a line per request) to a
-file, as a container runtime keeps its stdout. Prints requests/second, the ratios (targets: list
->= 0.6, get >= 0.7) and the server's RSS with everything loaded (target <= 200 MB).
+`GET /v0.1/servers/{name}/versions/latest`. The server logs at info to a file, as a container
+runtime keeps its stdout, with its default request log limit (`--request-log-limit 0` here
+gives it a line for every request) and the bench checks that every request was either logged or
+counted. Prints requests/second, the ratios (targets: list >= 0.6, get >= 0.7) and the server's
+RSS with everything loaded (target <= 200 MB).
 Usage: hatch run python bench/server_list.py [--servers N] [--requests R] [--connections C]
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -190,6 +193,25 @@ def rss_mb(pid: int) -> float:
     return kb / 1024
 
 
+async def request_log(log: Path, requests: int) -> tuple[int, int]:
+    """(API request lines, requests counted as not logged) in the server's log, once they add
+    up to `requests` or 5 s have passed (the last second's count is logged when it ends)."""
+    logged = left_out = 0
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(5):
+            while True:
+                logged = left_out = 0
+                for line in (await asyncio.to_thread(log.read_bytes)).splitlines():
+                    if b'"http_request"' in line and b'"route":"/v0' in line:
+                        logged += 1
+                    elif b'"http_requests_not_logged"' in line:
+                        left_out += json.loads(line)["count"]
+                if logged + left_out >= requests:
+                    break
+                await asyncio.sleep(0.1)
+    return logged, left_out
+
+
 async def wait_ready(internal: str, expected: int) -> None:
     async with asyncio.timeout(300):
         while True:
@@ -212,10 +234,13 @@ async def run(args: argparse.Namespace) -> int:
         "auth:\n  mode: anonymous\n"
     )
     listen = ("--address", "127.0.0.1:0", "--internal-address", "127.0.0.1:0")
+    limit = (
+        () if args.request_log_limit is None else ("--request-log-limit", args.request_log_limit)
+    )
     server = await start(
         workdir / "server.log",
         *("-m", "mcp_registry_server.cli", "serve", "--config", str(workdir / "config.yaml")),
-        *(*listen, "--log-level", args.log_level),
+        *(*listen, "--log-level", args.log_level, *limit),
     )
     processes = [server]
     try:
@@ -253,6 +278,7 @@ async def run(args: argparse.Namespace) -> int:
         )
         print(f"list page {len(list_page)} bytes, get {len(one)} bytes")
         ok = True
+        api_requests = 2  # the probe's
         targets = {"server": (api, server.pid), "bare": (bare_url, bare.pid)}
         for name, (ours, baseline, count) in workloads.items():
             workers = {"server": ours, "bare": baseline}
@@ -265,6 +291,8 @@ async def run(args: argparse.Namespace) -> int:
                     )
                     if round_:
                         runs[who].append(run_)
+                    if who == "server":
+                        api_requests += size // args.connections * args.connections
             ours_rps, bare_rps = (statistics.median(r.rps for r in runs[w]) for w in targets)
             ours_cpu, bare_cpu = (statistics.median(r.cpu_us for r in runs[w]) for w in targets)
             ratio = ours_rps / bare_rps
@@ -276,6 +304,13 @@ async def run(args: argparse.Namespace) -> int:
                 f"CPU ratio {bare_cpu / ours_cpu:.2f}"
             )
         final_rss = rss_mb(server.pid)
+        if args.log_level == "info":
+            logged, left_out = await request_log(workdir / "server.log", api_requests)
+            print(
+                f"request log ({args.request_log_limit or 'default'} limit): {logged} lines for "
+                f"{api_requests} API requests, {left_out} counted in http_requests_not_logged"
+            )
+            ok &= logged + left_out == api_requests
         ok &= max(loaded_rss, final_rss) <= RSS_TARGET_MB
         print(
             f"server RSS: {loaded_rss:.1f} MB loaded, {final_rss:.1f} MB after the run "
@@ -296,6 +331,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3, help="measured rounds (median is shown)")
     parser.add_argument("--log-level", default="info", help="the server's log level")
+    parser.add_argument(
+        "--request-log-limit", help="the server's --request-log-limit (default: its default)"
+    )
     parser.add_argument(
         "--bare", nargs=2, metavar=("LIST_FILE", "GET_FILE"), help=argparse.SUPPRESS
     )

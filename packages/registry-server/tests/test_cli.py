@@ -69,8 +69,27 @@ def test_help_documents_the_environment(capsys: pytest.CaptureFixture[str]) -> N
     with pytest.raises(SystemExit):
         main(["serve", "--help"])
     out = capsys.readouterr().out
-    for name in ("MCP_REGISTRY_ADDRESS", "MCP_REGISTRY_INTERNAL_ADDRESS", "MCP_REGISTRY_LOG_LEVEL"):
+    for name in (
+        "MCP_REGISTRY_ADDRESS",
+        "MCP_REGISTRY_INTERNAL_ADDRESS",
+        "MCP_REGISTRY_LOG_LEVEL",
+        "MCP_REGISTRY_REQUEST_LOG_LIMIT",
+        "--request-log-limit",
+    ):
         assert name in out
+
+
+def test_request_log_limit_defaults_to_100_from_the_environment_or_the_flag(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert build_parser({}).parse_args(["serve"]).request_log_limit == 100
+    env = {"MCP_REGISTRY_REQUEST_LOG_LIMIT": "0"}
+    assert build_parser(env).parse_args(["serve"]).request_log_limit == 0
+    args = build_parser(env).parse_args(["serve", "--request-log-limit", "25"])
+    assert args.request_log_limit == 25
+    with pytest.raises(SystemExit):
+        build_parser({}).parse_args(["serve", "--request-log-limit", "-1"])
+    assert "not a whole number of 0 or more" in capsys.readouterr().err
 
 
 def test_version_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry
 from mcp_registry_server.api.admin_routes import admin_routes
 from mcp_registry_server.api.fastreads import FAST_READS, FastReads
 from mcp_registry_server.api.internal import QUIET_ROUTES, internal_routes
+from mcp_registry_server.api.loglimit import DEFAULT_PER_SECOND, RequestLogLimit
 from mcp_registry_server.api.observe import RequestObserver, observe_middleware
 from mcp_registry_server.api.problems import problem_middleware
 from mcp_registry_server.api.registry import registry_routes
@@ -91,6 +92,7 @@ def create_apps(
     clock: Callable[[], float] = time.time,
     build_info: BuildInfo | None = None,
     allow_insecure_http: bool = False,
+    request_log_limit: int = DEFAULT_PER_SECOND,
 ) -> tuple[web.Application, web.Application]:
     """The (public, internal) apps serving `config`. Reads no argv and no environment.
 
@@ -101,6 +103,7 @@ def create_apps(
     `run_sync=False` builds the engine but never starts its loop (tests sync by hand).
     `allow_insecure_http` accepts http OAuth issuer/JWKS URLs; oauth mode reads the
     providers' secret and CA files here (a bad one raises `AuthConfigError`).
+    `request_log_limit` caps successful requests' log lines per second (0: no cap).
     """
     auth = build_auth_layer(config.auth, config.audit, allow_insecure_http=allow_insecure_http)
     opener = _store_opener(config, store=store, store_opener=store_opener)
@@ -109,7 +112,11 @@ def create_apps(
     metrics = create_metrics(build)
     metrics.registry.register(CatalogCollector(catalog, clock=clock))
     slot = EngineSlot()
-    observer = RequestObserver(metrics.request_duration, quiet_routes=QUIET_ROUTES)
+    observer = RequestObserver(
+        metrics.request_duration,
+        quiet_routes=QUIET_ROUTES,
+        log_limit=RequestLogLimit(request_log_limit),
+    )
     observe = observe_middleware(observer)
     public = web.Application(
         middlewares=[observe, *auth.outer, problem_middleware, *auth.inner],
@@ -142,6 +149,7 @@ def create_apps(
         auth=auth,
         admin=admin.state,
     )
+    public.on_cleanup.append(observer.close)
     public.cleanup_ctx.extend([life.http_session, life.store, life.change_feed, life.sync_engine])
     return public, internal
 

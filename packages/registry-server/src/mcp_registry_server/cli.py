@@ -17,6 +17,7 @@ from aiohttp import web
 from mcp_registry_common.config import ConfigError, ServerConfig, load_server_config_file
 
 from mcp_registry_server.api.fastreads import ServerRunner
+from mcp_registry_server.api.loglimit import DEFAULT_PER_SECOND
 from mcp_registry_server.app import StoreNotConfiguredError, create_apps
 from mcp_registry_server.auth.errors import AuthConfigError
 from mcp_registry_server.auth.layer import insecure_urls_allowed
@@ -43,6 +44,7 @@ environment:
   MCP_REGISTRY_INTERNAL_ADDRESS  default for --internal-address (HOST:PORT)
   MCP_REGISTRY_LOG_LEVEL         default for --log-level; falls back to THV_REGISTRY_LOG_LEVEL,
                                  then LOG_LEVEL (debug|info|warn|error; default info)
+  MCP_REGISTRY_REQUEST_LOG_LIMIT default for --request-log-limit
   THV_REGISTRY_INSECURE_URL      true: accept plain-http OAuth issuer and JWKS URLs
 """
 
@@ -64,6 +66,12 @@ def parse_address(text: str) -> Address:
     if host == "localhost":
         host = "127.0.0.1"
     return Address(host=host or None, port=int(port_text))
+
+
+def _non_negative(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 0 or more")
+    return int(text)
 
 
 def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
@@ -100,6 +108,17 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         or env.get("THV_REGISTRY_LOG_LEVEL")
         or env.get("LOG_LEVEL"),
         help="debug, info, warn or error (default info)",
+    )
+    serve.add_argument(
+        "--request-log-limit",
+        type=_non_negative,
+        default=env.get("MCP_REGISTRY_REQUEST_LOG_LIMIT", str(DEFAULT_PER_SECOND)),
+        metavar="N",
+        help=(
+            "info lines for successful requests per second; the rest are counted in one "
+            "http_requests_not_logged line per second (0: a line for every request; "
+            f"default {DEFAULT_PER_SECOND}). Failed requests are always logged."
+        ),
     )
     validate = commands.add_parser("validate", help="check a config file and print its warnings")
     validate.add_argument("--config", type=Path, required=True, help="config.yaml to check")
@@ -179,7 +198,10 @@ def _serve(args: argparse.Namespace) -> int:
         # database: → PostgreSQL; `migrate up` runs as the store opens (before listening).
         opener = None if config.database is None else postgres_store_opener(config.database)
         public, internal = create_apps(
-            config, store_opener=opener, allow_insecure_http=insecure_urls_allowed(os.environ)
+            config,
+            store_opener=opener,
+            allow_insecure_http=insecure_urls_allowed(os.environ),
+            request_log_limit=args.request_log_limit,
         )
     except (
         AuthConfigError,

@@ -15,6 +15,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import Histogram
 
+from mcp_registry_server.api.loglimit import DEFAULT_PER_SECOND, RequestLogLimit
 from mcp_registry_server.logs import log_fields
 
 log = structlog.get_logger("mcp_registry_server.http")
@@ -44,13 +45,25 @@ def request_ids() -> Callable[[], str]:
 
 class RequestObserver:
     """What every request gets, whichever path answers it: an id (the caller's when it is
-    safe), the security headers, a latency sample labelled by route, one log line."""
+    safe), the security headers, a latency sample labelled by route, one log line (for a
+    successful request, within the `log_limit` of info lines per second)."""
 
-    def __init__(self, duration: Histogram, *, quiet_routes: Collection[str] = ()) -> None:
+    def __init__(
+        self,
+        duration: Histogram,
+        *,
+        quiet_routes: Collection[str] = (),
+        log_limit: RequestLogLimit | None = None,
+    ) -> None:
         self._duration = duration
         self._quiet_routes = frozenset(quiet_routes)
+        self._log_limit = log_limit or RequestLogLimit(DEFAULT_PER_SECOND)
         self._new_id = request_ids()
         self._samples: dict[tuple[str, str, int], Any] = {}  # labelled histogram children
+
+    async def close(self, app: web.Application) -> None:
+        """An `on_cleanup` hook (after the last request): report the log lines left out."""
+        self._log_limit.close()
 
     def request_id(self, request: web.BaseRequest) -> str:
         given = request.headers.get(REQUEST_ID_HEADER)
@@ -72,9 +85,12 @@ class RequestObserver:
         if sample is None:
             sample = self._samples[key] = self._duration.labels(route, request.method, str(status))
         sample.observe(elapsed)
+        level = logging.DEBUG if route in self._quiet_routes else _level(status)
+        if level == logging.INFO and not self._log_limit.admit():
+            return
         log_fields(
             log,
-            logging.DEBUG if route in self._quiet_routes else _level(status),
+            level,
             "http_request",
             {
                 "method": request.method,

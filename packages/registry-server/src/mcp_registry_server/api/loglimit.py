@@ -1,0 +1,69 @@
+"""A per-second budget for the request log's info lines, the rest counted and reported.
+
+Every request gets a latency sample; every failed request (4xx/5xx) gets its warning or error
+line. Successful requests get an info line each up to `per_second` in one second of the
+monotonic clock, as zap's production sampler does: a burst (a crawler walking every page, a
+load test, a retry storm) otherwise writes a line per request, which costs more CPU than the
+cached read itself and floods the log pipeline. What is left out is not lost silently: when
+its second ends, one `http_requests_not_logged` line says how many lines were left out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import structlog
+
+log = structlog.get_logger("mcp_registry_server.http")
+
+DEFAULT_PER_SECOND = 100
+"""Successful-request lines per second by default (`--request-log-limit`, 0: every one)."""
+
+
+class RequestLogLimit:
+    """Admits at most `per_second` lines per second of `clock` (0: every line)."""
+
+    def __init__(self, per_second: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+        if per_second < 0:
+            raise ValueError(f"request log limit must be 0 or more, not {per_second}")
+        self.per_second = per_second
+        self._clock = clock
+        self._second = -1
+        self._admitted = 0
+        self._left_out = 0
+
+    def admit(self) -> bool:
+        """True: write this request's line. False: it is counted, to be reported."""
+        if not self.per_second:
+            return True
+        now = self._clock()
+        second = int(now)
+        if second != self._second:
+            self._report(self._second)
+            self._second, self._admitted = second, 0
+        if self._admitted < self.per_second:
+            self._admitted += 1
+            return True
+        if not self._left_out:  # the first line left out this second: report when it ends
+            asyncio.get_running_loop().call_later(second + 1 - now, self._report, second)
+        self._left_out += 1
+        return False
+
+    def close(self) -> None:
+        """Report what the current second has left out so far (at shutdown: its timer may
+        never run)."""
+        self._report(self._second)
+
+    def _report(self, second: int) -> None:
+        """Log how many lines `second` left out (once: a report for a later second is a no-op
+        until that second has left lines out, and the counts restart with every second)."""
+        if second != self._second or not self._left_out:
+            return
+        log.info(
+            "http_requests_not_logged",
+            count=self._left_out,
+            limit_per_second=self.per_second,
+        )
+        self._left_out = 0
