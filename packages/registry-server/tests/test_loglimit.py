@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
 import pytest
 import structlog
+from aiohttp import web
 from mcp_registry_common.config import load_server_config_data
 from mcp_registry_server.api.fastreads import ServerRunner
 from mcp_registry_server.api.loglimit import RequestLogLimit
@@ -69,9 +70,44 @@ async def test_the_next_seconds_first_request_reports_a_count_whose_timer_is_lat
 
 def test_no_limit_admits_every_line_and_a_negative_one_is_refused() -> None:
     limit = RequestLogLimit(0)
-    assert all(limit.admit() for _ in range(1000))  # no loop needed: nothing is scheduled
+    assert all(limit.admit() for _ in range(1000))
     with pytest.raises(ValueError, match="0 or more"):
         RequestLogLimit(-1)
+
+
+def test_without_a_running_loop_the_count_waits_for_the_next_second_or_close(
+    captured: list[dict[str, Any]],
+) -> None:
+    clock = Clock(3.0)
+    limit = RequestLogLimit(1, clock=clock)
+    assert [limit.admit() for _ in range(3)] == [True, False, False]
+    limit.close()
+    assert reports(captured) == [2]
+
+
+async def test_the_count_line_carries_no_requests_id_or_route() -> None:
+    merged = [structlog.contextvars.merge_contextvars]
+    with structlog.testing.capture_logs(processors=merged) as logs:
+        clock = Clock(5.995)
+        limit = RequestLogLimit(1, clock=clock)
+        structlog.contextvars.bind_contextvars(request_id="left-out", route="/v0.1/servers")
+        try:
+            assert [limit.admit(), limit.admit()] == [True, False]  # the timer's report
+            await wait_for(lambda: reports(logs), timeout=5)
+            assert not limit.admit()
+            clock.now = 7.0
+            structlog.contextvars.bind_contextvars(request_id="next", route="/v0.1/servers")
+            assert limit.admit()  # reports the previous second's count itself
+        finally:
+            structlog.contextvars.clear_contextvars()
+    counts = [line for line in logs if line["event"] == REPORT]
+    assert [line["count"] for line in counts] == [1, 1]
+    assert all("request_id" not in line and "route" not in line for line in counts)
+
+
+async def failing_teardown(app: web.Application) -> AsyncIterator[None]:
+    yield
+    raise RuntimeError("teardown failed")
 
 
 async def test_the_server_logs_failures_always_and_successes_within_the_limit(
@@ -88,6 +124,7 @@ async def test_the_server_logs_failures_always_and_successes_within_the_limit(
         }
     ).config
     public, _ = create_apps(config, engine_factory=factory, run_sync=False, request_log_limit=2)
+    public.cleanup_ctx.append(failing_teardown)
     served = await serve(public, runner_class=ServerRunner)
     try:
         await factory.engine.publish("s", [{"name": "io.x/a", "description": "a", "version": "1"}])
@@ -98,7 +135,8 @@ async def test_the_server_logs_failures_always_and_successes_within_the_limit(
                     statuses.append(response.status)  # repeats come from the kept responses
         assert statuses == [200] * 10 + [404] * 2
     finally:
-        await served.runner.cleanup()  # reports what the last second left out
+        with pytest.raises(RuntimeError, match="teardown failed"):
+            await served.runner.cleanup()  # reports what the last second left out, first
     lines = [line for line in captured if line["event"] == "http_request"]
     logged = [line["status"] for line in lines]
     left_out = sum(reports(captured))

@@ -149,7 +149,7 @@ def create_apps(
         auth=auth,
         admin=admin.state,
     )
-    public.on_cleanup.append(observer.close)
+    public.on_cleanup.insert(0, observer.close)  # first: a failing teardown must not skip it
     public.cleanup_ctx.extend([life.http_session, life.store, life.change_feed, life.sync_engine])
     return public, internal
 

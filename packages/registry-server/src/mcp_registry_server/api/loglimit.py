@@ -11,6 +11,7 @@ its second ends, one `http_requests_not_logged` line says how many lines were le
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections.abc import Callable
 
@@ -41,24 +42,35 @@ class RequestLogLimit:
         now = self._clock()
         second = int(now)
         if second != self._second:
-            self._report(self._second)
+            if self._left_out:  # its timer is late: report now, outside this request's context
+                contextvars.Context().run(self._report, self._second)
             self._second, self._admitted = second, 0
         if self._admitted < self.per_second:
             self._admitted += 1
             return True
         if not self._left_out:  # the first line left out this second: report when it ends
-            asyncio.get_running_loop().call_later(second + 1 - now, self._report, second)
+            self._report_later(second + 1 - now, second)
         self._left_out += 1
         return False
+
+    def _report_later(self, delay: float, second: int) -> None:
+        """Report `second` after `delay` (without a running loop: on the next second's first
+        line, or at `close`)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        loop.call_later(delay, self._report, second, context=contextvars.Context())
 
     def close(self) -> None:
         """Report what the current second has left out so far (at shutdown: its timer may
         never run)."""
-        self._report(self._second)
+        contextvars.Context().run(self._report, self._second)
 
     def _report(self, second: int) -> None:
         """Log how many lines `second` left out (once: a report for a later second is a no-op
-        until that second has left lines out, and the counts restart with every second)."""
+        until that second has left lines out, and the counts restart with every second). Runs
+        in an empty context: the line belongs to no request, so it carries no request's id."""
         if second != self._second or not self._left_out:
             return
         log.info(

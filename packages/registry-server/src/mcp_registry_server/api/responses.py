@@ -6,16 +6,18 @@ import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from aiohttp import web
 from aiohttp.web import ContentCoding
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
 
 from mcp_registry_server.api.observe import route_template
 from mcp_registry_server.snapshot import Entry
 
 JSON = "application/json"
+VARY = ("Vary", "Accept-Encoding")
+PLAIN_JSON = ("Content-Type", JSON)
 GZIP_TAG_SUFFIX = "-gzip"
 """Appended to the opaque tag of a gzipped representation (a strong ETag names one encoding)."""
 RESPONSE_CACHE_BYTES = 32 * 1024 * 1024
@@ -31,19 +33,11 @@ CacheKey = tuple[str, str]
 
 @dataclass(frozen=True, slots=True)
 class Kept:
-    """One rendered read response: its body, the opaque part of its ETag, its route template,
-    and the headers of its plain 200 (built once: most reads are exactly that)."""
+    """One rendered read response: its body, the opaque part of its ETag, its route template."""
 
     body: bytes
     tag: str
     route: str
-    plain_headers: CIMultiDictProxy[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        headers = CIMultiDict(
-            {"Vary": "Accept-Encoding", "ETag": f'"{self.tag}"', "Content-Type": JSON}
-        )
-        object.__setattr__(self, "plain_headers", CIMultiDictProxy(headers))
 
 
 class ResponseCache:
@@ -127,8 +121,9 @@ def represent(request: web.BaseRequest, kept: Kept) -> web.Response:
     alone) or the 304 for a kept response."""
     accept_encoding = request.headers.get("Accept-Encoding")
     if_none_match = request.headers.get("If-None-Match")
-    if not accept_encoding and not if_none_match:  # the plain 200, with headers built once
-        return web.Response(body=kept.body, headers=CIMultiDict(kept.plain_headers))
+    if not accept_encoding and not if_none_match:  # the plain 200: most reads, made directly
+        plain = CIMultiDict((VARY, ("ETag", f'"{kept.tag}"'), PLAIN_JSON))
+        return web.Response(body=kept.body, headers=plain)
     gzip = _accepts_gzip(accept_encoding or "")
     headers = {"Vary": "Accept-Encoding", "ETag": f'"{kept.tag}{GZIP_TAG_SUFFIX if gzip else ""}"'}
     if _matches(if_none_match, kept.tag):
