@@ -329,7 +329,7 @@ def main() -> int:
     parser.add_argument("--servers", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=20_000, help="get requests (list: 1/5)")
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=3, help="measured rounds (median is shown)")
+    parser.add_argument("--rounds", type=int, default=5, help="measured rounds (median is shown)")
     parser.add_argument("--log-level", default="info", help="the server's log level")
     parser.add_argument(
         "--request-log-limit", help="the server's --request-log-limit (default: its default)"
