@@ -94,6 +94,7 @@ async def test_a_kept_read_is_answered_by_the_front_exactly_as_the_app_answers_i
     by_app = await running.get(path, **headers)
     assert by_app[0] == 200
     assert running.front.answer(mocked(path, running.app)) is not None  # now it is kept
+    assert running.front.answer(mocked(path, running.app, **headers)) is not None  # gzip too
     by_front = await running.get(path, **headers)
     assert by_front[0] == by_app[0]
     assert by_front[2] == by_app[2]

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from typing import Any
 
 from mcp_registry_common.config import load_server_config_data
-from mcp_registry_server.api.responses import KEPT_OVERHEAD_BYTES, ResponseCache
+from mcp_registry_server.api.responses import (
+    GZIP_IN_THREAD_BYTES,
+    KEPT_OVERHEAD_BYTES,
+    RESPONSES,
+    ResponseCache,
+)
 from mcp_registry_server.app import create_apps
+from mcp_registry_server.keys import CATALOG
 from mcp_registry_testing.registry_engine import FakeEngineFactory
 
 
@@ -61,6 +68,62 @@ def test_a_response_larger_than_the_budget_is_served_but_not_kept() -> None:
     assert body(cache, "/big", b"1" * 100, calls) == b"1" * 100
     assert len(cache) == 0
     assert len(calls) == 2
+
+
+def test_a_gzipped_body_is_kept_once_and_counted_in_the_budget() -> None:
+    each = len(b"aaaa") + len("/a") + KEPT_OVERHEAD_BYTES
+    cache, calls = ResponseCache(2 * each + 3), []
+    kept = cache.get(("etag", "/a"), route="/r", render=renderer(b"aaaa", calls))
+    body(cache, "/b", b"bbbb", calls)
+    cache.peek(("etag", "/a"))  # a is now the most recently used
+    cache.keep_gzip(("etag", "/a"), kept, b"zz")  # fits: 2 bytes of the 3 left
+    cache.keep_gzip(("etag", "/a"), kept, b"other")  # the first one stays
+    assert kept.gzip_body == b"zz"
+    assert len(cache) == 2
+    evicted = cache.get(("etag", "/c"), route="/r", render=renderer(b"c", calls))
+    assert len(cache) == 2  # b went: a's gzipped body counts
+    assert cache.peek(("etag", "/b")) is None
+    cache.keep_gzip(("etag", "/c"), evicted, b"z" * 2 * each)  # c can't fit: a goes, then c
+    assert len(cache) == 0
+
+
+async def test_gzip_is_compressed_once_per_kept_response_large_or_small(
+    aiohttp_client: Any,
+) -> None:
+    config = load_server_config_data(
+        {
+            "sources": [
+                {"name": "s", "file": {"path": "s.json"}, "syncPolicy": {"interval": "1h"}}
+            ],
+            "registries": [{"name": "default", "sources": ["s"]}],
+            "auth": {"mode": "anonymous"},
+        }
+    ).config
+    factory = FakeEngineFactory()
+    public, _ = create_apps(config, engine_factory=factory, run_sync=False)
+    client = await aiohttp_client(public)
+    entries = [entry(f"io.x/s{i:03d}", "1.0.0") for i in range(100)]  # a page of > 4 KiB
+    await factory.engine.publish("s", entries)
+    for path in ["/v0.1/servers?limit=100", "/v0.1/servers?limit=1"]:
+        plain = await (await client.get(path, headers={"Accept-Encoding": "identity"})).read()
+        answers = []
+        for _ in range(2):
+            response = await client.get(path, headers={"Accept-Encoding": "gzip"})
+            assert response.headers["Content-Encoding"] == "gzip"
+            answers.append(await response.read())  # decompressed by the client
+        assert answers == [plain, plain]
+        kept = public[RESPONSES].peek((public[CATALOG].snapshot("default").etag, path))
+        assert kept is not None
+        assert kept.gzip_body is not None
+        assert gzip.decompress(kept.gzip_body) == plain
+    assert len(plain) < GZIP_IN_THREAD_BYTES < len(kept_page_body(public))
+
+
+def kept_page_body(app: Any) -> bytes:
+    snapshot = app[CATALOG].snapshot("default")
+    kept = app[RESPONSES].peek((snapshot.etag, "/v0.1/servers?limit=100"))
+    assert kept is not None
+    return bytes(kept.body)
 
 
 def entry(name: str, version: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from mcp_registry_server.api.observe import RequestObserver
-from mcp_registry_server.api.responses import ResponseCache, represent
+from mcp_registry_server.api.responses import ResponseCache, represent, wants_gzip
 from mcp_registry_server.service.catalog import Catalog
 from mcp_registry_server.snapshot import RegistrySnapshot
 
@@ -57,8 +57,8 @@ class FastReads:
         if snapshot is None:
             return None
         kept = self._responses.peek((snapshot.etag, raw))
-        if kept is None:
-            return None
+        if kept is None or (kept.gzip_body is None and wants_gzip(request)):
+            return None  # the app renders it, or gzips it once
         request_id = self._observer.request_id(request)
         response = represent(request, kept)
         self._observer.label(response.headers, request_id)

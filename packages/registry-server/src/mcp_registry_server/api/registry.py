@@ -41,7 +41,7 @@ async def list_servers(request: web.Request) -> web.Response:
         cursor = params.encode_cursor(page.next_after) if page.next_after else None
         return list_body(page.entries, next_cursor=cursor)
 
-    return cached_json(request, snapshot_etag=snapshot.etag, render=render)
+    return await cached_json(request, snapshot_etag=snapshot.etag, render=render)
 
 
 async def list_versions(request: web.Request) -> web.Response:
@@ -54,7 +54,7 @@ async def list_versions(request: web.Request) -> web.Response:
             raise NotFoundError(SERVER_NOT_FOUND)
         return list_body(entries)
 
-    return cached_json(request, snapshot_etag=snapshot.etag, render=render)
+    return await cached_json(request, snapshot_etag=snapshot.etag, render=render)
 
 
 async def get_version(request: web.Request) -> web.Response:
@@ -69,7 +69,7 @@ async def get_version(request: web.Request) -> web.Response:
             raise NotFoundError(SERVER_NOT_FOUND)
         return entry.body
 
-    return cached_json(request, snapshot_etag=snapshot.etag, render=render)
+    return await cached_json(request, snapshot_etag=snapshot.etag, render=render)
 
 
 async def _served(request: web.Request, *, action: str) -> RegistrySnapshot:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
-from aiohttp.web import ContentCoding
 from multidict import CIMultiDict
 
 from mcp_registry_server.api.observe import route_template
@@ -24,6 +25,9 @@ RESPONSE_CACHE_BYTES = 32 * 1024 * 1024
 """Budget of the responses kept for reuse: a 100-item list page is ~130 kB, one version ~1 kB
 (that one is the entry's own bytes, but an old snapshot's stay alive while kept, so it counts
 in full)."""
+GZIP_IN_THREAD_BYTES = 4096
+"""Bodies larger than this are gzipped in a worker thread, off the event loop (aiohttp's own
+threshold)."""
 KEPT_OVERHEAD_BYTES = 200
 """What one kept response costs besides its body and URL (key, record, LRU links)."""
 
@@ -31,13 +35,15 @@ CacheKey = tuple[str, str]
 """(snapshot ETag, raw URL): equal snapshot ETags mean equal data, so equal responses."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(eq=False, slots=True)
 class Kept:
-    """One rendered read response: its body, the opaque part of its ETag, its route template."""
+    """One rendered read response: its body, the opaque part of its ETag, its route template,
+    and once a client has asked for gzip, the gzipped body (compressed once, not per request)."""
 
     body: bytes
     tag: str
     route: str
+    gzip_body: bytes | None = None
 
 
 class ResponseCache:
@@ -73,12 +79,25 @@ class ResponseCache:
                 self._size -= _cost(*self._kept.popitem(last=False))
         return kept
 
+    def keep_gzip(self, key: CacheKey, kept: Kept, gzip_body: bytes) -> None:
+        """Give `kept` its gzipped body (the first one given stays), counted in the budget
+        while `kept` is the response kept for `key`."""
+        if kept.gzip_body is not None:
+            return
+        kept.gzip_body = gzip_body
+        if self._kept.get(key) is not kept:
+            return
+        self._size += len(gzip_body)
+        while self._size > self.max_bytes:
+            self._size -= _cost(*self._kept.popitem(last=False))
+
     def __len__(self) -> int:
         return len(self._kept)
 
 
 def _cost(key: CacheKey, kept: Kept) -> int:
-    return len(kept.body) + len(key[1]) + KEPT_OVERHEAD_BYTES
+    gzipped = len(kept.gzip_body) if kept.gzip_body is not None else 0
+    return len(kept.body) + gzipped + len(key[1]) + KEPT_OVERHEAD_BYTES
 
 
 RESPONSES = web.AppKey("responses", ResponseCache)
@@ -101,19 +120,40 @@ def list_body(entries: Sequence[Entry], *, next_cursor: str | None = None) -> by
     return b"".join(parts)
 
 
-def cached_json(
+async def cached_json(
     request: web.Request, *, snapshot_etag: str, render: Callable[[], bytes]
 ) -> web.Response:
     """A JSON response with a strong ETag for (snapshot, URL); 304 when the client has it.
 
     `render` does all the work that depends on the URL alone (parsing and validating it, which
     may raise a problem, looking up, rendering); what it renders is kept in the app's
-    `RESPONSES` for (snapshot, raw URL), so a repeated request costs a lookup.
+    `RESPONSES` for (snapshot, raw URL), so a repeated request costs a lookup. The first
+    request that accepts gzip compresses the body once for every later one.
     """
-    kept = request.app[RESPONSES].get(
-        (snapshot_etag, request.raw_path), route=route_template(request), render=render
-    )
+    responses = request.app[RESPONSES]
+    key = (snapshot_etag, request.raw_path)
+    kept = responses.get(key, route=route_template(request), render=render)
+    if kept.gzip_body is None and wants_gzip(request):
+        responses.keep_gzip(key, kept, await gzipped(kept.body))
     return represent(request, kept)
+
+
+def wants_gzip(request: web.BaseRequest) -> bool:
+    """True when the client accepts gzip (then every 200 it gets is gzipped)."""
+    accept_encoding = request.headers.get("Accept-Encoding")
+    return accept_encoding is not None and _accepts_gzip(accept_encoding)
+
+
+async def gzipped(body: bytes) -> bytes:
+    """`body` gzipped as aiohttp would (zlib's default level), off the loop when large."""
+    if len(body) > GZIP_IN_THREAD_BYTES:
+        return await asyncio.to_thread(_gzip, body)
+    return _gzip(body)
+
+
+def _gzip(body: bytes) -> bytes:
+    compressor = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
+    return compressor.compress(body) + compressor.flush()
 
 
 def represent(request: web.BaseRequest, kept: Kept) -> web.Response:
@@ -128,10 +168,12 @@ def represent(request: web.BaseRequest, kept: Kept) -> web.Response:
     headers = {"Vary": "Accept-Encoding", "ETag": f'"{kept.tag}{GZIP_TAG_SUFFIX if gzip else ""}"'}
     if _matches(if_none_match, kept.tag):
         return web.Response(status=304, headers=headers)
-    response = web.Response(body=kept.body, content_type=JSON, headers=headers)
-    if gzip:
-        response.enable_compression(ContentCoding.gzip)
-    return response
+    if not gzip:
+        return web.Response(body=kept.body, content_type=JSON, headers=headers)
+    # `cached_json` and the fast path gzip a kept body before they get here
+    body = kept.gzip_body if kept.gzip_body is not None else _gzip(kept.body)
+    headers |= {"Content-Type": JSON, "Content-Encoding": "gzip"}
+    return web.Response(body=body, headers=headers)
 
 
 def _matches(if_none_match: str | None, opaque: str) -> bool:
