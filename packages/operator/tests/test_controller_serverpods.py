@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from kubernetes_asyncio import client
 from mcp_registry_operator.controller.serverpods import (
+    FORBIDDEN_RETRY,
     NoPod,
     PodFinder,
     PodTarget,
@@ -102,12 +103,13 @@ def test_the_selector_is_the_deployments_own() -> None:
     assert "app.kubernetes.io/instance=reg" in pod_selector("reg").split(",")
 
 
-async def test_the_finder_lists_only_this_registrys_pods(kube: KubeApiDouble) -> None:
-    def template(registry: str, config_hash: str) -> dict[str, Any]:
-        labels = {**selector(registry), "extra": "kept"}
-        annotations = {CONFIG_HASH_ANNOTATION: config_hash}
-        return {"metadata": {"labels": labels, "annotations": annotations}, "spec": {}}
+def template(registry: str, config_hash: str) -> dict[str, Any]:
+    labels = {**selector(registry), "extra": "kept"}
+    annotations = {CONFIG_HASH_ANNOTATION: config_hash}
+    return {"metadata": {"labels": labels, "annotations": annotations}, "spec": {}}
 
+
+async def test_the_finder_lists_only_this_registrys_pods(kube: KubeApiDouble) -> None:
     kube.run_pod("ns", "reg-api-1", template=template("reg", HASH), ip="10.0.0.1")
     kube.run_pod("ns", "other-api-1", template=template("other", HASH), ip="10.0.0.2")
     kube.run_pod("elsewhere", "reg-api-1", template=template("reg", HASH), ip="10.0.0.3")
@@ -119,14 +121,15 @@ async def test_the_finder_lists_only_this_registrys_pods(kube: KubeApiDouble) ->
         assert kube.writes("/pods") == []
 
 
-async def test_a_refused_pod_list_finds_nothing_and_is_not_tried_again(
+async def test_a_refused_pod_list_finds_nothing_and_is_tried_again_only_later(
     kube: KubeApiDouble,
 ) -> None:
-    """An operator whose RBAC lacks `pods: list` (an old chart) keeps working as before, and
-    does not ask (nor warn) at every poll of that registry."""
+    """An operator whose RBAC lacks `pods: list` (an old chart) keeps working as before, does
+    not ask (nor warn) at every poll of that registry, and sees a later grant by itself."""
     kube.fail_next("GET", "/pods", 403)
+    now = [100.0]
     async with client.ApiClient(client.Configuration(host=kube.url)) as api:
-        finder = PodFinder(api=api)
+        finder = PodFinder(api=api, clock=lambda: now[0])
         assert await finder.find(namespace="ns", name="reg", config_hash=HASH) is NoPod.NONE
         lists = len([r for r in kube.requests if r.path.endswith("/pods")])
         assert await finder.find(namespace="ns", name="reg", config_hash=HASH) is NoPod.NONE
@@ -134,6 +137,14 @@ async def test_a_refused_pod_list_finds_nothing_and_is_not_tried_again(
         other = await finder.find(namespace="ns", name="other", config_hash=HASH)
         assert other is NoPod.NONE
         assert len([r for r in kube.requests if r.path.endswith("/pods")]) == lists + 1
+        now[0] += FORBIDDEN_RETRY - 1
+        assert await finder.find(namespace="ns", name="reg", config_hash=HASH) is NoPod.NONE
+        assert len([r for r in kube.requests if r.path.endswith("/pods")]) == lists + 1
+        now[0] += 1  # the grant came meanwhile: listed again, and the pod is found
+        kube.run_pod("ns", "reg-api-1", template=template("reg", HASH), ip="10.0.0.1")
+        found = await finder.find(namespace="ns", name="reg", config_hash=HASH)
+        assert found == PodTarget("reg-api-1", "10.0.0.1")
+        assert len([r for r in kube.requests if r.path.endswith("/pods")]) == lists + 2
 
 
 async def test_a_failed_pod_list_does_not_know(kube: KubeApiDouble) -> None:

@@ -7,7 +7,8 @@ listed by the Deployment's selector (a read, never a write); `choose_pod` is the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -22,6 +23,9 @@ log = structlog.get_logger(__name__)
 
 LIST_TIMEOUT = 3.0
 """Seconds for one pod list: it runs inside a reconcile, every poll of an unready registry."""
+FORBIDDEN_RETRY = 300.0
+"""Seconds before pods are listed again for a registry whose list was refused (403): a grant
+added later (a chart upgrade) is picked up without restarting the operator."""
 
 
 class NoPod(Enum):
@@ -71,16 +75,22 @@ def choose_pod(pods: Iterable[Mapping[str, Any]], *, config_hash: str) -> PodTar
 
 class PodFinder:
     """Lists a registry's server pods and chooses one to ask. A refused list (403: the RBAC
-    for pods not granted yet) is logged once per registry and ends the pod path for it, as
-    if there were no pod; any other failed list says it does not know."""
+    for pods not granted yet) is logged and, for that registry, answered as if there were no
+    pod for `FORBIDDEN_RETRY` seconds, then tried again; any other failed list says it does
+    not know."""
 
-    def __init__(self, *, api: ApiClient) -> None:
+    def __init__(self, *, api: ApiClient, clock: Callable[[], float] = time.monotonic) -> None:
         self._api = api
-        self._forbidden: set[tuple[str, str]] = set()
+        self._clock = clock
+        self._forbidden: dict[tuple[str, str], float] = {}
+        """(namespace, name) → when its pods may be listed again."""
 
     async def find(self, *, namespace: str, name: str, config_hash: str) -> PodTarget | NoPod:
-        if (namespace, name) in self._forbidden:
-            return NoPod.NONE
+        retry_at = self._forbidden.get((namespace, name))
+        if retry_at is not None:
+            if self._clock() < retry_at:
+                return NoPod.NONE
+            del self._forbidden[(namespace, name)]
         try:
             pods = await list_objects(
                 self._api,
@@ -90,8 +100,14 @@ class PodFinder:
                 request_timeout=LIST_TIMEOUT,
             )
         except ForbiddenError as exc:
-            self._forbidden.add((namespace, name))
-            log.warning("server_pods_not_listed", error=str(exc), again="after a restart")
+            self._forbidden[(namespace, name)] = self._clock() + FORBIDDEN_RETRY
+            log.warning(
+                "server_pods_not_listed",
+                namespace=namespace,
+                name=name,
+                error=str(exc),
+                retry_in_s=FORBIDDEN_RETRY,
+            )
             return NoPod.NONE
         except KubeApiError as exc:
             log.info("server_pods_list_failed", error=str(exc))
