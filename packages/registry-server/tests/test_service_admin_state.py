@@ -6,14 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from mcp_registry_common.config import load_server_config_data
+from mcp_registry_common.config import RegistryConfig, load_server_config_data
 from mcp_registry_server.service.admin_state import AdminState
 from mcp_registry_server.service.catalog import Catalog
+from mcp_registry_server.service.definitions import Origin, RegistryDef
 from mcp_registry_server.service.topology import Topology
 from mcp_registry_server.store.base import SourceData
 from mcp_registry_server.store.definitions import NEVER_SAVED, StoredDefinitions, StoredObject
 from mcp_registry_server.store.errors import StoreUnavailableError
 from mcp_registry_server.store.memory import MemoryStore
+from mcp_registry_testing.waiting import wait_for
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 DOCUMENT = {
@@ -62,3 +64,29 @@ async def test_a_reload_that_failed_halfway_is_completed_by_the_next_one() -> No
     assert await state.reload() == saved  # the change feed calls again
     assert served(catalog, "side") == 1
     assert served(catalog, "default") == 1
+
+
+async def test_a_saved_change_whose_hand_over_failed_is_caught_up_in_the_background() -> None:
+    """This replica's own saved change: no change feed reports it back, so a background
+    catch-up brings the catalog to it without waiting for the next admin change."""
+    store = LoadFailsOnce()
+    server = {"name": "io.acme/x", "description": "x", "version": "1.0.0"}
+    await store.replace_source(SourceData("published", (server,), "h1", T0))
+    catalog = Catalog(topology=Topology(registries={"default": ("published",)}, synced=frozenset()))
+    config = load_server_config_data(DOCUMENT).config
+    state = AdminState(config=config, catalog=catalog, engine=lambda: None, catch_up_after=0.01)
+    await state.attach(store)
+    side = RegistryDef(RegistryConfig(name="side", sources=["published"]), Origin.API, T0, T0)
+    changed = state.definitions.evolve(registries={**state.definitions.registries, "side": side})
+    store.fail_load = True
+    try:
+        async with state.lock:
+            with pytest.raises(StoreUnavailableError):
+                await state.apply(changed)
+        assert state.behind()
+        stored = (await store.load_definitions()).definitions
+        assert [registry.name for registry in stored.registries] == ["side"]  # it was saved
+        await wait_for(lambda: served(catalog, "side") == 1, timeout=5)
+        await wait_for(lambda: not state.behind(), timeout=5)
+    finally:
+        await state.detach()

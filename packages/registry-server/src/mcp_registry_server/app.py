@@ -209,7 +209,7 @@ class _Lifecycle:
                 yield
             finally:
                 self.opened = self.store_slot.store = None
-                self.admin.detach()
+                await self.admin.detach()
 
     async def change_feed(self, app: web.Application) -> AsyncIterator[None]:
         """A store shared by replicas reports the others' writes: rebuild the snapshots of a

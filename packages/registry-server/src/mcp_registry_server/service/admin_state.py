@@ -4,8 +4,9 @@ A change is persisted first (when the store keeps definitions), then swapped in,
 to the running parts: the sync engine (sources) and the catalog (registries, entry data).
 Definitions another replica saved are applied the same way, without persisting (`reload`).
 The running parts are brought from what they last followed without an error to the new
-definitions, so a change whose hand-over failed halfway is redone by the next one (the change
-feed calls `reload` again until it succeeds).
+definitions, so a change whose hand-over failed halfway is redone: by the next change, by the
+change feed (it calls `reload` again until it succeeds) or, for this replica's own saved
+change, by a background catch-up with backoff.
 A save is conditional on the revision this replica last saw: when another replica saved in
 between, `write` adopts the stored definitions and runs the operation once more.
 """
@@ -23,6 +24,7 @@ import structlog
 from mcp_registry_common.config import ServerConfig, SourceConfig
 
 from mcp_registry_server.service.catalog import Catalog
+from mcp_registry_server.service.catchup import CatchUp
 from mcp_registry_server.service.definitions import (
     Definitions,
     fetch_changed,
@@ -91,6 +93,7 @@ class AdminState:
         catalog: Catalog,
         engine: Callable[[], SyncEngineLike | None],
         clock: Clock = utc_now,
+        catch_up_after: float = 1.0,
     ) -> None:
         self.config = config
         self.catalog = catalog
@@ -110,6 +113,9 @@ class AdminState:
         self._engine = engine
         self._store: Store | None = None
         self._managed: SourceData | None = None
+        self._catch_up = CatchUp(
+            self._follow_live, name="admin-definitions-catch-up", initial=catch_up_after
+        )
 
     async def attach(self, store: Store) -> None:
         """Load the persisted definitions and the managed source's entries, then rebuild the
@@ -132,8 +138,20 @@ class AdminState:
         await self.catalog.reconfigure(store, self.definitions.topology())
         self._followed = self.definitions  # the sync engine is built from them
 
-    def detach(self) -> None:
+    async def detach(self) -> None:
+        await self._catch_up.stop()
         self._store = None
+
+    def behind(self) -> bool:
+        """True while the sync engine or the catalog have not followed the live definitions."""
+        return self._followed is not self.definitions
+
+    async def _follow_live(self) -> bool:
+        """The catch-up's action: bring the running parts to the live definitions."""
+        async with self.lock:
+            if self._store is not None and self.behind():
+                await self.apply(self.definitions, persist=False)
+            return not self.behind()
 
     @property
     def store(self) -> Store:
@@ -212,14 +230,19 @@ class AdminState:
             await self.commit(definitions)
         else:
             self.definitions = definitions  # no engine yet: it will be built from these
-        if engine is not None:
-            for config in fetch:
-                await engine.add_source(config)
-            for name in gone:
-                await engine.remove_source(name)
-                self.forget_managed(name)
-        if definitions.topology() != old.topology():
-            await self.reconfigure_catalog()
+        try:
+            if engine is not None:
+                for config in fetch:
+                    await engine.add_source(config)
+                for name in gone:
+                    await engine.remove_source(name)
+                    self.forget_managed(name)
+            if definitions.topology() != old.topology():
+                await self.reconfigure_catalog()
+        except Exception:
+            if persist:  # saved: no other replica's feed will redo it for this one
+                self._catch_up.start()
+            raise
         self._followed = definitions
 
     async def reload(self) -> DefinitionsRevision:

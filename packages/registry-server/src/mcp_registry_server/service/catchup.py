@@ -1,0 +1,65 @@
+"""A supervised retry of one idempotent action until it succeeds, for state left behind.
+
+An admin change that was saved but whose hand-over to the sync engine or the catalog failed
+(the database blinked) must not wait for the next admin change: `CatchUp` runs the action again
+after `initial` seconds, doubling up to `cap`, until it succeeds or is stopped. One task at a
+time; asking again while it runs changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+
+class CatchUp:
+    def __init__(
+        self,
+        action: Callable[[], Awaitable[bool]],
+        *,
+        name: str,
+        initial: float = 1.0,
+        cap: float = 30.0,
+    ) -> None:
+        """`action` returns True once there is nothing left to do (then the task ends)."""
+        self._action = action
+        self._name = name
+        self._initial = initial
+        self._cap = cap
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        """Retry the action in the background (no-op while a retry task runs)."""
+        if not self.running:
+            self._task = asyncio.create_task(self._run(), name=self._name)
+
+    async def stop(self) -> None:
+        """Cancel the retry task, if any, and wait for it to end."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        delay = self._initial
+        attempt = 0
+        while True:
+            await asyncio.sleep(delay)
+            attempt += 1
+            try:
+                if await self._action():
+                    log.info("caught_up", task=self._name, attempts=attempt)
+                    return
+            except Exception as exc:  # retried: the task must outlive a failing attempt
+                log.warning("catch_up_failed", task=self._name, attempt=attempt, error=str(exc))
+            delay = min(delay * 2, self._cap)
