@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,31 +19,24 @@ from mcp_registry_common.config.sources import SourceConfig
 
 from mcp_registry_server.sources.base import FetchLimits
 from mcp_registry_server.sources.unsynced import unsynced_message
-from mcp_registry_server.store.base import SourceData, SourceStatus, Store
+from mcp_registry_server.store.base import SourceStatus, Store
+from mcp_registry_server.sync.attempt import OnChange, describe, run_attempt
 from mcp_registry_server.sync.backoff import BackoffPolicy
 from mcp_registry_server.sync.decision import SyncReason, decide, next_check
 from mcp_registry_server.sync.errors import NotSyncableError, UnknownSourceError
 from mcp_registry_server.sync.metrics import SyncMetrics, SyncOutcome
-from mcp_registry_server.sync.pipeline import (
-    Prepared,
-    StageError,
-    convert_and_filter,
-    fetch_within,
-)
+from mcp_registry_server.sync.pipeline import StageError
 from mcp_registry_server.sync.state import SourceState, build_state
 from mcp_registry_server.sync.status import (
     FailureStage,
     attempt_failed,
     attempt_started,
-    attempt_succeeded,
-    data_stored,
     initial_status,
 )
 
 log = structlog.get_logger("mcp_registry_server.sync")
 
 Clock = Callable[[], datetime]
-OnChange = Callable[[str], Awaitable[None]]
 SYNC_TIMEOUT = 600.0
 """Seconds one fetch may take in total (all API pages, a whole git fetch)."""
 
@@ -303,7 +296,13 @@ class SyncEngine:
         await self._save_status(src)
         log.info("sync_started", source=src.name, reason=reason, attempt=src.status.attempt_count)
         try:
-            outcome = await self._run_pipeline(src)
+            outcome = await run_attempt(
+                src,
+                store=self._store,
+                on_change=self._on_change,
+                clock=self._clock,
+                time_limit=self._sync_timeout,
+            )
         except StageError as exc:
             await self._record_failure(src, exc, reason=reason, seconds=loop.time() - started)
             return
@@ -335,49 +334,6 @@ class SyncEngine:
             servers=src.status.server_count,
         )
 
-    async def _run_pipeline(self, src: SourceState) -> SyncOutcome:
-        """Fetch; parse, filter and store only when the content or the filter changed."""
-        fetched = await fetch_within(src.fetcher, time_limit=self._sync_timeout)
-        changed = not (
-            src.has_data
-            and fetched.content_hash == src.status.content_hash
-            and src.filter_hash == src.status.filter_hash
-        )
-        if changed:
-            prepared = await asyncio.to_thread(
-                convert_and_filter, fetched, format=src.config.format, filter=src.config.filter
-            )
-            await self._store_data(src, prepared)
-        if src.needs_publish:
-            try:
-                await self._on_change(src.name)
-            except Exception as exc:
-                raise StageError(FailureStage.PUBLISH, _describe(exc)) from None
-            src.needs_publish = False
-        src.status = attempt_succeeded(src.status, now=self._clock(), changed=changed)
-        return SyncOutcome.UPDATED if changed else SyncOutcome.UNCHANGED
-
-    async def _store_data(self, src: SourceState, prepared: Prepared) -> None:
-        now = self._clock()
-        data = SourceData(
-            source=src.name,
-            servers=prepared.servers,
-            content_hash=prepared.content_hash,
-            synced_at=now,
-        )
-        try:
-            await self._store.replace_source(data)
-        except Exception as exc:
-            raise StageError(FailureStage.STORAGE, _describe(exc)) from None
-        src.has_data, src.needs_publish = True, True
-        src.status = data_stored(
-            src.status,
-            now=now,
-            content_hash=prepared.content_hash,
-            filter_hash=src.filter_hash,
-            count=len(prepared.servers),
-        )
-
     async def _record_failure(
         self, src: SourceState, error: StageError, *, reason: SyncReason, seconds: float
     ) -> None:
@@ -405,14 +361,9 @@ class SyncEngine:
         try:
             await self._store.save_status(src.status)
         except Exception as exc:
-            log.warning("sync_status_save_failed", source=src.name, error=_describe(exc))
+            log.warning("sync_status_save_failed", source=src.name, error=describe(exc))
         await self._notify()
 
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
-
-
-def _describe(exc: Exception) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
