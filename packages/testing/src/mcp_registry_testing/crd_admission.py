@@ -4,23 +4,19 @@ checks, then x-kubernetes-validations (CEL)."""
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import functools
 import json
-import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-import cel
 import jsonschema
 from jsonschema import Draft4Validator, FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
 
+from mcp_registry_testing.crd_cel import Cause, Node, cel_causes, child, get_key, sub_schema
+
 FieldValidation = Literal["Strict", "Warn", "Ignore"]
-Cause = tuple[str, str]
-Node = Mapping[str, Any]
 
 _META_FIELDS = ("apiVersion", "kind", "metadata")
 _BLOCKING = ("type", "enum")  # apiserver: TypeInvalid/NotSupported errors skip CEL
@@ -28,11 +24,6 @@ _NOT_CHECKED = (
     "some validation rules were not checked because the object was invalid; "
     "correct the existing errors to complete validation"
 )
-_CEL_REASONS = {
-    "FieldValueForbidden": "Forbidden",
-    "FieldValueRequired": "Required value",
-    "FieldValueDuplicate": "Duplicate value",
-}
 
 
 class AdmissionError(Exception):
@@ -101,7 +92,7 @@ def admit(
     if blocking:
         causes.append(("", _NOT_CHECKED))
     else:
-        causes += list(_cel_causes(schema, out, old, ""))
+        causes += list(cel_causes(schema, out, old, ""))
     if causes:
         raise AdmissionError(_unique(causes), kind=kind, name=name)
     return out
@@ -132,17 +123,6 @@ def _version_schema(crd: Mapping[str, Any], obj: Mapping[str, Any]) -> Node:
     raise AdmissionError([("apiVersion", f"Unsupported value: {api_version!r}: not served")])
 
 
-def _child(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _sub_schema(schema: Node, key: str) -> Node | None:
-    """The schema of an object's field: a declared property, else additionalProperties."""
-    sub = schema.get("properties", {}).get(key)
-    extra = schema.get("additionalProperties")
-    return sub if sub is not None else (extra if isinstance(extra, Mapping) else None)
-
-
 def _preserves(schema: Node) -> bool:
     return bool(schema.get("x-kubernetes-preserve-unknown-fields"))
 
@@ -156,11 +136,11 @@ def _prune(
         for key in list(value):
             if root and key in _META_FIELDS:
                 continue  # never pruned (metadata is ObjectMeta's business)
-            sub = _sub_schema(schema or {}, key)
+            sub = sub_schema(schema or {}, key)
             if sub is not None:
-                _prune(value[key], sub, path=_child(path, key), pruned=pruned)
+                _prune(value[key], sub, path=child(path, key), pruned=pruned)
             elif schema is None or not _preserves(schema):
-                pruned.append(_child(path, key))
+                pruned.append(child(path, key))
                 del value[key]
     elif isinstance(value, list):
         items = (schema or {}).get("items")
@@ -175,7 +155,7 @@ def _prune_nulls(value: Any, schema: Node | None) -> None:
         return
     if isinstance(value, dict):
         for key in list(value):
-            sub = _sub_schema(schema, key)
+            sub = sub_schema(schema, key)
             if sub is None:
                 continue
             if value[key] is None and not sub.get("nullable") and "default" not in sub:
@@ -197,7 +177,7 @@ def _default(value: Any, schema: Node | None) -> None:
             if "default" in sub and (key not in value or _non_nullable_null(value[key], sub)):
                 value[key] = copy.deepcopy(sub["default"])
         for key, item in value.items():
-            _default(item, _sub_schema(schema, key))
+            _default(item, sub_schema(schema, key))
     elif isinstance(value, list):
         for item in value:
             _default(item, schema.get("items"))
@@ -257,7 +237,7 @@ _OpenAPIValidator = jsonschema.validators.extend(
 
 def _join(path: str, parts: Any) -> str:
     for part in parts:
-        path = f"{path}[{part}]" if isinstance(part, int) else _child(path, str(part))
+        path = f"{path}[{part}]" if isinstance(part, int) else child(path, str(part))
     return path
 
 
@@ -270,7 +250,7 @@ def _schema_causes(schema: Node, value: Any, base: str = "") -> tuple[list[Cause
         blocking |= error.validator in _BLOCKING
         if error.validator == "required":
             causes += [
-                (_child(path, key), "Required value")
+                (child(path, key), "Required value")
                 for key in error.validator_value
                 if isinstance(error.instance, Mapping) and key not in error.instance
             ]
@@ -322,94 +302,22 @@ def _list_causes(schema: Node, value: Any, path: str) -> list[Cause]:
     causes: list[Cause] = []
     if isinstance(value, dict):
         for key, item in value.items():
-            sub = _sub_schema(schema, key)
+            sub = sub_schema(schema, key)
             if sub is not None:
-                causes += _list_causes(sub, item, _child(path, key))
+                causes += _list_causes(sub, item, child(path, key))
     elif isinstance(value, list):
         list_type = schema.get("x-kubernetes-list-type")
         keys = schema.get("x-kubernetes-list-map-keys") or []
         seen: set[str] = set()
         for i, item in enumerate(value):
             if list_type in ("set", "map"):
-                ident = item if list_type == "set" else {k: _get(item, k) for k in keys}
+                ident = item if list_type == "set" else {k: get_key(item, k) for k in keys}
                 marker = json.dumps(ident, sort_keys=True)
                 if marker in seen:
                     causes.append((f"{path}[{i}]", f"Duplicate value: {marker}"))
                 seen.add(marker)
             causes += _list_causes(schema.get("items") or {}, item, f"{path}[{i}]")
     return causes
-
-
-def _get(item: Any, key: str) -> Any:
-    return item.get(key) if isinstance(item, Mapping) else None
-
-
-# --- CEL ------------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=512)
-def _compile(expression: str) -> Any:
-    return cel.compile(expression)
-
-
-def _cel_causes(schema: Node, value: Any, old: Any, path: str) -> Iterator[Cause]:
-    """Run each node's rules with `self` bound to its value (only where the value exists);
-    rules that mention oldSelf run on updates only, against the correlated old value."""
-    if value is None:
-        return
-    for rule in schema.get("x-kubernetes-validations") or []:
-        cause = _run_rule(rule, schema, value, old, path)
-        if cause is not None:
-            yield cause
-    if isinstance(value, dict):
-        old_map = old if isinstance(old, Mapping) else {}
-        for key, item in value.items():
-            sub = _sub_schema(schema, key)
-            if sub is not None:
-                yield from _cel_causes(sub, item, old_map.get(key), _child(path, key))
-    elif isinstance(value, list):
-        items = schema.get("items") or {}
-        keys = schema.get("x-kubernetes-list-map-keys") or []
-        olds = _correlate(old, keys) if schema.get("x-kubernetes-list-type") == "map" else {}
-        for i, item in enumerate(value):
-            marker = json.dumps([_get(item, k) for k in keys])
-            yield from _cel_causes(items, item, olds.get(marker), f"{path}[{i}]")
-
-
-def _correlate(old: Any, keys: list[str]) -> dict[str, Any]:
-    if not isinstance(old, list):
-        return {}
-    return {json.dumps([_get(item, k) for k in keys]): item for item in old}
-
-
-def _run_rule(rule: Node, schema: Node, value: Any, old: Any, path: str) -> Cause | None:
-    expression = rule["rule"]
-    bindings = {"self": value}
-    if re.search(r"\boldSelf\b", expression):
-        if old is None:
-            return None
-        bindings["oldSelf"] = old
-    field_path = _field_path(rule.get("fieldPath", "")).lstrip(".")
-    target = _child(path, field_path) if field_path else path
-    shown = json.dumps(schema.get("type", "object"))
-    try:
-        ok = _compile(expression).execute(bindings)
-    except Exception as exc:  # the cel package raises plain exceptions for missing keys
-        return (target, f"Invalid value: {shown}: {exc} evaluating rule: {expression}")
-    if ok is True:
-        return None
-    message = rule.get("message") or f"failed rule: {expression}"
-    if rule.get("messageExpression"):
-        # The API server falls back to `message` when messageExpression fails.
-        with contextlib.suppress(Exception):
-            message = str(_compile(rule["messageExpression"]).execute(bindings))
-    prefix = _CEL_REASONS.get(rule.get("reason", ""), f"Invalid value: {shown}")
-    return (target, f"{prefix}: {message}")
-
-
-def _field_path(field_path: str) -> str:
-    """`.a['b'].c` -> `.a.b.c` (the path syntax of x-kubernetes-validations' fieldPath)."""
-    return re.sub(r"\['([^']*)'\]", r".\1", field_path)
 
 
 def _unique(causes: list[Cause]) -> list[Cause]:
