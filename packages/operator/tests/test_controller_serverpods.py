@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import structlog
 from kubernetes_asyncio import client
 from mcp_registry_operator.controller.serverpods import (
     FORBIDDEN_RETRY,
@@ -152,3 +153,18 @@ async def test_a_failed_pod_list_does_not_know(kube: KubeApiDouble) -> None:
     async with client.ApiClient(client.Configuration(host=kube.url)) as api:
         found = await PodFinder(api=api).find(namespace="ns", name="reg", config_hash=HASH)
         assert found is NoPod.UNKNOWN
+
+
+async def test_a_refusal_is_warned_once_and_later_ones_at_debug(kube: KubeApiDouble) -> None:
+    now = [0.0]
+    async with client.ApiClient(client.Configuration(host=kube.url)) as api:
+        finder = PodFinder(api=api, clock=lambda: now[0])
+        with structlog.testing.capture_logs() as logs:
+            for _ in range(3):
+                kube.fail_next("GET", "/pods", 403)
+                assert await finder.find(namespace="ns", name="reg", config_hash=HASH) is NoPod.NONE
+                now[0] += FORBIDDEN_RETRY
+    levels = [line["log_level"] for line in logs if line["event"] == "server_pods_not_listed"]
+    # (debug lines are captured only when no earlier test set the operator's level above it)
+    assert [level for level in levels if level != "debug"] == ["warning"]
+    assert len([r for r in kube.requests if r.path.endswith("/pods")]) == 3  # tried each time

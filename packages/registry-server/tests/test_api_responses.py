@@ -83,8 +83,20 @@ def test_a_gzipped_body_is_kept_once_and_counted_in_the_budget() -> None:
     evicted = cache.get(("etag", "/c"), route="/r", render=renderer(b"c", calls))
     assert len(cache) == 2  # b went: a's gzipped body counts
     assert cache.peek(("etag", "/b")) is None
-    cache.keep_gzip(("etag", "/c"), evicted, b"z" * 2 * each)  # c can't fit: a goes, then c
-    assert len(cache) == 0
+    cache.keep_gzip(("etag", "/c"), evicted, b"z" * 2 * each)  # c can't fit: only c goes
+    assert len(cache) == 1
+    assert cache.peek(("etag", "/a")) is kept
+
+
+def test_a_response_too_large_with_its_gzipped_body_leaves_alone() -> None:
+    cache, calls = ResponseCache(12_000), []
+    for i in range(9):
+        body(cache, f"/small{i}", b"s" * 500, calls)
+    big = cache.get(("etag", "/big"), route="/r", render=renderer(b"b" * 4000, calls))
+    assert len(cache) == 10
+    cache.keep_gzip(("etag", "/big"), big, b"z" * 8000)
+    assert cache.peek(("etag", "/big")) is None
+    assert len(cache) == 9  # the others stay
 
 
 async def test_gzip_is_compressed_once_per_kept_response_large_or_small(

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from mcp_registry_common.config import RegistryConfig, load_server_config_data
+from mcp_registry_common.config import RegistryConfig, SourceConfig, load_server_config_data
 from mcp_registry_server.service.admin_state import AdminState
 from mcp_registry_server.service.catalog import Catalog
-from mcp_registry_server.service.definitions import Origin, RegistryDef
+from mcp_registry_server.service.definitions import Origin, RegistryDef, SourceDef
 from mcp_registry_server.service.topology import Topology
 from mcp_registry_server.store.base import SourceData
 from mcp_registry_server.store.definitions import NEVER_SAVED, StoredDefinitions, StoredObject
@@ -90,3 +90,64 @@ async def test_a_saved_change_whose_hand_over_failed_is_caught_up_in_the_backgro
         await wait_for(lambda: not state.behind(), timeout=5)
     finally:
         await state.detach()
+
+
+class AddFailsOnce:
+    """A runtime sync engine whose first `add_source` fails (the database blinked)."""
+
+    def __init__(self) -> None:
+        self.added: list[str] = []
+        self.failed = False
+
+    async def add_source(self, config: SourceConfig) -> None:
+        if not self.failed:
+            self.failed = True
+            raise StoreUnavailableError("database unavailable: connection reset")
+        self.added.append(config.name)
+
+    async def remove_source(self, source: str) -> None:
+        raise AssertionError("nothing is removed here")
+
+
+async def test_a_saved_source_the_engine_failed_to_take_is_given_to_it_again() -> None:
+    store = MemoryStore()
+    catalog = Catalog(topology=Topology(registries={"default": ("published",)}, synced=frozenset()))
+    config = load_server_config_data(DOCUMENT).config
+    engine = AddFailsOnce()
+    state = AdminState(config=config, catalog=catalog, engine=lambda: engine, catch_up_after=0.01)
+    await state.attach(store)
+    files = {
+        **DOCUMENT,
+        "sources": [
+            *DOCUMENT["sources"],
+            {"name": "files", "file": {"path": "x.json"}, "syncPolicy": {"interval": "1h"}},
+        ],
+    }
+    source = load_server_config_data(files).config.sources[1]
+    new = SourceDef(source, Origin.API, T0, T0)
+    changed = state.definitions.evolve(sources={**state.definitions.sources, "files": new})
+    try:
+        async with state.lock:
+            with pytest.raises(StoreUnavailableError):
+                await state.apply(changed)
+        await wait_for(lambda: engine.added == ["files"], timeout=5)
+        await wait_for(lambda: not state.behind(), timeout=5)
+    finally:
+        await state.detach()
+
+
+async def test_no_catch_up_starts_once_the_state_is_detached() -> None:
+    store = LoadFailsOnce()
+    catalog = Catalog(topology=Topology(registries={"default": ("published",)}, synced=frozenset()))
+    config = load_server_config_data(DOCUMENT).config
+    state = AdminState(config=config, catalog=catalog, engine=lambda: None, catch_up_after=0.01)
+    await state.attach(store)
+    side = RegistryDef(RegistryConfig(name="side", sources=["published"]), Origin.API, T0, T0)
+    changed = state.definitions.evolve(registries={**state.definitions.registries, "side": side})
+    await state.detach()
+    state._store = store  # a write still in flight when the app detached (a shutdown race)
+    store.fail_load = True
+    async with state.lock:
+        with pytest.raises(StoreUnavailableError):
+            await state.apply(changed)
+    assert not state._catch_up.running

@@ -41,3 +41,13 @@ async def test_stop_cancels_a_waiting_retry() -> None:
     await catch_up.stop()
     assert not catch_up.running
     await catch_up.stop()  # stopping again is harmless
+
+
+async def test_a_stopped_catch_up_starts_no_task() -> None:
+    async def action() -> bool:
+        return True
+
+    catch_up = CatchUp(action, name="test", initial=0.001)
+    await catch_up.stop()
+    catch_up.start()
+    assert not catch_up.running

@@ -7,6 +7,7 @@ listed by the Deployment's selector (a read, never a write); `choose_pod` is the
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -100,8 +101,10 @@ class PodFinder:
                 request_timeout=LIST_TIMEOUT,
             )
         except ForbiddenError as exc:
+            first = retry_at is None  # warn once; a refusal again after a retry is expected
             self._forbidden[(namespace, name)] = self._clock() + FORBIDDEN_RETRY
-            log.warning(
+            log.log(
+                logging.WARNING if first else logging.DEBUG,
                 "server_pods_not_listed",
                 namespace=namespace,
                 name=name,

@@ -88,6 +88,8 @@ class ResponseCache:
         if self._kept.get(key) is not kept:
             return
         self._size += len(gzip_body)
+        if _cost(key, kept) > self.max_bytes:  # too large now to keep: only it goes
+            self._size -= _cost(key, self._kept.pop(key))
         while self._size > self.max_bytes:
             self._size -= _cost(*self._kept.popitem(last=False))
 

@@ -147,9 +147,12 @@ class AdminState:
         return self._followed is not self.definitions
 
     async def _follow_live(self) -> bool:
-        """The catch-up's action: bring the running parts to the live definitions."""
+        """The catch-up's action: bring the running parts to the live definitions (done, too,
+        once the store is detached: the next start builds everything from what is stored)."""
         async with self.lock:
-            if self._store is not None and self.behind():
+            if self._store is None:
+                return True
+            if self.behind():
                 await self.apply(self.definitions, persist=False)
             return not self.behind()
 

@@ -9,7 +9,6 @@ time; asking again while it runs changes nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -32,23 +31,25 @@ class CatchUp:
         self._initial = initial
         self._cap = cap
         self._task: asyncio.Task[None] | None = None
+        self._stopped = False
 
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
     def start(self) -> None:
-        """Retry the action in the background (no-op while a retry task runs)."""
-        if not self.running:
+        """Retry the action in the background (no-op while a retry task runs, or once
+        stopped)."""
+        if not self.running and not self._stopped:
             self._task = asyncio.create_task(self._run(), name=self._name)
 
     async def stop(self) -> None:
-        """Cancel the retry task, if any, and wait for it to end."""
+        """Cancel the retry task, if any, wait for it to end, and start none after this."""
+        self._stopped = True
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.gather(task, return_exceptions=True)
 
     async def _run(self) -> None:
         delay = self._initial
