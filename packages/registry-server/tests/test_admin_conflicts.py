@@ -113,11 +113,13 @@ class InterleavingStore(MemoryStore):
     ) -> None:
         await asyncio.Event().wait()  # no notifications: the races are what is tested
 
-    async def update_source(self, source: str, change: Any) -> SourceData:
+    async def update_source(
+        self, source: str, change: Any, *, definitions_at: Any = None
+    ) -> SourceData:
         interleave, self.before_update = self.before_update, None
         if interleave is not None:
             await interleave(self)
-        return await super().update_source(source, change)
+        return await super().update_source(source, change, definitions_at=definitions_at)
 
 
 def server(version: str) -> dict[str, Any]:
@@ -169,3 +171,37 @@ async def test_a_publish_whose_name_was_deleted_meanwhile_decides_again(
     assert (await client.post("/v1/entries", json=second)).status == 201
     # published again as a new name: with its claims, never without them
     assert await stored(store) == ({NAME: {"team": "a"}}, [(NAME, "2.0.0")])
+
+
+async def test_a_publish_racing_the_deletion_of_its_source_leaves_no_entry_behind(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    """Another replica deletes the API-created managed source (saving the definitions first,
+    then deleting its data) just before this replica's publish writes: the write finds the
+    definitions moved on, decides again on the stored ones, and there is nothing to publish
+    to (409); no entry of the deleted source is left in the store."""
+    store = InterleavingStore()
+    document = {
+        "sources": [
+            {"name": "files", "file": {"path": "x.json"}, "syncPolicy": {"interval": "1h"}}
+        ],
+        "registries": [{"name": "default", "sources": ["files"]}],
+        "auth": {"mode": "anonymous"},
+    }
+    config = load_server_config_data(document).config
+    client = await aiohttp_client(create_apps(config, store=store, run_sync=False)[0])
+    assert (await client.put("/v1/sources/published", json={"managed": {}})).status == 201
+
+    async def another_replica_deletes_the_source(store: MemoryStore) -> None:
+        loaded = await store.load_definitions()
+        sources = tuple(s for s in loaded.definitions.sources if s.name != "published")
+        await store.save_definitions(
+            replace(loaded.definitions, sources=sources), expected=loaded.revision
+        )
+        await store.delete_source("published")
+
+    store.before_update = another_replica_deletes_the_source
+    response = await client.post("/v1/entries", json={"server": server("1.0.0")})
+    assert response.status == 409, await response.text()
+    assert "no managed source" in (await response.json(content_type=None))["detail"]
+    assert "published" not in await store.load_sources()

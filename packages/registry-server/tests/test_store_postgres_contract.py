@@ -192,6 +192,19 @@ async def test_a_change_that_raises_writes_nothing_and_its_error_reaches_the_cal
     assert same((await store.load_sources())["src"], data("src", [server("a/1")]))
 
 
+async def test_an_update_bound_to_a_definitions_revision_writes_only_at_that_revision(
+    store: Store,
+) -> None:
+    assert isinstance(store, DefinitionStore)
+    first = await store.update_source("src", appending(server("a/1")), definitions_at=NEVER_SAVED)
+    saved = await store.save_definitions(registry_only("one"), expected=NEVER_SAVED)
+    with pytest.raises(DefinitionsConflictError):  # the definitions moved on: nothing written
+        await store.update_source("src", appending(server("a/2")), definitions_at=NEVER_SAVED)
+    assert same((await store.load_sources())["src"], first)
+    await store.update_source("src", appending(server("a/2")), definitions_at=saved)
+    assert [s["name"] for s in (await store.load_sources())["src"].servers] == ["a/1", "a/2"]
+
+
 def status(name: str, **overrides: Any) -> SourceStatus:
     fields: dict[str, Any] = {
         "name": name,

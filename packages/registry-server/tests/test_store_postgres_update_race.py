@@ -123,3 +123,34 @@ async def test_many_concurrent_updates_from_two_stores_keep_every_entry(
     finally:
         for store in stores:
             await store.close()
+
+
+async def test_a_delete_waits_for_an_update_in_flight_and_removes_what_it_wrote(
+    pg_db: PgDatabase, tmp_path: Path
+) -> None:
+    """Replica B deletes the source while replica A's update holds its lock: the delete waits,
+    so A's rows cannot land after it and outlive the source."""
+    settings = resolve_settings(pg_db.config(), env=pg_db.env, home=tmp_path)
+    entered, release = threading.Event(), threading.Event()
+    replica_a = asyncio.ensure_future(
+        asyncio.to_thread(update_in_another_process, settings, entered=entered, release=release)
+    )
+    store_b = await open_store(settings)
+    observer = await connect(settings.app)
+    try:
+        await wait_for(entered.is_set, timeout=10, message="replica A is inside its update")
+        delete_b = asyncio.ensure_future(store_b.delete_source("managed"))
+
+        async def b_waits_for_the_lock() -> bool:
+            return bool(await observer.fetchval(WAITING_FOR_A_SOURCE_LOCK))
+
+        await wait_for(b_waits_for_the_lock, timeout=10, message="the delete waits for A's lock")
+        release.set()
+        assert await replica_a == [[]]
+        await delete_b
+        assert "managed" not in await store_b.load_sources()
+    finally:
+        release.set()
+        await asyncio.gather(replica_a, return_exceptions=True)
+        await observer.close()
+        await store_b.close()

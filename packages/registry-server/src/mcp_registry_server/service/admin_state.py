@@ -317,7 +317,12 @@ class AdminState:
         def apply(current: SourceData | None) -> SourceData:
             return managed_data(source, change(list(current.servers) if current else []), now)
 
-        self._managed = data = await self.store.update_source(source, apply)
+        store = self.store
+        # Under the source's lock, the definitions must still be the ones this write saw: a
+        # replica that deleted the source saved them first (then DefinitionsConflictError, and
+        # `write` decides again on the stored ones), so no entry outlives its source.
+        at = self.stored_revision if isinstance(store, DefinitionStore) else None
+        self._managed = data = await store.update_source(source, apply, definitions_at=at)
         await self.catalog.refresh(self.store, source=source)
         return data.servers
 

@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from mcp_registry_server.store.definitions import DefinitionsRevision
+
 
 class SyncPhase(StrEnum):
     """Phase of one source's sync (the CR's syncStatus uses the same words)."""
@@ -61,10 +63,18 @@ class Store(Protocol):
     async def replace_source(self, data: SourceData) -> None:
         """Atomically replace everything stored for `data.source`."""
 
-    async def update_source(self, source: str, change: SourceChange) -> SourceData:
+    async def update_source(
+        self,
+        source: str,
+        change: SourceChange,
+        *,
+        definitions_at: DefinitionsRevision | None = None,
+    ) -> SourceData:
         """Read what is stored for `source`, store `change(current)` in its place and return it,
-        as one step that excludes every other replace or update of `source` (across all the
-        processes sharing the store): a read-modify-write that never loses a concurrent one."""
+        as one step that excludes every other replace, update or delete of `source` (across all
+        the processes sharing the store): a read-modify-write that never loses a concurrent one.
+        With `definitions_at`, nothing is written (DefinitionsConflictError) unless the stored
+        admin definitions are still at that revision: the source may have been deleted."""
 
     async def delete_source(self, source: str) -> None:
         """Forget a source that left the configuration."""

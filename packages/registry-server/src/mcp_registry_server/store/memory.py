@@ -30,8 +30,20 @@ class MemoryStore:
         """Atomically replace everything stored for `data.source`."""
         self._sources[data.source] = data
 
-    async def update_source(self, source: str, change: SourceChange) -> SourceData:
-        """Replace `source`'s data with `change(current)` in one step; the new data."""
+    async def update_source(
+        self,
+        source: str,
+        change: SourceChange,
+        *,
+        definitions_at: DefinitionsRevision | None = None,
+    ) -> SourceData:
+        """Replace `source`'s data with `change(current)` in one step; the new data (none,
+        DefinitionsConflictError, if the definitions moved on from `definitions_at`)."""
+        current = self._definitions.revision
+        if definitions_at is not None and current != definitions_at:
+            raise DefinitionsConflictError(
+                f"the admin definitions were saved at revision {current}, not {definitions_at}"
+            )
         data = changed_data(source, change, self._sources.get(source))
         self._sources[source] = data
         return data

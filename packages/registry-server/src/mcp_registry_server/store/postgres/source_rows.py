@@ -17,6 +17,8 @@ from mcp_registry_server.store.base import (
     SyncPhase,
     changed_data,
 )
+from mcp_registry_server.store.definitions import NEVER_SAVED, DefinitionsRevision
+from mcp_registry_server.store.errors import DefinitionsConflictError
 from mcp_registry_server.store.postgres import changes
 from mcp_registry_server.store.postgres.pool import Connection
 from mcp_registry_server.store.postgres.records import (
@@ -38,6 +40,7 @@ ON CONFLICT (name) DO UPDATE SET
     updated_at = now()
 RETURNING s.revision
 """
+_DEFINITIONS_REVISION = f"SELECT revision FROM {SCHEMA}.definitions"
 _LOCK_SOURCE = "SELECT pg_advisory_xact_lock($1, hashtext($2))"
 """Held until the transaction ends; replaces and updates of one source take it first."""
 _SOURCE_LOCK_SPACE = 0x6D637372
@@ -82,12 +85,22 @@ async def update_source(
     *,
     revisions: RevisionTracker,
     max_meta_size: int,
+    definitions_at: DefinitionsRevision | None = None,
 ) -> SourceData:
     """Store `change(current)` in one transaction holding the source's lock and return it; an
-    error `change` raises comes out wrapped in ChangeRaisedError (nothing written)."""
+    error `change` raises comes out wrapped in ChangeRaisedError (nothing written), and so
+    does DefinitionsConflictError when the definitions row is not at `definitions_at`."""
     with revisions.writing(source) as ticket:
         async with conn.transaction():
             await _lock_source(conn, source)
+            if definitions_at is not None:
+                stored = await conn.fetchval(_DEFINITIONS_REVISION)
+                if (stored or NEVER_SAVED) != definitions_at:
+                    raise ChangeRaisedError(
+                        DefinitionsConflictError(
+                            f"the admin definitions moved on from revision {definitions_at}"
+                        )
+                    )
             current = await _read_source(conn, source)
             try:
                 data = changed_data(source, change, current)
@@ -99,9 +112,10 @@ async def update_source(
 
 
 async def delete_source(conn: Connection, source: str, *, revisions: RevisionTracker) -> None:
-    """Delete the source's data and status; NOTIFY only if it had data."""
+    """Delete the source's data and status holding its lock; NOTIFY only if it had data."""
     with revisions.deleting_source(source):
         async with conn.transaction():
+            await _lock_source(conn, source)
             await conn.execute(f"DELETE FROM {SCHEMA}.source_status WHERE name = $1", source)
             deleted = await conn.fetchval(
                 f"DELETE FROM {SCHEMA}.source WHERE name = $1 RETURNING name", source

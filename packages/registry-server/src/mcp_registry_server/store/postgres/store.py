@@ -187,12 +187,20 @@ class PostgresStore:
             lambda conn: source_rows.replace_source(conn, data, records, revisions=self._revisions)
         )
 
-    async def update_source(self, source: str, change: SourceChange) -> SourceData:
+    async def update_source(
+        self,
+        source: str,
+        change: SourceChange,
+        *,
+        definitions_at: DefinitionsRevision | None = None,
+    ) -> SourceData:
         """Read the source's rows, store `change(current)` instead and return it, in one
-        transaction holding the source's lock: a replace or update of the same source by any
-        process waits until this one commits, then reads what it wrote. An error `change`
-        raises reaches the caller as it is (nothing written). Not retried after a lost
-        connection (it may have committed): StoreUnavailableError then."""
+        transaction holding the source's lock: a replace, update or delete of the same source
+        by any process waits until this one commits, then reads what it wrote. With
+        `definitions_at`, the definitions row is checked under the lock (a replica that
+        deleted the source saved them first): DefinitionsConflictError, nothing written, when
+        it moved on. An error `change` raises reaches the caller as it is (nothing written).
+        Not retried after a lost connection (it may have committed): StoreUnavailableError."""
         return await self._run(
             lambda conn: source_rows.update_source(
                 conn,
@@ -200,12 +208,14 @@ class PostgresStore:
                 change,
                 revisions=self._revisions,
                 max_meta_size=self._options.max_meta_size,
+                definitions_at=definitions_at,
             ),
             idempotent=False,
         )
 
     async def delete_source(self, source: str) -> None:
-        """Forget a source's data and status; unknown names are ignored."""
+        """Forget a source's data and status, holding its lock (an update in flight commits
+        first, and its rows are deleted too); unknown names are ignored."""
         await self._run(
             lambda conn: source_rows.delete_source(conn, source, revisions=self._revisions)
         )
