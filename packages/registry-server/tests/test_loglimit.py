@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -11,7 +12,7 @@ import structlog
 from aiohttp import web
 from mcp_registry_common.config import load_server_config_data
 from mcp_registry_server.api.fastreads import ServerRunner
-from mcp_registry_server.api.loglimit import RequestLogLimit
+from mcp_registry_server.api.loglimit import RequestLogLimit, limit_at_level
 from mcp_registry_server.app import create_apps
 from mcp_registry_testing.loopback import serve
 from mcp_registry_testing.registry_engine import FakeEngineFactory
@@ -66,6 +67,12 @@ async def test_the_next_seconds_first_request_reports_a_count_whose_timer_is_lat
     clock.now = 9.0
     assert limit.admit()
     assert reports(captured) == [2, 1]  # each second reported once, with its own count
+
+
+def test_above_info_there_is_nothing_to_limit() -> None:
+    assert limit_at_level(100, logging.INFO) == 100
+    assert limit_at_level(100, logging.DEBUG) == 100
+    assert limit_at_level(100, logging.WARNING) == 0
 
 
 def test_no_limit_admits_every_line_and_a_negative_one_is_refused() -> None:

@@ -17,7 +17,7 @@ from aiohttp import web
 from mcp_registry_common.config import ConfigError, ServerConfig, load_server_config_file
 
 from mcp_registry_server.api.fastreads import ServerRunner
-from mcp_registry_server.api.loglimit import DEFAULT_PER_SECOND
+from mcp_registry_server.api.loglimit import DEFAULT_PER_SECOND, limit_at_level
 from mcp_registry_server.app import StoreNotConfiguredError, create_apps
 from mcp_registry_server.auth.errors import AuthConfigError
 from mcp_registry_server.auth.layer import insecure_urls_allowed
@@ -201,7 +201,7 @@ def _serve(args: argparse.Namespace) -> int:
             config,
             store_opener=opener,
             allow_insecure_http=insecure_urls_allowed(os.environ),
-            request_log_limit=args.request_log_limit,
+            request_log_limit=limit_at_level(args.request_log_limit, level),
         )
     except (
         AuthConfigError,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import time
 from collections.abc import Callable
 
@@ -21,6 +22,12 @@ log = structlog.get_logger("mcp_registry_server.http")
 
 DEFAULT_PER_SECOND = 100
 """Successful-request lines per second by default (`--request-log-limit`, 0: every one)."""
+
+
+def limit_at_level(per_second: int, level: int) -> int:
+    """The limit to use at log `level`: none above info, where no success line is written
+    (so nothing is counted, nor reported)."""
+    return per_second if level <= logging.INFO else 0
 
 
 class RequestLogLimit:
