@@ -114,12 +114,12 @@ class InterleavingStore(MemoryStore):
         await asyncio.Event().wait()  # no notifications: the races are what is tested
 
     async def update_source(
-        self, source: str, change: Any, *, definitions_at: Any = None
+        self, source: str, change: Any, *, while_defined: bool = False
     ) -> SourceData:
         interleave, self.before_update = self.before_update, None
         if interleave is not None:
             await interleave(self)
-        return await super().update_source(source, change, definitions_at=definitions_at)
+        return await super().update_source(source, change, while_defined=while_defined)
 
 
 def server(version: str) -> dict[str, Any]:
@@ -173,14 +173,8 @@ async def test_a_publish_whose_name_was_deleted_meanwhile_decides_again(
     assert await stored(store) == ({NAME: {"team": "a"}}, [(NAME, "2.0.0")])
 
 
-async def test_a_publish_racing_the_deletion_of_its_source_leaves_no_entry_behind(
-    aiohttp_client: AiohttpClient,
-) -> None:
-    """Another replica deletes the API-created managed source (saving the definitions first,
-    then deleting its data) just before this replica's publish writes: the write finds the
-    definitions moved on, decides again on the stored ones, and there is nothing to publish
-    to (409); no entry of the deleted source is left in the store."""
-    store = InterleavingStore()
+async def start_with_api_managed_source(aiohttp_client: AiohttpClient, store: MemoryStore) -> Any:
+    """A server whose managed source `published` was created through the admin API."""
     document = {
         "sources": [
             {"name": "files", "file": {"path": "x.json"}, "syncPolicy": {"interval": "1h"}}
@@ -191,6 +185,18 @@ async def test_a_publish_racing_the_deletion_of_its_source_leaves_no_entry_behin
     config = load_server_config_data(document).config
     client = await aiohttp_client(create_apps(config, store=store, run_sync=False)[0])
     assert (await client.put("/v1/sources/published", json={"managed": {}})).status == 201
+    return client
+
+
+async def test_a_publish_racing_the_deletion_of_its_source_leaves_no_entry_behind(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    """Another replica deletes the API-created managed source (saving the definitions first,
+    then deleting its data) just before this replica's publish writes: the write finds the
+    source gone from the stored definitions, decides again on them, and there is nothing to
+    publish to (409); no entry of the deleted source is left in the store."""
+    store = InterleavingStore()
+    client = await start_with_api_managed_source(aiohttp_client, store)
 
     async def another_replica_deletes_the_source(store: MemoryStore) -> None:
         loaded = await store.load_definitions()
@@ -205,3 +211,22 @@ async def test_a_publish_racing_the_deletion_of_its_source_leaves_no_entry_behin
     assert response.status == 409, await response.text()
     assert "no managed source" in (await response.json(content_type=None))["detail"]
     assert "published" not in await store.load_sources()
+
+
+async def test_an_unrelated_save_by_another_replica_does_not_fail_a_publish(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    store = InterleavingStore()
+    client = await start_with_api_managed_source(aiohttp_client, store)
+    assert (await client.post("/v1/entries", json={"server": server("1.0.0")})).status == 201
+
+    async def another_replica_creates_a_registry(store: MemoryStore) -> None:
+        loaded = await store.load_definitions()
+        side = StoredObject("side", {"name": "side", "sources": ["files"]}, T0, T0)
+        theirs = replace(loaded.definitions, registries=(*loaded.definitions.registries, side))
+        await store.save_definitions(theirs, expected=loaded.revision)
+
+    store.before_update = another_replica_creates_a_registry
+    response = await client.post("/v1/entries", json={"server": server("2.0.0")})
+    assert response.status == 201, await response.text()
+    assert (await stored(store))[1] == [(NAME, "1.0.0"), (NAME, "2.0.0")]

@@ -192,16 +192,21 @@ async def test_a_change_that_raises_writes_nothing_and_its_error_reaches_the_cal
     assert same((await store.load_sources())["src"], data("src", [server("a/1")]))
 
 
-async def test_an_update_bound_to_a_definitions_revision_writes_only_at_that_revision(
+async def test_an_update_while_defined_writes_only_while_the_definitions_list_the_source(
     store: Store,
 ) -> None:
     assert isinstance(store, DefinitionStore)
-    first = await store.update_source("src", appending(server("a/1")), definitions_at=NEVER_SAVED)
-    saved = await store.save_definitions(registry_only("one"), expected=NEVER_SAVED)
-    with pytest.raises(DefinitionsConflictError):  # the definitions moved on: nothing written
-        await store.update_source("src", appending(server("a/2")), definitions_at=NEVER_SAVED)
+    with pytest.raises(DefinitionsConflictError):  # nothing saved yet: not defined
+        await store.update_source("src", appending(server("a/1")), while_defined=True)
+    assert "src" not in await store.load_sources()
+    listed = StoredDefinitions(sources=(StoredObject("src", {"name": "src"}, T0, T0),))
+    saved = await store.save_definitions(listed, expected=NEVER_SAVED)
+    first = await store.update_source("src", appending(server("a/1")), while_defined=True)
+    await store.save_definitions(registry_only("unrelated"), expected=saved)  # src deleted
+    with pytest.raises(DefinitionsConflictError):
+        await store.update_source("src", appending(server("a/2")), while_defined=True)
     assert same((await store.load_sources())["src"], first)
-    await store.update_source("src", appending(server("a/2")), definitions_at=saved)
+    await store.update_source("src", appending(server("a/2")))  # unbound: as before
     assert [s["name"] for s in (await store.load_sources())["src"].servers] == ["a/1", "a/2"]
 
 

@@ -27,6 +27,7 @@ from mcp_registry_server.service.catalog import Catalog
 from mcp_registry_server.service.catchup import CatchUp
 from mcp_registry_server.service.definitions import (
     Definitions,
+    Origin,
     fetch_changed,
     merge_definitions,
 )
@@ -318,11 +319,15 @@ class AdminState:
             return managed_data(source, change(list(current.servers) if current else []), now)
 
         store = self.store
-        # Under the source's lock, the definitions must still be the ones this write saw: a
-        # replica that deleted the source saved them first (then DefinitionsConflictError, and
-        # `write` decides again on the stored ones), so no entry outlives its source.
-        at = self.stored_revision if isinstance(store, DefinitionStore) else None
-        self._managed = data = await store.update_source(source, apply, definitions_at=at)
+        defined = self.definitions.sources.get(source)
+        if isinstance(store, DefinitionStore) and defined and defined.origin is Origin.API:
+            # Under the source's lock the stored definitions must still list it: a replica
+            # that deleted it saved them first (then DefinitionsConflictError, and `write`
+            # decides again on the stored ones), so no entry outlives its source.
+            data = await store.update_source(source, apply, while_defined=True)
+        else:
+            data = await store.update_source(source, apply)
+        self._managed = data
         await self.catalog.refresh(self.store, source=source)
         return data.servers
 

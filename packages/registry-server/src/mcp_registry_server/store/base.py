@@ -8,8 +8,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from mcp_registry_server.store.definitions import DefinitionsRevision
-
 
 class SyncPhase(StrEnum):
     """Phase of one source's sync (the CR's syncStatus uses the same words)."""
@@ -64,17 +62,14 @@ class Store(Protocol):
         """Atomically replace everything stored for `data.source`."""
 
     async def update_source(
-        self,
-        source: str,
-        change: SourceChange,
-        *,
-        definitions_at: DefinitionsRevision | None = None,
+        self, source: str, change: SourceChange, *, while_defined: bool = False
     ) -> SourceData:
         """Read what is stored for `source`, store `change(current)` in its place and return it,
         as one step that excludes every other replace, update or delete of `source` (across all
         the processes sharing the store): a read-modify-write that never loses a concurrent one.
-        With `definitions_at`, nothing is written (DefinitionsConflictError) unless the stored
-        admin definitions are still at that revision: the source may have been deleted."""
+        With `while_defined` (an API-created source, which another replica may delete), nothing
+        is written (DefinitionsConflictError) unless the stored admin definitions still list
+        `source`: a replica deleting it saves them before it deletes the data."""
 
     async def delete_source(self, source: str) -> None:
         """Forget a source that left the configuration."""

@@ -31,19 +31,13 @@ class MemoryStore:
         self._sources[data.source] = data
 
     async def update_source(
-        self,
-        source: str,
-        change: SourceChange,
-        *,
-        definitions_at: DefinitionsRevision | None = None,
+        self, source: str, change: SourceChange, *, while_defined: bool = False
     ) -> SourceData:
         """Replace `source`'s data with `change(current)` in one step; the new data (none,
-        DefinitionsConflictError, if the definitions moved on from `definitions_at`)."""
-        current = self._definitions.revision
-        if definitions_at is not None and current != definitions_at:
-            raise DefinitionsConflictError(
-                f"the admin definitions were saved at revision {current}, not {definitions_at}"
-            )
+        DefinitionsConflictError, if `while_defined` and the stored definitions lost it)."""
+        stored = self._definitions.definitions.sources
+        if while_defined and not any(item.name == source for item in stored):
+            raise DefinitionsConflictError(f"source {source!r} was deleted by another replica")
         data = changed_data(source, change, self._sources.get(source))
         self._sources[source] = data
         return data

@@ -17,7 +17,6 @@ from mcp_registry_server.store.base import (
     SyncPhase,
     changed_data,
 )
-from mcp_registry_server.store.definitions import NEVER_SAVED, DefinitionsRevision
 from mcp_registry_server.store.errors import DefinitionsConflictError
 from mcp_registry_server.store.postgres import changes
 from mcp_registry_server.store.postgres.pool import Connection
@@ -40,7 +39,12 @@ ON CONFLICT (name) DO UPDATE SET
     updated_at = now()
 RETURNING s.revision
 """
-_DEFINITIONS_REVISION = f"SELECT revision FROM {SCHEMA}.definitions"
+_SOURCE_DEFINED = f"""
+SELECT EXISTS (
+    SELECT 1 FROM {SCHEMA}.definitions d, jsonb_array_elements(d.document -> 'sources') s
+    WHERE s ->> 'name' = $1
+)
+"""
 _LOCK_SOURCE = "SELECT pg_advisory_xact_lock($1, hashtext($2))"
 """Held until the transaction ends; replaces and updates of one source take it first."""
 _SOURCE_LOCK_SPACE = 0x6D637372
@@ -85,22 +89,19 @@ async def update_source(
     *,
     revisions: RevisionTracker,
     max_meta_size: int,
-    definitions_at: DefinitionsRevision | None = None,
+    while_defined: bool = False,
 ) -> SourceData:
     """Store `change(current)` in one transaction holding the source's lock and return it; an
     error `change` raises comes out wrapped in ChangeRaisedError (nothing written), and so
-    does DefinitionsConflictError when the definitions row is not at `definitions_at`."""
+    does DefinitionsConflictError when `while_defined` and the stored definitions (read
+    after the lock, in READ COMMITTED: what any deleting replica committed) lost the source."""
     with revisions.writing(source) as ticket:
-        async with conn.transaction():
+        async with conn.transaction(isolation="read_committed"):
             await _lock_source(conn, source)
-            if definitions_at is not None:
-                stored = await conn.fetchval(_DEFINITIONS_REVISION)
-                if (stored or NEVER_SAVED) != definitions_at:
-                    raise ChangeRaisedError(
-                        DefinitionsConflictError(
-                            f"the admin definitions moved on from revision {definitions_at}"
-                        )
-                    )
+            if while_defined and not await conn.fetchval(_SOURCE_DEFINED, source):
+                raise ChangeRaisedError(
+                    DefinitionsConflictError(f"source {source!r} was deleted by another replica")
+                )
             current = await _read_source(conn, source)
             try:
                 data = changed_data(source, change, current)

@@ -188,19 +188,16 @@ class PostgresStore:
         )
 
     async def update_source(
-        self,
-        source: str,
-        change: SourceChange,
-        *,
-        definitions_at: DefinitionsRevision | None = None,
+        self, source: str, change: SourceChange, *, while_defined: bool = False
     ) -> SourceData:
         """Read the source's rows, store `change(current)` instead and return it, in one
         transaction holding the source's lock: a replace, update or delete of the same source
         by any process waits until this one commits, then reads what it wrote. With
-        `definitions_at`, the definitions row is checked under the lock (a replica that
-        deleted the source saved them first): DefinitionsConflictError, nothing written, when
-        it moved on. An error `change` raises reaches the caller as it is (nothing written).
-        Not retried after a lost connection (it may have committed): StoreUnavailableError."""
+        `while_defined`, the stored definitions must still list the source, read under the
+        lock (a replica deleting it saved them first): DefinitionsConflictError, nothing
+        written, otherwise. An error `change` raises reaches the caller as it is (nothing
+        written). Not retried after a lost connection (it may have committed):
+        StoreUnavailableError then."""
         return await self._run(
             lambda conn: source_rows.update_source(
                 conn,
@@ -208,7 +205,7 @@ class PostgresStore:
                 change,
                 revisions=self._revisions,
                 max_meta_size=self._options.max_meta_size,
-                definitions_at=definitions_at,
+                while_defined=while_defined,
             ),
             idempotent=False,
         )
