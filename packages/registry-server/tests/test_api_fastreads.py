@@ -11,12 +11,16 @@ import pytest
 import structlog
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
-from mcp_registry_common.config import ServerConfig, load_server_config_data
+from mcp_registry_common.config import ServerConfig
 from mcp_registry_server.api.fastreads import FAST_READS, FastReads, ServerRunner
 from mcp_registry_server.app import create_apps
 from mcp_registry_server.keys import METRICS
 from mcp_registry_testing.loopback import serve
-from mcp_registry_testing.registry_engine import FakeEngineFactory, FakeSyncEngine
+from mcp_registry_testing.registry_engine import (
+    FakeEngineFactory,
+    FakeSyncEngine,
+    one_source_config,
+)
 from multidict import CIMultiDict
 
 SCOPED = "/registry/team/v0.1/servers/io.x%2Fa/versions/latest"
@@ -25,18 +29,7 @@ VARYING = {"date", "x-request-id"}
 
 
 def config(auth: dict[str, Any]) -> ServerConfig:
-    return load_server_config_data(
-        {
-            "sources": [
-                {"name": "s", "file": {"path": "s.json"}, "syncPolicy": {"interval": "1h"}}
-            ],
-            "registries": [
-                {"name": "default", "sources": ["s"]},
-                {"name": "team", "sources": ["s"]},
-            ],
-            "auth": auth,
-        }
-    ).config
+    return one_source_config("default", "team", auth=auth)
 
 
 def entry(name: str, version: str) -> dict[str, Any]:

@@ -6,7 +6,6 @@ import gzip
 import json
 from typing import Any
 
-from mcp_registry_common.config import load_server_config_data
 from mcp_registry_server.api.responses import (
     GZIP_IN_THREAD_BYTES,
     KEPT_OVERHEAD_BYTES,
@@ -15,7 +14,7 @@ from mcp_registry_server.api.responses import (
 )
 from mcp_registry_server.app import create_apps
 from mcp_registry_server.keys import CATALOG
-from mcp_registry_testing.registry_engine import FakeEngineFactory
+from mcp_registry_testing.registry_engine import FakeEngineFactory, one_source_config
 
 
 def renderer(body: bytes, calls: list[bytes]) -> Any:
@@ -102,15 +101,7 @@ def test_a_response_too_large_with_its_gzipped_body_leaves_alone() -> None:
 async def test_gzip_is_compressed_once_per_kept_response_large_or_small(
     aiohttp_client: Any,
 ) -> None:
-    config = load_server_config_data(
-        {
-            "sources": [
-                {"name": "s", "file": {"path": "s.json"}, "syncPolicy": {"interval": "1h"}}
-            ],
-            "registries": [{"name": "default", "sources": ["s"]}],
-            "auth": {"mode": "anonymous"},
-        }
-    ).config
+    config = one_source_config()
     factory = FakeEngineFactory()
     public, _ = create_apps(config, engine_factory=factory, run_sync=False)
     client = await aiohttp_client(public)
@@ -143,15 +134,7 @@ def entry(name: str, version: str) -> dict[str, Any]:
 
 
 async def test_list_pages_follow_new_data_at_the_same_url(aiohttp_client: Any) -> None:
-    config = load_server_config_data(
-        {
-            "sources": [
-                {"name": "s", "file": {"path": "s.json"}, "syncPolicy": {"interval": "1h"}}
-            ],
-            "registries": [{"name": "default", "sources": ["s"]}],
-            "auth": {"mode": "anonymous"},
-        }
-    ).config
+    config = one_source_config()
     factory = FakeEngineFactory()
     public, _internal = create_apps(config, engine_factory=factory, run_sync=False)
     client = await aiohttp_client(public)

@@ -10,12 +10,11 @@ import aiohttp
 import pytest
 import structlog
 from aiohttp import web
-from mcp_registry_common.config import load_server_config_data
 from mcp_registry_server.api.fastreads import ServerRunner
 from mcp_registry_server.api.loglimit import RequestLogLimit, limit_at_level
 from mcp_registry_server.app import create_apps
 from mcp_registry_testing.loopback import serve
-from mcp_registry_testing.registry_engine import FakeEngineFactory
+from mcp_registry_testing.registry_engine import FakeEngineFactory, one_source_config
 from mcp_registry_testing.waiting import wait_for
 
 REPORT = "http_requests_not_logged"
@@ -121,15 +120,7 @@ async def test_the_server_logs_failures_always_and_successes_within_the_limit(
     captured: list[dict[str, Any]],
 ) -> None:
     factory = FakeEngineFactory()
-    config = load_server_config_data(
-        {
-            "sources": [
-                {"name": "s", "file": {"path": "s.json"}, "syncPolicy": {"interval": "1h"}}
-            ],
-            "registries": [{"name": "default", "sources": ["s"]}],
-            "auth": {"mode": "anonymous"},
-        }
-    ).config
+    config = one_source_config()
     public, _ = create_apps(config, engine_factory=factory, run_sync=False, request_log_limit=2)
     public.cleanup_ctx.append(failing_teardown)
     served = await serve(public, runner_class=ServerRunner)

@@ -4,6 +4,7 @@ handing them to the catalog failed the first time."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from mcp_registry_common.config import RegistryConfig, SourceConfig, load_server_config_data
@@ -39,6 +40,19 @@ class LoadFailsOnce(MemoryStore):
         return await super().load_sources(mark_seen=mark_seen)
 
 
+async def attached(
+    store: MemoryStore, *, engine: Any = None, catch_up_after: float = 1.0
+) -> tuple[AdminState, Catalog]:
+    """An admin state for DOCUMENT, attached to `store`, and the catalog it serves."""
+    catalog = Catalog(topology=Topology(registries={"default": ("published",)}, synced=frozenset()))
+    config = load_server_config_data(DOCUMENT).config
+    state = AdminState(
+        config=config, catalog=catalog, engine=lambda: engine, catch_up_after=catch_up_after
+    )
+    await state.attach(store)
+    return state, catalog
+
+
 def served(catalog: Catalog, registry: str) -> int | None:
     snapshot = catalog.snapshot(registry)
     return None if snapshot is None else snapshot.server_count
@@ -48,10 +62,7 @@ async def test_a_reload_that_failed_halfway_is_completed_by_the_next_one() -> No
     store = LoadFailsOnce()
     server = {"name": "io.acme/x", "description": "x", "version": "1.0.0"}
     await store.replace_source(SourceData("published", (server,), "h1", T0))
-    catalog = Catalog(topology=Topology(registries={"default": ("published",)}, synced=frozenset()))
-    config = load_server_config_data(DOCUMENT).config
-    state = AdminState(config=config, catalog=catalog, engine=lambda: None)
-    await state.attach(store)
+    state, catalog = await attached(store, engine=None)
     # Another replica saves a registry "side"; rebuilding the catalog for it fails once.
     side = StoredObject("side", {"name": "side", "sources": ["published"]}, T0, T0)
     saved = await store.save_definitions(
@@ -72,10 +83,7 @@ async def test_a_saved_change_whose_hand_over_failed_is_caught_up_in_the_backgro
     store = LoadFailsOnce()
     server = {"name": "io.acme/x", "description": "x", "version": "1.0.0"}
     await store.replace_source(SourceData("published", (server,), "h1", T0))
-    catalog = Catalog(topology=Topology(registries={"default": ("published",)}, synced=frozenset()))
-    config = load_server_config_data(DOCUMENT).config
-    state = AdminState(config=config, catalog=catalog, engine=lambda: None, catch_up_after=0.01)
-    await state.attach(store)
+    state, catalog = await attached(store, engine=None, catch_up_after=0.01)
     side = RegistryDef(RegistryConfig(name="side", sources=["published"]), Origin.API, T0, T0)
     changed = state.definitions.evolve(registries={**state.definitions.registries, "side": side})
     store.fail_load = True
@@ -111,11 +119,8 @@ class AddFailsOnce:
 
 async def test_a_saved_source_the_engine_failed_to_take_is_given_to_it_again() -> None:
     store = MemoryStore()
-    catalog = Catalog(topology=Topology(registries={"default": ("published",)}, synced=frozenset()))
-    config = load_server_config_data(DOCUMENT).config
     engine = AddFailsOnce()
-    state = AdminState(config=config, catalog=catalog, engine=lambda: engine, catch_up_after=0.01)
-    await state.attach(store)
+    state, _catalog = await attached(store, engine=engine, catch_up_after=0.01)
     files = {
         **DOCUMENT,
         "sources": [
@@ -138,10 +143,7 @@ async def test_a_saved_source_the_engine_failed_to_take_is_given_to_it_again() -
 
 async def test_no_catch_up_starts_once_the_state_is_detached() -> None:
     store = LoadFailsOnce()
-    catalog = Catalog(topology=Topology(registries={"default": ("published",)}, synced=frozenset()))
-    config = load_server_config_data(DOCUMENT).config
-    state = AdminState(config=config, catalog=catalog, engine=lambda: None, catch_up_after=0.01)
-    await state.attach(store)
+    state, _catalog = await attached(store, engine=None, catch_up_after=0.01)
     side = RegistryDef(RegistryConfig(name="side", sources=["published"]), Origin.API, T0, T0)
     changed = state.definitions.evolve(registries={**state.definitions.registries, "side": side})
     await state.detach()

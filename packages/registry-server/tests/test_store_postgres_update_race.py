@@ -4,14 +4,17 @@ commit, then changes what the first wrote (a read-modify-write never loses the o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp_registry_server.store.base import SourceData
-from mcp_registry_server.store.postgres import open_store, resolve_settings
+from mcp_registry_server.store.postgres import PostgresStore, open_store, resolve_settings
 from mcp_registry_server.store.postgres.pool import connect
 from mcp_registry_server.store.postgres.settings import ConnectionSettings
 from mcp_registry_testing.postgres import PgDatabase
@@ -69,9 +72,29 @@ def update_in_another_process(
     return seen
 
 
-async def test_an_update_waits_for_a_concurrent_one_and_keeps_its_entry(
+@dataclass
+class ReplicaAHoldsTheLock:
+    """Replica A inside its update of `managed` (holding the source's lock until `release`),
+    and replica B's store beside it."""
+
+    replica_a: asyncio.Future[list[list[str]]]
+    release: threading.Event
+    store_b: PostgresStore
+    observer: Any
+
+    async def wait_until_blocked(self, message: str) -> None:
+        """Until a request of replica B waits for A's lock (seen in pg_locks)."""
+
+        async def blocked() -> bool:
+            return bool(await self.observer.fetchval(WAITING_FOR_A_SOURCE_LOCK))
+
+        await wait_for(blocked, timeout=10, message=message)
+
+
+@contextlib.asynccontextmanager
+async def replica_a_holding_the_lock(
     pg_db: PgDatabase, tmp_path: Path
-) -> None:
+) -> AsyncIterator[ReplicaAHoldsTheLock]:
     settings = resolve_settings(pg_db.config(), env=pg_db.env, home=tmp_path)
     entered, release = threading.Event(), threading.Event()
     replica_a = asyncio.ensure_future(
@@ -81,26 +104,30 @@ async def test_an_update_waits_for_a_concurrent_one_and_keeps_its_entry(
     observer = await connect(settings.app)
     try:
         await wait_for(entered.is_set, timeout=10, message="replica A is inside its update")
-        seen_b: list[list[str]] = []
-        update_b = store_b.update_source("managed", adding("io.acme/b", seen_b))
-        replica_b = asyncio.ensure_future(update_b)
-
-        async def b_waits_for_the_lock() -> bool:
-            return bool(await observer.fetchval(WAITING_FOR_A_SOURCE_LOCK))
-
-        await wait_for(b_waits_for_the_lock, timeout=10, message="replica B waits for A's lock")
-        assert seen_b == []  # B has not read anything yet
-        release.set()
-        assert await replica_a == [[]]
-        stored = await replica_b
-        assert seen_b == [["io.acme/a"]]  # B read what A committed
-        assert names(stored) == ["io.acme/a", "io.acme/b"]
-        assert names((await store_b.load_sources())["managed"]) == ["io.acme/a", "io.acme/b"]
+        yield ReplicaAHoldsTheLock(replica_a, release, store_b, observer)
     finally:
         release.set()
         await asyncio.gather(replica_a, return_exceptions=True)
         await observer.close()
         await store_b.close()
+
+
+async def test_an_update_waits_for_a_concurrent_one_and_keeps_its_entry(
+    pg_db: PgDatabase, tmp_path: Path
+) -> None:
+    async with replica_a_holding_the_lock(pg_db, tmp_path) as race:
+        seen_b: list[list[str]] = []
+        update_b = race.store_b.update_source("managed", adding("io.acme/b", seen_b))
+        replica_b = asyncio.ensure_future(update_b)
+        await race.wait_until_blocked("replica B waits for A's lock")
+        assert seen_b == []  # B has not read anything yet
+        race.release.set()
+        assert await race.replica_a == [[]]
+        stored = await replica_b
+        assert seen_b == [["io.acme/a"]]  # B read what A committed
+        assert names(stored) == ["io.acme/a", "io.acme/b"]
+        loaded = await race.store_b.load_sources()
+        assert names(loaded["managed"]) == ["io.acme/a", "io.acme/b"]
 
 
 async def test_many_concurrent_updates_from_two_stores_keep_every_entry(
@@ -130,27 +157,10 @@ async def test_a_delete_waits_for_an_update_in_flight_and_removes_what_it_wrote(
 ) -> None:
     """Replica B deletes the source while replica A's update holds its lock: the delete waits,
     so A's rows cannot land after it and outlive the source."""
-    settings = resolve_settings(pg_db.config(), env=pg_db.env, home=tmp_path)
-    entered, release = threading.Event(), threading.Event()
-    replica_a = asyncio.ensure_future(
-        asyncio.to_thread(update_in_another_process, settings, entered=entered, release=release)
-    )
-    store_b = await open_store(settings)
-    observer = await connect(settings.app)
-    try:
-        await wait_for(entered.is_set, timeout=10, message="replica A is inside its update")
-        delete_b = asyncio.ensure_future(store_b.delete_source("managed"))
-
-        async def b_waits_for_the_lock() -> bool:
-            return bool(await observer.fetchval(WAITING_FOR_A_SOURCE_LOCK))
-
-        await wait_for(b_waits_for_the_lock, timeout=10, message="the delete waits for A's lock")
-        release.set()
-        assert await replica_a == [[]]
+    async with replica_a_holding_the_lock(pg_db, tmp_path) as race:
+        delete_b = asyncio.ensure_future(race.store_b.delete_source("managed"))
+        await race.wait_until_blocked("the delete waits for A's lock")
+        race.release.set()
+        assert await race.replica_a == [[]]
         await delete_b
-        assert "managed" not in await store_b.load_sources()
-    finally:
-        release.set()
-        await asyncio.gather(replica_a, return_exceptions=True)
-        await observer.close()
-        await store_b.close()
+        assert "managed" not in await race.store_b.load_sources()

@@ -8,11 +8,23 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from mcp_registry_common.config import ServerConfig, load_server_config_data
 from mcp_registry_server.store.base import SourceData, SourceStatus, Store, SyncPhase
 from mcp_registry_server.sync.errors import NotSyncableError, UnknownSourceError
 
 OnChange = Callable[[str], Awaitable[None]]
 FIXED_TIME = datetime(2026, 2, 18, 12, 0, tzinfo=UTC)
+
+
+def one_source_config(*registries: str, auth: Mapping[str, Any] | None = None) -> ServerConfig:
+    """A config whose one file source `s` (published by hand through `FakeSyncEngine`) feeds
+    each of `registries` (`default` when none is named); anonymous unless `auth` says."""
+    document = {
+        "sources": [{"name": "s", "file": {"path": "s.json"}, "syncPolicy": {"interval": "1h"}}],
+        "registries": [{"name": name, "sources": ["s"]} for name in registries or ("default",)],
+        "auth": dict(auth) if auth is not None else {"mode": "anonymous"},
+    }
+    return load_server_config_data(document).config
 
 
 class FakeSyncEngine:
