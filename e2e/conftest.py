@@ -1,14 +1,38 @@
-"""End-to-end tiers: the local tier's seed report, printed (and saved to a temp file) at the end."""
+"""End-to-end tiers: the real control plane (started once per run, for the `controlplane`
+tier), and the local tier's seed report, printed (and saved to a temp file) at the end."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from mcp_registry_testing.controlplane.cluster import (
+    ControlPlane,
+    ControlPlaneError,
+    build_binaries,
+    control_plane,
+)
 from mcp_registry_testing.seedreport import SeedReport
 
+REPO = Path(__file__).resolve().parents[1]
+CONTROLPLANE_BUILD = REPO / "e2e" / "controlplane" / "build.sh"
+
 REPORT = pytest.StashKey[SeedReport]()
+
+
+@pytest.fixture(scope="session")
+def real_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    """etcd, kube-apiserver and kube-controller-manager built from Kubernetes' Go modules
+    (`e2e/controlplane/build.sh`, cached), started once per test run on loopback."""
+    try:
+        binaries = build_binaries(CONTROLPLANE_BUILD)
+        with control_plane(binaries, tmp_path_factory.mktemp("controlplane")) as started:
+            yield started
+    except ControlPlaneError as exc:
+        pytest.fail(f"the real control plane: {exc}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh --for-tests
+# The real Kubernetes control plane for the `controlplane` tier, built from Kubernetes' Go modules
+# (needs Go; about 11 minutes the first time on 2 cores, then reused from its cache). Built here,
+# not in a test fixture, so no test's timeout covers a first build.
+bash e2e/controlplane/build.sh >/dev/null
 
 hatch run lint
 

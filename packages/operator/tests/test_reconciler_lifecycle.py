@@ -418,7 +418,7 @@ async def test_a_config_yaml_registry_runs_its_config_verbatim(
     assert config_map["data"]["config.yaml"] == RAW_CONFIG
     pod = deployment(kube, NS, "raw")["spec"]["template"]["spec"]
     volumes = {v["name"]: v for v in pod["volumes"]}
-    assert volumes["catalog"]["configMap"] == {"name": "catalog"}
+    assert volumes["catalog"]["configMap"] == {"name": "catalog", "defaultMode": 0o644}
     assert volumes["pgpass-secret"]["secret"]["secretName"] == "pg"
     assert volumes["pgpass-secret"]["secret"]["items"] == [{"key": "pgpass", "path": ".pgpass"}]
     (server,) = [c for c in pod["containers"] if c["name"] == "registry-api"]

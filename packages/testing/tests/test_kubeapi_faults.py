@@ -49,7 +49,14 @@ async def test_set_deployment_ready_writes_the_status_a_controller_would(
     apps = client.AppsV1Api(api)
     body = {
         "metadata": {"name": "web"},
-        "spec": {"replicas": 2, "selector": {"matchLabels": {"a": "b"}}, "template": {}},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"a": "b"}},
+            "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {"containers": [{"name": "web", "image": "example/web:1"}]},
+            },
+        },
     }
     await apps.create_namespaced_deployment("default", body)
     kube.set_deployment_ready("default", "web")

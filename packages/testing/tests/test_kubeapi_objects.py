@@ -166,7 +166,13 @@ async def test_background_garbage_collection_follows_owner_uids(
     }
     deploy = {
         "metadata": {"name": "reg-api", "ownerReferences": [ref]},
-        "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {"metadata": {}}},
+        "spec": {
+            "selector": {"matchLabels": {"a": "b"}},
+            "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {"containers": [{"name": "api", "image": "example/api:1"}]},
+            },
+        },
     }
     await apps.create_namespaced_deployment("default", deploy)
     await client.CoreV1Api(api).create_namespaced_config_map("default", {"metadata": {"name": "x"}})

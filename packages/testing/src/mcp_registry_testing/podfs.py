@@ -22,6 +22,9 @@ from typing import Any
 
 ObjectReader = Callable[[str, str, str], Mapping[str, Any] | None]
 """(plural, namespace, name) -> the ConfigMap or Secret, or None when it does not exist."""
+TokenSource = Callable[[str | None, int], str]
+"""(audience or None for the API server's, expirationSeconds) -> a service-account token for
+the pod (a real kubelet asks the TokenRequest API)."""
 DEFAULT_MODE = 0o644
 """The API's defaultMode for configMap and secret volumes."""
 
@@ -31,9 +34,16 @@ class PodSetupError(RuntimeError):
 
 
 def materialise_volumes(
-    volumes: Sequence[Mapping[str, Any]], *, namespace: str, root: Path, read: ObjectReader
+    volumes: Sequence[Mapping[str, Any]],
+    *,
+    namespace: str,
+    root: Path,
+    read: ObjectReader,
+    pod: str = "",
+    token: TokenSource | None = None,
 ) -> dict[str, Path]:
-    """Create every volume under `root`; volume name -> its directory."""
+    """Create every volume under `root`; volume name -> its directory. `pod` and `token` serve
+    projected volumes (the API server's ServiceAccount admission adds one to every pod)."""
     out: dict[str, Path] = {}
     for volume in volumes:
         name = volume["name"]
@@ -49,6 +59,9 @@ def materialise_volumes(
             source = dict(volume["secret"], name=volume["secret"].get("secretName"))
             data = _object_data("secrets", source, namespace=namespace, read=read)
             _project(target, data, source, volume=name)
+        elif "projected" in volume:
+            _projected(target, volume["projected"], namespace=namespace, pod=pod, read=read,
+                       token=token, volume=name)  # fmt: skip
         else:
             kinds = sorted(k for k in volume if k != "name")
             raise PodSetupError(f"volume {name!r}: unsupported volume type {kinds}")
@@ -98,6 +111,47 @@ def _project(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data[key])
         path.chmod(int(item.get("mode", default_mode)))
+
+
+def _projected(
+    target: Path,
+    source: Mapping[str, Any],
+    *,
+    namespace: str,
+    pod: str,
+    read: ObjectReader,
+    token: TokenSource | None,
+    volume: str,
+) -> None:
+    """A projected volume: service-account token, ConfigMap/Secret items, downward API."""
+    default_mode = int(source.get("defaultMode", DEFAULT_MODE))
+    for item in source.get("sources") or []:
+        if "serviceAccountToken" in item:
+            request = item["serviceAccountToken"]
+            if token is None:
+                raise PodSetupError(f"volume {volume!r}: no token source on this node")
+            value = token(request.get("audience"), int(request.get("expirationSeconds", 3600)))
+            data = {"token": value.encode()}
+            _project(target, data, {"name": "token", "defaultMode": default_mode,
+                                    "items": [{"key": "token", "path": request["path"]}]},
+                     volume=volume)  # fmt: skip
+        elif "configMap" in item or "secret" in item:
+            plural, ref = ("configmaps", item["configMap"]) if "configMap" in item else (
+                "secrets", item["secret"])  # fmt: skip
+            data = _object_data(plural, ref, namespace=namespace, read=read)
+            _project(target, data, {"defaultMode": default_mode, **ref}, volume=volume)
+        elif "downwardAPI" in item:
+            fields = {"metadata.namespace": namespace, "metadata.name": pod}
+            for entry in item["downwardAPI"].get("items") or []:
+                path = (entry.get("fieldRef") or {}).get("fieldPath")
+                if path not in fields:
+                    raise PodSetupError(f"volume {volume!r}: downward API field {path!r}")
+                data = {"value": fields[path].encode()}
+                _project(target, data, {"name": "downwardAPI", "defaultMode": default_mode,
+                                        "items": [{"key": "value", "path": entry["path"]}]},
+                         volume=volume)  # fmt: skip
+        else:
+            raise PodSetupError(f"volume {volume!r}: unsupported projection {sorted(item)}")
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from mcp_registry_testing.podfs import (
     MountTable,
     ObjectReader,
     PodSetupError,
+    TokenSource,
     materialise_volumes,
     run_init_container,
 )
@@ -64,6 +65,12 @@ class NodeRuntime:
     """Added to every container (e.g. SSL_CERT_FILE: an image trusting the cluster's CA)."""
     config_flag: str = "--config"
     service_account: ServiceAccountFiles | None = None
+    """The double's own automount; None where the API server adds the projected volume."""
+    token: TokenSource | None = None
+    """Service-account tokens for projected volumes (the TokenRequest API on a real cluster)."""
+    extra_args: tuple[str, ...] = ()
+    """Appended to the container's command line (e.g. a kubeconfig in place of in-cluster
+    configuration)."""
 
 
 class PortAllocator:
@@ -305,6 +312,8 @@ def prepare_pod(
         namespace=namespace,
         root=directory / "volumes",
         read=runtime.read,
+        pod=name,
+        token=runtime.token,
     )
     image_root = directory / "image"
     for init in spec.get("initContainers") or []:
@@ -322,7 +331,7 @@ def prepare_pod(
     flags, local = _listeners(container, runtime=runtime, ports=ports)
     (directory / "work").mkdir(parents=True, exist_ok=True)
     return PreparedPod(
-        argv=[*argv, *flags],
+        argv=[*argv, *runtime.extra_args, *flags],
         env=env,
         ports=local,
         probe=_probe(container, local),

@@ -24,7 +24,7 @@ def _resource_list(group_version: str, types: list[ResourceType]) -> dict[str, A
             {
                 "name": rt.plural,
                 "singularName": rt.singular,
-                "namespaced": True,
+                "namespaced": rt.namespaced,
                 "kind": rt.kind,
                 "verbs": list(VERBS),
                 "shortNames": list(rt.short_names),
@@ -36,7 +36,7 @@ def _resource_list(group_version: str, types: list[ResourceType]) -> dict[str, A
                 {
                     "name": f"{rt.plural}/status",
                     "singularName": "",
-                    "namespaced": True,
+                    "namespaced": rt.namespaced,
                     "kind": rt.kind,
                     "verbs": ["get", "patch", "update"],
                 }

@@ -10,7 +10,9 @@ from typing import Any
 import yaml
 from aiohttp import web
 
+from .events import core_event
 from .keys import STATE, State
+from .pagination import paginate
 from .patching import PatchError, json_patch, merge_patch
 from .resources import ResourceType
 from .selectors import field_predicate, label_predicate
@@ -121,10 +123,14 @@ async def _collection(
     request: web.Request, state: State, rt: ResourceType, rp: ResourcePath
 ) -> web.StreamResponse:
     if request.method == "POST":
-        if rp.namespace is None:
+        if rp.namespace is None and rt.namespaced:
             raise bad_request("a namespace is required to create a namespaced object")
         body = await _body(request)
-        obj = state.store.create(rt, rp.namespace, body, validation=_validation(request))
+        obj = state.store.create(rt, rp.namespace or "", body, validation=_validation(request))
+        if (rt.group, rt.plural) == ("events.k8s.io", "events"):
+            core = state.types.find("", "v1", "events")
+            assert core is not None
+            state.store.create(core, rp.namespace or "", core_event(obj))
         return _json(obj, status=201)
     if request.method != "GET":
         raise ApiError(405, "MethodNotAllowed", f"{request.method} is not supported here")
@@ -137,13 +143,14 @@ async def _collection(
     if _flag(request, "watch"):
         return await serve_watch(request, rt, rp.namespace, matches)
     items, rv = state.store.list(rt, rp.namespace, matches)
+    items, metadata = paginate(items, rv, request.query)
     if wants_table(request.headers.get("Accept", "")):
         return _json(table(rt, items, resource_version=rv))
     return _json(
         {
             "apiVersion": rt.api_version,
             "kind": f"{rt.kind}List",
-            "metadata": {"resourceVersion": str(rv)},
+            "metadata": metadata,
             "items": items,
         }
     )

@@ -84,6 +84,17 @@ def leaf_paths(value: Any, prefix: Path = ()) -> set[Path]:
     return {prefix} if prefix else set()
 
 
+def fields_v1(paths: set[Path]) -> dict[str, Any]:
+    """The managedFields `fieldsV1` set of `paths` (`{"f:spec": {"f:replicas": {}}}`); lists
+    are atomic in this model, so no `k:`/`i:` members appear."""
+    root: dict[str, Any] = {}
+    for path in sorted(paths):
+        node = root
+        for key in path:
+            node = node.setdefault(f"f:{key}", {})
+    return root
+
+
 def _get(obj: Any, path: Path) -> Any:
     for key in path:
         if not isinstance(obj, dict) or key not in obj:

@@ -23,6 +23,7 @@ class ResourceType:
     printer_columns: tuple[Mapping[str, Any], ...] = ()
     """CRD `additionalPrinterColumns` of this version; built-ins get Name and Age only."""
     categories: tuple[str, ...] = field(default=())
+    namespaced: bool = True
 
     @property
     def api_version(self) -> str:
@@ -43,6 +44,9 @@ class ResourceType:
 
 
 BUILTINS: tuple[ResourceType, ...] = (
+    ResourceType(
+        "", "v1", "Namespace", "namespaces", has_status=True, short_names=("ns",), namespaced=False
+    ),
     ResourceType("", "v1", "ConfigMap", "configmaps", short_names=("cm",)),
     ResourceType("", "v1", "Secret", "secrets"),
     ResourceType("", "v1", "Service", "services", has_status=True, short_names=("svc",)),

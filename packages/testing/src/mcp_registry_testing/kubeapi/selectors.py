@@ -52,22 +52,47 @@ def label_predicate(selector: str | None) -> Predicate:
     return lambda obj: all(r((obj.get("metadata") or {}).get("labels") or {}) for r in reqs)
 
 
-_FIELDS = {"metadata.name": "name", "metadata.namespace": "namespace"}
+_FIELDS: dict[str, tuple[str, ...]] = {
+    "metadata.name": ("metadata", "name"),
+    "metadata.namespace": ("metadata", "namespace"),
+    "spec.nodeName": ("spec", "nodeName"),
+    "status.phase": ("status", "phase"),
+    "reason": ("reason",),
+    "type": ("type",),
+    **{
+        f"involvedObject.{key}": ("involvedObject", key)
+        for key in (
+            "name",
+            "namespace",
+            "kind",
+            "uid",
+            "apiVersion",
+            "fieldPath",
+            "resourceVersion",
+        )
+    },
+}
+"""The field labels the double knows (the real server knows these and a few more per type)."""
 
 
 def field_predicate(selector: str | None) -> Predicate:
-    """A predicate for `fieldSelector`; only metadata.name and metadata.namespace are known."""
+    """A predicate for `fieldSelector` over the field labels in `_FIELDS`."""
     checks: list[Predicate] = []
     for term in _split(selector or ""):
         m = _EQ.match(term)
         if not m or m.group(1) not in _FIELDS:
             raise bad_request(f'field label not supported: "{term}"')
         field, op, value = m.groups()
-        attr = _FIELDS[field]
+        path = _FIELDS[field]
 
-        def check(obj: Mapping[str, Any], a: str = attr, v: str = value, o: str = op) -> bool:
-            actual = (obj.get("metadata") or {}).get(a)
-            return actual != v if o == "!=" else actual == v
+        def check(
+            obj: Mapping[str, Any], p: tuple[str, ...] = path, v: str = value, o: str = op
+        ) -> bool:
+            actual: Any = obj
+            for key in p:
+                actual = actual.get(key) if isinstance(actual, Mapping) else None
+            text = "" if actual is None else str(actual)
+            return text != v if o == "!=" else text == v
 
         checks.append(check)
     return lambda obj: all(c(obj) for c in checks)

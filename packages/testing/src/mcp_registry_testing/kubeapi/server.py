@@ -13,6 +13,7 @@ from aiohttp import web
 from mcp_registry_testing.loopback import Lifecycle, serve
 
 from . import discovery, handlers
+from .builtins import BUILTIN_ADMISSION
 from .faults import Faults, RecordedRequest
 from .keys import STATE, State
 from .resources import ResourceType, ResourceTypes, types_from_crd
@@ -44,6 +45,7 @@ class KubeApiDouble(Lifecycle):
             bookmark_interval=bookmark_interval,
         )
         self._admit = dict(admit or {})
+        self.store.admission.update(BUILTIN_ADMISSION)
         for crd in crds:
             self.register_crd(crd)
         self._runner: web.AppRunner | None = None

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from .patching import ApplyConflictError, Owners, server_side_apply
+from .patching import ApplyConflictError, Owners, fields_v1, server_side_apply
 from .resources import ResourceType
 from .selectors import Predicate
 from .status import ApiError, already_exists, conflict, gone, not_found
@@ -178,6 +178,8 @@ class Store:
             creationTimestamp=now_iso(),
             generation=1,
         )
+        if not rt.namespaced:
+            del meta["namespace"]
         obj["metadata"] = meta
         if rt.has_status:
             obj.pop("status", None)
@@ -245,7 +247,7 @@ class Store:
             return self._remove(rt, new)
         self.rv += 1
         meta["resourceVersion"] = str(self.rv)
-        self._bucket(rt)[(meta["namespace"], meta["name"])] = new
+        self._bucket(rt)[(meta.get("namespace", ""), meta["name"])] = new
         self._emit("MODIFIED", rt, new)
         return copy.deepcopy(new)
 
@@ -277,6 +279,11 @@ class Store:
             )
         except ApplyConflictError as exc:
             raise ApiError(409, "Conflict", str(exc)) from exc
+        merged.setdefault("metadata", {})["managedFields"] = [
+            {"manager": m, "operation": "Apply", "apiVersion": rt.api_version,
+             "fieldsType": "FieldsV1", "fieldsV1": fields_v1(owners[m])}
+            for m in sorted(owners)
+        ]  # fmt: skip
         if old is None:
             created = self.create(rt, ns, merged, validation=validation)
             self._owners[created["metadata"]["uid"]] = owners
@@ -303,7 +310,7 @@ class Store:
 
     def _remove(self, rt: ResourceType, obj: Obj) -> Obj:
         meta = obj["metadata"]
-        self._bucket(rt).pop((meta["namespace"], meta["name"]), None)
+        self._bucket(rt).pop((meta.get("namespace", ""), meta["name"]), None)
         self._owners.pop(meta.get("uid", ""), None)
         self.rv += 1
         meta["resourceVersion"] = str(self.rv)
@@ -317,8 +324,9 @@ class Store:
             refs = obj["metadata"].get("ownerReferences") or []
             if refs and not any(r.get("uid") in live for r in refs):
                 meta = obj["metadata"]
-                if (meta["namespace"], meta["name"]) in self._bucket(rt):
-                    self.delete(rt, meta["namespace"], meta["name"])
+                ns = meta.get("namespace", "")
+                if (ns, meta["name"]) in self._bucket(rt):
+                    self.delete(rt, ns, meta["name"])
 
     def _admit(self, rt: ResourceType, obj: Obj, old: Obj | None, validation: str) -> Obj:
         admit = self.admission.get(rt.store_key)

@@ -1,0 +1,89 @@
+"""The real control plane with this project's CRD installed, and the conformance table."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp_registry_testing.controlplane.cluster import ControlPlane
+from mcp_registry_testing.realtier import CRD_RELEASE
+
+REPO = Path(__file__).resolve().parents[2]
+CRD_FILE = REPO / "crds" / "toolhive.stacklok.dev_mcpregistries.yaml"
+CRD_CHART = REPO / "charts" / "mcp-registry-crds"
+_names = itertools.count(1)
+
+
+def unique_namespace(prefix: str) -> str:
+    return f"{prefix}-{next(_names)}"
+
+
+def kubectl(cp: ControlPlane, *args: str, stdin: str | None = None) -> str:
+    done = subprocess.run(
+        [str(cp.tool("kubectl")), f"--kubeconfig={cp.admin_kubeconfig}", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"kubectl {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def cluster_with_crd(real_cluster: ControlPlane) -> ControlPlane:
+    """The CRD chart installed with the real helm (the release the e2e tier installs too)."""
+    done = subprocess.run(
+        [
+            str(real_cluster.tool("helm")), f"--kubeconfig={real_cluster.admin_kubeconfig}",
+            "upgrade", "--install", CRD_RELEASE, str(CRD_CHART), "--wait",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(real_cluster.workdir)},
+    )  # fmt: skip
+    assert done.returncode == 0, f"helm install of the CRD chart failed: {done.stderr}"
+    return real_cluster
+
+
+@dataclass
+class ConformanceTable:
+    rows: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def add(self, case: str, double: Any, real: Any) -> None:
+        agree = "agree" if double == real else "DISAGREE"
+        self.rows.append((case, agree, _short(double) if double != real else ""))
+
+    def render(self) -> str:
+        lines = ["| case | double vs real | double's answer where it differs |", "|---|---|---|"]
+        lines += [f"| {c} | {a} | {d} |" for c, a, d in sorted(self.rows)]
+        return "\n".join(lines) + "\n"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) < 160 else text[:157] + "..."
+
+
+TABLE = ConformanceTable()
+
+
+@pytest.fixture(scope="session")
+def conformance_table() -> Iterator[ConformanceTable]:
+    return TABLE
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if TABLE.rows:
+        terminalreporter.section("API double vs real kube-apiserver (conformance)")
+        terminalreporter.write(TABLE.render())
