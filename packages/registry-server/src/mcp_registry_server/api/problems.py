@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from mcp_registry_common.redaction import redact_text
 
 from mcp_registry_server.service.errors import (
     ConflictError,
@@ -77,7 +78,9 @@ def problem_response(
     extensions: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> web.Response:
-    """A problem+json response; `error` repeats `detail` for ToolHive clients."""
+    """A problem+json response; `error` repeats `detail` for ToolHive clients. Every detail
+    passes here: URLs in it are redacted (an error may quote a source's URL)."""
+    detail = redact_text(detail)
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
