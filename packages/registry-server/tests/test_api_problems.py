@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from mcp_registry_server.api.openapi_admin import admin_paths
 from mcp_registry_server.api.problems import problem_middleware, retry_after
 from mcp_registry_server.service.errors import ConflictError
 
@@ -30,3 +31,9 @@ async def test_a_problem_detail_never_carries_url_credentials(aiohttp_client: An
     problem = await (await client.get("/x")).json(content_type="application/problem+json")
     detail = "source already reads https://REDACTED@h/r.json?sig=REDACTED"
     assert (problem["status"], problem["detail"], problem["error"]) == (409, detail, detail)
+
+
+def test_every_admin_operation_documents_the_503_and_its_retry_after() -> None:
+    for operations in admin_paths().values():
+        for operation in operations.values():
+            assert "Retry-After" in operation["responses"]["503"]["headers"]

@@ -42,6 +42,16 @@ def _operation(route: AdminRoute) -> dict[str, Any]:
     responses.update(
         {code: {"description": text, "content": _PROBLEM} for code, text in _ERRORS.items()}
     )
+    responses["503"] = {
+        "description": "The server is starting, or its database is unavailable: retry",
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds until the database is tried again (database outages)",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+        "content": _PROBLEM,
+    }
     operation: dict[str, Any] = {
         "operationId": route.action.replace(".", "_"),
         "tags": ["admin"],
