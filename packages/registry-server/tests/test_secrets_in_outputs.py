@@ -66,11 +66,13 @@ async def upstream() -> AsyncIterator[GuardedUpstream]:
 
 @pytest.fixture
 def log_output() -> Iterator[io.StringIO]:
-    """The server's JSON log lines, as production writes them."""
+    """The server's JSON log lines, as production writes them. Module loggers are not cached
+    on first use here: a cached one would keep writing to this stream in later tests."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     out = io.StringIO()
     configure_logging(logging.DEBUG, stream=out, json=True)
+    structlog.configure(cache_logger_on_first_use=False)
     yield out
     flush_logs()
     structlog.reset_defaults()
