@@ -411,6 +411,31 @@ INVALID = [
         id="jwks-url",
     ),
     pytest.param(
+        [((*PROVIDER, "introspectOpaqueTokens"), True)],
+        "auth.oauth.providers[0].introspectOpaqueTokens",
+        "introspectOpaqueTokens needs introspectionUrl",
+        id="opaque-without-introspection",
+    ),
+    pytest.param(
+        [
+            ((*PROVIDER, "introspectionUrl"), "https://idp.example.com/introspect"),
+            ((*PROVIDER, "introspectOpaqueTokens"), True),
+            (
+                ("auth", "oauth", "providers", 1),
+                {
+                    "name": "other",
+                    "issuerUrl": "https://other.example.com",
+                    "audience": "api://r",
+                    "introspectionUrl": "https://other.example.com/introspect",
+                    "introspectOpaqueTokens": True,
+                },
+            ),
+        ],
+        "auth.oauth.providers[1].introspectOpaqueTokens",
+        "at most one provider may set introspectOpaqueTokens",
+        id="opaque-twice",
+    ),
+    pytest.param(
         [(("auth", "publicPaths"), ["metrics"])],
         "auth.publicPaths[0]",
         "must start with '/'",

@@ -334,3 +334,28 @@ async def test_no_pod_list_while_the_deployment_has_no_pods(
         done = reconciles(op)
         await wait_for(lambda: reconciles(op) >= done + 3)  # three more polls
         assert not [r for r in kube.requests if r.path.endswith("/pods")]
+
+
+async def test_a_mirrored_sync_error_never_carries_url_credentials(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    """An older server's /status may quote a URL with its credentials: the MCPRegistry's
+    status (readable by anyone who can read the object), conditions and events show it
+    redacted."""
+    leaky = "https://bot:pw-4e1d@blob.example/r.json?sv=2024&sig=sig-88aa"
+    report = {
+        **failed("toolhive", synced_before=False),
+        "message": f"Fetch failed: HTTP 403 {leaky}",
+    }
+    fake.server(NS, "reg").sources["toolhive"] = report
+    async with operator(kube, fake):
+        create(kube, seed("01-minimal", name="reg"))
+        await make_ready(kube, NS, "reg")
+        st = await wait_phase(kube, NS, "reg", "Failed")
+        await wait_for(lambda: last_event(kube) == ["SyncFailed"])
+        shown = "https://REDACTED@blob.example/r.json?sv=REDACTED&sig=REDACTED"
+        assert st["syncStatus"]["sources"][0]["message"] == f"Fetch failed: HTTP 403 {shown}"
+        written = repr([registry(kube, NS, "reg"), events(kube, NS, "reg")])
+        assert shown in written
+        for secret in ("pw-4e1d", "sig-88aa", "sv=2024"):
+            assert secret not in written

@@ -107,3 +107,17 @@ def test_git_ref_precedence_renders_only_the_winning_ref() -> None:
     git = build_desired(parse_mcpregistry(doc), INPUTS).config.sources[0].git
     assert git is not None
     assert (git.commit, git.tag, git.branch) == (None, "v1.2.0", None)
+
+
+def test_the_provider_that_introspects_opaque_tokens_is_carried_to_the_config() -> None:
+    registry = seed_registry(SEED / "10-oauth-multiple-providers.yaml")
+    doc = registry.to_wire()
+    okta = doc["spec"]["authConfig"]["oauth"]["providers"][1]
+    okta.update(introspectionUrl="https://example.okta.com/introspect", introspectOpaqueTokens=True)
+    config = build_desired(parse_mcpregistry(doc), INPUTS).config
+    assert config.auth.oauth is not None
+    opted = [p.introspect_opaque_tokens for p in config.auth.oauth.providers]
+    assert opted == [None, True]
+    assert (
+        "introspectOpaqueTokens: true" in build_desired(parse_mcpregistry(doc), INPUTS).config_yaml
+    )

@@ -111,10 +111,10 @@ async def test_events_are_named_and_request_data_is_redacted(
     ]
     created = events[0]["data"]
     assert created["truncated"] is False
-    assert created["value"]["git"]["auth"] == {"username": "bot", "passwordFile": "[REDACTED]"}
+    assert created["value"]["git"]["auth"] == {"username": "bot", "passwordFile": "REDACTED"}
     published = events[2]["data"]["value"]
     env = published["server"]["packages"][0]["environmentVariables"][0]
-    assert env == {"name": "API_KEY", "isSecret": True, "value": "[REDACTED]"}
+    assert env == {"name": "API_KEY", "isSecret": True, "value": "REDACTED"}
     assert "data" not in events[3]  # reads carry no body
     assert events[0]["subjects"]["sub"] == "acme-admin-1"
 

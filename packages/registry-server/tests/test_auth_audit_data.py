@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from mcp_registry_server.auth.audit_data import DEFAULT_MAX_DATA_SIZE, REDACTED, audit_data, redact
+from mcp_registry_common.redaction import REDACTED
+from mcp_registry_server.auth.audit_data import DEFAULT_MAX_DATA_SIZE, audit_data, redact
 
 
 @pytest.mark.parametrize(
@@ -35,6 +36,13 @@ from mcp_registry_server.auth.audit_data import DEFAULT_MAX_DATA_SIZE, REDACTED,
         ),
         ({"token": None, "secret": {"a": 1}}, {"token": None, "secret": REDACTED}),
         ([1, "two", None], [1, "two", None]),
+        (
+            {"file": {"url": "https://u:p@h/r.json?sig=s"}, "urls": ["http://h/?t=x"]},
+            {
+                "file": {"url": "https://REDACTED@h/r.json?sig=REDACTED"},
+                "urls": ["http://h/?t=REDACTED"],
+            },
+        ),
     ],
 )
 def test_redaction(document: Any, expected: Any) -> None:

@@ -1,4 +1,4 @@
-"""Logging: one JSON event per line, secret-looking keys dropped, stdlib records alike."""
+"""Logging: one JSON event per line, secrets redacted, stdlib records alike."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import structlog
 from mcp_registry_server.logs import (
     LineSink,
     configure_logging,
-    drop_secrets,
+    flush_logs,
     log_fields,
     parse_level,
+    redact_secrets,
 )
 from mcp_registry_testing.waiting import wait_for
 
@@ -49,12 +50,36 @@ def test_json_lines_without_secrets(stream: io.StringIO) -> None:
     assert first["event"] == "sync_done"
     assert first["request_id"] == "r1"
     assert first["level"] == "info"
-    assert "password" not in first
-    assert first["nested"] == {"ok": 1}
+    assert first["password"] == "REDACTED"
+    assert first["nested"] == {"apiToken": "REDACTED", "ok": 1}
     assert "hunter2" not in stream.getvalue()
     assert second["event"] == "boom x"
     assert second["level"] == "error"
     assert second["logger"] == "aiohttp.server"
+
+
+def test_credentials_in_urls_are_redacted_in_values_messages_and_tracebacks(
+    stream: io.StringIO,
+) -> None:
+    configure_logging(logging.INFO, stream=stream, json=True)
+    log = structlog.get_logger("test")
+    leaky = "https://bot:pw-9d1e@h.example/r.json?access_token=tok-51c2&sig=sig-0aa7"
+    log.warning("sync_failed", error=f"HTTP 403 for URL {leaky}", api_key="key-77f1")
+    try:
+        raise RuntimeError(f"could not fetch {leaky}")
+    except RuntimeError:
+        log.exception("sync_crashed")
+        logging.getLogger("aiohttp.client").error("lost %s", leaky, exc_info=True)
+    flush_logs()
+    text = stream.getvalue()
+    for secret in ("pw-9d1e", "tok-51c2", "sig-0aa7", "key-77f1"):
+        assert secret not in text
+    first, second, third = lines(stream)
+    shown = "https://REDACTED@h.example/r.json?access_token=REDACTED&sig=REDACTED"
+    assert first["error"] == f"HTTP 403 for URL {shown}"
+    assert first["api_key"] == "REDACTED"
+    assert f"could not fetch {shown}" in str(second["exception"])
+    assert third["event"] == f"lost {shown}"
 
 
 def test_console_output_when_asked(stream: io.StringIO) -> None:
@@ -65,9 +90,14 @@ def test_console_output_when_asked(stream: io.StringIO) -> None:
     assert "Bearer" not in text
 
 
-def test_drop_secrets_is_case_insensitive() -> None:
+def test_redact_secrets_is_case_insensitive() -> None:
     event = {"event": "e", "Client_Secret": "s", "AUTHORIZATION": "a", "user": "u"}
-    assert drop_secrets(None, "info", event) == {"event": "e", "user": "u"}
+    assert redact_secrets(None, "info", event) == {
+        "event": "e",
+        "Client_Secret": "REDACTED",
+        "AUTHORIZATION": "REDACTED",
+        "user": "u",
+    }
 
 
 @pytest.mark.parametrize(

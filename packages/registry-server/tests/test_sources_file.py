@@ -207,4 +207,4 @@ async def test_connection_refused_and_credentials_redacted(http: aiohttp.ClientS
             http, "http://u:pw-secret@127.0.0.1:9/r.json", time_limit=5, limits=FetchLimits()
         )
     assert "pw-secret" not in str(caught.value)
-    assert "could not fetch http://127.0.0.1:9/r.json" in str(caught.value)
+    assert "could not fetch http://REDACTED@127.0.0.1:9/r.json" in str(caught.value)

@@ -182,9 +182,12 @@ def test_gate_fails_fast_until_the_retry_time() -> None:
     error = gate.failed(ConnectionRefusedError(111, "refused"))
     assert isinstance(error, StoreUnavailableError)
     assert "ConnectionRefusedError" in str(error)
+    assert error.retry_after == pytest.approx(gate.retry_at - now[0])
     assert not gate.available
-    with pytest.raises(StoreUnavailableError, match="next connection attempt in"):
+    now[0] += 0.25
+    with pytest.raises(StoreUnavailableError, match="next connection attempt in") as closed:
         gate.ensure_open()
+    assert closed.value.retry_after == pytest.approx(gate.retry_at - now[0])
     now[0] = gate.retry_at
     gate.ensure_open()  # one attempt is let through
     gate.succeeded()

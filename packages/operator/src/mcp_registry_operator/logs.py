@@ -1,15 +1,14 @@
-"""Process-wide logging: structlog, one event per line (JSON or console), secret keys dropped,
+"""Process-wide logging: structlog, one event per line (JSON or console), secrets redacted,
 stdlib loggers (aiohttp, kubernetes_asyncio) rendered by the same chain."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
-from collections.abc import MutableMapping
-from typing import Any, Literal, TextIO
+from typing import Literal, TextIO
 
 import structlog
+from mcp_registry_common.redaction import redact_mapping
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 LogFormat = Literal["json", "console"]
@@ -20,28 +19,12 @@ LEVELS = {
     "warning": logging.WARNING,
     "error": logging.ERROR,
 }
-SECRET_MARKERS = ("password", "token", "secret", "authorization", "credential")
-"""A log key containing any of these (case-insensitive) is dropped, at any depth."""
 
 
-def drop_secrets(logger: WrappedLogger, method: str, event: EventDict) -> EventDict:
-    """structlog processor: remove secret-looking keys from the event and nested mappings."""
-    return _scrub(event)
-
-
-def _scrub(mapping: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    for key in [k for k in mapping if _is_secret(k)]:
-        del mapping[key]
-    for key, value in mapping.items():
-        if isinstance(value, dict):
-            mapping[key] = _scrub(dict(value))
-    return mapping
-
-
-@functools.lru_cache(maxsize=4096)
-def _is_secret(key: object) -> bool:
-    lowered = str(key).lower()
-    return any(marker in lowered for marker in SECRET_MARKERS)
+def redact_secrets(logger: WrappedLogger, method: str, event: EventDict) -> EventDict:
+    """structlog processor: the values of secret-looking keys, and credentials in URLs inside
+    any string (messages, errors, rendered tracebacks), replaced by `REDACTED`, at any depth."""
+    return redact_mapping(event)
 
 
 class _CurrentStream:
@@ -69,7 +52,6 @@ def configure_logging(*, level: str, fmt: LogFormat, stream: TextIO | None = Non
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        drop_secrets,
     ]
     as_json = fmt == "json"
     renderer: Processor = (
@@ -77,7 +59,9 @@ def configure_logging(*, level: str, fmt: LogFormat, stream: TextIO | None = Non
         if as_json
         else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
+    # Redacted last, after a traceback is rendered to text (JSON output), so URLs in it are too.
     tail: list[Processor] = [structlog.processors.format_exc_info] if as_json else []
+    tail.append(redact_secrets)
     structlog.configure(
         processors=[*shared, structlog.processors.StackInfoRenderer(), *tail, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(number),

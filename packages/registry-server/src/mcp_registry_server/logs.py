@@ -1,20 +1,20 @@
-"""Process-wide logging: structlog, one event per line, JSON off a TTY, secrets dropped."""
+"""Process-wide logging: structlog, one event per line, JSON off a TTY, secrets redacted."""
 
 from __future__ import annotations
 
 import asyncio
 import atexit
-import functools
 import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 import orjson
 import structlog
+from mcp_registry_common.redaction import redact_mapping
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 LEVELS = {
@@ -32,8 +32,6 @@ LEVEL_NAMES = {
     logging.CRITICAL: "critical",
 }
 """The `level` value structlog's `add_log_level` writes for `logger.log(level, ...)`."""
-SECRET_MARKERS = ("password", "token", "secret", "authorization", "credential", "api_key", "apikey")
-"""A log key containing any of these (case-insensitive) is dropped, at any depth."""
 
 
 def parse_level(text: str | None) -> tuple[int, str | None]:
@@ -49,26 +47,10 @@ def parse_level(text: str | None) -> tuple[int, str | None]:
     return level, None
 
 
-def drop_secrets(logger: WrappedLogger, method: str, event: EventDict) -> EventDict:
-    """structlog processor: remove secret-looking keys from the event and nested mappings."""
-    return _scrub(event)
-
-
-def _scrub(mapping: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    secret = [key for key in mapping if _is_secret(key)]
-    for key in secret:
-        del mapping[key]
-    for key, value in mapping.items():
-        if isinstance(value, dict):
-            mapping[key] = _scrub(dict(value))
-    return mapping
-
-
-@functools.lru_cache(maxsize=4096)
-def _is_secret(key: object) -> bool:
-    """Cached: events reuse a small set of key names, and this runs for every key of every line."""
-    lowered = str(key).lower()
-    return any(marker in lowered for marker in SECRET_MARKERS)
+def redact_secrets(logger: WrappedLogger, method: str, event: EventDict) -> EventDict:
+    """structlog processor: the values of secret-looking keys, and credentials in URLs inside
+    any string (messages, errors, rendered tracebacks), replaced by `REDACTED`, at any depth."""
+    return redact_mapping(event)
 
 
 class UtcTimestamper:
@@ -233,7 +215,8 @@ def log_fields(logger: Any, level: int, event: str, fields: dict[str, Any]) -> N
     While the JSON output of `configure_logging` is in force, the line is rendered here in
     one pass: `fields` (taken over), `event`, `level`, `timestamp`, with no structlog proxy,
     processor loop, contextvars merge or secret scrub, which together cost more than the
-    line. Any other set-up (console output, `structlog.testing.capture_logs`) goes through
+    line (the caller's values carry no credential: a request's path, never its query).
+    Any other set-up (console output, `structlog.testing.capture_logs`) goes through
     `logger`, where bound contextvars with the same names give the same values.
     """
     out = _json_output
@@ -271,14 +254,15 @@ def configure_logging(
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         stamp,
-        drop_secrets,
     ]
     renderer: Processor = (
         structlog.processors.JSONRenderer(serializer=_dumps)
         if as_json
         else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
+    # Redacted last, after a traceback is rendered to text (JSON output), so URLs in it are too.
     tail: list[Processor] = [structlog.processors.format_exc_info] if as_json else []
+    tail.append(redact_secrets)
     global _sink, _json_output
     flush_logs()  # a sink configured earlier keeps nothing back
     sink = _sink = LineSink(out)

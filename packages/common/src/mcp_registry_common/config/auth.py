@@ -34,7 +34,9 @@ def _url_field(key: str, url: str | None) -> str | None:
 
 
 class OAuthProvider(ConfigModel):
-    """One token issuer. Providers are tried in order; the first that validates a token wins."""
+    """One token issuer. A JWT is checked by the providers whose issuer is its `iss` (in
+    order; the first that validates it wins); an opaque token by at most one provider (see
+    `introspectOpaqueTokens`)."""
 
     name: NonEmpty = Field(description="Unique among providers; used in logs and metrics.")
     issuer_url: NonEmpty = Field(
@@ -55,6 +57,14 @@ class OAuthProvider(ConfigModel):
     )
     introspection_url: NonEmpty | None = Field(
         default=None, description="RFC 7662 endpoint for opaque (non-JWT) tokens."
+    )
+    introspect_opaque_tokens: bool | None = Field(
+        default=None,
+        description="Ours: send opaque (non-JWT) bearer tokens to this provider's "
+        "introspectionUrl. An opaque token names no issuer, so it goes to at most one "
+        "provider: the one that sets this to true (at most one may), or, when unset, the only "
+        "provider if there is just one. A JWT goes only to the providers whose issuerUrl is its "
+        "`iss`, whatever this says.",
     )
     allow_private_ip: bool = Field(
         default=False,
@@ -82,6 +92,14 @@ class OAuthProvider(ConfigModel):
     @classmethod
     def _introspection(cls, url: str | None) -> str | None:
         return _url_field("introspectionUrl", url)
+
+    @model_validator(mode="after")
+    def _introspection_for_opaque_tokens(self) -> OAuthProvider:
+        if self.introspect_opaque_tokens and self.introspection_url is None:
+            raise FieldPathError(
+                [(("introspectOpaqueTokens",), "introspectOpaqueTokens needs introspectionUrl")]
+            )
+        return self
 
     @field_validator("client_secret_file")
     @classmethod
@@ -125,6 +143,18 @@ class OAuthConfig(ConfigModel):
             seen.add(provider.name)
         if duplicates:
             raise FieldPathError(duplicates)
+        opaque = [i for i, provider in enumerate(providers) if provider.introspect_opaque_tokens]
+        if len(opaque) > 1:
+            raise FieldPathError(
+                [
+                    (
+                        (index, "introspectOpaqueTokens"),
+                        "at most one provider may set introspectOpaqueTokens: an opaque token "
+                        "names no issuer and is sent to one provider only",
+                    )
+                    for index in opaque[1:]
+                ]
+            )
         return providers
 
 

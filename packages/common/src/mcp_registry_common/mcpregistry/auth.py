@@ -19,6 +19,11 @@ ROLE_NAMES = ("superAdmin", "manageSources", "manageRegistries", "manageEntries"
 PublicPath = Annotated[str, Field(min_length=1, max_length=1024, pattern=r"^/")]
 
 _AUTHZ_NEEDS_OAUTH = "authz configuration has no effect when auth mode is anonymous"
+_OPAQUE_NEEDS_INTROSPECTION = "introspectOpaqueTokens needs introspectionUrl"
+_ONE_OPAQUE_PROVIDER = (
+    "at most one provider may set introspectOpaqueTokens: an opaque token names no issuer "
+    "and is sent to one provider only"
+)
 _OAUTH_REQUIRED = "oauth configuration with at least one provider is required when mode is oauth"
 
 _RoleRules = Annotated[
@@ -33,6 +38,19 @@ _RoleRules = Annotated[
 
 class OAuthProvider(WireModel):
     """An identity provider whose access tokens the server accepts."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "!has(self.introspectOpaqueTokens) || !self.introspectOpaqueTokens"
+                    " || has(self.introspectionUrl)",
+                    "message": _OPAQUE_NEEDS_INTROSPECTION,
+                    "fieldPath": ".introspectOpaqueTokens",
+                }
+            ]
+        }
+    )
 
     name: ShortText = Field(description="Unique provider name, used in logs and metrics.")
     issuer_url: HttpUrl = Field(description="OIDC issuer URL; must match the tokens' `iss`.")
@@ -61,15 +79,40 @@ class OAuthProvider(WireModel):
     introspection_url: HttpUrl | None = Field(
         default=None, description="RFC 7662 introspection endpoint for opaque tokens."
     )
+    introspect_opaque_tokens: StrictBool | None = Field(
+        default=None,
+        description="Send opaque (non-JWT) tokens to this provider's introspectionUrl. At most "
+        "one provider may; unset means yes only when it is the only provider. JWTs always go "
+        "to the provider whose issuerUrl is their `iss`.",
+    )
     allow_private_ip: StrictBool = Field(
         default=False,
         alias="allowPrivateIP",
         description="Allow connections to private IP addresses (needed in-cluster).",
     )
 
+    @model_validator(mode="after")
+    def _opaque_needs_introspection(self) -> OAuthProvider:
+        if self.introspect_opaque_tokens and self.introspection_url is None:
+            raise ValueError(f"introspectOpaqueTokens: {_OPAQUE_NEEDS_INTROSPECTION}")
+        return self
+
 
 class OAuthConfig(WireModel):
     """OAuth 2.0 protected-resource settings (RFC 9728)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.providers.filter(p, has(p.introspectOpaqueTokens)"
+                    " && p.introspectOpaqueTokens).size() <= 1",
+                    "message": _ONE_OPAQUE_PROVIDER,
+                    "fieldPath": ".providers",
+                }
+            ]
+        }
+    )
 
     resource_url: HttpUrl | None = Field(
         default=None, description="URL identifying this protected resource (RFC 9728)."
@@ -88,7 +131,8 @@ class OAuthConfig(WireModel):
     providers: list[OAuthProvider] = Field(
         min_length=1,
         max_length=16,
-        description="Identity providers, tried in order until one accepts the token.",
+        description="Identity providers. A JWT is checked only by those whose issuerUrl is "
+        "its `iss`, an opaque token by at most one (see introspectOpaqueTokens).",
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
     )
 
@@ -99,6 +143,8 @@ class OAuthConfig(WireModel):
             if provider.name in seen:
                 raise ValueError(f"providers[{i}].name: duplicate provider name {provider.name!r}")
             seen.add(provider.name)
+        if sum(bool(p.introspect_opaque_tokens) for p in self.providers) > 1:
+            raise ValueError(f"providers: {_ONE_OPAQUE_PROVIDER}")
         return self
 
 

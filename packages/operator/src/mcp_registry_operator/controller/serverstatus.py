@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from mcp_registry_common.base import WireModel
-from pydantic import ConfigDict, Field, ValidationError
+from mcp_registry_common.redaction import redact_text
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 
 class ServerStatusError(Exception):
@@ -32,6 +33,13 @@ class SourceReport(_Report):
     last_attempt: datetime | None = None
     last_sync_time: datetime | None = None
     server_count: int = Field(default=0, ge=0)
+
+    @field_validator("message")
+    @classmethod
+    def _redacted(cls, message: str | None) -> str | None:
+        """Copied into the MCPRegistry's status (readable by anyone who can read the object):
+        credentials in URLs are redacted even if a server (an older one) sent them."""
+        return None if message is None else redact_text(message)
 
 
 class RegistryReport(_Report):

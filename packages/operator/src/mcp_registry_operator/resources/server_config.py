@@ -179,6 +179,7 @@ def _auth(auth: CRAuth | None, plan: MountPlan) -> cfg.AuthConfig:
                 "ca_cert_path": p.ca_cert_path or _ref_file(plan, "ConfigMap", p.ca_cert_ref),
                 "auth_token_file": p.auth_token_file or _ref_file(plan, "Secret", p.auth_token_ref),
                 "introspection_url": p.introspection_url,
+                "introspect_opaque_tokens": p.introspect_opaque_tokens,
                 "allow_private_ip": p.allow_private_ip,
             }
         )

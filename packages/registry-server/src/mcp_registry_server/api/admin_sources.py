@@ -11,19 +11,34 @@ from mcp_registry_server.keys import ADMIN
 
 
 async def list_sources(request: web.Request) -> web.Response:
-    """GET /v1/sources: the sources the caller's claims cover."""
+    """GET /v1/sources: the sources the caller's claims cover.
+
+    Credentials in a source's URLs (`git.repository`, `api.endpoint`, `file.url`) are shown
+    redacted: the userinfo and every query and fragment value read `REDACTED`
+    (`https://REDACTED@host/r.json?sig=REDACTED`); so are URLs in sync status messages.
+    """
     views = request.app[ADMIN].sources.list_visible(caller_of(request))
     return web.json_response(admin_wire.sources_json(views))
 
 
 async def get_source(request: web.Request) -> web.Response:
-    """GET /v1/sources/{name}: one source (404 when missing or hidden)."""
+    """GET /v1/sources/{name}: one source (404 when missing or hidden).
+
+    URL credentials are shown redacted, as in `GET /v1/sources`.
+    """
     view = request.app[ADMIN].sources.get(caller_of(request), _name(request))
     return web.json_response(admin_wire.source_json(view))
 
 
 async def put_source(request: web.Request) -> web.Response:
-    """PUT /v1/sources/{name}: create (201) or update (200) an API-defined source."""
+    """PUT /v1/sources/{name}: create (201) or update (200) an API-defined source.
+
+    A source read with GET shows its URL credentials as `REDACTED`, and may be sent back as
+    read: a URL that is exactly the redacted form of the source's stored URL keeps the stored
+    URL, credentials included. Any other URL carrying `REDACTED` as its userinfo or as a query
+    or fragment value (a changed URL, or another source's view) is refused with 400: send
+    the full URL. The response shows the source as GET does.
+    """
     name = _name(request)
     config = admin_bodies.source_config(name, await admin_bodies.read_json(request))
     view, created = await request.app[ADMIN].sources.put(caller_of(request), config)

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mcp_registry_common.durations import format_go_duration, parse_go_duration
+from mcp_registry_common.redaction import redact_text, redact_urls
 
 from mcp_registry_server.service.definitions import RegistryDef
 from mcp_registry_server.service.registry_admin import RegistryEntry
@@ -17,7 +18,8 @@ _PHASES = {SyncPhase.SYNCING: "syncing", SyncPhase.COMPLETE: "complete", SyncPha
 
 
 def source_json(view: SourceView) -> dict[str, Any]:
-    """One source: its type block, filter, schedule, claims, sync status and times."""
+    """One source: its type block (credentials in its URLs redacted: a PUT of this view keeps
+    the stored ones, see `service.stored_urls`), filter, schedule, claims, sync status, times."""
     source, config = view.source, view.source.config
     block = getattr(config, config.kind)
     document: dict[str, Any] = {
@@ -25,7 +27,7 @@ def source_json(view: SourceView) -> dict[str, Any]:
         "type": config.kind,
         "creationType": str(source.origin),
         "sourceType": config.kind,
-        "sourceConfig": block.to_wire(),
+        "sourceConfig": redact_urls(block.to_wire()),
     }
     if config.filter is not None:
         document["filterConfig"] = config.filter.to_wire()
@@ -52,7 +54,7 @@ def sync_status_json(status: SourceStatus) -> dict[str, Any]:
         serverCount=status.server_count,
         skillCount=0,
         pluginCount=0,
-        message=status.message,
+        message=redact_text(status.message),
     )
     return document
 

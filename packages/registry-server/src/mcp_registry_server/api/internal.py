@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from mcp_registry_common.redaction import redact_text
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from mcp_registry_server.api.problems import UnavailableError
@@ -117,11 +118,12 @@ def source_statuses(statuses: Iterable[SourceStatus]) -> list[dict[str, Any]]:
 
 
 def source_status(item: SourceStatus) -> dict[str, Any]:
-    """The camelCase JSON of one source status (times in RFC 3339, absent ones null)."""
+    """The camelCase JSON of one source status (times in RFC 3339, absent ones null); URLs in
+    the message are redacted (the operator copies it into the MCPRegistry's status)."""
     return {
         "name": item.name,
         "phase": str(item.phase),
-        "message": item.message,
+        "message": redact_text(item.message),
         "attemptCount": item.attempt_count,
         "lastAttempt": _time(item.last_attempt),
         "lastSyncTime": _time(item.last_sync_time),

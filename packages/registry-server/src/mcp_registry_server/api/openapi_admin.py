@@ -30,7 +30,7 @@ def admin_paths() -> dict[str, Any]:
 
 
 def _operation(route: AdminRoute) -> dict[str, Any]:
-    doc = (route.handler.__doc__ or route.action).strip().splitlines()[0]
+    summary, _, description = (route.handler.__doc__ or route.action).strip().partition("\n")
     responses: dict[str, Any] = {}
     status = _SUCCESS[route.method]
     if route.path in _CREATED and route.method in ("PUT", "POST"):
@@ -42,10 +42,21 @@ def _operation(route: AdminRoute) -> dict[str, Any]:
     responses.update(
         {code: {"description": text, "content": _PROBLEM} for code, text in _ERRORS.items()}
     )
+    responses["503"] = {
+        "description": "The server is starting, or its database is unavailable: retry",
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds until the database is tried again (database outages)",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+        "content": _PROBLEM,
+    }
     operation: dict[str, Any] = {
         "operationId": route.action.replace(".", "_"),
         "tags": ["admin"],
-        "summary": doc,
+        "summary": summary,
+        **({"description": _paragraphs(description)} if description.strip() else {}),
         "x-audit-event": route.action,
         "parameters": [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
@@ -62,3 +73,9 @@ def _operation(route: AdminRoute) -> dict[str, Any]:
 
 def _json() -> dict[str, Any]:
     return {"application/json": {"schema": {"type": "object"}}}
+
+
+def _paragraphs(text: str) -> str:
+    """A docstring's body as Markdown: its lines unindented and rejoined, blank lines kept."""
+    lines = [line.strip() for line in text.strip().splitlines()]
+    return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from mcp_registry_common.redaction import redact_text
 
 from mcp_registry_server.service.errors import (
     ConflictError,
@@ -18,6 +20,7 @@ from mcp_registry_server.service.errors import (
     ObjectNotFoundError,
     RuntimeUnavailableError,
 )
+from mcp_registry_server.store.errors import StoreUnavailableError
 from mcp_registry_server.sync.errors import NotSyncableError, UnknownSourceError
 
 log = structlog.get_logger(__name__)
@@ -34,6 +37,9 @@ DOMAIN_STATUS: tuple[tuple[type[Exception], int], ...] = (
 )
 """Errors of the layers below the API whose text is safe to show, and their HTTP status."""
 _DOMAIN_ERRORS = tuple(kind for kind, _ in DOMAIN_STATUS)
+STORE_UNAVAILABLE = "the database is unavailable right now: retry the request later"
+"""The detail of a 503 for a store outage (the driver's text, with hosts and users, is logged
+once per outage by the store, not sent)."""
 
 
 class ProblemError(Exception):
@@ -66,9 +72,15 @@ class UnavailableError(ProblemError):
 
 
 def problem_response(
-    status: int, detail: str, *, extensions: Mapping[str, Any] | None = None
+    status: int,
+    detail: str,
+    *,
+    extensions: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> web.Response:
-    """A problem+json response; `error` repeats `detail` for ToolHive clients."""
+    """A problem+json response; `error` repeats `detail` for ToolHive clients. Every detail
+    passes here: URLs in it are redacted (an error may quote a source's URL)."""
+    detail = redact_text(detail)
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
@@ -78,20 +90,33 @@ def problem_response(
     }
     body.update(extensions or {})
     return web.Response(
-        status=status, body=json.dumps(body).encode(), content_type=PROBLEM_CONTENT_TYPE
+        status=status,
+        body=json.dumps(body).encode(),
+        content_type=PROBLEM_CONTENT_TYPE,
+        headers=headers,
     )
+
+
+def retry_after(seconds: float | None) -> str:
+    """A `Retry-After` value: whole seconds, rounded up, at least 1 (1 when unknown)."""
+    return str(max(1, math.ceil(seconds))) if seconds is not None else "1"
 
 
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Map every error a handler or the router raises to problem+json, exactly once.
 
-    Unexpected exceptions become a bare 500: their text is logged, never sent.
+    Unexpected exceptions become a bare 500: their text is logged, never sent. A store outage
+    is a 503 with `Retry-After` and logs nothing here: the store logs the outage once when it
+    starts and once when it ends, however many requests it fails meanwhile.
     """
     try:
         return await handler(request)
     except ProblemError as exc:
         return problem_response(exc.status, exc.detail, extensions=exc.extensions)
+    except StoreUnavailableError as exc:
+        headers = {"Retry-After": retry_after(exc.retry_after)}
+        return problem_response(503, STORE_UNAVAILABLE, headers=headers)
     except _DOMAIN_ERRORS as exc:
         status = next(code for kind, code in DOMAIN_STATUS if isinstance(exc, kind))
         return problem_response(status, str(exc))

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from mcp_registry_common.redaction import REDACTED, is_secret_key, redact_value
+
 DEFAULT_MAX_DATA_SIZE = 1024
 """`audit.maxDataSize` when unset or 0 (ToolHive's default)."""
-REDACTED = "[REDACTED]"
-SECRET_KEY = re.compile(
-    r"passw(or)?d|passphrase|secret|token|authori[sz]ation|api[-_]?key|credential|private[-_]?key",
-    re.IGNORECASE,
-)
-"""Keys whose values are never logged, wherever they appear in a body."""
 _SECRET_VALUE_KEYS = frozenset({"value", "default"})
 """Keys of a server.json input (environment variable, header) whose `isSecret` is true."""
 
@@ -44,16 +39,17 @@ def audit_data(raw: bytes, *, max_size: int) -> AuditData:
 
 
 def redact(value: Any) -> Any:
-    """`value` with the values of secret-looking keys (and of inputs marked `isSecret`)
-    replaced by `[REDACTED]`, at any depth. Flags (`isSecret: true`) and nulls stay."""
+    """`value` with the values of secret-looking keys (`is_secret_key`, and of inputs marked
+    `isSecret`) replaced by `REDACTED` and credentials in URLs redacted, at any depth. Flags
+    (`isSecret: true`) and nulls stay."""
     if isinstance(value, list):
         return [redact(item) for item in value]
     if not isinstance(value, dict):
-        return value
+        return redact_value(value)
     secret_input = value.get("isSecret") is True
     result: dict[str, Any] = {}
     for key, item in value.items():
-        hidden = SECRET_KEY.search(key) or (secret_input and key in _SECRET_VALUE_KEYS)
+        hidden = is_secret_key(key) or (secret_input and key in _SECRET_VALUE_KEYS)
         flag = item is None or isinstance(item, bool)
         result[key] = REDACTED if hidden and not flag else redact(item)
     return result

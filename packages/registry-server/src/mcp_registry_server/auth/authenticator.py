@@ -19,9 +19,9 @@ from mcp_registry_server.auth.errors import (
     UnsafeUrlError,
 )
 from mcp_registry_server.auth.identity import Identity
-from mcp_registry_server.auth.jwt_validator import peek_jwt
 from mcp_registry_server.auth.netguard import Resolver, system_resolver
 from mcp_registry_server.auth.provider import ProviderVerifier, build_provider, prepare_provider
+from mcp_registry_server.auth.routing import opaque_token_provider, route_token
 from mcp_registry_server.auth.settings import DEFAULT_SETTINGS, SYSTEM_CLOCK, AuthSettings, Clock
 
 log = structlog.get_logger(__name__)
@@ -73,6 +73,7 @@ class Authenticator:
     ) -> None:
         if not providers:
             raise ValueError("an Authenticator needs at least one OAuth provider")
+        self._opaque_provider = opaque_token_provider(providers)
         self._setups = tuple(
             prepare_provider(
                 provider,
@@ -116,16 +117,15 @@ class Authenticator:
         )
 
     async def _verify(self, token: str) -> tuple[str, dict[str, object]]:
-        """(provider name, verified claims): JWTs go to the provider whose issuer equals the
-        unverified ``iss`` first, then the rest in config order; opaque tokens are introspected."""
-        unverified = peek_jwt(token)
-        ordered = self._providers
-        if unverified is not None:
-            ordered = tuple(sorted(ordered, key=lambda p: p.issuer != unverified.issuer))
-        for provider in ordered:
+        """(provider name, verified claims), from the providers the token may be shown to
+        (`route_token`): a JWT's issuer, or the one provider that introspects opaque tokens."""
+        route = route_token(token, self._providers, opaque=self._opaque_provider)
+        if not route.providers:
+            log.debug("token_not_routed", reason=route.reason)
+        for provider in route.providers:
             try:
-                if unverified is not None:
-                    return provider.name, await provider.verify_jwt(token, unverified)
+                if route.jwt is not None:
+                    return provider.name, await provider.verify_jwt(token, route.jwt)
                 return provider.name, await provider.verify_opaque(token)
             except TokenRejectedError as error:
                 log.debug("token_rejected", provider=error.provider, reason=error.reason)

@@ -18,6 +18,7 @@ from mcp_registry_server.service.errors import (
     InvalidRequestError,
     ObjectNotFoundError,
 )
+from mcp_registry_server.service.stored_urls import with_stored_urls
 from mcp_registry_server.store.base import SourceStatus
 from mcp_registry_server.store.definitions import ClaimMap
 
@@ -79,7 +80,8 @@ class SourceAdmin:
         return SourceView(self._visible(caller, name), self._statuses().get(name))
 
     async def put(self, caller: Caller, config: SourceConfig) -> tuple[SourceView, bool]:
-        """Create (True) or update (False) an API-defined source."""
+        """Create (True) or update (False) an API-defined source. A URL sent back redacted, as
+        the view shows it, keeps the stored one (`with_stored_urls`)."""
         state = self._state
 
         async def attempt() -> tuple[SourceDef, bool]:
@@ -91,9 +93,10 @@ class SourceAdmin:
                 raise ConflictError("at most one managed source is allowed")
             if not caller.may_grant(config.claims):
                 raise ForbiddenError(SUBSET_FORBIDDEN)
+            stored = with_stored_urls(config, existing.config if existing is not None else None)
             now = state.now()
             source = SourceDef(
-                config=config,
+                config=stored,
                 origin=Origin.API,
                 created_at=existing.created_at if existing is not None else now,
                 updated_at=now,

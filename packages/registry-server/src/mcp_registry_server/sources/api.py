@@ -11,13 +11,13 @@ from urllib.parse import quote
 
 import aiohttp
 from mcp_registry_common.formats import RegistryFormatError, validate_server
+from mcp_registry_common.redaction import redact_url
 
 from mcp_registry_server.sources.base import FetchedServers, FetchLimits, canonical_json_hash
 from mcp_registry_server.sources.errors import (
     SourceDataError,
     SourceHTTPError,
     SourceTooLargeError,
-    redact_url,
 )
 from mcp_registry_server.sources.httpget import get_bytes
 

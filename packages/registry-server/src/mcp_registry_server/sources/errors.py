@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from mcp_registry_common.redaction import redact_url
 
 
 class FetchError(Exception):
@@ -44,17 +44,3 @@ class SourceTooLargeError(FetchError):
 
 class SourceDataError(FetchError):
     """The source answered, but its payload is not valid registry data."""
-
-
-def redact_url(url: str) -> str:
-    """`url` with any user:password@ removed, safe for logs and status messages."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))

@@ -6,13 +6,13 @@ import asyncio
 from pathlib import Path
 
 import aiohttp
+from mcp_registry_common.redaction import redact_url
 
 from mcp_registry_server.sources.base import FetchedDocument, FetchLimits, sha256_hex
 from mcp_registry_server.sources.errors import (
     SourceNotFoundError,
     SourceTooLargeError,
     SourceUnavailableError,
-    redact_url,
 )
 from mcp_registry_server.sources.httpget import get_bytes
 

@@ -24,6 +24,7 @@ from dulwich.object_store import tree_lookup_path
 from dulwich.objects import Blob, Commit, ObjectID, Tag
 from dulwich.refs import Ref
 from dulwich.repo import Repo
+from mcp_registry_common.redaction import REDACTED, redact_text, redact_url
 
 from mcp_registry_server.sources.base import FetchedDocument, FetchLimits, sha256_hex
 from mcp_registry_server.sources.errors import (
@@ -33,7 +34,6 @@ from mcp_registry_server.sources.errors import (
     SourceNotFoundError,
     SourceTooLargeError,
     SourceUnavailableError,
-    redact_url,
 )
 
 RefKind = Literal["commit", "tag", "branch", "default"]
@@ -264,5 +264,6 @@ def _translate(exc: Exception, target: GitTarget, password: str | None) -> Fetch
         return SourceNotFoundError(f"no git repository at {redact_url(target.repository)}")
     text = str(exc).replace(target.repository, redact_url(target.repository))
     if password:
-        text = text.replace(password, "***")
+        text = text.replace(password, REDACTED)
+    text = redact_text(text)  # any other URL dulwich names (a redirect's, say)
     return SourceUnavailableError(f"git fetch of {where} failed: {type(exc).__name__}: {text}")

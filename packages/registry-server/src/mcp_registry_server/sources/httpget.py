@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+from mcp_registry_common.redaction import redact_text, redact_url
 
 from mcp_registry_server.sources.base import MIB, FetchLimits
 from mcp_registry_server.sources.errors import (
@@ -12,7 +13,6 @@ from mcp_registry_server.sources.errors import (
     SourceTimeoutError,
     SourceTooLargeError,
     SourceUnavailableError,
-    redact_url,
 )
 
 USER_AGENT = "mcp-registry-server/0.1"
@@ -76,5 +76,6 @@ def _too_large(shown: str, max_bytes: int, *, declared: int | None) -> SourceToo
 
 
 def _describe(exc: aiohttp.ClientError) -> str:
-    text = str(exc).strip()
+    """`Type: message`; aiohttp's messages may name the URL (a redirect's too): redacted."""
+    text = redact_text(str(exc).strip())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

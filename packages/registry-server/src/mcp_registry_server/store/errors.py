@@ -8,7 +8,14 @@ class StoreError(Exception):
 
 
 class StoreUnavailableError(StoreError):
-    """The backing database cannot be reached right now; retry later (readiness is false)."""
+    """The backing database cannot be reached right now; retry later (readiness is false).
+
+    `retry_after`: seconds until the store tries the database again, when it knows (the API
+    sends it as `Retry-After`)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class DefinitionsConflictError(StoreError):

@@ -14,6 +14,7 @@ from typing import Any
 from mcp_registry_common.filtering import SourceFilter, apply_filter
 from mcp_registry_common.formats import RegistryFormat, RegistryFormatError, parse_registry
 from mcp_registry_common.formats.errors import ROOT
+from mcp_registry_common.redaction import redact_text
 
 from mcp_registry_server.sources.base import FetchedDocument, Fetcher, FetchResult
 from mcp_registry_server.sources.errors import FetchError, SourceConfigError, SourceDataError
@@ -21,9 +22,11 @@ from mcp_registry_server.sync.status import FailureStage
 
 
 class StageError(Exception):
-    """An attempt failed at `stage`; the message is safe for status, logs and metrics."""
+    """An attempt failed at `stage`; the message is safe for status, logs and metrics (any URL
+    in it is redacted here, whichever error it came from)."""
 
     def __init__(self, stage: FailureStage, message: str) -> None:
+        message = redact_text(message)
         super().__init__(message)
         self.stage = stage
         self.message = message

@@ -88,17 +88,19 @@ class AvailabilityGate:
         if self.failures and self.clock() < self.retry_at:
             wait = self.retry_at - self.clock()
             raise StoreUnavailableError(
-                f"database unavailable ({self.last_error}); next connection attempt in {wait:.1f}s"
+                f"database unavailable ({self.last_error}); next connection attempt in {wait:.1f}s",
+                retry_after=wait,
             )
 
     def failed(self, exc: BaseException) -> StoreUnavailableError:
         """Record a connection failure; return the error to raise."""
         self.failures += 1
         self.last_error = describe(exc)
-        self.retry_at = self.clock() + self.policy.delay(self.failures, self.rng.random())
+        delay = self.policy.delay(self.failures, self.rng.random())
+        self.retry_at = self.clock() + delay
         if self.failures == 1:
             log.warning("database_unavailable", error=self.last_error)
-        return StoreUnavailableError(f"database unavailable: {self.last_error}")
+        return StoreUnavailableError(f"database unavailable: {self.last_error}", retry_after=delay)
 
     def succeeded(self) -> None:
         if self.failures:

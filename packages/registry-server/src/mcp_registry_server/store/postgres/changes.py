@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -141,7 +142,10 @@ async def watch(
                 log.error("change_feed_failed", error=describe(exc))
             failures += 1
             delay = backoff.delay(failures, random.random())
-            log.warning("change_feed_retry", error=describe(exc), retry_in=round(delay, 2))
+            # A warning when the outage starts; the retries after it are routine (the store
+            # logs the outage's end).
+            level = logging.WARNING if failures == 1 else logging.DEBUG
+            log.log(level, "change_feed_retry", error=describe(exc), retry_in=round(delay, 2))
             await asyncio.sleep(delay)
         else:
             failures += 1
