@@ -121,3 +121,26 @@ def test_the_provider_that_introspects_opaque_tokens_is_carried_to_the_config() 
     assert (
         "introspectOpaqueTokens: true" in build_desired(parse_mcpregistry(doc), INPUTS).config_yaml
     )
+
+
+def test_quantities_in_a_pod_template_are_applied_as_the_api_server_stores_them() -> None:
+    """`cpu: 0.5` is stored as "500m": applying "500m" keeps intent and stored object equal, so
+    the drift check sees no difference and a Ready registry is not re-applied every time."""
+    doc = seed_registry(SEED / "13-pod-template.yaml").to_wire()
+    doc["spec"]["podTemplateSpec"]["spec"]["containers"][0]["resources"] = {
+        "requests": {"cpu": 0.5, "memory": "1G"},
+        "limits": {"cpu": 1, "memory": "1.5Gi"},
+    }
+    doc["spec"]["podTemplateSpec"]["spec"]["volumes"] = [
+        {"name": "scratch", "emptyDir": {"sizeLimit": "0.5Gi"}}
+    ]
+    desired = build_desired(parse_mcpregistry(doc), INPUTS)
+    (deployment,) = [o for o in desired.objects if o["kind"] == "Deployment"]
+    pod = deployment["spec"]["template"]["spec"]
+    (server,) = [c for c in pod["containers"] if c["name"] == "registry-api"]
+    assert server["resources"] == {
+        "requests": {"cpu": "500m", "memory": "1G"},
+        "limits": {"cpu": "1", "memory": "1536Mi"},
+    }
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["scratch"]["emptyDir"] == {"sizeLimit": "512Mi"}

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mcp_registry_common.mcpregistry import MCPRegistry
+from mcp_registry_common.quantity import QuantityError, canonical_quantity, canonical_resources
 
 from mcp_registry_operator.resources.naming import (
     CONFIG_HASH_ANNOTATION,
@@ -50,12 +51,31 @@ def _merge_pod_spec(default: dict[str, Any], user: dict[str, Any]) -> dict[str, 
         spec[key] = _merge_named(default.get(key, []), user.get(key, []), _merge_container)
         if not spec[key]:
             del spec[key]
-    spec["volumes"] = _merge_named(default.get("volumes", []), user.get("volumes", []), None)
+    for container in [*spec.get("containers", []), *spec.get("initContainers", [])]:
+        if isinstance(container.get("resources"), dict):
+            # As the API server stores them (`cpu: 0.5` -> "500m"): what we apply is then what
+            # we read back, and the drift check sees no difference on every reconcile.
+            container["resources"] = canonical_resources(container["resources"])
+    spec["volumes"] = [
+        _canonical_volume(v)
+        for v in _merge_named(default.get("volumes", []), user.get("volumes", []), None)
+    ]
     if not user.get("imagePullSecrets") and default.get("imagePullSecrets"):
         spec["imagePullSecrets"] = default["imagePullSecrets"]
     if not user.get("serviceAccountName"):
         spec["serviceAccountName"] = default.get("serviceAccountName")
     return {k: v for k, v in spec.items() if v not in (None, [])}
+
+
+def _canonical_volume(volume: dict[str, Any]) -> dict[str, Any]:
+    empty = volume.get("emptyDir")
+    if isinstance(empty, dict) and isinstance(empty.get("sizeLimit"), str | int | float):
+        try:
+            limit = canonical_quantity(empty["sizeLimit"])
+        except QuantityError:
+            return volume  # the API server refuses it, with its own message
+        return {**volume, "emptyDir": {**empty, "sizeLimit": limit}}
+    return volume
 
 
 def _merge_named(
