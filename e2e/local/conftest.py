@@ -1,9 +1,10 @@
-"""The local tier, started once for this directory's tests, with every seed manifest applied."""
+"""The e2e tier, started once for this directory's tests (package scope) on the real control
+plane (the session's `real_cluster`), with both charts installed by helm and every example
+manifest applied."""
 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,15 +12,15 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import yaml
-from mcp_registry_testing.localtier import LocalTier, local_tier
+from mcp_registry_testing.controlplane.cluster import ControlPlane
+from mcp_registry_testing.realtier import RealTier, real_tier
 from mcp_registry_testing.seedreport import SeedReport
 from mcp_registry_testing.seedservices import Samples
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-SEED_DIR = SHARED / "seed" / "examples"
-SAMPLE_DIR = SHARED / "registry-samples" / "fictional"
-CRD_FILE = REPO / "crds" / "toolhive.stacklok.dev_mcpregistries.yaml"
+SEED_DIR = REPO / "examples"
+SAMPLE_DIR = REPO / "testdata" / "registry-samples" / "fictional"
+CHARTS = REPO / "charts"
 SEEDS = sorted(SEED_DIR.glob("*.yaml"))
 NEXT_PAGE = "io.github.stacklok/pg-explorer:1.0.0"
 """The cursor of page 2 (page 1's metadata.nextCursor)."""
@@ -48,19 +49,16 @@ def samples() -> Samples:
     )
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
+@pytest_asyncio.fixture(scope="package", loop_scope="package")
 async def tier(
-    tmp_path_factory: pytest.TempPathFactory, seed_report: SeedReport
-) -> AsyncIterator[LocalTier]:
-    if shutil.which("kubectl") is None:
-        pytest.fail(
-            "the local e2e tier drives the real kubectl: install Debian's kubernetes-client "
-            "(scripts/bootstrap.sh --for-tests does)"
-        )
+    real_cluster: ControlPlane, tmp_path_factory: pytest.TempPathFactory, seed_report: SeedReport
+) -> AsyncIterator[RealTier]:
     all_docs = [doc for path in SEEDS for doc in seed_docs(path)]
-    async with local_tier(
-        crd=yaml.safe_load(CRD_FILE.read_text()),
-        workdir=tmp_path_factory.mktemp("local-tier"),
+    seed_report.kubernetes = str(real_cluster.version.get("gitVersion", ""))
+    async with real_tier(
+        real_cluster,
+        charts=CHARTS,
+        workdir=tmp_path_factory.mktemp("e2e-tier"),
         samples=samples(),
         seed_docs=all_docs,
     ) as started:

@@ -1,6 +1,8 @@
-"""The local e2e tier: the operator process against the API double, real server processes run
-by the kubelet double, every seed manifest applied with kubectl, the API queried through the
-URL in status, a sync trigger, a rollout, a deletion, and a first sync that fails."""
+"""The e2e tier on the real control plane: the operator chart's pod (installed with helm, under
+the chart's RBAC), real server processes run by the node agent for the pods the real
+controllers create, every example manifest applied with kubectl, the API queried through the
+URL in status, a sync trigger, a rollout, a deletion collected by the real garbage collector,
+and a first sync that fails."""
 
 from __future__ import annotations
 
@@ -12,15 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from mcp_registry_testing.localtier import AppliedSeed, LocalTier
+from mcp_registry_testing.realtier import AppliedSeed, RealTier
 from mcp_registry_testing.seedreport import SeedOutcome, SeedReport
-from mcp_registry_testing.waiting import WaitTimeoutError, wait_for
+from mcp_registry_testing.waiting import wait_for
 
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(300)]
+from .checks import SETTLE_TIMEOUT, condition, diagnose, phase, settle
+
+pytestmark = [
+    pytest.mark.controlplane,
+    pytest.mark.asyncio(loop_scope="package"),
+    pytest.mark.timeout(300),
+]
 
 REPO = Path(__file__).resolve().parents[2]
-MANIFESTS = sorted(p.name for p in (REPO.parent / "shared" / "seed" / "examples").glob("*.yaml"))
+MANIFESTS = sorted(p.name for p in (REPO / "examples").glob("*.yaml"))
 
 FICTIONAL = frozenset(
     {
@@ -37,7 +44,6 @@ FICTIONAL = frozenset(
 )
 EXPECTED_SERVERS = {"07-filtered.yaml": frozenset({"official/acme-docs", "official/acme-search"})}
 """Per manifest; every other seed serves the whole fictional registry."""
-SETTLE_TIMEOUT = 120.0
 SYNC_TRIGGER = "toolhive.stacklok.dev/sync-trigger"
 OWNED = (
     ("configmaps", ""),
@@ -50,46 +56,7 @@ OWNED = (
 )
 
 
-def condition(obj: Mapping[str, Any] | None, kind: str = "Ready") -> Mapping[str, Any]:
-    for item in ((obj or {}).get("status") or {}).get("conditions") or []:
-        if item.get("type") == kind:
-            return dict(item)
-    return {}
-
-
-def phase(obj: Mapping[str, Any] | None) -> str | None:
-    return ((obj or {}).get("status") or {}).get("phase")
-
-
-def diagnose(tier: LocalTier, namespace: str, name: str) -> str:
-    """Everything worth reading when a registry did not get where it should."""
-    obj = tier.registry(namespace, name)
-    record = tier.kubelet.record(namespace, f"{name}-api")
-    lines = [
-        f"registry {namespace}/{name}: status {yaml.safe_dump((obj or {}).get('status'))}",
-        f"phases seen: {tier.phases.phases(namespace, name)}",
-    ]
-    if record is not None:
-        lines.append(f"kubelet: starts={record.starts} failures={record.failures[-3:]}")
-        if record.pod is not None:
-            lines.append(f"server log:\n{record.pod.process.tail(15)}")
-    lines.append(f"operator log:\n{tier.operator.tail(15)}")
-    return "\n".join(lines)
-
-
-async def settle(tier: LocalTier, applied: AppliedSeed) -> None:
-    """Wait until the registry is Ready; fail with everything worth reading when it is not."""
-    ns, name = applied.namespace, applied.registry
-    try:
-        await wait_for(
-            lambda: phase(tier.registry(ns, name)) == "Ready", timeout=SETTLE_TIMEOUT, interval=0.1
-        )
-    except WaitTimeoutError:
-        detail = diagnose(tier, ns, name)
-        raise AssertionError(f"{applied.manifest} never became Ready:\n{detail}") from None
-
-
-def bearer_token(tier: LocalTier, applied: AppliedSeed) -> str | None:
+def bearer_token(tier: RealTier, applied: AppliedSeed) -> str | None:
     """For an oauth seed: a token from the (local) issuer of its first provider."""
     (registry,) = [d for d in applied.docs if d["kind"] == "MCPRegistry"]
     oauth = (registry["spec"].get("authConfig") or {}).get("oauth")
@@ -106,7 +73,7 @@ def registry_view(applied: AppliedSeed) -> str:
     return str(registry["spec"]["registries"][0]["name"])
 
 
-async def served_names(tier: LocalTier, applied: AppliedSeed, url: str) -> set[str]:
+async def served_names(tier: RealTier, applied: AppliedSeed, url: str) -> set[str]:
     """Server names the registry API lists, through the URL in status (via cluster DNS)."""
     endpoint = f"{url}/registry/{registry_view(applied)}/v0.1/servers?limit=100"
     status, body = await tier.get_json(endpoint, token=bearer_token(tier, applied))
@@ -114,9 +81,7 @@ async def served_names(tier: LocalTier, applied: AppliedSeed, url: str) -> set[s
     return {item["server"]["name"] for item in body["servers"]}
 
 
-def outcome(
-    tier: LocalTier, applied: AppliedSeed, *, servers: int | None, note: str
-) -> SeedOutcome:
+def outcome(tier: RealTier, applied: AppliedSeed, *, servers: int | None, note: str) -> SeedOutcome:
     """The state the seed's registry is in now, for the report."""
     ns, name = applied.namespace, applied.registry
     obj = tier.registry(ns, name)
@@ -136,7 +101,7 @@ def outcome(
 
 @pytest.mark.parametrize("manifest", MANIFESTS)
 async def test_seed_manifest_reaches_its_state(
-    tier: LocalTier, seed_report: SeedReport, manifest: str
+    tier: RealTier, seed_report: SeedReport, manifest: str
 ) -> None:
     applied = tier.seeds[manifest]
     ns, name = applied.namespace, applied.registry
@@ -159,7 +124,7 @@ async def test_seed_manifest_reaches_its_state(
         seed_report.add(outcome(tier, applied, servers=servers, note=note))
 
 
-async def test_database_seed_keeps_its_data_in_postgresql(tier: LocalTier) -> None:
+async def test_database_seed_keeps_its_data_in_postgresql(tier: RealTier) -> None:
     applied = tier.seeds["08-database.yaml"]
     await settle(tier, applied)
     assert tier.services.postgres is not None
@@ -177,7 +142,7 @@ async def test_database_seed_keeps_its_data_in_postgresql(tier: LocalTier) -> No
 
 
 async def test_oauth_seed_needs_a_token_and_fetched_keys_with_its_service_account(
-    tier: LocalTier,
+    tier: RealTier,
 ) -> None:
     applied = tier.seeds["09-oauth-kubernetes.yaml"]
     await settle(tier, applied)
@@ -186,12 +151,12 @@ async def test_oauth_seed_needs_a_token_and_fetched_keys_with_its_service_accoun
     assert status == 401, body
     issuer = tier.services.issuers["https://kubernetes.default.svc.cluster.local"]
     assert issuer.counters.jwks > 0
-    # authTokenFile: the service-account token the kubelet double mounted, sent as a bearer.
+    # authTokenFile: the service-account token the API server issued for the pod, sent as a bearer.
     assert (issuer.counters.last_jwks_authorization or "").startswith("Bearer ey")
 
 
 async def test_kubectl_get_shows_the_printer_columns(
-    tier: LocalTier, seed_report: SeedReport
+    tier: RealTier, seed_report: SeedReport
 ) -> None:
     applied = tier.seeds["02-git.yaml"]
     await settle(tier, applied)
@@ -216,7 +181,7 @@ def _source(report: Any, name: str) -> Mapping[str, Any]:
 
 
 async def test_sync_trigger_annotation_runs_a_new_sync(
-    tier: LocalTier, seed_report: SeedReport
+    tier: RealTier, seed_report: SeedReport
 ) -> None:
     applied = tier.seeds["02-git.yaml"]
     ns, name = applied.namespace, applied.registry
@@ -255,7 +220,7 @@ async def test_sync_trigger_annotation_runs_a_new_sync(
     )
 
 
-async def _apply_copy(tier: LocalTier, manifest: str, namespace: str) -> AppliedSeed:
+async def _apply_copy(tier: RealTier, manifest: str, namespace: str) -> AppliedSeed:
     """The seed once more, in a namespace of its own (scenarios that change or delete it)."""
     applied = await tier.apply_seed(manifest, tier.sources[manifest], namespace=namespace)
     await settle(tier, applied)
@@ -263,14 +228,13 @@ async def _apply_copy(tier: LocalTier, manifest: str, namespace: str) -> Applied
 
 
 async def test_spec_change_rolls_the_server_process(
-    tier: LocalTier, seed_report: SeedReport
+    tier: RealTier, seed_report: SeedReport
 ) -> None:
     applied = await _apply_copy(tier, "12-anonymous.yaml", "e2e-rollout")
     ns, deployment = applied.namespace, f"{applied.registry}-api"
-    record = tier.kubelet.record(ns, deployment)
-    assert record is not None
-    assert record.pod is not None
+    record = tier.deployment_pods(ns, deployment)
     old = record.pod
+    assert old is not None
     changed = await tier.kubectl(
         "patch", "mcpregistry", applied.registry, "-n", ns, "--type=json",
         "-p", '[{"op": "add", "path": "/spec/sources/0/syncPolicy", "value": {"interval": "45m"}}]',
@@ -293,29 +257,33 @@ async def test_spec_change_rolls_the_server_process(
 
 
 async def test_delete_collects_owned_objects_and_stops_the_server(
-    tier: LocalTier, seed_report: SeedReport
+    tier: RealTier, seed_report: SeedReport
 ) -> None:
     applied = await _apply_copy(tier, "12-anonymous.yaml", "e2e-delete")
     ns, name = applied.namespace, applied.registry
-    record = tier.kubelet.record(ns, f"{name}-api")
-    assert record is not None
+    record = tier.deployment_pods(ns, f"{name}-api")
     assert record.pod is not None
     process = record.pod.process
     selector = {"app.kubernetes.io/instance": name}
 
-    def owned() -> list[str]:
+    async def owned() -> list[str]:
         return [
             f"{plural}/{obj['metadata']['name']}"
             for plural, group in OWNED
-            for obj in tier.api.objects(plural, group=group, namespace=ns)
+            for obj in await tier.objects(plural, group=group, namespace=ns)
             if selector.items() <= (obj["metadata"].get("labels") or {}).items()
         ]
 
-    before = owned()
+    before = await owned()
     assert any(item.startswith("deployments/") for item in before), before
     await tier.kubectl("delete", "mcpregistry", name, "-n", ns, "--wait=false")
     await wait_for(lambda: tier.registry(ns, name) is None, timeout=60, message="never gone")
-    assert owned() == []
+
+    # The real garbage collector removes the owned objects (and the ReplicaSet's pods).
+    async def collected() -> bool:
+        return not await owned()
+
+    await wait_for(collected, timeout=60, interval=0.2, message="owned objects never collected")
     await wait_for(lambda: record.stopped, timeout=30, message="the server process kept running")
     assert process.returncode is not None
     phases = tier.phases.phases(ns, name)
@@ -329,7 +297,7 @@ async def test_delete_collects_owned_objects_and_stops_the_server(
 
 
 async def test_a_missing_git_path_fails_the_first_sync_then_a_fix_recovers(
-    tier: LocalTier, seed_report: SeedReport
+    tier: RealTier, seed_report: SeedReport
 ) -> None:
     """The server's readiness waits for data, so its pod never turns ready and its Service has
     no endpoint: the operator reads the failure from the pod's IP (through the pod network)."""

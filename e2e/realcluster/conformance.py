@@ -112,10 +112,24 @@ async def server_side_apply_twice(kube: KubeClient, namespace: str) -> Any:
         second = await kube.patch(
             path, obj, content_type=APPLY_PATCH, fieldManager=FIELD_MANAGER, force="true"
         )
-        managers = sorted({m.get("manager") for m in second["metadata"].get("managedFields") or []})
-        same = first["metadata"]["resourceVersion"] == second["metadata"]["resourceVersion"]
-        results[obj["kind"]] = {"unchanged": same, "managers": managers}
+        appliers = sorted(
+            {
+                m.get("manager")
+                for m in second["metadata"].get("managedFields") or []
+                if m.get("operation") == "Apply"
+            }
+        )
+        # Controllers may write the status meanwhile (the Deployment's): compare the intent.
+        same = _intent(first) == _intent(second)
+        results[obj["kind"]] = {"unchanged": same, "appliers": appliers}
     return results
+
+
+def _intent(obj: dict[str, Any]) -> Any:
+    meta = {
+        k: v for k, v in obj["metadata"].items() if k not in ("managedFields", "resourceVersion")
+    }
+    return {**{k: v for k, v in obj.items() if k != "status"}, "metadata": meta}
 
 
 _PLURALS = {
@@ -234,11 +248,17 @@ async def deployment_without_image(kube: KubeClient, namespace: str) -> Any:
 async def list_pagination(kube: KubeClient, namespace: str) -> Any:
     path = f"/api/v1/namespaces/{namespace}/configmaps"
     for index in range(5):
-        await kube.create(path, {"metadata": {"name": f"page-{index}"}, "data": {"i": str(index)}})
+        meta = {"name": f"page-{index}", "labels": {"case": "pagination"}}
+        await kube.create(path, {"metadata": meta, "data": {"i": str(index)}})
     pages: list[list[str]] = []
     token = ""
     while True:
-        params = {"limit": "2", **({"continue": token} if token else {})}
+        # Only this case's objects (the root-CA publisher adds kube-root-ca.crt to every namespace).
+        params = {
+            "limit": "2",
+            "labelSelector": "case=pagination",
+            **({"continue": token} if token else {}),
+        }
         page = await kube.get(path, **params)
         pages.append([item["metadata"]["name"] for item in page["items"]])
         token = page["metadata"].get("continue") or ""

@@ -3,7 +3,7 @@
 Three kinds of names resolve: static entries (`add_host`, e.g. a database the test started
 stands in for `postgres.database.svc.cluster.local:5432`), Services read from the API
 double (`<svc>.<ns>.svc.cluster.local`, `<svc>.<ns>.svc`, `<svc>.<ns>`), whose port goes
-to its `targetPort` on a ready pod the kubelet double published (selector match), as
+to its `targetPort` on a ready pod the node agent published (selector match), as
 kube-proxy would route it, and pod IPs (`assign_pod_ip`), whose container ports answer
 whether the pod is ready or not, as on a pod network.
 """
@@ -74,7 +74,7 @@ def services_of(api: KubeApiDouble) -> ServiceReader:
 
 @dataclass
 class ClusterDns:
-    """Resolves (host, port) pairs; the kubelet double publishes and withdraws pod endpoints."""
+    """Resolves (host, port) pairs; the node agent publishes and withdraws pod endpoints."""
 
     services: ServiceReader
     domain: str = "cluster.local"

@@ -1,8 +1,9 @@
-"""Every status phase an MCPRegistry went through in the API double, timestamped as it happened.
+"""Every status phase an MCPRegistry went through, timestamped as it happened.
 
-Read from the double's own event stream (in process), so a phase held for one write only
-(Terminating before the finalizer goes) is seen, and time-to-Ready is measured from events,
-not from whenever a test happened to look.
+Fed by watch events (`record`): the API double's own event stream (in process) or an informer
+on a real API server, so a phase held for one write only (Terminating before the finalizer
+goes) is seen, and time-to-Ready is measured from events, not from whenever a test happened
+to look.
 """
 
 from __future__ import annotations
@@ -39,15 +40,17 @@ def _state(kind: str, obj: Mapping[str, Any]) -> tuple[str | None, bool, bool]:
 
 
 class PhaseLog:
-    """`async with PhaseLog(api) as log:` records transitions of every MCPRegistry."""
+    """`async with PhaseLog(api) as log:` records transitions of every MCPRegistry in the API
+    double; `PhaseLog()` records what is passed to `record` (e.g. an informer's events)."""
 
-    def __init__(self, api: KubeApiDouble) -> None:
+    def __init__(self, api: KubeApiDouble | None = None) -> None:
         self.api = api
         self._log: dict[str, list[Transition]] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> PhaseLog:
-        self._task = asyncio.create_task(self._watch(), name="phase-log")
+        if self.api is not None:
+            self._task = asyncio.create_task(self._watch(self.api), name="phase-log")
         return self
 
     async def __aexit__(
@@ -83,20 +86,19 @@ class PhaseLog:
                 return item.at
         return None
 
-    async def _watch(self) -> None:
-        rt = self.api.resource(PLURAL, GROUP)
+    async def _watch(self, api: KubeApiDouble) -> None:
+        rt = api.resource(PLURAL, GROUP)
         while True:
-            watcher = self.api.store.watch(
-                rt, None, since=None, matches=lambda _: True, bookmarks=False
-            )
+            watcher = api.store.watch(rt, None, since=None, matches=lambda _: True, bookmarks=False)
             try:
                 while (event := await watcher.queue.get()) is not None:
                     if not isinstance(event, int):
-                        self._record(event.type, event.obj)
+                        self.record(event.type, event.obj)
             finally:
-                self.api.store.unwatch(watcher)
+                api.store.unwatch(watcher)
 
-    def _record(self, kind: str, obj: Mapping[str, Any]) -> None:
+    def record(self, kind: str, obj: Mapping[str, Any]) -> None:
+        """One watch event (ADDED, MODIFIED or DELETED) of an MCPRegistry."""
         meta = obj["metadata"]
         history = self._log.setdefault(f"{meta['namespace']}/{meta['name']}", [])
         phase, deleting, gone = _state(kind, obj)

@@ -237,6 +237,6 @@ def run_init_container(
     job = INIT_JOBS.get(container["name"])
     if job is None:
         raise PodSetupError(
-            f"init container {container['name']!r}: the kubelet double cannot simulate it"
+            f"init container {container['name']!r}: the node agent cannot simulate it"
         )
     job(container, MountTable.for_container(container, volumes, image_root=image_root))

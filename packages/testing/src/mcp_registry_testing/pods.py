@@ -1,6 +1,6 @@
 """One simulated pod: its filesystem, its init job and the real process of its main container.
 
-What the kubelet double runs is the workspace's own `mcp-registry-server` (standing in for
+What the node agent runs is the workspace's own `mcp-registry-server` (standing in for
 the image), with the container's args and env, its paths mapped through the pod's mount
 table, the config rewritten for the world outside the container (`podconfig`), and each
 container port moved to a free loopback port through the flag that sets its listener.
@@ -193,7 +193,7 @@ def _environment(
     runtime: NodeRuntime,
 ) -> dict[str, str]:
     if container.get("envFrom"):
-        raise PodSetupError("envFrom is not supported by the kubelet double")
+        raise PodSetupError("envFrom is not supported by the node agent")
     env = dict(runtime.base_env)
     for item in container.get("env") or []:
         value = _env_value(item, namespace=namespace, pod=pod, runtime=runtime)

@@ -1,4 +1,5 @@
-"""The local e2e tier's report: each seed manifest, the state it reached, and what was rewritten."""
+"""The e2e tier's report: the Kubernetes it ran against, each seed manifest, the state it
+reached, and what was rewritten."""
 
 from __future__ import annotations
 
@@ -68,12 +69,19 @@ class SeedReport:
     """(manifest, what changed in it)."""
     checks: list[str] = field(default_factory=list)
     """One line per scenario beyond the seeds (sync trigger, delete, kubectl columns)."""
+    kubernetes: str = ""
+    """The API server's own /version gitVersion."""
 
     def add(self, outcome: SeedOutcome) -> None:
         self.outcomes[outcome.manifest] = outcome
 
     def render(self) -> str:
-        parts = ["# Local e2e tier: seed manifests", "", outcome_table(self.outcomes.values())]
+        server = self.kubernetes or "(unknown)"
+        parts = [
+            f"# e2e tier on kube-apiserver {server}: seed manifests",
+            "",
+            outcome_table(self.outcomes.values()),
+        ]
         if self.checks:
             parts += ["", "## Scenarios", "", *(f"- {line}" for line in self.checks)]
         if self.rewrites:

@@ -192,7 +192,7 @@ def _controller_manager_argv(cp: ControlPlane, *, port: int, kubeconfig: Path) -
         f"--controllers={','.join(CONTROLLERS)}",
         f"--service-account-private-key-file={cp.pki.service_account_key}",
         f"--root-ca-file={cp.pki.ca_cert}",
-        "--use-service-account-credentials=false",
+        "--use-service-account-credentials=true",  # each controller as its own ServiceAccount
         "--leader-elect=false",
         f"--cert-dir={cp.workdir / 'controller-manager-certs'}",
         "--profiling=false",

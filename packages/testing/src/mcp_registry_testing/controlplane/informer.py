@@ -12,6 +12,7 @@ from typing import Any, Self
 
 import aiohttp
 import structlog
+
 from mcp_registry_testing.controlplane.client import KubeClient, KubeError
 
 Handler = Callable[[str, dict[str, Any]], None]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+
 from mcp_registry_testing.controlplane.pki import ClientCert
 
 

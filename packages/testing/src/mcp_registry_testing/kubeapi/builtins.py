@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mcp_registry_common.quantity import canonical_resources
+from mcp_registry_common.quantity import canonical_quantity, canonical_resources
 
 from .status import ApiError
 
@@ -73,9 +73,7 @@ def default_pod_spec(spec: Obj) -> None:
             if kind in volume:
                 volume[kind].setdefault("defaultMode", 0o644)
         if "emptyDir" in volume and "sizeLimit" in (volume["emptyDir"] or {}):
-            volume["emptyDir"]["sizeLimit"] = canonical_resources(
-                {"limits": {"x": volume["emptyDir"]["sizeLimit"]}}
-            )["limits"]["x"]
+            volume["emptyDir"]["sizeLimit"] = canonical_quantity(volume["emptyDir"]["sizeLimit"])
 
 
 def _pod_spec_causes(spec: Obj, prefix: str) -> list[tuple[str, str, str]]:
