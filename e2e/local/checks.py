@@ -6,11 +6,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
 import yaml
-from mcp_registry_testing.realtier import AppliedSeed, RealTier
+from mcp_registry_testing.controlplane.cluster import AuditEvent
+from mcp_registry_testing.realtier import (
+    OPERATOR_NAMESPACE,
+    OPERATOR_RELEASE,
+    AppliedSeed,
+    RealTier,
+)
 from mcp_registry_testing.waiting import WaitTimeoutError, wait_for
 
 SETTLE_TIMEOUT = 120.0
+OPERATOR_USER = f"system:serviceaccount:{OPERATOR_NAMESPACE}:{OPERATOR_RELEASE}"
 
 
 def condition(obj: Mapping[str, Any] | None, kind: str = "Ready") -> Mapping[str, Any]:
@@ -49,3 +57,36 @@ async def settle(tier: RealTier, applied: AppliedSeed) -> None:
     except WaitTimeoutError:
         detail = diagnose(tier, ns, name)
         raise AssertionError(f"{applied.manifest} never became Ready:\n{detail}") from None
+
+
+def operator_writes(tier: RealTier, *, leases: bool = True) -> list[AuditEvent]:
+    """The operator's writes; `leases=False` leaves out its leader-election heartbeat (a Lease
+    renewal every few seconds, whatever the registries do)."""
+    return [
+        e for e in tier.cluster.audit()
+        if e.user == OPERATOR_USER and (leases or e.resource != "leases")
+    ]  # fmt: skip
+
+
+async def reconciles(tier: RealTier) -> float:
+    """controller_runtime_reconcile_total of the operator pod, summed over results."""
+    pod = tier.operator.running
+    assert pod is not None, "the operator pod is not running"
+    url = f"http://127.0.0.1:{pod.ports[8081]}/metrics"
+    async with aiohttp.ClientSession(trust_env=False) as session, session.get(url) as reply:
+        text = await reply.text()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("controller_runtime_reconcile_total{")
+    )
+
+
+async def wait_for_reconciles(tier: RealTier, count: int) -> None:
+    """Until the operator has run `count` more reconciles (its steady looks come every 5 s)."""
+    start = await reconciles(tier)
+
+    async def done() -> bool:
+        return await reconciles(tier) >= start + count
+
+    await wait_for(done, timeout=90, interval=0.5, message=f"fewer than {count} reconciles")

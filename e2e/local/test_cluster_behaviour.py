@@ -8,14 +8,13 @@ import copy
 import shutil
 from pathlib import Path
 
-import aiohttp
 import pytest
 from mcp_registry_testing.controlplane.cluster import AuditEvent
-from mcp_registry_testing.realtier import OPERATOR_NAMESPACE, OPERATOR_RELEASE, RealTier
+from mcp_registry_testing.realtier import RealTier
 from mcp_registry_testing.seedreport import SeedReport
 from mcp_registry_testing.waiting import wait_for
 
-from .checks import phase, settle
+from .checks import OPERATOR_USER, operator_writes, phase, settle, wait_for_reconciles
 
 pytestmark = [
     pytest.mark.controlplane,
@@ -24,42 +23,8 @@ pytestmark = [
 ]
 
 REPO = Path(__file__).resolve().parents[2]
-OPERATOR_USER = f"system:serviceaccount:{OPERATOR_NAMESPACE}:{OPERATOR_RELEASE}"
 QUANTITIES = {"requests": {"cpu": 0.5, "memory": "1G"}, "limits": {"cpu": 1, "memory": "1.5Gi"}}
 """Written the way people write them; the API server stores "500m", "1", "1536Mi"."""
-
-
-def operator_writes(tier: RealTier, *, leases: bool = True) -> list[AuditEvent]:
-    """The operator's writes; `leases=False` leaves out its leader-election heartbeat (a Lease
-    renewal every few seconds, whatever the registries do)."""
-    return [
-        e for e in tier.cluster.audit()
-        if e.user == OPERATOR_USER and (leases or e.resource != "leases")
-    ]  # fmt: skip
-
-
-async def reconciles(tier: RealTier) -> float:
-    """controller_runtime_reconcile_total of the operator pod, summed over results."""
-    pod = tier.operator.running
-    assert pod is not None, "the operator pod is not running"
-    url = f"http://127.0.0.1:{pod.ports[8081]}/metrics"
-    async with aiohttp.ClientSession(trust_env=False) as session, session.get(url) as reply:
-        text = await reply.text()
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("controller_runtime_reconcile_total{")
-    )
-
-
-async def wait_for_reconciles(tier: RealTier, count: int) -> None:
-    """Until the operator has run `count` more reconciles (its steady looks come every 5 s)."""
-    start = await reconciles(tier)
-
-    async def done() -> bool:
-        return await reconciles(tier) >= start + count
-
-    await wait_for(done, timeout=90, interval=0.5, message=f"fewer than {count} reconciles")
 
 
 async def test_a_ready_registry_costs_no_writes_on_later_reconciles(

@@ -119,17 +119,17 @@ async def server_side_apply_twice(kube: KubeClient, namespace: str) -> Any:
                 if m.get("operation") == "Apply"
             }
         )
-        # Controllers may write the status meanwhile (the Deployment's): compare the intent.
         same = _intent(first) == _intent(second)
         results[obj["kind"]] = {"unchanged": same, "appliers": appliers}
     return results
 
 
 def _intent(obj: dict[str, Any]) -> Any:
-    meta = {
-        k: v for k, v in obj["metadata"].items() if k not in ("managedFields", "resourceVersion")
-    }
-    return {**{k: v for k, v in obj.items() if k != "status"}, "metadata": meta}
+    """What a second apply of the same intent must leave alone: generation, labels, the
+    content; controllers may meanwhile write status and their own annotations."""
+    meta = obj["metadata"]
+    content = {k: v for k, v in obj.items() if k not in ("metadata", "status")}
+    return meta.get("generation"), meta.get("labels"), content
 
 
 _PLURALS = {

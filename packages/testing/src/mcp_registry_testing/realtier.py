@@ -126,11 +126,12 @@ class RealTier:
     async def helm(self, *args: str) -> str:
         return await self.run("helm", *args)
 
-    async def upgrade_operator(self, chart: Path) -> None:
-        """`helm upgrade` the operator release to `chart` with the tier's values."""
+    async def upgrade_operator(self, chart: Path, *extra: str) -> None:
+        """`helm upgrade` the operator release to `chart` with the tier's values (and `extra`
+        helm arguments, e.g. `--set rbac.scope=namespace`)."""
         values = self.workdir / "operator-values.yaml"
         await self.helm("upgrade", OPERATOR_RELEASE, str(chart), "-n", OPERATOR_NAMESPACE,
-                        "-f", str(values), "--set", "podLabels.upgraded=yes")  # fmt: skip
+                        "-f", str(values), "--set", "podLabels.upgraded=yes", *extra)  # fmt: skip
 
     def registry(self, namespace: str, name: str) -> dict[str, Any] | None:
         """The MCPRegistry as the tier's informer last saw it."""

@@ -76,6 +76,8 @@ class PodRecord:
     owner: str = ""
     """The Deployment whose ReplicaSet owns the Pod ("" for a bare Pod)."""
     labels: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    """The main container's plain `env` values (not those from references)."""
     starts: int = 0
     restarts: int = 0
     failures: list[str] = field(default_factory=list)
@@ -119,6 +121,11 @@ class _PodWorker:
             image=str(_main_container(pod["spec"]).get("image", "")),
             owner=deployment_of(pod),
             labels=dict(meta.get("labels") or {}),
+            env={
+                e["name"]: str(e["value"])
+                for e in _main_container(pod["spec"]).get("env") or []
+                if "value" in e
+            },
         )
         self.terminating = asyncio.Event()
         self._transitions: dict[str, tuple[str, str]] = {}
