@@ -321,6 +321,21 @@ async def wake_feeds(pg_db: PgDatabase, tmp_path: Path) -> None:
         await conn.close()
 
 
+async def feed_has_read_revisions(pg_db: PgDatabase, tmp_path: Path) -> bool:
+    """A change feed's connection has read the source revisions and waits (idle): a write
+    made after this is news to it, not part of its first read."""
+    settings = resolve_settings(pg_db.config(), env=pg_db.env, home=tmp_path)
+    conn = await connect(settings.app)
+    try:
+        count = await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle' AND query = $1",
+            "SELECT name, revision FROM registry.source",
+        )
+    finally:
+        await conn.close()
+    return bool(count)
+
+
 async def test_an_admin_read_does_not_hide_another_replicas_write_from_the_change_feed(
     pg_db: PgDatabase, tmp_path: Path, replica: Callable[..., Awaitable[Client]]
 ) -> None:
@@ -329,6 +344,14 @@ async def test_an_admin_read_does_not_hide_another_replicas_write_from_the_chang
     config = anonymous_config(pg_db)
     client = await replica(config)
     assert await listed(client, "default") == []
+    # The write must come after the feed's first read, or that read delivers it (the race
+    # this test once lost: the catalog was rebuilt before "not notified yet" was checked).
+    await wait_for(
+        lambda: feed_has_read_revisions(pg_db, tmp_path),
+        timeout=10,
+        interval=0.05,
+        message="the change feed never read the revisions",
+    )
     await bare_publish(pg_db, tmp_path, "io.acme/x")
     response = await client.get("/v1/entries/server/io.acme%2Fnone/claims")
     assert response.status == 404  # read the managed source (another replica's entry in it)
