@@ -190,6 +190,24 @@ INVALID = [
         id="zero-interval",
     ),
     pytest.param(
+        [(("sources", 0, "syncPolicy", "timeout"), "0s")],
+        "sources[0].syncPolicy.timeout",
+        "must be greater than zero",
+        id="zero-attempt-timeout",
+    ),
+    pytest.param(
+        [(("sources", 0, "git", "timeout"), "soon")],
+        "sources[0].git.timeout",
+        "invalid duration",
+        id="bad-git-timeout",
+    ),
+    pytest.param(
+        [(("sync",), {"timeout": "0s"})],
+        "sync.timeout",
+        "must be greater than zero",
+        id="zero-sync-timeout",
+    ),
+    pytest.param(
         [(("sources", 1, "format"), "json")],
         "sources[1].format",
         "'toolhive' or 'upstream'",

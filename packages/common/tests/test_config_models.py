@@ -86,6 +86,37 @@ def test_source_defaults() -> None:
     assert config.sources[0].format is None
 
 
+def test_sync_timeouts_are_optional_and_known() -> None:
+    git = {"repository": "git://git.example.com/r.git"}
+    sources = [
+        {"name": "g", "git": git, "syncPolicy": {"interval": "1h"}},
+        {
+            "name": "t",
+            "git": {**git, "timeout": "1m30s"},
+            "syncPolicy": {"interval": "1h", "timeout": "2m"},
+        },
+    ]
+    registries = [{"name": "r", "sources": ["g", "t"]}]
+    loaded = load_server_config_data(minimal(sources=sources, registries=registries))
+    plain, timed = loaded.config.sources
+    assert loaded.config.sync is None
+    assert plain.git is not None
+    assert plain.sync_policy is not None
+    assert (plain.git.timeout, plain.git.timeout_seconds, plain.sync_policy.timeout) == (
+        None,
+        60.0,
+        None,
+    )
+    assert timed.git is not None
+    assert timed.sync_policy is not None
+    assert (timed.git.timeout_seconds, timed.sync_policy.timeout) == (90.0, "2m")
+
+    with_sync = load_server_config_data(minimal(sync={"timeout": "5m"}))
+    assert with_sync.warnings == []
+    assert with_sync.config.sync is not None
+    assert with_sync.config.sync.timeout == "5m"
+
+
 def test_database_defaults_and_migration_credentials() -> None:
     db = DatabaseConfig.model_validate(
         {"host": "h", "port": 5432, "user": "app", "database": "d", "password": "pw"}

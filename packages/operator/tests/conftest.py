@@ -7,7 +7,6 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import looptime
 import pytest
 from kubernetes_asyncio import client
 from mcp_registry_testing.kubeapi import KubeApiDouble
@@ -35,16 +34,3 @@ async def running(*runs: Callable[[], Awaitable[Any]]) -> AsyncIterator[list[asy
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def advance_virtual_time(seconds: float) -> None:
-    """Let `seconds` of looptime's virtual clock pass, firing every timer due meanwhile.
-
-    Only for tests marked `looptime` (checked): no wall-clock time passes and nothing races,
-    so "after 60 s nothing was reconciled" is an exact statement, not a hopeful wait. The
-    wait is a timer at that virtual instant, so no real sleep can hide behind it."""
-    loop = asyncio.get_running_loop()
-    assert isinstance(loop, looptime.LoopTimeEventLoop), "mark the test `looptime`"
-    due = loop.create_future()
-    loop.call_later(seconds, due.set_result, None)
-    await due

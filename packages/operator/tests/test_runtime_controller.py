@@ -20,9 +20,10 @@ from mcp_registry_operator.runtime.mapping import Mapper, own_key
 from mcp_registry_operator.runtime.metrics import ControllerMetrics
 from mcp_registry_operator.runtime.ratelimit import ExponentialBackoff
 from mcp_registry_operator.runtime.workqueue import WorkQueue
+from mcp_registry_testing.virtualtime import advance_virtual_time
 from prometheus_client import CollectorRegistry
 
-from .conftest import advance_virtual_time, running
+from .conftest import running
 
 A, B = Key("ns/a"), Key("ns/b")
 pytestmark = pytest.mark.looptime

@@ -9,8 +9,7 @@ import pytest
 from mcp_registry_operator.runtime.keys import Key
 from mcp_registry_operator.runtime.ratelimit import ExponentialBackoff, MaxOf, TokenBucket
 from mcp_registry_operator.runtime.workqueue import QueueShutDownError, WorkQueue
-
-from .conftest import advance_virtual_time
+from mcp_registry_testing.virtualtime import advance_virtual_time
 
 A, B, C = Key("ns/a"), Key("ns/b"), Key("ns/c")
 

@@ -12,7 +12,9 @@ from aiohttp.test_utils import TestClient
 from mcp_registry_common.config import ServerConfig, load_server_config_data
 from mcp_registry_server.app import StoreNotConfiguredError, create_apps
 from mcp_registry_server.buildinfo import BuildInfo
+from mcp_registry_server.keys import ENGINE
 from mcp_registry_server.store.memory import MemoryStore
+from mcp_registry_server.sync.engine import SyncEngine
 from mcp_registry_testing.registry_engine import FakeEngineFactory, FakeSyncEngine
 from mcp_registry_testing.waiting import wait_for
 
@@ -190,6 +192,14 @@ async def test_engine_loop_runs_and_stops_with_the_app(aiohttp_client: Any) -> N
     await asyncio.wait_for(factory.engine.running.wait(), timeout=5)
     await client.close()
     await wait_for(lambda: not any(t.get_name() == "sync-engine" for t in asyncio.all_tasks()))
+
+
+async def test_the_real_engine_gets_the_configured_sync_concurrency(aiohttp_client: Any) -> None:
+    public, _ = create_apps(config_for({"default": ["a"]}), run_sync=False, sync_concurrency=7)
+    await aiohttp_client(public)
+    engine = public[ENGINE].engine
+    assert isinstance(engine, SyncEngine)
+    assert engine.concurrency == 7
 
 
 def test_database_needs_a_store_opener() -> None:

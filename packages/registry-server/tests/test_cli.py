@@ -75,6 +75,8 @@ def test_help_documents_the_environment(capsys: pytest.CaptureFixture[str]) -> N
         "MCP_REGISTRY_LOG_LEVEL",
         "MCP_REGISTRY_REQUEST_LOG_LIMIT",
         "--request-log-limit",
+        "MCP_REGISTRY_SYNC_CONCURRENCY",
+        "--sync-concurrency",
     ):
         assert name in out
 
@@ -90,6 +92,20 @@ def test_request_log_limit_defaults_to_100_from_the_environment_or_the_flag(
     with pytest.raises(SystemExit):
         build_parser({}).parse_args(["serve", "--request-log-limit", "-1"])
     assert "not a whole number of 0 or more" in capsys.readouterr().err
+
+
+def test_sync_concurrency_defaults_to_4_from_the_environment_or_the_flag(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert build_parser({}).parse_args(["serve"]).sync_concurrency == 4
+    env = {"MCP_REGISTRY_SYNC_CONCURRENCY": "16"}
+    assert build_parser(env).parse_args(["serve"]).sync_concurrency == 16
+    args = build_parser(env).parse_args(["serve", "--sync-concurrency", "2"])
+    assert args.sync_concurrency == 2
+    for bad in ("0", "-1", "many"):
+        with pytest.raises(SystemExit):
+            build_parser({}).parse_args(["serve", "--sync-concurrency", bad])
+        assert "not a whole number of 1 or more" in capsys.readouterr().err
 
 
 def test_version_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -60,12 +60,13 @@ class Changes:
         self.names.append(source)
 
 
-def config(*sources: dict[str, Any]) -> ServerConfig:
+def config(*sources: dict[str, Any], **top: Any) -> ServerConfig:
     return ServerConfig.model_validate(
         {
             "sources": list(sources),
             "registries": [{"name": "default", "sources": [s["name"] for s in sources]}],
             "auth": {"mode": "anonymous"},
+            **top,
         }
     )
 
@@ -377,6 +378,24 @@ async def test_a_hanging_source_does_not_delay_another(
     assert fake.requests == 1
 
 
+async def test_a_source_still_running_after_its_slot_lease_lets_the_next_one_in(
+    upstream: tuple[FaultyUpstream, str], http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    fake, url = upstream
+    fake.mode = "hang"
+    cfg = config(url_source("slow", url, timeout="10m"), file_source("fast", UPSTREAM))
+    engine = make_engine(cfg, http=http, tmp_path=tmp_path, concurrency=1, slot_lease=0.2)
+    with structlog.testing.capture_logs() as logs:
+        async with running(engine):
+            await engine.wait_for("slow", attempting, within=10)
+            await engine.wait_for("fast", complete, within=10)
+            assert attempting(engine.statuses()[0]), "the slow one runs on, without its slot"
+    released = [e for e in logs if e["event"] == "sync_slot_released"]
+    assert [(e["source"], e["lease"]) for e in released] == [("slow", 0.2)]
+    fast = next(e for e in logs if e["event"] == "sync_started" and e["source"] == "fast")
+    assert fast["slot_wait"] >= 0.2
+
+
 async def test_run_retries_a_failing_source_with_growing_backoff(
     upstream: tuple[FaultyUpstream, str], http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
@@ -483,6 +502,31 @@ async def test_overall_sync_timeout_bounds_a_slow_fetch(
     status = await engine.sync_now("up")
     assert status.phase is SyncPhase.FAILED
     assert status.message == "Fetch failed: did not finish within 0.2s"
+
+
+@pytest.mark.parametrize(
+    ("policy", "sync", "limit"),
+    [
+        ({"timeout": "200ms"}, None, "0.2s"),
+        ({}, {"timeout": "300ms"}, "0.3s"),
+        ({"timeout": "200ms"}, {"timeout": "10m"}, "0.2s"),
+    ],
+    ids=["source", "global", "source-wins"],
+)
+async def test_the_attempt_timeout_is_the_sources_then_the_global_one(
+    upstream: tuple[FaultyUpstream, str],
+    http: aiohttp.ClientSession,
+    tmp_path: Path,
+    policy: dict[str, str],
+    sync: dict[str, str] | None,
+    limit: str,
+) -> None:
+    fake, url = upstream
+    fake.mode = "hang"
+    source = url_source("up", url, timeout="10m", syncPolicy={"interval": "1h", **policy})
+    cfg = config(source, **({"sync": sync} if sync else {}))
+    status = await make_engine(cfg, http=http, tmp_path=tmp_path).sync_now("up")
+    assert status.message == f"Fetch failed: did not finish within {limit}"
 
 
 class StatusOutageStore(MemoryStore):

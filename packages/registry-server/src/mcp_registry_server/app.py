@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
@@ -44,7 +45,7 @@ from mcp_registry_server.service.topology import topology_of
 from mcp_registry_server.store.base import Store
 from mcp_registry_server.store.capabilities import ChangeFeed
 from mcp_registry_server.store.memory import MemoryStore
-from mcp_registry_server.sync.engine import SyncEngine
+from mcp_registry_server.sync.engine import DEFAULT_CONCURRENCY, SyncEngine
 
 log = structlog.get_logger(__name__)
 
@@ -70,9 +71,17 @@ def default_engine_factory(
     on_change: OnChange,
     http: aiohttp.ClientSession,
     metrics: CollectorRegistry,
+    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> SyncEngineLike:
     """The real sync engine."""
-    return SyncEngine(config=config, store=store, on_change=on_change, http=http, metrics=metrics)
+    return SyncEngine(
+        config=config,
+        store=store,
+        on_change=on_change,
+        http=http,
+        metrics=metrics,
+        concurrency=concurrency,
+    )
 
 
 def default_http_session() -> aiohttp.ClientSession:
@@ -86,13 +95,14 @@ def create_apps(
     *,
     store: Store | None = None,
     store_opener: StoreOpener | None = None,
-    engine_factory: EngineFactory = default_engine_factory,
+    engine_factory: EngineFactory | None = None,
     http_session_factory: Callable[[], aiohttp.ClientSession] = default_http_session,
     run_sync: bool = True,
     clock: Callable[[], float] = time.time,
     build_info: BuildInfo | None = None,
     allow_insecure_http: bool = False,
     request_log_limit: int = DEFAULT_PER_SECOND,
+    sync_concurrency: int = DEFAULT_CONCURRENCY,
 ) -> tuple[web.Application, web.Application]:
     """The (public, internal) apps serving `config`. Reads no argv and no environment.
 
@@ -104,6 +114,7 @@ def create_apps(
     `allow_insecure_http` accepts http OAuth issuer/JWKS URLs; oauth mode reads the
     providers' secret and CA files here (a bad one raises `AuthConfigError`).
     `request_log_limit` caps successful requests' log lines per second (0: no cap).
+    `sync_concurrency` is the real engine's slot count (unused with an `engine_factory`).
     """
     auth = build_auth_layer(config.auth, config.audit, allow_insecure_http=allow_insecure_http)
     opener = _store_opener(config, store=store, store_opener=store_opener)
@@ -141,7 +152,8 @@ def create_apps(
         catalog=catalog,
         slot=slot,
         metrics=metrics.registry,
-        engine_factory=engine_factory,
+        engine_factory=engine_factory
+        or functools.partial(default_engine_factory, concurrency=sync_concurrency),
         http_session_factory=http_session_factory,
         store_opener=opener,
         run_sync=run_sync,

@@ -33,6 +33,7 @@ from mcp_registry_server.store.postgres.commands import (
     add_database_commands,
     run_database_command,
 )
+from mcp_registry_server.sync.engine import DEFAULT_CONCURRENCY
 
 log = structlog.get_logger("mcp_registry_server.cli")
 
@@ -45,6 +46,7 @@ environment:
   MCP_REGISTRY_LOG_LEVEL         default for --log-level; falls back to THV_REGISTRY_LOG_LEVEL,
                                  then LOG_LEVEL (debug|info|warn|error; default info)
   MCP_REGISTRY_REQUEST_LOG_LIMIT default for --request-log-limit
+  MCP_REGISTRY_SYNC_CONCURRENCY  default for --sync-concurrency
   THV_REGISTRY_INSECURE_URL      true: accept plain-http OAuth issuer and JWKS URLs
 """
 
@@ -71,6 +73,12 @@ def parse_address(text: str) -> Address:
 def _non_negative(text: str) -> int:
     if not text.strip().isdigit():
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 0 or more")
+    return int(text)
+
+
+def _positive(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
     return int(text)
 
 
@@ -118,6 +126,17 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
             "info lines for successful requests per second; the rest are counted in one "
             "http_requests_not_logged line per second (0: a line for every request; "
             f"default {DEFAULT_PER_SECOND}). Failed requests are always logged."
+        ),
+    )
+    serve.add_argument(
+        "--sync-concurrency",
+        type=_positive,
+        default=env.get("MCP_REGISTRY_SYNC_CONCURRENCY", str(DEFAULT_CONCURRENCY)),
+        metavar="N",
+        help=(
+            "sync attempts that run at once; one still running after its slot lease (10 s) "
+            "runs on without a slot, and no source waits longer than its interval for one "
+            f"(default {DEFAULT_CONCURRENCY})"
         ),
     )
     validate = commands.add_parser("validate", help="check a config file and print its warnings")
@@ -202,6 +221,7 @@ def _serve(args: argparse.Namespace) -> int:
             store_opener=opener,
             allow_insecure_http=insecure_urls_allowed(os.environ),
             request_log_limit=limit_at_level(args.request_log_limit, level),
+            sync_concurrency=args.sync_concurrency,
         )
     except (
         AuthConfigError,

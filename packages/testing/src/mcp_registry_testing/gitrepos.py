@@ -1,18 +1,23 @@
 """Real git repositories for tests: built with dulwich, served over smart HTTP (optionally behind
-HTTP basic auth) by dulwich's aiohttp app, with a count of the pack requests served."""
+HTTP basic auth) by dulwich's aiohttp app, with a count of the pack requests served, or over the
+`git://` protocol by dulwich's TCP server."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 from aiohttp import web
 from dulwich import porcelain
 from dulwich.aiohttp.server import create_repo_app
 from dulwich.repo import Repo
+from dulwich.server import DictBackend, TCPGitServer
 
 _AUTHOR = b"Registry Tests <tests@example.com>"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -108,3 +113,28 @@ class GitHttpServer:
             return False
         user, _, password = decoded.partition(":")
         return (user, password) == self.credentials
+
+
+class GitDaemon:
+    """`with GitDaemon(repo) as url:` serves `repo` at `git://127.0.0.1:<port>/repo.git`
+    (dulwich's `git daemon`, on a thread of its own) until the block ends."""
+
+    def __init__(self, repo: GitRepo, *, path: str = "/repo.git") -> None:
+        backend = DictBackend({path: Repo(str(repo.path))})
+        self._server = TCPGitServer(backend, "127.0.0.1", 0)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="git-daemon")
+        self.url = f"git://127.0.0.1:{self._server.server_address[1]}{path}"
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

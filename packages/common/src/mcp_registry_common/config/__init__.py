@@ -3,6 +3,8 @@
 Differences from toolhive-registry-server, on purpose:
 - `database:` is optional (absent = in-memory store); `sslMode` defaults to `prefer` (the CRD's).
 - Sources may say `format: toolhive|upstream` (absent = auto-detect); `api.maxPages` caps paging.
+- Sync timeouts: `sync.timeout` and `syncPolicy.timeout` bound one attempt, `git.timeout` is
+  the git transports' socket timeout.
 - Every problem is reported (not just the first), each prefixed with its key path.
 - Unknown keys warn instead of being silently ignored; claim keys keep their case.
 - git `branch`/`tag`/`commit` together resolve by precedence commit > tag > branch.
@@ -55,6 +57,7 @@ from mcp_registry_common.config.sources import (
     SourceKind,
     SyncPolicy,
 )
+from mcp_registry_common.config.sync import SyncSettings
 
 __all__ = [
     "ALLOW_INSECURE_URLS",
@@ -82,6 +85,7 @@ __all__ = [
     "SourceKind",
     "SslMode",
     "SyncPolicy",
+    "SyncSettings",
     "TelemetryConfig",
     "TracingConfig",
     "collect_notices",

@@ -10,6 +10,7 @@ from mcp_registry_common.config.claimvalues import ConfigClaims
 from mcp_registry_common.config.database import DatabaseConfig
 from mcp_registry_common.config.observability import AuditConfig, TelemetryConfig
 from mcp_registry_common.config.sources import SourceConfig
+from mcp_registry_common.config.sync import SyncSettings
 from mcp_registry_common.errorpaths import FieldPathError, Loc
 
 
@@ -61,6 +62,9 @@ class ServerConfig(ConfigModel):
     auth: AuthConfig
     telemetry: TelemetryConfig | None = None
     audit: AuditConfig | None = None
+    sync: SyncSettings | None = Field(
+        default=None, description="Defaults for every synced source (ours; not ToolHive's)."
+    )
 
     @field_validator("sources")
     @classmethod

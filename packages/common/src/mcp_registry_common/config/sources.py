@@ -30,6 +30,8 @@ SOURCE_KINDS: tuple[SourceKind, ...] = ("git", "api", "file", "managed", "kubern
 SYNCED_KINDS: frozenset[SourceKind] = frozenset({"git", "api", "file"})
 MAX_API_TIMEOUT_SECONDS = 300.0
 DEFAULT_FILE_URL_TIMEOUT = "30s"
+DEFAULT_GIT_TIMEOUT = "60s"
+DEFAULT_SYNC_TIMEOUT = "10m"
 
 
 class SyncPolicy(ConfigModel):
@@ -37,6 +39,12 @@ class SyncPolicy(ConfigModel):
 
     interval: PositiveGoDuration = Field(
         description="How often the source is fetched, as a Go duration ('30m', '1h'). Required."
+    )
+    timeout: PositiveGoDuration | None = Field(
+        default=None,
+        description="Longest one sync attempt may take (every API page, a whole git fetch); "
+        "then it is abandoned and retried with backoff. Absent means `sync.timeout` "
+        f"(default {DEFAULT_SYNC_TIMEOUT}). Ours: ToolHive has no such key.",
     )
 
 
@@ -78,6 +86,12 @@ class GitSourceConfig(ConfigModel):
         description="Registry file inside the repository, relative to its root.",
     )
     auth: GitAuth | None = None
+    timeout: PositiveGoDuration | None = Field(
+        default=None,
+        description="Socket timeout of every git transport (git://, http(s), ssh): longest "
+        "wait to connect or for the remote's next bytes. Absent means "
+        f"{DEFAULT_GIT_TIMEOUT}. Ours: ToolHive has no such key.",
+    )
 
     @field_validator("commit")
     @classmethod
@@ -114,6 +128,11 @@ class GitSourceConfig(ConfigModel):
         """The value of the ref chosen by `ref_kind`."""
         kind = self.ref_kind
         return None if kind is None else getattr(self, kind)
+
+    @property
+    def timeout_seconds(self) -> float:
+        """The socket timeout, with the default applied."""
+        return parse_go_duration(self.timeout or DEFAULT_GIT_TIMEOUT)
 
     def config_notes(self) -> list[tuple[Loc, str]]:
         kind = self.ref_kind

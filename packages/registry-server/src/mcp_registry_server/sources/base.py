@@ -21,8 +21,6 @@ class FetchLimits:
     """HTTP redirects followed before giving up (a redirect loop fails cleanly)."""
     max_servers: int = 100_000
     """Servers accepted from one API source (ToolHive's guard)."""
-    git_timeout: float = 120.0
-    """Socket timeout of one git HTTP request, so a stalled server cannot pin a worker thread."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,7 @@ def fetcher_for(
             username=auth.username if auth else None,
             password_file=Path(auth.password_file) if auth and auth.password_file else None,
         )
-        return GitFetcher(target, workdir=workdir, limits=limits)
+        return GitFetcher(target, workdir=workdir, limits=limits, timeout=git.timeout_seconds)
     if source.kind == "api" and source.api is not None:
         api = source.api
         return ApiFetcher(

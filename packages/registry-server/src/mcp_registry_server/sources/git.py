@@ -1,43 +1,48 @@
 """Git sources: a bare clone per source, refreshed by shallow fetches, one file read from a tree.
 
-dulwich is blocking, so every call runs in a worker thread (`asyncio.to_thread`); this is the
-only module that imports it.
+dulwich is blocking, so each fetch runs on a thread of its own that an abandoned attempt stops
+(`sources.blocking`), through transports with socket timeouts (`sources.gittransport`); these
+three are the only modules that import dulwich.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import hashlib
 import re
 import shutil
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from dulwich.client import GitClient, HTTPUnauthorized
-from dulwich.client import get_transport_and_path as dulwich_transport
-from dulwich.config import ConfigDict
 from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
 from dulwich.object_store import tree_lookup_path
 from dulwich.objects import Blob, Commit, ObjectID, Tag
 from dulwich.refs import Ref
 from dulwich.repo import Repo
+from mcp_registry_common.config.sources import DEFAULT_GIT_TIMEOUT
+from mcp_registry_common.durations import parse_go_duration
 from mcp_registry_common.redaction import REDACTED, redact_text, redact_url
 
 from mcp_registry_server.sources.base import FetchedDocument, FetchLimits, sha256_hex
+from mcp_registry_server.sources.blocking import BlockingWorker, WorkerBusyError
 from mcp_registry_server.sources.errors import (
     FetchError,
     SourceAuthError,
     SourceConfigError,
     SourceNotFoundError,
+    SourceTimeoutError,
     SourceTooLargeError,
     SourceUnavailableError,
 )
+from mcp_registry_server.sources.gittransport import open_client
 
 RefKind = Literal["commit", "tag", "branch", "default"]
 DEFAULT_PATH = "registry.json"
+DEFAULT_TIMEOUT = parse_go_duration(DEFAULT_GIT_TIMEOUT)
+"""Socket timeout of the git transports when the source sets none (`git.timeout`)."""
 _MAX_PACKS = 50
 """Re-clone from scratch once this many packs piled up (each changed fetch adds one)."""
 _SHA = re.compile(r"^[0-9a-f]{7,64}$")
@@ -60,18 +65,35 @@ class GitTarget:
 
 
 class GitFetcher:
-    """Keeps a bare clone under `workdir` and re-uses it: ls-remote first, fetch only on change."""
+    """Keeps a bare clone under `workdir` and re-uses it: ls-remote first, fetch only on change.
 
-    def __init__(self, target: GitTarget, *, workdir: Path, limits: FetchLimits) -> None:
+    `timeout` is the socket timeout: the longest wait to connect or for the remote's next
+    bytes. A fetch abandoned by its caller (the attempt's deadline) stops its thread at once.
+    """
+
+    def __init__(
+        self,
+        target: GitTarget,
+        *,
+        workdir: Path,
+        limits: FetchLimits,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
         self._target = target
         self._clone_dir = workdir / clone_dir_name(target)
         self._limits = limits
-        self._busy = threading.Lock()
+        self._timeout = timeout
+        # One thread at a time per clone: an abandoned one gets `timeout` to end first.
+        self._worker = BlockingWorker(f"git-fetch-{self._clone_dir.name}")
 
     async def fetch(self) -> FetchedDocument:
         path = repo_path(self._target.path)
-        password = await asyncio.to_thread(self._read_password)
-        return await asyncio.to_thread(self._fetch_blocking, path, password)
+        try:
+            return await self._worker.run(lambda: self._fetch_blocking(path), grace=self._timeout)
+        except WorkerBusyError:
+            raise SourceUnavailableError(
+                f"a previous fetch of {self._target.describe()} is still running"
+            ) from None
 
     def _read_password(self) -> str | None:
         pw_file = self._target.password_file
@@ -82,38 +104,26 @@ class GitFetcher:
         except (OSError, UnicodeDecodeError) as exc:
             raise SourceConfigError(f"git password file {pw_file} is not readable: {exc}") from None
 
-    def _fetch_blocking(self, path: bytes, password: str | None) -> FetchedDocument:
-        # A worker thread outlives a cancelled coroutine; never let two touch one clone.
-        if not self._busy.acquire(blocking=False):
-            raise SourceUnavailableError(
-                f"a previous fetch of {self._target.describe()} is still running"
-            )
+    def _fetch_blocking(self, path: bytes) -> FetchedDocument:
+        password = self._read_password()
         try:
-            client, remote_path = self._client(password)
-            clone = open_clone(self._clone_dir)
-            try:
+            with (
+                open_client(
+                    self._target.repository,
+                    timeout=self._timeout,
+                    username=self._target.username,
+                    password=password if self._target.username else None,
+                ) as (client, remote_path),
+                contextlib.closing(open_clone(self._clone_dir)) as clone,
+            ):
                 commit = self._update(client, remote_path, clone)
                 data = read_blob(clone, commit, path, limits=self._limits, target=self._target)
-            finally:
-                clone.close()
         except FetchError:
             raise
         except Exception as exc:  # dulwich and urllib3 raise many unrelated types
-            raise _translate(exc, self._target, password) from None
-        finally:
-            self._busy.release()
+            raise _translate(exc, self._target, password, timeout=self._timeout) from None
         origin = f"{self._target.describe()} ({commit.decode()[:12]}):{self._target.path}"
         return FetchedDocument(data=data, content_hash=sha256_hex(data), origin=origin)
-
-    def _client(self, password: str | None) -> tuple[GitClient, str]:
-        config = ConfigDict()
-        config.set((b"http",), b"timeout", str(self._limits.git_timeout).encode())
-        return dulwich_transport(
-            self._target.repository,
-            config=config,
-            username=self._target.username,
-            password=password if self._target.username else None,
-        )
 
     def _update(self, client: GitClient, remote_path: str, clone: Repo) -> ObjectID:
         """Bring the wanted commit into `clone` (fetching only when missing); return its sha."""
@@ -255,8 +265,12 @@ def open_clone(directory: Path) -> Repo:
     return Repo.init_bare(str(directory), mkdir=True)
 
 
-def _translate(exc: Exception, target: GitTarget, password: str | None) -> FetchError:
+def _translate(
+    exc: Exception, target: GitTarget, password: str | None, *, timeout: float
+) -> FetchError:
     where = target.describe()
+    if _timed_out(exc):
+        return SourceTimeoutError(f"no answer from {where} within {timeout:g}s (git.timeout)")
     if isinstance(exc, HTTPUnauthorized):
         hint = "" if target.username else " (no credentials configured)"
         return SourceAuthError(f"authentication failed for {where}{hint}")
@@ -267,3 +281,15 @@ def _translate(exc: Exception, target: GitTarget, password: str | None) -> Fetch
         text = text.replace(password, REDACTED)
     text = redact_text(text)  # any other URL dulwich names (a redirect's, say)
     return SourceUnavailableError(f"git fetch of {where} failed: {type(exc).__name__}: {text}")
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """A socket timeout anywhere in the chain (dulwich and urllib3 wrap it in their own)."""
+    seen: BaseException | None = exc
+    for _ in range(16):
+        if seen is None:
+            return False
+        if isinstance(seen, TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -1,9 +1,10 @@
-"""The sync engine: one supervised loop per synced source, bounded concurrency, manual syncs."""
+"""The sync engine: one supervised loop per synced source, fair slots, manual syncs."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import tempfile
 from collections.abc import Callable
@@ -19,14 +20,15 @@ from mcp_registry_common.config.sources import SourceConfig
 
 from mcp_registry_server.sources.base import FetchLimits
 from mcp_registry_server.sources.unsynced import unsynced_message
-from mcp_registry_server.store.base import SourceStatus, Store
+from mcp_registry_server.store.base import SourceStatus, Store, SyncPhase
 from mcp_registry_server.sync.attempt import OnChange, describe, run_attempt
 from mcp_registry_server.sync.backoff import BackoffPolicy
 from mcp_registry_server.sync.decision import SyncReason, decide, next_check
 from mcp_registry_server.sync.errors import NotSyncableError, UnknownSourceError
 from mcp_registry_server.sync.metrics import SyncMetrics, SyncOutcome
 from mcp_registry_server.sync.pipeline import StageError
-from mcp_registry_server.sync.state import SourceState, build_state
+from mcp_registry_server.sync.slots import Lane, SlotPool, Ticket
+from mcp_registry_server.sync.state import SYNC_TIMEOUT, SourceState, attempt_timeout, build_state
 from mcp_registry_server.sync.status import (
     FailureStage,
     attempt_failed,
@@ -37,8 +39,10 @@ from mcp_registry_server.sync.status import (
 log = structlog.get_logger("mcp_registry_server.sync")
 
 Clock = Callable[[], datetime]
-SYNC_TIMEOUT = 600.0
-"""Seconds one fetch may take in total (all API pages, a whole git fetch)."""
+DEFAULT_CONCURRENCY = 4
+"""Sync slots: attempts that run at once (see `sync.slots`)."""
+SLOT_LEASE = 10.0
+"""Seconds an attempt keeps its slot; a slower one runs on without it (see `sync.slots`)."""
 
 
 def utc_now() -> datetime:
@@ -65,20 +69,24 @@ class SyncEngine:
         on_change: OnChange,
         http: aiohttp.ClientSession,
         metrics: prometheus_client.CollectorRegistry | None = None,
-        concurrency: int = 4,
+        concurrency: int = DEFAULT_CONCURRENCY,
         clock: Clock = utc_now,
         workdir: Path | None = None,
         limits: FetchLimits | None = None,
         backoff: BackoffPolicy | None = None,
         sync_timeout: float = SYNC_TIMEOUT,
+        slot_lease: float = SLOT_LEASE,
     ) -> None:
+        """`sync_timeout` applies to sources for which the config sets no timeout."""
         self._store = store
         self._on_change = on_change
         self._metrics = SyncMetrics(metrics or prometheus_client.CollectorRegistry())
-        self._semaphore = asyncio.Semaphore(max(1, concurrency))
+        self._slots = SlotPool(max(1, concurrency))
+        self._slot_lease = slot_lease
         self._clock = clock
         self._backoff = backoff or BackoffPolicy()
         self._sync_timeout = sync_timeout
+        self._settings = config.sync
         self._changed = asyncio.Condition()
         self._loaded = False
         self._load_lock = asyncio.Lock()
@@ -105,7 +113,11 @@ class SyncEngine:
 
     def _build(self, config: SourceConfig) -> SourceState:
         return build_state(
-            config, http=self._http, workdir=self._workdir / config.name, limits=self._limits
+            config,
+            http=self._http,
+            workdir=self._workdir / config.name,
+            limits=self._limits,
+            timeout=attempt_timeout(config, self._settings, self._sync_timeout),
         )
 
     def _start(self, src: SourceState) -> None:
@@ -190,6 +202,11 @@ class SyncEngine:
             raise NotSyncableError(source, src.config.kind)
         await self.load()
         return await self._sync(src, manual=True)
+
+    @property
+    def concurrency(self) -> int:
+        """Sync slots: attempts that run at once (see `sync.slots`)."""
+        return self._slots.size
 
     def statuses(self) -> list[SourceStatus]:
         """Current status of every configured source, in configuration order."""
@@ -282,26 +299,41 @@ class SyncEngine:
         async with src.lock:
             reason = self._decide(src, now=self._clock(), manual=manual)
             if reason.should_sync:
-                async with self._semaphore:
-                    await self._attempt(src, reason)
+                async with self._slots.slot(
+                    lane=_lane(src, manual=manual),
+                    wait=src.interval.total_seconds(),  # never waits longer than its interval
+                    lease=self._slot_lease,
+                    on_overrun=lambda: log.warning(
+                        "sync_slot_released", source=src.name, lease=self._slot_lease
+                    ),
+                ) as ticket:
+                    await self._attempt(src, reason, ticket)
         src.wake.set()
         return src.status
 
     # -- one attempt ------------------------------------------------------------------------
 
-    async def _attempt(self, src: SourceState, reason: SyncReason) -> None:
+    async def _attempt(self, src: SourceState, reason: SyncReason, ticket: Ticket) -> None:
         loop = asyncio.get_running_loop()
         started = loop.time()
         src.status = attempt_started(src.status, now=self._clock(), reason=reason)
         await self._save_status(src)
-        log.info("sync_started", source=src.name, reason=reason, attempt=src.status.attempt_count)
+        log.log(
+            logging.INFO if ticket.slotted else logging.WARNING,  # every slot busy too long
+            "sync_started",
+            source=src.name,
+            reason=reason,
+            attempt=src.status.attempt_count,
+            slot_wait=round(ticket.waited, 3),
+            slotted=ticket.slotted,
+        )
         try:
             outcome = await run_attempt(
                 src,
                 store=self._store,
                 on_change=self._on_change,
                 clock=self._clock,
-                time_limit=self._sync_timeout,
+                time_limit=src.timeout,
             )
         except StageError as exc:
             await self._record_failure(src, exc, reason=reason, seconds=loop.time() - started)
@@ -367,3 +399,10 @@ class SyncEngine:
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
+
+
+def _lane(src: SourceState, *, manual: bool) -> Lane:
+    """Manual syncs first, then sources whose last attempt did not fail."""
+    if manual:
+        return Lane.MANUAL
+    return Lane.FAILING if src.status.phase is SyncPhase.FAILED else Lane.HEALTHY

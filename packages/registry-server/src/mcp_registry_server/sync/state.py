@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-from mcp_registry_common.config.sources import SourceConfig
+from mcp_registry_common.config.sources import DEFAULT_SYNC_TIMEOUT, SourceConfig
+from mcp_registry_common.config.sync import SyncSettings
 from mcp_registry_common.durations import parse_go_duration
 from mcp_registry_common.filtering import filter_hash
 
@@ -21,6 +22,8 @@ from mcp_registry_server.sync.status import initial_status
 
 DEFAULT_INTERVAL = timedelta(minutes=30)
 """Used only if a synced source somehow has no `syncPolicy` (the config model requires one)."""
+SYNC_TIMEOUT = parse_go_duration(DEFAULT_SYNC_TIMEOUT)
+"""Seconds one attempt may take (all API pages, a whole git fetch) unless the config says."""
 
 
 @dataclass(eq=False)
@@ -30,6 +33,8 @@ class SourceState:
     config: SourceConfig
     fetcher: Fetcher
     interval: timedelta
+    timeout: float
+    """Seconds one attempt may take before it is abandoned."""
     filter_hash: str
     """Hash of the configured filter; compared with the one the served data was made with."""
     status: SourceStatus
@@ -61,8 +66,23 @@ class BrokenFetcher:
         raise SourceConfigError(self._error)
 
 
+def attempt_timeout(config: SourceConfig, settings: SyncSettings | None, default: float) -> float:
+    """The source's `syncPolicy.timeout`, else the config's `sync.timeout`, else `default`."""
+    policy = config.sync_policy
+    if policy is not None and policy.timeout is not None:
+        return parse_go_duration(policy.timeout)
+    if settings is not None and settings.timeout is not None:
+        return parse_go_duration(settings.timeout)
+    return default
+
+
 def build_state(
-    config: SourceConfig, *, http: aiohttp.ClientSession, workdir: Path, limits: FetchLimits | None
+    config: SourceConfig,
+    *,
+    http: aiohttp.ClientSession,
+    workdir: Path,
+    limits: FetchLimits | None,
+    timeout: float,
 ) -> SourceState:
     """State for a configured source; a config that cannot be fetched fails at each attempt."""
     fetcher: Fetcher
@@ -77,6 +97,7 @@ def build_state(
         config=config,
         fetcher=fetcher,
         interval=interval,
+        timeout=timeout,
         filter_hash=filter_hash(config.filter),
         status=initial_status(config.name, persisted=None, data=None, unsynced_message=unsynced),
         ever_synced=not config.synced,
