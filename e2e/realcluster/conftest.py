@@ -61,7 +61,8 @@ class ConformanceTable:
     rows: list[tuple[str, str, str]] = field(default_factory=list)
 
     def add(self, case: str, double: Any, real: Any) -> None:
-        agree = "agree" if double == real else "DISAGREE"
+        refused = isinstance(double, dict) and double.get("error") == 501
+        agree = "agree" if double == real else "refused by the double" if refused else "DISAGREE"
         self.rows.append((case, agree, _short(double) if double != real else ""))
 
     def render(self) -> str:

@@ -23,7 +23,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from .patching import ApplyConflictError, Owners, fields_v1, server_side_apply
+from .patching import (
+    ApplyConflictError,
+    Owners,
+    fields_v1,
+    leaf_paths,
+    ownable,
+    server_side_apply,
+)
 from .resources import ResourceType
 from .selectors import Predicate
 from .status import ApiError, already_exists, conflict, gone, not_found
@@ -114,6 +121,29 @@ def _invalid(rt: ResourceType, name: str, exc: Exception) -> ApiError:
         f'{rt.kind}.{rt.group} "{name}" is invalid: [{text}]',
         details={"name": name, "group": rt.group, "kind": rt.kind, "causes": causes},
     )
+
+
+def _refuse_shared_lists(rt: ResourceType, intent: Obj, *, manager: str, owners: Owners) -> None:
+    """Built-in lists (containers, ports, env, volumes…) merge by key on the real server; the
+    double treats every list as atomic, so a second manager applying a list of a built-in
+    object that another manager applied would get a wrong answer: refuse it loudly."""
+    lists = {path for path in leaf_paths(ownable(intent)) if isinstance(_at(intent, path), list)}
+    for other, owned in owners.items():
+        shared = sorted(lists & owned)
+        if other != manager and shared:
+            raise ApiError(
+                501,
+                "NotImplemented",
+                f"the API double treats lists atomically: {manager!r} applying "
+                f"{'.'.join(shared[0])} of a {rt.kind} that {other!r} applied needs the real "
+                "server's merge by key (see e2e/realcluster)",
+            )
+
+
+def _at(obj: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        obj = obj.get(key) if isinstance(obj, dict) else None
+    return obj
 
 
 class Store:
@@ -273,9 +303,12 @@ class Store:
             raise not_found(rt.plural, rt.group, name)
         base = old or {"apiVersion": rt.api_version, "kind": rt.kind, "metadata": {"name": name}}
         uid = (old or {}).get("metadata", {}).get("uid", "")
+        owners_now = self._owners.get(uid, {})
+        if not rt.custom:
+            _refuse_shared_lists(rt, intent, manager=manager, owners=owners_now)
         try:
             merged, owners = server_side_apply(
-                base, intent, manager=manager, force=force, owners=self._owners.get(uid, {})
+                base, intent, manager=manager, force=force, owners=owners_now
             )
         except ApplyConflictError as exc:
             raise ApiError(409, "Conflict", str(exc)) from exc
