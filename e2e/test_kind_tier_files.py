@@ -17,6 +17,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
 SCRIPTS = [
+    REPO / "e2e" / "controlplane" / "build.sh",
     *sorted((REPO / "scripts").glob("*.sh")),
     REPO / ".ci" / "run",
     REPO / "e2e" / "kind" / "run.sh",
