@@ -1,6 +1,6 @@
-"""Life on a real cluster: a referenced ConfigMap rotated rolls the server, an invalid spec is
-Failed until fixed, WATCH_NAMESPACE scopes the operator, and an operator restarted halfway
-through a creation finishes it."""
+"""Life on a real cluster: a referenced ConfigMap or Secret rotated rolls the server, an
+invalid spec is Failed until fixed, WATCH_NAMESPACE scopes the operator, and an operator
+restarted halfway through a creation finishes it."""
 
 from __future__ import annotations
 
@@ -154,3 +154,61 @@ async def test_an_operator_restarted_halfway_finishes_the_registry(
         f"{tier.operator.name} finished it: {' → '.join(tier.phases.phases(ns, name))}"
     )
     assert OPERATOR_RELEASE in tier.operator.name
+
+
+RAW_REGISTRY = {
+    "apiVersion": "toolhive.stacklok.dev/v1alpha1",
+    "kind": "MCPRegistry",
+    "metadata": {"name": "raw"},
+    "spec": {
+        "configYAML": (
+            "sources:\n"
+            "  - name: local\n"
+            "    format: upstream\n"
+            "    file: {path: /data/registry.json}\n"
+            "    syncPolicy: {interval: 15m}\n"
+            "registries:\n"
+            "  - name: default\n"
+            "    sources: [local]\n"
+            "auth:\n"
+            "  mode: anonymous\n"
+        ),
+        "volumes": [{"name": "data", "secret": {"secretName": "registry-data"}}],
+        "volumeMounts": [{"name": "data", "mountPath": "/data", "readOnly": True}],
+    },
+}
+"""configYAML mode: the server reads its registry from a Secret the user mounts."""
+
+
+async def _put_secret(tier: RealTier, namespace: str, data: bytes) -> None:
+    file = tier.workdir / "secrets" / namespace / "registry.json"
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_bytes(data)
+    manifest = await tier.kubectl(
+        "create", "secret", "generic", "registry-data", "-n", namespace,
+        f"--from-file=registry.json={file}", "--dry-run=client", "-o", "yaml",
+    )  # fmt: skip
+    await tier.kubectl("apply", "-n", namespace, "-f", "-", stdin=manifest.encode())
+
+
+async def test_a_rotated_secret_rolls_the_server(tier: RealTier, seed_report: SeedReport) -> None:
+    ns = "e2e-secret-rotation"
+    await tier.ensure_namespace(ns)
+    await _put_secret(tier, ns, tier.samples.upstream)
+    applied = await tier.apply_seed("raw-secret.yaml", [RAW_REGISTRY], namespace=ns)
+    await settle(tier, applied)
+    pods = tier.deployment_pods(ns, f"{applied.registry}-api")
+    old = pods.pod
+    assert old is not None
+    await _put_secret(tier, ns, tier.samples.upstream + b"\n")
+
+    def rolled() -> bool:
+        pod = pods.pod
+        return pod is not None and pod is not old and old.process.returncode is not None
+
+    await wait_for(rolled, timeout=90, interval=0.2, message=diagnose(tier, ns, applied.registry))
+    await settle(tier, applied)
+    assert pods.pod is not None
+    seed_report.checks.append(
+        f"Secret registry-data rotated in {ns}: pod {old.name} replaced by {pods.pod.name}"
+    )
