@@ -36,7 +36,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 CRD_FILE = REPO / "crds" / "toolhive.stacklok.dev_mcpregistries.yaml"
-SEED = REPO.parent / "shared" / "seed" / "examples" / "01-minimal.yaml"
+SEED = REPO / "examples" / "01-minimal.yaml"
 TARGETS = {"seconds": 60.0, "writes": 10.0, "rss_mb": 150.0}
 TIMEOUT = 180.0
 IDLE_WINDOW = 5.0

@@ -32,8 +32,8 @@ from mcp_registry_server.sync.engine import SyncEngine
 
 TARGET_RATIO = 5.0
 SAMPLE = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
+    Path(__file__).resolve().parents[1]
+    / "testdata"
     / "registry-samples"
     / "fictional"
     / "registry-upstream.json"

@@ -18,7 +18,7 @@ from mcp_registry_common.claims import (
 )
 
 REPO = Path(__file__).resolve().parents[3]
-SEED = REPO.parent / "shared" / "seed" / "examples"
+SEED = REPO / "examples"
 ALL = frozenset(Role)
 
 

@@ -21,8 +21,9 @@ from mcp_registry_common.filtering import (
 )
 
 REPO = Path(__file__).resolve().parents[3]
-SHARED = REPO.parent / "shared"
-FICTIONAL = SHARED / "registry-samples" / "fictional" / "registry-upstream.json"
+TESTDATA = REPO / "testdata"
+EXAMPLES = REPO / "examples"
+FICTIONAL = TESTDATA / "registry-samples" / "fictional" / "registry-upstream.json"
 PP = "io.modelcontextprotocol.registry/publisher-provided"
 
 
@@ -33,7 +34,7 @@ def fictional_servers() -> list[dict[str, Any]]:
 
 def seed_filter() -> SourceFilter:
     """`filter:` of shared/seed/examples/07-filtered.yaml."""
-    manifest = yaml.safe_load((SHARED / "seed" / "examples" / "07-filtered.yaml").read_text())
+    manifest = yaml.safe_load((EXAMPLES / "07-filtered.yaml").read_text())
     return SourceFilter.model_validate(manifest["spec"]["sources"][0]["filter"])
 
 

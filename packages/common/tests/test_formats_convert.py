@@ -19,7 +19,7 @@ from mcp_registry_common.formats import (
 )
 
 REPO = Path(__file__).resolve().parents[3]
-SAMPLES = REPO.parent / "shared" / "registry-samples"
+SAMPLES = REPO / "testdata" / "registry-samples"
 GOLDEN = SAMPLES / "golden-converter-fixtures"
 PP = "io.modelcontextprotocol.registry/publisher-provided"
 

@@ -19,7 +19,7 @@ from mcp_registry_common.formats import (
 )
 
 REPO = Path(__file__).resolve().parents[3]
-SAMPLES = REPO.parent / "shared" / "registry-samples"
+SAMPLES = REPO / "testdata" / "registry-samples"
 LEGACY = SAMPLES / "fictional" / "registry-legacy.json"
 UPSTREAM = SAMPLES / "fictional" / "registry-upstream.json"
 

@@ -16,7 +16,7 @@ from mcp_registry_common.formats import legacy_to_upstream, parse_registry
 from referencing import Registry, Resource
 
 REPO = Path(__file__).resolve().parents[3]
-SAMPLES = REPO.parent / "shared" / "registry-samples"
+SAMPLES = REPO / "testdata" / "registry-samples"
 SCHEMAS = SAMPLES / "schemas"
 PP = "io.modelcontextprotocol.registry/publisher-provided"
 

@@ -11,7 +11,7 @@ import yaml
 from mcp_registry_common.__main__ import main
 
 REPO = Path(__file__).resolve().parents[3]
-SEED = REPO.parent / "shared" / "seed" / "examples"
+SEED = REPO / "examples"
 DATA = Path(__file__).resolve().parent / "data" / "validate"
 
 

@@ -15,7 +15,7 @@ from mcp_registry_testing.manifests import names_field, patched, pydantic_causes
 from pydantic import ValidationError
 
 REPO = Path(__file__).resolve().parents[3]
-SEEDS = REPO.parent / "shared" / "seed" / "examples"
+SEEDS = REPO / "examples"
 TABLE = yaml.safe_load((Path(__file__).parent / "data" / "mcpregistry_invalid.yaml").read_text())
 CASES: list[dict[str, Any]] = TABLE["cases"]
 CRD = build_crd()

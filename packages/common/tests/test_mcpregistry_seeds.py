@@ -19,7 +19,7 @@ from mcp_registry_common.mcpregistry import (
 from mcp_registry_testing.crd_admission import admit
 
 REPO = Path(__file__).resolve().parents[3]
-SEEDS = REPO.parent / "shared" / "seed" / "examples"
+SEEDS = REPO / "examples"
 CRD = build_crd()
 
 

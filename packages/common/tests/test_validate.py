@@ -14,7 +14,8 @@ from mcp_registry_common.validate import (
 )
 
 REPO = Path(__file__).resolve().parents[3]
-SHARED = REPO.parent / "shared"
+TESTDATA = REPO / "testdata"
+EXAMPLES = REPO / "examples"
 DATA = Path(__file__).resolve().parent / "data" / "validate"
 
 MANIFEST = """\
@@ -62,7 +63,7 @@ def test_classify_rejects_other_documents(doc: object) -> None:
 
 
 def test_expand_paths_lists_a_directory_sorted_and_keeps_files() -> None:
-    files = expand_paths([SHARED / "seed" / "examples", DATA / "broken-config.yaml"])
+    files = expand_paths([EXAMPLES, DATA / "broken-config.yaml"])
 
     assert [p.name for p in files[:2]] == ["01-minimal.yaml", "02-git.yaml"]
     assert len(files) == 14
@@ -70,7 +71,7 @@ def test_expand_paths_lists_a_directory_sorted_and_keeps_files() -> None:
 
 
 def test_every_seed_example_is_valid_and_secrets_are_ignored() -> None:
-    reports = [validate_file(p) for p in expand_paths([SHARED / "seed" / "examples"])]
+    reports = [validate_file(p) for p in expand_paths([EXAMPLES])]
 
     assert [r.problems for r in reports] == [[]] * 13
     assert sum(r.checked["MCPRegistry"] for r in reports) == 13
@@ -78,7 +79,7 @@ def test_every_seed_example_is_valid_and_secrets_are_ignored() -> None:
 
 
 def test_shared_registry_samples_are_valid() -> None:
-    samples = SHARED / "registry-samples"
+    samples = TESTDATA / "registry-samples"
     paths = [
         samples / "toolhive-legacy-real-subset.json",
         samples / "toolhive-upstream-real-subset.json",

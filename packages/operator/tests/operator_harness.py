@@ -29,7 +29,7 @@ from mcp_registry_testing.kubeapi import ApiError, KubeApiDouble
 from mcp_registry_testing.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[3]
-SEED = REPO.parent / "shared" / "seed" / "examples"
+SEED = REPO / "examples"
 CRD = yaml.safe_load((REPO / "crds" / "toolhive.stacklok.dev_mcpregistries.yaml").read_text())
 IMAGE = "ghcr.io/mcp-registry/mcp-registry-server:test"
 T0 = "2026-01-01T00:00:00Z"

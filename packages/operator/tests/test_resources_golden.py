@@ -18,7 +18,7 @@ from mcp_registry_operator.resources.desired import Inputs, build_desired, refer
 from mcp_registry_operator.resources.pgpass import DatabasePasswords
 
 REPO = Path(__file__).resolve().parents[3]
-SEED = REPO.parent / "shared" / "seed" / "examples"
+SEED = REPO / "examples"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 INPUTS = Inputs(

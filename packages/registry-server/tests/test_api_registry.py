@@ -23,7 +23,7 @@ from mcp_registry_server.app import create_apps
 from mcp_registry_testing.registry_engine import FakeEngineFactory, FakeSyncEngine
 
 REPO = Path(__file__).resolve().parents[3]
-SAMPLE = REPO.parent / "shared" / "registry-samples" / "fictional" / "registry-upstream.json"
+SAMPLE = REPO / "testdata" / "registry-samples" / "fictional" / "registry-upstream.json"
 PROBLEM = "application/problem+json"
 UPDATED_SINCE_MESSAGE = (
     "Invalid updated_since parameter: must be RFC3339 format (e.g., 2025-08-07T13:15:04.280Z)"

@@ -19,7 +19,7 @@ from mcp_registry_testing.oidc import OidcIssuer
 from pytest_aiohttp import AiohttpClient
 
 REPO = Path(__file__).resolve().parents[3]
-AUTHZ_EXAMPLE = REPO.parent / "shared" / "seed" / "examples" / "11-authz.yaml"
+AUTHZ_EXAMPLE = REPO / "examples" / "11-authz.yaml"
 
 
 def seed_spec() -> dict[str, Any]:

@@ -16,7 +16,7 @@ from mcp_registry_server.sources.base import FetchLimits, canonical_json_hash
 from mcp_registry_server.sources.errors import SourceDataError, SourceHTTPError, SourceTooLargeError
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "registry-samples" / "fictional"
+SAMPLES = Path(__file__).resolve().parents[3] / "testdata" / "registry-samples" / "fictional"
 PAGE1 = json.loads((SAMPLES / "upstream-api-page1.json").read_bytes())
 PAGE2 = json.loads((SAMPLES / "upstream-api-page2.json").read_bytes())
 CURSOR = PAGE1["metadata"]["nextCursor"]

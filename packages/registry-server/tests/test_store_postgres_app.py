@@ -19,8 +19,8 @@ from mcp_registry_testing.waiting import wait_for
 
 pytestmark = pytest.mark.db
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "registry-samples"
-UPSTREAM = SHARED / "fictional" / "registry-upstream.json"
+SAMPLES = Path(__file__).resolve().parents[3] / "testdata" / "registry-samples"
+UPSTREAM = SAMPLES / "fictional" / "registry-upstream.json"
 PROBLEM = "application/problem+json"
 FAST = StoreOptions(backoff=BackoffPolicy(initial=0.02, cap=0.3), poll_interval=0.5)
 LIST = "/registry/default/v0.1/servers"

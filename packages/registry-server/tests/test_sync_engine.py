@@ -26,9 +26,9 @@ from mcp_registry_testing.upstreams import FaultyUpstream
 from prometheus_client import CollectorRegistry, generate_latest
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
-SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "registry-samples"
-UPSTREAM = SHARED / "fictional" / "registry-upstream.json"
-LEGACY = SHARED / "fictional" / "registry-legacy.json"
+SAMPLES = Path(__file__).resolve().parents[3] / "testdata" / "registry-samples"
+UPSTREAM = SAMPLES / "fictional" / "registry-upstream.json"
+LEGACY = SAMPLES / "fictional" / "registry-legacy.json"
 NAMES = {
     "io.github.stacklok/file-vault",
     "io.github.stacklok/issue-tracker-cloud",
@@ -212,7 +212,7 @@ async def test_declared_format_must_match_the_data(
 
 async def test_real_toolhive_subset_parses(http: aiohttp.ClientSession, tmp_path: Path) -> None:
     store = MemoryStore()
-    cfg = config(file_source("real", SHARED / "toolhive-legacy-real-subset.json"))
+    cfg = config(file_source("real", SAMPLES / "toolhive-legacy-real-subset.json"))
     status = await make_engine(cfg, http=http, tmp_path=tmp_path, store=store).sync_now("real")
     assert complete(status)
     assert status.server_count == len((await stored(store, "real")).servers) == 6
@@ -243,8 +243,8 @@ async def test_git_source(
 async def test_api_source(
     aiohttp_server: ServerFactory, http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
-    page1 = json.loads((SHARED / "fictional" / "upstream-api-page1.json").read_bytes())
-    page2 = json.loads((SHARED / "fictional" / "upstream-api-page2.json").read_bytes())
+    page1 = json.loads((SAMPLES / "fictional" / "upstream-api-page1.json").read_bytes())
+    page2 = json.loads((SAMPLES / "fictional" / "upstream-api-page2.json").read_bytes())
     fake = FaultyUpstream(b"", pages={None: page1, page1["metadata"]["nextCursor"]: page2})
     server = await aiohttp_server(fake.app())
     source = {
@@ -461,7 +461,7 @@ async def test_storage_failure_keeps_previous_data(
     engine = make_engine(config(url_source("up", url)), http=http, tmp_path=tmp_path, store=store)
     good = await engine.sync_now("up")
     before = await stored(store, "up")
-    fake.body = (SHARED / "fictional" / "registry-legacy.json").read_bytes()
+    fake.body = (SAMPLES / "fictional" / "registry-legacy.json").read_bytes()
     store.broken = True
     failed = await engine.sync_now("up")
     assert failed.phase is SyncPhase.FAILED

@@ -17,8 +17,8 @@ from mcp_registry_server.sync.engine import SyncEngine
 from mcp_registry_server.sync.errors import UnknownSourceError
 from prometheus_client import CollectorRegistry
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "registry-samples"
-UPSTREAM = SHARED / "fictional" / "registry-upstream.json"
+SAMPLES = Path(__file__).resolve().parents[3] / "testdata" / "registry-samples"
+UPSTREAM = SAMPLES / "fictional" / "registry-upstream.json"
 
 
 def file_source(name: str, path: Path, **extra: object) -> SourceConfig:

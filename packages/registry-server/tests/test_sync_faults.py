@@ -23,8 +23,8 @@ from mcp_registry_testing.upstreams import HUGE_BYTES, Fault, FaultyUpstream
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 SAMPLE = (
-    Path(__file__).resolve().parents[3].parent
-    / "shared"
+    Path(__file__).resolve().parents[3]
+    / "testdata"
     / "registry-samples"
     / "fictional"
     / "registry-upstream.json"

@@ -25,8 +25,8 @@ from mcp_registry_testing.waiting import wait_for
 from prometheus_client import CollectorRegistry
 
 SAMPLE = (
-    Path(__file__).resolve().parents[3].parent
-    / "shared"
+    Path(__file__).resolve().parents[3]
+    / "testdata"
     / "registry-samples"
     / "fictional"
     / "registry-upstream.json"

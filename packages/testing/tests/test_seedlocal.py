@@ -12,7 +12,7 @@ from mcp_registry_testing.seedlocal import Issuer, LocalisationError, LocalServi
 from mcp_registry_testing.seedreport import SeedOutcome, SeedReport
 
 REPO = Path(__file__).resolve().parents[3]
-SEEDS = REPO.parent / "shared" / "seed" / "examples"
+SEEDS = REPO / "examples"
 SERVICES = LocalServices(
     urls={
         "https://github.com/my-org/private-registry.git": "http://127.0.0.1:1/my-org/p.git",
