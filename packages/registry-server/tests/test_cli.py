@@ -12,7 +12,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from mcp_registry_server.cli import Address, build_parser, main, parse_address
+from mcp_registry_server.cli import (
+    Address,
+    build_parser,
+    listen_addresses,
+    main,
+    parse_address,
+    try_these,
+)
 from mcp_registry_testing.waiting import wait_for
 
 LISTENING = re.compile(
@@ -54,14 +61,30 @@ def test_parse_address_rejects(text: str) -> None:
 
 def test_environment_supplies_defaults_and_flags_win() -> None:
     env = {"MCP_REGISTRY_ADDRESS": "127.0.0.1:1234", "THV_REGISTRY_LOG_LEVEL": "debug"}
-    args = build_parser(env).parse_args(["serve"])
-    assert (args.address, args.internal_address) == (
-        Address("127.0.0.1", 1234),
-        Address(None, 8081),
-    )
+    args = build_parser(env).parse_args(["serve", "--config", "c.yaml"])
+    assert listen_addresses(args, env) == (Address("127.0.0.1", 1234), Address(None, 8081))
     assert args.log_level == "debug"
-    args = build_parser(env).parse_args(["serve", "--address", ":7000", "--log-level", "error"])
-    assert (args.address, args.log_level) == (Address(None, 7000), "error")
+    argv = ["serve", "--config", "c.yaml", "--address", ":7000", "--log-level", "error"]
+    args = build_parser(env).parse_args(argv)
+    assert (listen_addresses(args, env)[0], args.log_level) == (Address(None, 7000), "error")
+
+
+def test_the_embedded_default_listens_on_loopback_unless_told_otherwise() -> None:
+    """Its admin API is anonymous and writable: a demo for this machine only."""
+    args = build_parser({}).parse_args(["serve"])
+    assert listen_addresses(args, {}) == (Address("127.0.0.1", 8080), Address("127.0.0.1", 8081))
+    env = {"MCP_REGISTRY_ADDRESS": ":9000"}
+    assert listen_addresses(args, env)[0] == Address(None, 9000)
+    args = build_parser({}).parse_args(["serve", "--internal-address", ":9001"])
+    assert listen_addresses(args, {})[1] == Address(None, 9001)
+
+
+def test_the_listening_line_is_followed_by_urls_to_paste() -> None:
+    text = try_these("http://0.0.0.0:8080", "http://127.0.0.1:8081", "default")
+    assert text.splitlines() == [
+        "  servers:   http://127.0.0.1:8080/registry/default/v0.1/servers",
+        "  readiness: http://127.0.0.1:8081/readiness",
+    ]
     assert build_parser({"LOG_LEVEL": "warn"}).parse_args(["serve"]).log_level == "warn"
 
 

@@ -70,6 +70,18 @@ def parse_address(text: str) -> Address:
     return Address(host=host or None, port=int(port_text))
 
 
+def listen_addresses(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[Address, Address]:
+    """(API, internal) listeners: the flag, else the environment, else the default. The
+    embedded default (no --config) binds loopback only: its admin API is anonymous and
+    writable, a demo for this machine, not for the network."""
+    host = "127.0.0.1" if args.config is None else ""
+    api = args.address or parse_address(env.get("MCP_REGISTRY_ADDRESS") or f"{host}:8080")
+    internal = args.internal_address or parse_address(
+        env.get("MCP_REGISTRY_INTERNAL_ADDRESS") or f"{host}:8081"
+    )
+    return api, internal
+
+
 def _non_negative(text: str) -> int:
     if not text.strip().isdigit():
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 0 or more")
@@ -101,14 +113,15 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     serve.add_argument(
         "--address",
         type=parse_address,
-        default=env.get("MCP_REGISTRY_ADDRESS", ":8080"),
-        help="public API listener, HOST:PORT (default :8080)",
+        default=None,
+        help="public API listener, HOST:PORT (default :8080; 127.0.0.1:8080 without --config)",
     )
     serve.add_argument(
         "--internal-address",
         type=parse_address,
-        default=env.get("MCP_REGISTRY_INTERNAL_ADDRESS", ":8081"),
-        help="health/readiness/metrics/status listener, HOST:PORT (default :8081)",
+        default=None,
+        help="health/readiness/metrics/status listener, HOST:PORT (default :8081; "
+        "127.0.0.1:8081 without --config)",
     )
     serve.add_argument(
         "--log-level",
@@ -231,11 +244,18 @@ def _serve(args: argparse.Namespace) -> int:
     ) as exc:
         print(f"mcp-registry-server: {exc}", file=sys.stderr)
         return 2
-    return asyncio.run(_run(public, internal, api=args.address, admin=args.internal_address))
+    api, admin = listen_addresses(args, os.environ)
+    first = config.registries[0].name if config.registries else None
+    return asyncio.run(_run(public, internal, api=api, admin=admin, registry=first))
 
 
 async def _run(
-    public: web.Application, internal: web.Application, *, api: Address, admin: Address
+    public: web.Application,
+    internal: web.Application,
+    *,
+    api: Address,
+    admin: Address,
+    registry: str | None = None,
 ) -> int:
     """Serve both apps until SIGTERM/SIGINT, then shut down within `SHUTDOWN_TIMEOUT`."""
     runners: list[web.AppRunner] = [
@@ -258,7 +278,9 @@ async def _run(
             urls.append(_url(runner))
         flush_logs()  # start-up lines before the plain one
         print(
-            f"mcp-registry-server listening on {urls[0]} (API) and {urls[1]} (internal)", flush=True
+            f"mcp-registry-server listening on {urls[0]} (API) and {urls[1]} (internal)\n"
+            + try_these(urls[0], urls[1], registry),
+            flush=True,
         )
         log.info("listening", api=urls[0], internal=urls[1])
         await stop.wait()
@@ -277,6 +299,21 @@ async def _run(
                     await runner.cleanup()
         except TimeoutError:
             log.error("shutdown_timeout", timeout_s=SHUTDOWN_TIMEOUT)
+
+
+def try_these(api: str, internal: str, registry: str | None) -> str:
+    """URLs a person can paste (a wildcard listener is reached on 127.0.0.1)."""
+    api, internal = (_pasteable(api), _pasteable(internal))
+    lines = [f"  readiness: {internal}/readiness"]
+    if registry is not None:
+        lines.insert(0, f"  servers:   {api}/registry/{registry}/v0.1/servers")
+    return "\n".join(lines)
+
+
+def _pasteable(url: str) -> str:
+    for wildcard in ("//0.0.0.0:", "//[::]:"):
+        url = url.replace(wildcard, "//127.0.0.1:")
+    return url
 
 
 def _url(runner: web.AppRunner) -> str:
