@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 import yaml
 from mcp_registry_testing.controlplane.cluster import AuditEvent
+from mcp_registry_testing.pods import Pod
 from mcp_registry_testing.realtier import (
     OPERATOR_NAMESPACE,
     OPERATOR_RELEASE,
@@ -90,3 +91,20 @@ async def wait_for_reconciles(tier: RealTier, count: int) -> None:
         return await reconciles(tier) >= start + count
 
     await wait_for(done, timeout=90, interval=0.5, message=f"fewer than {count} reconciles")
+
+
+async def wait_for_rollout(tier: RealTier, applied: AppliedSeed, old: Pod) -> Pod:
+    """Until a new pod of the registry's server is ready and `old`'s process has exited (the
+    real Deployment controller replaced it); the new pod."""
+    ns, name = applied.namespace, applied.registry
+    pods = tier.deployment_pods(ns, f"{name}-api")
+
+    def rolled() -> Pod | None:
+        pod = pods.pod
+        return (
+            pod
+            if pod is not None and pod is not old and old.process.returncode is not None
+            else None
+        )
+
+    return await wait_for(rolled, timeout=90, interval=0.2, message=diagnose(tier, ns, name))

@@ -12,7 +12,15 @@ from mcp_registry_testing.realtier import OPERATOR_NAMESPACE, OPERATOR_RELEASE, 
 from mcp_registry_testing.seedreport import SeedReport
 from mcp_registry_testing.waiting import wait_for
 
-from .checks import SETTLE_TIMEOUT, condition, diagnose, phase, settle, wait_for_reconciles
+from .checks import (
+    SETTLE_TIMEOUT,
+    condition,
+    diagnose,
+    phase,
+    settle,
+    wait_for_reconciles,
+    wait_for_rollout,
+)
 
 pytestmark = [
     pytest.mark.controlplane,
@@ -45,15 +53,10 @@ async def test_a_rotated_config_map_rolls_the_server(
     )  # fmt: skip
     await tier.kubectl("apply", "-n", ns, "-f", "-", stdin=manifest.encode())
 
-    def rolled() -> bool:
-        pod = pods.pod
-        return pod is not None and pod is not old and old.process.returncode is not None
-
-    await wait_for(rolled, timeout=90, interval=0.2, message=diagnose(tier, ns, name))
+    new = await wait_for_rollout(tier, applied, old)
     await settle(tier, applied)
-    assert pods.pod is not None
     seed_report.checks.append(
-        f"ConfigMap registry-data rotated in {ns}: pod {old.name} replaced by {pods.pod.name}"
+        f"ConfigMap registry-data rotated in {ns}: pod {old.name} replaced by {new.name}"
     )
 
 
@@ -202,13 +205,8 @@ async def test_a_rotated_secret_rolls_the_server(tier: RealTier, seed_report: Se
     assert old is not None
     await _put_secret(tier, ns, tier.samples.upstream + b"\n")
 
-    def rolled() -> bool:
-        pod = pods.pod
-        return pod is not None and pod is not old and old.process.returncode is not None
-
-    await wait_for(rolled, timeout=90, interval=0.2, message=diagnose(tier, ns, applied.registry))
+    new = await wait_for_rollout(tier, applied, old)
     await settle(tier, applied)
-    assert pods.pod is not None
     seed_report.checks.append(
-        f"Secret registry-data rotated in {ns}: pod {old.name} replaced by {pods.pod.name}"
+        f"Secret registry-data rotated in {ns}: pod {old.name} replaced by {new.name}"
     )

@@ -18,7 +18,7 @@ from mcp_registry_testing.realtier import AppliedSeed, RealTier
 from mcp_registry_testing.seedreport import SeedOutcome, SeedReport
 from mcp_registry_testing.waiting import wait_for
 
-from .checks import SETTLE_TIMEOUT, condition, diagnose, phase, settle
+from .checks import SETTLE_TIMEOUT, condition, diagnose, phase, settle, wait_for_rollout
 
 pytestmark = [
     pytest.mark.controlplane,
@@ -241,18 +241,13 @@ async def test_spec_change_rolls_the_server_process(
     )  # fmt: skip
     assert "patched" in changed
 
-    def rolled() -> bool:
-        pod = record.pod
-        return pod is not None and pod is not old and old.process.returncode is not None
-
-    await wait_for(rolled, timeout=60, interval=0.1, message=diagnose(tier, ns, applied.registry))
-    assert record.pod is not None
-    config = (record.pod.directory / "config.rewritten.yaml").read_text()
+    new = await wait_for_rollout(tier, applied, old)
+    config = (new.directory / "config.rewritten.yaml").read_text()
     assert "interval: 45m" in config
     await wait_for(lambda: phase(tier.registry(ns, applied.registry)) == "Ready", timeout=60)
     seed_report.checks.append(
         f"spec change on {ns}/{applied.registry}: pod {old.name} (pid {old.process.pid}) "
-        f"replaced by {record.pod.name} (pid {record.pod.process.pid})"
+        f"replaced by {new.name} (pid {new.process.pid})"
     )
 
 
