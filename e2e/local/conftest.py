@@ -1,6 +1,6 @@
-"""The e2e tier, started once for this directory's tests (package scope) on the real control
-plane (the session's `real_cluster`), with both charts installed by helm and every example
-manifest applied."""
+"""The e2e tier, started once per test run (session scope, so that tests in random order
+share it) on the real control plane (`real_cluster`), with both charts installed by helm and
+every example manifest applied."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def samples() -> Samples:
     )
 
 
-@pytest_asyncio.fixture(scope="package", loop_scope="package")
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def tier(
     real_cluster: ControlPlane, tmp_path_factory: pytest.TempPathFactory, seed_report: SeedReport
 ) -> AsyncIterator[RealTier]:

@@ -18,7 +18,7 @@ from .checks import OPERATOR_USER, operator_writes, phase, settle, wait_for_reco
 
 pytestmark = [
     pytest.mark.controlplane,
-    pytest.mark.asyncio(loop_scope="package"),
+    pytest.mark.asyncio(loop_scope="session"),
     pytest.mark.timeout(300),
 ]
 

@@ -24,7 +24,7 @@ from .checks import (
 
 pytestmark = [
     pytest.mark.controlplane,
-    pytest.mark.asyncio(loop_scope="package"),
+    pytest.mark.asyncio(loop_scope="session"),
     pytest.mark.timeout(300),
 ]
 

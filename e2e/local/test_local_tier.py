@@ -22,7 +22,7 @@ from .checks import SETTLE_TIMEOUT, condition, diagnose, phase, settle, wait_for
 
 pytestmark = [
     pytest.mark.controlplane,
-    pytest.mark.asyncio(loop_scope="package"),
+    pytest.mark.asyncio(loop_scope="session"),
     pytest.mark.timeout(300),
 ]
 

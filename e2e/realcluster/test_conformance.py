@@ -5,6 +5,7 @@ what it says."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from typing import Any
 
@@ -28,6 +29,11 @@ async def _run(kube: KubeClient, name: str, namespace: str) -> Any:
         return await CASES[name](kube, namespace)
     except KubeError as exc:
         return {"error": exc.code, "reason": exc.reason}
+    finally:
+        # Leave nothing behind for the tests that share the cluster (the namespace controller
+        # removes what the case created, pods included).
+        with contextlib.suppress(KubeError):
+            await kube.delete(f"/api/v1/namespaces/{namespace}")
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -110,5 +110,9 @@ class Informer:
         return version
 
     def _emit(self, kind: str, obj: dict[str, Any]) -> None:
-        if self.handler is not None:
+        if self.handler is None:
+            return
+        try:
             self.handler(kind, obj)
+        except Exception:  # one object a handler chokes on must not stop the watch
+            log.exception("informer_handler_failed", path=self.path, object=key_of(obj))

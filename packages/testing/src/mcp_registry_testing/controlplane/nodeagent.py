@@ -95,6 +95,15 @@ def image_name(image: str) -> str:
     return last.split(":", 1)[0]
 
 
+def _main_or_none(spec: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The container this node would run ({} when it cannot tell: the pod is then reported
+    as not runnable here, as any pod of an image it does not have)."""
+    try:
+        return _main_container(spec)
+    except PodSetupError:
+        return {}
+
+
 def deployment_of(pod: Mapping[str, Any]) -> str:
     """The Deployment behind a Pod: its ReplicaSet owner's name less the template hash."""
     for ref in pod["metadata"].get("ownerReferences") or []:
@@ -112,20 +121,17 @@ class _PodWorker:
 
     def __init__(self, agent: NodeAgent, pod: Mapping[str, Any]) -> None:
         meta = pod["metadata"]
+        main = _main_or_none(pod["spec"])
         self.agent = agent
         self.pod: Mapping[str, Any] = pod
         self.record = PodRecord(
             namespace=meta["namespace"],
             name=meta["name"],
             uid=meta["uid"],
-            image=str(_main_container(pod["spec"]).get("image", "")),
+            image=str(main.get("image", "")),
             owner=deployment_of(pod),
             labels=dict(meta.get("labels") or {}),
-            env={
-                e["name"]: str(e["value"])
-                for e in _main_container(pod["spec"]).get("env") or []
-                if "value" in e
-            },
+            env={e["name"]: str(e["value"]) for e in main.get("env") or [] if "value" in e},
         )
         self.terminating = asyncio.Event()
         self._transitions: dict[str, tuple[str, str]] = {}
@@ -331,7 +337,7 @@ class _PodWorker:
             else {}
         )
         spec = self.pod["spec"]
-        main = _main_container(spec)
+        main = _main_or_none(spec)
         statuses = [
             {
                 "name": c["name"],
