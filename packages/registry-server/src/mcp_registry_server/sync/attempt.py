@@ -8,6 +8,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from mcp_registry_common.formats import DocumentLimits
+
 from mcp_registry_server.store.base import SourceData, Store
 from mcp_registry_server.sync.metrics import SyncOutcome
 from mcp_registry_server.sync.pipeline import (
@@ -24,9 +26,16 @@ OnChange = Callable[[str], Awaitable[None]]
 
 
 async def run_attempt(
-    src: SourceState, *, store: Store, on_change: OnChange, clock: Clock, time_limit: float
+    src: SourceState,
+    *,
+    store: Store,
+    on_change: OnChange,
+    clock: Clock,
+    time_limit: float,
+    limits: DocumentLimits,
 ) -> SyncOutcome:
-    """Bring the store (and, through `on_change`, the catalog) to the source's content now."""
+    """Bring the store (and, through `on_change`, the catalog) to the source's content now;
+    a fetched document must stay within `limits`."""
     fetched = await fetch_within(src.fetcher, time_limit=time_limit)
     changed = not (
         src.has_data
@@ -35,7 +44,11 @@ async def run_attempt(
     )
     if changed:
         prepared = await asyncio.to_thread(
-            convert_and_filter, fetched, format=src.config.format, filter=src.config.filter
+            convert_and_filter,
+            fetched,
+            format=src.config.format,
+            filter=src.config.filter,
+            limits=limits,
         )
         await _store_data(src, prepared, store=store, clock=clock)
     if src.needs_publish:

@@ -91,7 +91,7 @@ class SyncEngine:
         self._loaded = False
         self._load_lock = asyncio.Lock()
         self._workdir = workdir or Path(tempfile.gettempdir()) / f"mcp-registry-git-{os.getpid()}"
-        self._http, self._limits = http, limits
+        self._http, self._limits = http, limits or FetchLimits()
         self._sources = {s.name: self._build(s) for s in config.sources}
         self._group: asyncio.TaskGroup | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -334,6 +334,7 @@ class SyncEngine:
                 on_change=self._on_change,
                 clock=self._clock,
                 time_limit=src.timeout,
+                limits=self._limits.document,
             )
         except StageError as exc:
             await self._record_failure(src, exc, reason=reason, seconds=loop.time() - started)
