@@ -60,7 +60,7 @@ def test_real_catalogs_are_far_from_the_value_limit() -> None:
 
 def test_limits_follow_the_byte_cap() -> None:
     limits = DEFAULT_DOCUMENT_LIMITS
-    assert limits == DocumentLimits(max_bytes=16 * MIB, max_values=1_048_576, max_servers=32_768)
+    assert limits == DocumentLimits(max_bytes=10 * MIB, max_values=655_360, max_servers=20_480)
     assert DocumentLimits.for_bytes(1600, max_servers=3) == DocumentLimits(1600, 100, 3)
     assert DocumentLimits.for_bytes(1) == DocumentLimits(1, 1, 1)
     for bad in ({"max_bytes": 0}, {"max_bytes": 10, "max_servers": 0}):
@@ -94,8 +94,8 @@ def test_values_are_checked_before_the_json_is() -> None:
 
 
 def test_the_default_limits_apply_when_none_are_given() -> None:
-    with pytest.raises(RegistryLimitError, match="over the 16 MiB document limit"):
-        parse_registry(b" " * (16 * MIB + 1))
+    with pytest.raises(RegistryLimitError, match="over the 10 MiB document limit"):
+        parse_registry(b" " * (10 * MIB + 1))
 
 
 def servers(count: int) -> list[dict[str, str]]:

@@ -108,11 +108,11 @@ def test_sync_concurrency_defaults_to_4_from_the_environment_or_the_flag(
         assert "not a whole number of 1 or more" in capsys.readouterr().err
 
 
-def test_document_limits_default_to_16_mib_from_the_environment_or_the_flags(
+def test_document_limits_default_to_10_mib_from_the_environment_or_the_flags(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     args = build_parser({}).parse_args(["serve"])
-    assert (args.max_document_bytes, args.max_servers) == (16 * 1024 * 1024, None)
+    assert (args.max_document_bytes, args.max_servers) == (10 * 1024 * 1024, None)
     env = {"MCP_REGISTRY_MAX_DOCUMENT_BYTES": "64Mi", "MCP_REGISTRY_MAX_SERVERS": "5000"}
     args = build_parser(env).parse_args(["serve"])
     assert (args.max_document_bytes, args.max_servers) == (64 * 1024 * 1024, 5000)

@@ -29,8 +29,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 MB = 1_000_000
-SUB_CAP_COUNT = 4_000_000
-"""Empty objects in a document under the byte cap (12 MB): refused by what it holds instead."""
+SUB_CAP_COUNT = 3_000_000
+"""Empty objects in a document under the byte cap (9 MB): refused by what it holds instead."""
 ALLOWED_GROWTH = 3
 """Peak RSS growth allowed per byte of the document: it is read and joined, nothing is built."""
 

@@ -92,14 +92,14 @@ def _positive(text: str) -> int:
 
 
 def _byte_size(text: str) -> int:
-    """A whole number of bytes of 1 or more, plain or as a quantity (`16Mi`, `20M`)."""
+    """A whole number of bytes of 1 or more, plain or as a quantity (`10Mi`, `20M`)."""
     try:
         size, _ = parse_quantity(text.strip())
     except QuantityError:
         size = None
     if size is None or size.denominator != 1 or size < 1:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a size in bytes of 1 or more (e.g. 16777216 or 16Mi)"
+            f"{text!r} is not a size in bytes of 1 or more (e.g. 10485760 or 10Mi)"
         )
     return int(size)
 
@@ -168,7 +168,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         metavar="SIZE",
         help=(
             "largest registry document a source may fetch (a file, URL or git blob, or an API "
-            "source's pages together), in bytes or as 16Mi; it also allows one JSON value per "
+            "source's pages together), in bytes or as 10Mi; it also allows one JSON value per "
             "16 bytes. The server's peak memory grows with it: see the README, Memory "
             f"(default {DEFAULT_MAX_DOCUMENT_BYTES // MIB}Mi)"
         ),

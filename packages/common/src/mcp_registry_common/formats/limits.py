@@ -19,7 +19,7 @@ from typing import Literal
 from mcp_registry_common.formats.errors import ROOT, RegistryFormatError
 
 MIB = 1024 * 1024
-DEFAULT_MAX_DOCUMENT_BYTES = 16 * MIB
+DEFAULT_MAX_DOCUMENT_BYTES = 10 * MIB
 """Default byte cap of one document (one API source's pages together)."""
 BYTES_PER_VALUE = 16
 """The value limit is one JSON value per this many bytes of the byte cap."""
@@ -106,5 +106,5 @@ def check_server_count(count: int, limits: DocumentLimits, *, path: str) -> None
 
 
 def size_text(size: int) -> str:
-    """`16 MiB` for whole mebibytes (or more), else `N bytes`."""
+    """`10 MiB` for whole mebibytes (or more), else `N bytes`."""
     return f"{size / MIB:g} MiB" if size >= MIB else f"{size:,} bytes"
