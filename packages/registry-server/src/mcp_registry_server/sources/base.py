@@ -22,8 +22,8 @@ class FetchLimits:
 
     max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
     """Per file, response body, git blob, and an API source's pages together. It bounds the
-    server's memory (README, "Memory"): a catalog of ToolHive's cap, 100 MiB, takes ~790 MiB
-    to sync and ~1.4 GiB to re-sync, far over the pod's 512Mi."""
+    server's memory (README, "Memory"): a catalog of ToolHive's cap, 100 MiB, adds ~750 MiB
+    to sync and ~1.35 GiB to re-sync, far over the pod's 512Mi."""
     max_redirects: int = 10
     """HTTP redirects followed before giving up (a redirect loop fails cleanly)."""
     max_servers: int | None = None
