@@ -8,11 +8,12 @@ of the README says peak <= base + k x cap with k = RSS_PER_CAP_BYTE; the last li
 
 Scenarios: the issue's 18 MB reproduction and two documents under the cap that are refused by
 what they hold; realistic upstream and legacy catalogs just under the cap (compact JSON, the
-costliest per byte), synced then re-synced with changed content; the costliest documents the
-limits still let through (the densest JSON values allowed, as many minimal servers as allowed,
-one string filling the cap with an emoji), each after a realistic catalog at the cap is stored;
-and a ~100 MiB realistic catalog, which the cap refuses (with --at-100 also accepted, with the
-cap raised to 128 MiB, to show what it would cost). About 35 s (95 s with --at-100).
+costliest per byte), in a file or (upstream) as API pages, synced then re-synced changed; the
+costliest documents the limits still let through (the densest JSON values allowed, as many
+minimal servers as allowed, one string filling the cap with an emoji), each after a realistic
+catalog at the cap is stored; and a ~100 MiB realistic catalog, which the cap refuses (with
+--at-100 also accepted, with the cap raised to 128 MiB, to show what it would cost).
+About 45 to 75 s here (a minute more with --at-100).
 Usage: hatch run python bench/document_memory.py [--at-100]
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import copy
 import json
 import tempfile
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from mcp_registry_common.formats.limits import (
     BYTES_PER_SERVER,
     BYTES_PER_VALUE,
@@ -46,6 +49,7 @@ from mcp_registry_testing.hostiledocs import (
     empty_servers_legacy,
     empty_servers_upstream,
 )
+from mcp_registry_testing.loopback import Served, serve
 from mcp_registry_testing.serverprocess import ServerProcess
 from mcp_registry_testing.waiting import wait_for
 
@@ -154,6 +158,8 @@ class Scenario:
     args: tuple[str, ...] = ()
     cap: int = CAP
     """The byte cap `args` set (the default unless they raise it)."""
+    api: bool = False
+    """Serve each document as MCP Registry API pages (an `api` source) instead of a file."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,11 +173,69 @@ class Result:
     cap: int
 
 
-def write_config(directory: Path, document: Path) -> Path:
+class FileDocument:
+    """The source is a file; `put` writes the document there."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / "registry.json"
+
+    def source(self) -> str:
+        return f"file: {{path: {self.path}}}"
+
+    def put(self, data: bytes) -> int:
+        self.path.write_bytes(data)
+        return len(data)
+
+
+class ApiPages:
+    """The source is an MCP Registry API on loopback; `put` splits an upstream document into
+    pages of 100 servers (404 until the first `put`, as a registry not there yet)."""
+
+    def __init__(self) -> None:
+        self.pages: list[bytes] = []
+        self.url = ""
+        self._served: Served | None = None
+
+    def source(self) -> str:
+        return f"api: {{endpoint: '{self.url}'}}"
+
+    def put(self, data: bytes) -> int:
+        doc = json.loads(data)
+        servers = doc.pop("data")["servers"]
+        extra = {k: v for k, v in doc.items() if k not in ("$schema", "version", "meta")}
+        self.pages = []
+        for start in range(0, len(servers), 100):
+            page: dict[str, Any] = {
+                "servers": [{"server": s} for s in servers[start : start + 100]]
+            }
+            if start + 100 < len(servers):
+                page["metadata"] = {"nextCursor": str(len(self.pages) + 1)}
+            self.pages.append(compact((extra if start == 0 else {}) | page))
+        return sum(len(page) for page in self.pages)
+
+    async def __aenter__(self) -> ApiPages:
+        app = web.Application()
+        app.router.add_get("/v0.1/servers", self._list)
+        self._served = await serve(app)
+        self.url = self._served.url
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._served is not None:
+            await self._served.runner.cleanup()
+
+    async def _list(self, request: web.Request) -> web.Response:
+        number = int(request.query.get("cursor", "0"))
+        if number >= len(self.pages):
+            raise web.HTTPNotFound()
+        return web.Response(body=self.pages[number], content_type="application/json")
+
+
+def write_config(directory: Path, source: str) -> Path:
     config = directory / "config.yaml"
     config.write_text(
         "sources:\n"
-        f"  - name: bench\n    file: {{path: {document}}}\n    syncPolicy: {{interval: 1h}}\n"
+        f"  - name: bench\n    {source}\n    syncPolicy: {{interval: 1h}}\n"
         "registries:\n  - name: default\n    sources: [bench]\n"
         "auth: {mode: anonymous}\n"
     )
@@ -183,21 +247,25 @@ async def run_scenario(scenario: Scenario) -> list[Result]:
     name = scenario.name
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="document-memory-") as tmp:
-        path = Path(tmp) / "registry.json"
-        config = write_config(Path(tmp), path)
-        async with ServerProcess.running(config, args=scenario.args) as server:
+        async with contextlib.AsyncExitStack() as stack:
+            where: FileDocument | ApiPages = (
+                await stack.enter_async_context(ApiPages())
+                if scenario.api
+                else FileDocument(Path(tmp))
+            )
+            config = write_config(Path(tmp), where.source())
+            server = await stack.enter_async_context(
+                ServerProcess.running(config, args=scenario.args)
+            )
 
-            async def first_attempt_failed() -> bool:  # the file is not there yet
+            async def first_attempt_failed() -> bool:  # the document is not there yet
                 status = await server.status("bench")
                 return bool(status["attemptCount"]) and status["phase"] == "Failed"
 
             await wait_for(first_attempt_failed, timeout=60)
             base = server.memory().rss
             for step in scenario.steps:
-                data = step.document()
-                path.write_bytes(data)
-                size = len(data)
-                del data
+                size = where.put(step.document())
                 server.reset_peak()
                 started = time.monotonic()
                 status = await server.sync("bench")
@@ -229,6 +297,7 @@ def shorten(text: str, width: int = 110) -> str:
 
 def scenarios(at_100: bool) -> list[Scenario]:
     upstream, legacy = realistic_upstream(UNDER_CAP), realistic_legacy(UNDER_CAP)
+    paged = realistic_upstream(UNDER_CAP - 256 * 1024)  # each page wraps its servers
     big = realistic_upstream(100 * MIB)
     out = [
         Scenario(
@@ -257,6 +326,15 @@ def scenarios(at_100: bool) -> list[Scenario]:
                 Step("then most servers", lambda: most_servers_legacy(2)),
                 Step("re-sync, most servers", lambda: most_servers_legacy(3)),
             ],
+        ),
+        Scenario(
+            "realistic upstream, API",
+            [
+                Step("sync at the cap", lambda: paged(0)),
+                Step("re-sync, changed", lambda: paged(1)),
+                Step("then densest values", lambda: densest_allowed(2)),
+            ],
+            api=True,
         ),
         Scenario("realistic 100 MiB", [Step("refused by the cap", lambda: big(0))]),
     ]
