@@ -131,6 +131,28 @@ def test_sync_concurrency_defaults_to_4_from_the_environment_or_the_flag(
         assert "not a whole number of 1 or more" in capsys.readouterr().err
 
 
+def test_document_limits_default_to_10_mib_from_the_environment_or_the_flags(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = build_parser({}).parse_args(["serve"])
+    assert (args.max_document_bytes, args.max_servers) == (10 * 1024 * 1024, None)
+    env = {"MCP_REGISTRY_MAX_DOCUMENT_BYTES": "64Mi", "MCP_REGISTRY_MAX_SERVERS": "5000"}
+    args = build_parser(env).parse_args(["serve"])
+    assert (args.max_document_bytes, args.max_servers) == (64 * 1024 * 1024, 5000)
+    flags = ["serve", "--max-document-bytes", "20M", "--max-servers", "7"]
+    args = build_parser(env).parse_args(flags)
+    assert (args.max_document_bytes, args.max_servers) == (20_000_000, 7)
+    plain = build_parser({}).parse_args(["serve", "--max-document-bytes", "1024"])
+    assert plain.max_document_bytes == 1024
+    for bad in ("0", "-1Mi", "1.5", "0.1Ki", "lots"):
+        with pytest.raises(SystemExit):
+            build_parser({}).parse_args(["serve", f"--max-document-bytes={bad}"])
+        assert "is not a size in bytes of 1 or more" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        build_parser({}).parse_args(["serve", "--max-servers", "0"])
+    assert "not a whole number of 1 or more" in capsys.readouterr().err
+
+
 def test_version_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["version", "--format", "json"]) == 0
     info = json.loads(capsys.readouterr().out)

@@ -141,8 +141,34 @@ async def test_page_cap(aiohttp_server: ServerFactory, http: aiohttp.ClientSessi
 
 async def test_server_cap(aiohttp_server: ServerFactory, http: aiohttp.ClientSession) -> None:
     endpoint = await start(aiohttp_server, Registry())
-    with pytest.raises(SourceTooLargeError, match="lists more than 6 servers"):
+    with pytest.raises(SourceTooLargeError, match="lists more than 6 servers") as info:
         await api(endpoint, http, max_servers=6).fetch()
+    assert info.value.limit == "servers"
+
+
+async def test_pages_together_over_the_byte_cap(
+    aiohttp_server: ServerFactory, http: aiohttp.ClientSession
+) -> None:
+    endpoint = await start(aiohttp_server, Registry())
+    cap = len(json.dumps(PAGE1).encode()) + 100  # each page fits, both do not
+    with pytest.raises(SourceTooLargeError) as info:
+        await api(endpoint, http, max_bytes=cap).fetch()
+    assert "the first 2 pages of http://127.0.0.1" in str(info.value)
+    assert str(info.value).endswith(f"exceed the {cap:,} bytes limit together; stopped reading")
+    assert info.value.limit == "bytes"
+
+
+async def test_pages_together_over_the_value_limit(
+    aiohttp_server: ServerFactory, http: aiohttp.ClientSession
+) -> None:
+    registry = Registry()
+    registry.pages[CURSOR] = dict(PAGE2, padding=[0] * 5000)  # ~15 KB, 5,000 more values
+    endpoint = await start(aiohttp_server, registry)
+    with pytest.raises(SourceTooLargeError) as info:
+        await api(endpoint, http, max_bytes=64 * 1024).fetch()  # 4,096 values
+    assert "page 2 of http://127.0.0.1" in str(info.value)
+    assert "JSON values (counting `,`, `{` and `[`), over the limit of 4,096" in str(info.value)
+    assert info.value.limit == "values"
 
 
 async def test_cursor_loop(aiohttp_server: ServerFactory, http: aiohttp.ClientSession) -> None:

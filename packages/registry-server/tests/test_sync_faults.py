@@ -109,6 +109,19 @@ FAULTS: list[tuple[Fault, str, str]] = [
     ("invalid", "10s", "Validation failed: http://127.0.0.1"),
     ("huge", "10s", "exceeds the 8 MiB limit; stopped reading"),
     ("redirect-loop", "10s", "Fetch failed: more than 10 redirects fetching http://127.0.0.1"),
+    (
+        "dense",
+        "10s",
+        "$: refused unparsed: up to 1,400,003 JSON values (counting `,`, `{` and `[`), over the "
+        "limit of 524,288 (one per 16 bytes of the 8 MiB document limit) "
+        "(limit: --max-document-bytes, env MCP_REGISTRY_MAX_DOCUMENT_BYTES)",
+    ),
+    (
+        "crowded",
+        "10s",
+        "data.servers: 20,000 servers, over the limit of 16,384 per source "
+        "(limit: --max-servers, env MCP_REGISTRY_MAX_SERVERS)",
+    ),
 ]
 
 

@@ -42,6 +42,7 @@ from mcp_registry_server.service.admin_state import AdminState
 from mcp_registry_server.service.catalog import Catalog
 from mcp_registry_server.service.engine import EngineFactory, OnChange, SyncEngineLike
 from mcp_registry_server.service.topology import topology_of
+from mcp_registry_server.sources.base import FetchLimits
 from mcp_registry_server.store.base import Store
 from mcp_registry_server.store.capabilities import ChangeFeed
 from mcp_registry_server.store.memory import MemoryStore
@@ -72,6 +73,7 @@ def default_engine_factory(
     http: aiohttp.ClientSession,
     metrics: CollectorRegistry,
     concurrency: int = DEFAULT_CONCURRENCY,
+    limits: FetchLimits | None = None,
 ) -> SyncEngineLike:
     """The real sync engine."""
     return SyncEngine(
@@ -81,6 +83,7 @@ def default_engine_factory(
         http=http,
         metrics=metrics,
         concurrency=concurrency,
+        limits=limits,
     )
 
 
@@ -103,6 +106,7 @@ def create_apps(
     allow_insecure_http: bool = False,
     request_log_limit: int = DEFAULT_PER_SECOND,
     sync_concurrency: int = DEFAULT_CONCURRENCY,
+    fetch_limits: FetchLimits | None = None,
 ) -> tuple[web.Application, web.Application]:
     """The (public, internal) apps serving `config`. Reads no argv and no environment.
 
@@ -114,7 +118,8 @@ def create_apps(
     `allow_insecure_http` accepts http OAuth issuer/JWKS URLs; oauth mode reads the
     providers' secret and CA files here (a bad one raises `AuthConfigError`).
     `request_log_limit` caps successful requests' log lines per second (0: no cap).
-    `sync_concurrency` is the real engine's slot count (unused with an `engine_factory`).
+    `sync_concurrency` is the real engine's slot count and `fetch_limits` what its sources may
+    fetch (both unused with an `engine_factory`).
     """
     auth = build_auth_layer(config.auth, config.audit, allow_insecure_http=allow_insecure_http)
     opener = _store_opener(config, store=store, store_opener=store_opener)
@@ -153,7 +158,9 @@ def create_apps(
         slot=slot,
         metrics=metrics.registry,
         engine_factory=engine_factory
-        or functools.partial(default_engine_factory, concurrency=sync_concurrency),
+        or functools.partial(
+            default_engine_factory, concurrency=sync_concurrency, limits=fetch_limits
+        ),
         http_session_factory=http_session_factory,
         store_opener=opener,
         run_sync=run_sync,

@@ -15,6 +15,12 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 from mcp_registry_common.config import ConfigError, ServerConfig, load_server_config_file
+from mcp_registry_common.formats.limits import (
+    BYTES_PER_SERVER,
+    DEFAULT_MAX_DOCUMENT_BYTES,
+    MIB,
+)
+from mcp_registry_common.quantity import QuantityError, parse_quantity
 
 from mcp_registry_server.api.fastreads import ServerRunner
 from mcp_registry_server.api.loglimit import DEFAULT_PER_SECOND, limit_at_level
@@ -24,6 +30,7 @@ from mcp_registry_server.auth.layer import insecure_urls_allowed
 from mcp_registry_server.buildinfo import current_build_info
 from mcp_registry_server.defaults import embedded_default_config
 from mcp_registry_server.logs import configure_logging, flush_logs, parse_level
+from mcp_registry_server.sources.base import FetchLimits
 from mcp_registry_server.store.postgres import (
     DatabaseConfigError,
     PgpassError,
@@ -47,6 +54,8 @@ environment:
                                  then LOG_LEVEL (debug|info|warn|error; default info)
   MCP_REGISTRY_REQUEST_LOG_LIMIT default for --request-log-limit
   MCP_REGISTRY_SYNC_CONCURRENCY  default for --sync-concurrency
+  MCP_REGISTRY_MAX_DOCUMENT_BYTES default for --max-document-bytes
+  MCP_REGISTRY_MAX_SERVERS       default for --max-servers
   THV_REGISTRY_INSECURE_URL      true: accept plain-http OAuth issuer and JWKS URLs
 """
 
@@ -92,6 +101,19 @@ def _positive(text: str) -> int:
     if not text.strip().isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
     return int(text)
+
+
+def _byte_size(text: str) -> int:
+    """A whole number of bytes of 1 or more, plain or as a quantity (`10Mi`, `20M`)."""
+    try:
+        size, _ = parse_quantity(text.strip())
+    except QuantityError:
+        size = None
+    if size is None or size.denominator != 1 or size < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size in bytes of 1 or more (e.g. 10485760 or 10Mi)"
+        )
+    return int(size)
 
 
 def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
@@ -150,6 +172,29 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
             "sync attempts that run at once; one still running after its slot lease (10 s) "
             "runs on without a slot, and no source waits longer than its interval for one "
             f"(default {DEFAULT_CONCURRENCY})"
+        ),
+    )
+    serve.add_argument(
+        "--max-document-bytes",
+        type=_byte_size,
+        default=env.get("MCP_REGISTRY_MAX_DOCUMENT_BYTES", str(DEFAULT_MAX_DOCUMENT_BYTES)),
+        metavar="SIZE",
+        help=(
+            "largest registry document a source may fetch (a file, URL or git blob, or an API "
+            "source's pages together), in bytes or as 10Mi; it also allows one JSON value per "
+            "16 bytes. The server's peak memory grows with it: see the README, Memory "
+            f"(default {DEFAULT_MAX_DOCUMENT_BYTES // MIB}Mi)"
+        ),
+    )
+    serve.add_argument(
+        "--max-servers",
+        type=_positive,
+        default=env.get("MCP_REGISTRY_MAX_SERVERS"),
+        metavar="N",
+        help=(
+            "most servers one source may list (default: one per "
+            f"{BYTES_PER_SERVER} bytes of --max-document-bytes, "
+            f"{DEFAULT_MAX_DOCUMENT_BYTES // BYTES_PER_SERVER} by default)"
         ),
     )
     validate = commands.add_parser("validate", help="check a config file and print its warnings")
@@ -235,6 +280,9 @@ def _serve(args: argparse.Namespace) -> int:
             allow_insecure_http=insecure_urls_allowed(os.environ),
             request_log_limit=limit_at_level(args.request_log_limit, level),
             sync_concurrency=args.sync_concurrency,
+            fetch_limits=FetchLimits(
+                max_bytes=args.max_document_bytes, max_servers=args.max_servers
+            ),
         )
     except (
         AuthConfigError,

@@ -1,6 +1,7 @@
 """A local upstream for sync tests: a registry file at `/registry.json` that can be switched into
-one failure at a time (500, hang, truncated, not JSON, invalid, 200 MB, redirect loop), and an
-MCP Registry API at `/v0.1/servers` serving fixed pages by cursor."""
+one failure at a time (500, hang, truncated, not JSON, invalid, 200 MB, redirect loop, too
+many JSON values or servers for its size), and an MCP Registry API at `/v0.1/servers` serving
+fixed pages by cursor."""
 
 from __future__ import annotations
 
@@ -11,10 +12,25 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from mcp_registry_testing.hostiledocs import empty_servers_upstream
+
 Fault = Literal[
-    "ok", "http-500", "hang", "truncated", "not-json", "invalid", "huge", "redirect-loop"
+    "ok",
+    "http-500",
+    "hang",
+    "truncated",
+    "not-json",
+    "invalid",
+    "huge",
+    "redirect-loop",
+    "dense",
+    "crowded",
 ]
 HUGE_BYTES = 200_000_000
+DENSE_OBJECTS = 700_000
+"""`{}`s of the `dense` document: 2.1 MB, 1.4 million JSON values."""
+CROWDED_SERVERS = 20_000
+"""Valid servers of the `crowded` document (1.3 MB)."""
 _CHUNK = 1024 * 1024
 
 
@@ -71,6 +87,10 @@ class FaultyUpstream:
             return web.Response(body=json.dumps({"data": {"servers": [{"version": "1"}]}}).encode())
         if mode == "huge":
             return await self._huge(request)
+        if mode == "dense":
+            return web.Response(body=empty_servers_upstream(DENSE_OBJECTS))
+        if mode == "crowded":
+            return web.Response(body=_crowded())
         raise web.HTTPFound(request.path)  # redirect-loop
 
     async def _huge(self, request: web.Request) -> web.StreamResponse:
@@ -91,3 +111,11 @@ class FaultyUpstream:
         if page is None:
             return web.json_response({"error": "unknown cursor"}, status=400)
         return web.json_response(page)
+
+
+def _crowded() -> bytes:
+    servers = [
+        {"name": f"io.example/s{i}", "description": "d", "version": "1.0.0"}
+        for i in range(CROWDED_SERVERS)
+    ]
+    return json.dumps({"data": {"servers": servers}}, separators=(",", ":")).encode()

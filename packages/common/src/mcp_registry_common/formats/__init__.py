@@ -1,9 +1,16 @@
 """Registry data formats: the ToolHive legacy file, the upstream (server.json) file, detection,
-legacy -> upstream conversion and the parse + validate step every sync runs."""
+legacy -> upstream conversion, the limits of one document and the parse + validate step every
+sync runs."""
 
 from mcp_registry_common.formats.detect import RegistryFormat, detect_format
 from mcp_registry_common.formats.errors import RegistryFormatError
 from mcp_registry_common.formats.legacy import image_to_server, legacy_to_upstream, remote_to_server
+from mcp_registry_common.formats.limits import (
+    DEFAULT_DOCUMENT_LIMITS,
+    DocumentLimits,
+    RegistryLimitError,
+    value_count_bound,
+)
 from mcp_registry_common.formats.parse import ParsedRegistry, parse_registry
 from mcp_registry_common.formats.upstream import (
     NAME_PATTERN,
@@ -16,14 +23,17 @@ from mcp_registry_common.formats.upstream import (
 )
 
 __all__ = [
+    "DEFAULT_DOCUMENT_LIMITS",
     "NAME_PATTERN",
     "PUBLISHER_PROVIDED_KEY",
     "SERVER_SCHEMA_URL",
     "TOOLHIVE_NAMESPACE",
     "UPSTREAM_SCHEMA_URL",
+    "DocumentLimits",
     "ParsedRegistry",
     "RegistryFormat",
     "RegistryFormatError",
+    "RegistryLimitError",
     "detect_format",
     "image_to_server",
     "legacy_to_upstream",
@@ -31,4 +41,5 @@ __all__ = [
     "parse_registry",
     "remote_to_server",
     "validate_server",
+    "value_count_bound",
 ]

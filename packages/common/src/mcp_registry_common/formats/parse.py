@@ -1,5 +1,6 @@
-"""Registry file bytes -> validated upstream servers: decode, detect or check the format,
-convert legacy entries and check every server (runs on every sync, so plain dict checks only)."""
+"""Registry file bytes -> validated upstream servers: check the document's limits, decode, detect
+or check the format, convert legacy entries and check every server (runs on every sync, so
+plain dict checks only)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ from mcp_registry_common.formats.errors import (
     json_type,
     key_path,
 )
+from mcp_registry_common.formats.gojson import as_object
 from mcp_registry_common.formats.legacy import LegacyEntry, legacy_entries
+from mcp_registry_common.formats.limits import (
+    DEFAULT_DOCUMENT_LIMITS,
+    DocumentLimits,
+    check_server_count,
+    check_unparsed,
+)
 from mcp_registry_common.formats.upstream import validate_server
 
 DEFAULT_VERSION = "1.0.0"
@@ -41,13 +49,21 @@ class ParsedRegistry:
     servers: list[dict[str, Any]]
 
 
-def parse_registry(data: bytes, *, format: RegistryFormat | None = None) -> ParsedRegistry:
-    """Decode, detect (or check the declared `format`), convert legacy, validate every server.
+def parse_registry(
+    data: bytes | str,
+    *,
+    format: RegistryFormat | None = None,
+    limits: DocumentLimits = DEFAULT_DOCUMENT_LIMITS,
+) -> ParsedRegistry:
+    """Check limits, decode, detect (or check the declared `format`), convert legacy, validate.
 
     Raises RegistryFormatError whose message starts with the JSON path of the problem
     (paths of a legacy document name its `servers.<key>` entries). At least one server is
-    required, and no two servers may share a name and version.
+    required, and no two servers may share a name and version. A document over its `limits`
+    raises RegistryLimitError: over the byte or value limit before it is decoded, over the
+    server limit before any server is validated or converted.
     """
+    check_unparsed(data, limits)
     doc = decode_json(data)
     detected = detect_format(doc)
     if format is not None and format != detected:
@@ -56,8 +72,8 @@ def parse_registry(data: bytes, *, format: RegistryFormat | None = None) -> Pars
             f"format mismatch: source declares {format!r} but the data is in {detected} format",
         )
     if detected == "upstream":
-        return _parse_upstream(doc)
-    return _parse_legacy(doc)
+        return _parse_upstream(doc, limits)
+    return _parse_legacy(doc, limits)
 
 
 def decode_json(data: bytes | str) -> Any:
@@ -83,7 +99,7 @@ def _reject_constant(name: str) -> NoReturn:
     raise RegistryFormatError(ROOT, f"invalid JSON: {name} is not a JSON value")
 
 
-def _parse_upstream(doc: dict[str, Any]) -> ParsedRegistry:
+def _parse_upstream(doc: dict[str, Any], limits: DocumentLimits) -> ParsedRegistry:
     version = _registry_version(doc.get("version"))
     meta = doc.get("meta")
     if meta is not None and type(meta) is not dict:
@@ -98,6 +114,7 @@ def _parse_upstream(doc: dict[str, Any]) -> ParsedRegistry:
         raise RegistryFormatError("data.servers", f"must be an array, got {json_type(servers)}")
     if not servers:
         raise RegistryFormatError("data.servers", NO_SERVERS)
+    check_server_count(len(servers), limits, path="data.servers")
     seen: dict[tuple[str, str], str] = {}
     for i, server in enumerate(servers):
         path = index_path("data.servers", i)
@@ -106,9 +123,11 @@ def _parse_upstream(doc: dict[str, Any]) -> ParsedRegistry:
     return ParsedRegistry("upstream", version, last_updated, servers)
 
 
-def _parse_legacy(doc: dict[str, Any]) -> ParsedRegistry:
+def _parse_legacy(doc: dict[str, Any], limits: DocumentLimits) -> ParsedRegistry:
     version = _registry_version(doc.get("version"))
     last_updated = _timestamp(doc.get("last_updated"), "last_updated")
+    count = sum(len(as_object(doc.get(kind), kind) or ()) for kind in ("servers", "remote_servers"))
+    check_server_count(count, limits, path=ROOT)  # servers and remote_servers together
     servers: list[dict[str, Any]] = []
     seen: dict[tuple[str, str], str] = {}
     for item in legacy_entries(doc):

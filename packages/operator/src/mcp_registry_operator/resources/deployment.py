@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcp_registry_common.mcpregistry import MCPRegistry
+from mcp_registry_common.memory import DEFAULT_MEMORY_LIMIT, memory_limit_quantity
 
 from mcp_registry_operator.resources.meta import object_meta
 from mcp_registry_operator.resources.mounts import MountPlan
@@ -34,7 +35,8 @@ from mcp_registry_operator.resources.podtemplate import merge_pod_template
 SERVER_UID = 65532
 RESOURCES = {
     "requests": {"cpu": "100m", "memory": "128Mi"},
-    "limits": {"cpu": "500m", "memory": "512Mi"},
+    # The server's memory rule sizes its default byte cap for this limit (README, Memory).
+    "limits": {"cpu": "500m", "memory": memory_limit_quantity(DEFAULT_MEMORY_LIMIT)},
 }
 CONTAINER_SECURITY = {
     "allowPrivilegeEscalation": False,

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import aiohttp
 from mcp_registry_common.formats import RegistryFormatError, validate_server
+from mcp_registry_common.formats.limits import size_text, value_count_bound, values_problem
 from mcp_registry_common.redaction import redact_url
 
 from mcp_registry_server.sources.base import FetchedServers, FetchLimits, canonical_json_hash
@@ -71,10 +72,16 @@ class ApiFetcher:
         )
 
     async def _read_all(self, collection: str) -> list[dict[str, Any]] | None:
-        """All `server` objects of `collection`, or None when its first page is a 404."""
+        """All `server` objects of `collection`, or None when its first page is a 404.
+
+        The pages together must stay within the document limits: their bytes, their JSON
+        values (counted before each page is parsed) and their servers."""
+        limits = self._limits.document
+        shown = redact_url(collection)
         servers: list[dict[str, Any]] = []
         seen: set[str] = set()
         cursor: str | None = None
+        size = values = 0
         for number in range(1, self._max_pages + 1):
             url = page_url(collection, cursor)
             try:
@@ -85,23 +92,30 @@ class ApiFetcher:
                 if exc.status == 404 and number == 1:
                     return None
                 raise
-            page = parse_page(body, where=f"page {number} of {redact_url(collection)}")
-            servers.extend(page.servers)
-            if len(servers) > self._limits.max_servers:
+            size += len(body)
+            if size > limits.max_bytes:
                 raise SourceTooLargeError(
-                    f"{redact_url(collection)} lists more than {self._limits.max_servers} servers"
+                    f"the first {number} pages of {shown} exceed the "
+                    f"{size_text(limits.max_bytes)} limit together; stopped reading"
+                )
+            values += value_count_bound(body)
+            if values > limits.max_values:
+                problem = values_problem(values, limits)
+                raise SourceTooLargeError(f"page {number} of {shown}: {problem}", limit="values")
+            page = parse_page(body, where=f"page {number} of {shown}")
+            del body
+            servers.extend(page.servers)
+            if len(servers) > limits.max_servers:
+                raise SourceTooLargeError(
+                    f"{shown} lists more than {limits.max_servers:,} servers", limit="servers"
                 )
             if not page.next_cursor:
                 return servers
             if page.next_cursor in seen:
-                raise SourceDataError(
-                    f"{redact_url(collection)} repeated cursor {page.next_cursor!r} (a loop)"
-                )
+                raise SourceDataError(f"{shown} repeated cursor {page.next_cursor!r} (a loop)")
             seen.add(page.next_cursor)
             cursor = page.next_cursor
-        raise SourceDataError(
-            f"{redact_url(collection)} has more than {self._max_pages} pages; raise api.maxPages"
-        )
+        raise SourceDataError(f"{shown} has more than {self._max_pages} pages; raise api.maxPages")
 
 
 def page_url(collection: str, cursor: str | None) -> str:

@@ -8,19 +8,38 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-MIB = 1024 * 1024
+from mcp_registry_common.formats.limits import (
+    DEFAULT_MAX_DOCUMENT_BYTES,
+    DocumentLimits,
+    LimitKind,
+)
+from mcp_registry_common.formats.limits import MIB as MIB  # the fetchers' unit
 
 
 @dataclass(frozen=True, slots=True)
 class FetchLimits:
     """Bounds on what one fetch may read; each default documents why."""
 
-    max_bytes: int = 100 * MIB
-    """Per response body or file: ToolHive's cap; a larger catalog is almost certainly a mistake."""
+    max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+    """Per file, response body, git blob, and an API source's pages together. It bounds the
+    server's memory (README, "Memory"): a catalog of ToolHive's cap, 100 MiB, adds ~750 MiB
+    to sync and ~1.35 GiB to re-sync, far over the pod's 512Mi."""
     max_redirects: int = 10
     """HTTP redirects followed before giving up (a redirect loop fails cleanly)."""
-    max_servers: int = 100_000
-    """Servers accepted from one API source (ToolHive's guard)."""
+    max_servers: int | None = None
+    """Servers accepted from one source; None: one per 512 bytes of `max_bytes`."""
+
+    @property
+    def document(self) -> DocumentLimits:
+        """What one document (or an API source's pages together) may hold."""
+        return DocumentLimits.for_bytes(self.max_bytes, max_servers=self.max_servers)
+
+
+def limit_setting(limit: LimitKind) -> str:
+    """The settings that raise `limit`, for failure messages."""
+    if limit == "servers":
+        return "--max-servers, env MCP_REGISTRY_MAX_SERVERS"
+    return "--max-document-bytes, env MCP_REGISTRY_MAX_DOCUMENT_BYTES"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mcp_registry_common.formats.limits import LimitKind
 from mcp_registry_common.redaction import redact_url
 
 
@@ -39,7 +40,12 @@ class SourceNotFoundError(FetchError):
 
 
 class SourceTooLargeError(FetchError):
-    """The payload exceeded the configured size limit; reading stopped at the limit."""
+    """The payload exceeded a configured limit (`limit`: its bytes by default, or the JSON
+    values or servers of an API source's pages); reading stopped at the limit."""
+
+    def __init__(self, message: str, *, limit: LimitKind = "bytes") -> None:
+        super().__init__(message)
+        self.limit: LimitKind = limit
 
 
 class SourceDataError(FetchError):

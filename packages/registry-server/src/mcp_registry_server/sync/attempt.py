@@ -1,14 +1,18 @@
-"""One sync attempt's work on a source's state: fetch; parse, filter and store only when the
-content or the filter changed; then tell the catalog. Failures leave as `StageError`s naming
-the step; the engine owns scheduling, backoff, status persistence, metrics and logs."""
+"""One sync attempt's work on a source's state: fetch; parse (through the engine's parse gate),
+filter and store only when the content or the filter changed; then tell the catalog. Failures
+leave as `StageError`s naming the step; the engine owns scheduling, backoff, status
+persistence, metrics and logs."""
 
 from __future__ import annotations
 
-import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from mcp_registry_common.formats import DocumentLimits
+
 from mcp_registry_server.store.base import SourceData, Store
+from mcp_registry_server.sync.gate import ParseGate, ParseGateTimeoutError
 from mcp_registry_server.sync.metrics import SyncOutcome
 from mcp_registry_server.sync.pipeline import (
     Prepared,
@@ -24,9 +28,18 @@ OnChange = Callable[[str], Awaitable[None]]
 
 
 async def run_attempt(
-    src: SourceState, *, store: Store, on_change: OnChange, clock: Clock, time_limit: float
+    src: SourceState,
+    *,
+    store: Store,
+    on_change: OnChange,
+    clock: Clock,
+    time_limit: float,
+    limits: DocumentLimits,
+    gate: ParseGate,
 ) -> SyncOutcome:
-    """Bring the store (and, through `on_change`, the catalog) to the source's content now."""
+    """Bring the store (and, through `on_change`, the catalog) to the source's content now;
+    a fetched document must stay within `limits` and is parsed when `gate` lets it (waiting
+    at most `time_limit` for it)."""
     fetched = await fetch_within(src.fetcher, time_limit=time_limit)
     changed = not (
         src.has_data
@@ -34,9 +47,17 @@ async def run_attempt(
         and src.filter_hash == src.status.filter_hash
     )
     if changed:
-        prepared = await asyncio.to_thread(
-            convert_and_filter, fetched, format=src.config.format, filter=src.config.filter
+        parse = functools.partial(
+            convert_and_filter,
+            fetched,
+            format=src.config.format,
+            filter=src.config.filter,
+            limits=limits,
         )
+        try:
+            prepared = await gate.run(parse, wait=time_limit)
+        except ParseGateTimeoutError as exc:
+            raise StageError(FailureStage.PARSE, str(exc)) from None
         await _store_data(src, prepared, store=store, clock=clock)
     if src.needs_publish:
         try:

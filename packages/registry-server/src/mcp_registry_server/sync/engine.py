@@ -25,6 +25,7 @@ from mcp_registry_server.sync.attempt import OnChange, describe, run_attempt
 from mcp_registry_server.sync.backoff import BackoffPolicy
 from mcp_registry_server.sync.decision import SyncReason, decide, next_check
 from mcp_registry_server.sync.errors import NotSyncableError, UnknownSourceError
+from mcp_registry_server.sync.gate import ParseGate
 from mcp_registry_server.sync.metrics import SyncMetrics, SyncOutcome
 from mcp_registry_server.sync.pipeline import StageError
 from mcp_registry_server.sync.slots import Lane, SlotPool, Ticket
@@ -91,7 +92,8 @@ class SyncEngine:
         self._loaded = False
         self._load_lock = asyncio.Lock()
         self._workdir = workdir or Path(tempfile.gettempdir()) / f"mcp-registry-git-{os.getpid()}"
-        self._http, self._limits = http, limits
+        self._http, self._limits = http, limits or FetchLimits()
+        self._parse_gate = ParseGate()  # one document parse at a time (its memory, once)
         self._sources = {s.name: self._build(s) for s in config.sources}
         self._group: asyncio.TaskGroup | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -334,6 +336,8 @@ class SyncEngine:
                 on_change=self._on_change,
                 clock=self._clock,
                 time_limit=src.timeout,
+                limits=self._limits.document,
+                gate=self._parse_gate,
             )
         except StageError as exc:
             await self._record_failure(src, exc, reason=reason, seconds=loop.time() - started)

@@ -12,12 +12,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from mcp_registry_common.filtering import SourceFilter, apply_filter
-from mcp_registry_common.formats import RegistryFormat, RegistryFormatError, parse_registry
+from mcp_registry_common.formats import (
+    DocumentLimits,
+    RegistryFormat,
+    RegistryFormatError,
+    RegistryLimitError,
+    parse_registry,
+)
 from mcp_registry_common.formats.errors import ROOT
 from mcp_registry_common.redaction import redact_text
 
-from mcp_registry_server.sources.base import FetchedDocument, Fetcher, FetchResult
-from mcp_registry_server.sources.errors import FetchError, SourceConfigError, SourceDataError
+from mcp_registry_server.sources.base import (
+    FetchedDocument,
+    Fetcher,
+    FetchResult,
+    limit_setting,
+)
+from mcp_registry_server.sources.errors import (
+    FetchError,
+    SourceConfigError,
+    SourceDataError,
+    SourceTooLargeError,
+)
 from mcp_registry_server.sync.status import FailureStage
 
 
@@ -52,20 +68,32 @@ async def fetch_within(fetcher: Fetcher, *, time_limit: float) -> FetchResult:
         raise StageError(FailureStage.CONFIG, str(exc)) from None
     except SourceDataError as exc:
         raise StageError(FailureStage.VALIDATION, str(exc)) from None
+    except SourceTooLargeError as exc:
+        raise StageError(FailureStage.FETCH, f"{exc} (limit: {limit_setting(exc.limit)})") from None
     except FetchError as exc:
         raise StageError(FailureStage.FETCH, str(exc)) from None
 
 
 def convert_and_filter(
-    result: FetchResult, *, format: RegistryFormat | None, filter: SourceFilter | None
+    result: FetchResult,
+    *,
+    format: RegistryFormat | None,
+    filter: SourceFilter | None,
+    limits: DocumentLimits,
 ) -> Prepared:
     """Parse a fetched document (any format → upstream servers), then apply the source filter.
 
-    CPU-bound on big registries: the engine runs it in a worker thread."""
+    A document over `limits` is refused before it is decoded (or, over the server limit,
+    before any server is converted). CPU-bound on big registries: the engine runs it in a
+    worker thread."""
     servers: list[dict[str, Any]]
     if isinstance(result, FetchedDocument):
         try:
-            servers = parse_registry(result.data, format=format).servers
+            servers = parse_registry(result.data, format=format, limits=limits).servers
+        except RegistryLimitError as exc:
+            raise StageError(
+                FailureStage.PARSE, f"{result.origin}: {exc} (limit: {limit_setting(exc.limit)})"
+            ) from None
         except RegistryFormatError as exc:
             stage = FailureStage.PARSE if _is_syntax(exc) else FailureStage.VALIDATION
             raise StageError(stage, f"{result.origin}: {exc}") from None
