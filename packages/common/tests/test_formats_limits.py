@@ -18,7 +18,7 @@ from mcp_registry_common.formats import (
 )
 from mcp_registry_common.formats.limits import MIB, check_unparsed
 
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "registry-samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "testdata" / "registry-samples"
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
