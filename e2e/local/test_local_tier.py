@@ -149,6 +149,8 @@ async def test_oauth_seed_needs_a_token_and_fetched_keys_with_its_service_accoun
     url = (tier.registry(applied.namespace, applied.registry) or {})["status"]["url"]
     status, body = await tier.get_json(f"{url}/registry/default/v0.1/servers")
     assert status == 401, body
+    # A token makes the server fetch the issuer's keys (whatever ran before this test).
+    assert await served_names(tier, applied, url) == FICTIONAL
     issuer = tier.services.issuers["https://kubernetes.default.svc.cluster.local"]
     assert issuer.counters.jwks > 0
     # authTokenFile: the service-account token the API server issued for the pod, sent as a bearer.
