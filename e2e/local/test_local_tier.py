@@ -183,10 +183,14 @@ def _source(report: Any, name: str) -> Mapping[str, Any]:
 async def test_sync_trigger_annotation_runs_a_new_sync(
     tier: RealTier, seed_report: SeedReport
 ) -> None:
+    """The operator reaches the server's internal port on a pod's IP (no Service has it)."""
     applied = tier.seeds["02-git.yaml"]
     ns, name = applied.namespace, applied.registry
     await settle(tier, applied)
-    internal = f"http://{name}-api.{ns}.svc.cluster.local:8081"
+    pod = tier.deployment_pods(ns, f"{name}-api").ready
+    assert pod is not None, diagnose(tier, ns, name)
+    assert pod.ip, diagnose(tier, ns, name)
+    internal = f"http://{pod.ip}:8081"
     status, before = await tier.get_json(f"{internal}/status")
     assert status == 200, before
     last = datetime.fromisoformat(_source(before, "toolhive")["lastAttempt"])

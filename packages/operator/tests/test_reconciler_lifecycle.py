@@ -121,16 +121,14 @@ async def test_create_with_an_unready_pod_syncing_goes_pending_to_ready_in_ten_w
     server = fake.server(NS, "reg")
     server.sources["toolhive"] = {**complete("toolhive"), "phase": "Syncing",
                                   "attemptCount": 1, "lastSyncTime": None}  # fmt: skip
-    fake.no_endpoints.add((NS, "reg"))
     async with PhaseLog(kube) as phases, operator(kube, fake):
         create(kube, seed("01-minimal", name="reg"))
-        await run_unready_pod(kube, fake, NS, "reg", ip="10.244.0.21")
+        await run_unready_pod(kube, NS, "reg", ip="10.244.0.21")
         await wait_for(lambda: len(fake.pod_calls) >= 2)  # two looks while it syncs
         server.sources["toolhive"] = complete("toolhive")
         calls = len(fake.pod_calls)
         await wait_for(lambda: len(fake.pod_calls) >= calls + 2)  # two with data, unready
         assert status(kube, NS, "reg")["phase"] == "Pending"
-        fake.no_endpoints.clear()
         kube.set_deployment_ready(NS, "reg-api")
         await wait_phase(kube, NS, "reg", "Ready")
         await wait_events(kube, NS, "reg", ["Ready"])

@@ -59,8 +59,8 @@ class OperatorSettings:
     recent_write_ttl: float = 30.0
     """How long a write of ours may stand in for a cache that has not caught up."""
     pod_requests_use_proxy: bool = False
-    """Whether status requests to pod IPs honour HTTP(S)_PROXY (Service URLs always do). Off:
-    NO_PROXY lists name pod networks as CIDRs, which Python's proxy bypass does not match."""
+    """Whether status requests (always to pod IPs) honour HTTP(S)_PROXY. Off: NO_PROXY lists
+    name pod networks as CIDRs, which Python's proxy bypass does not match."""
 
 
 @dataclass(frozen=True)
@@ -175,12 +175,11 @@ async def run_operator(
     """Connect, compose and run until SIGTERM/SIGINT (then shut down cleanly). Raises
     LeadershipLostError when the Lease is lost, so the process restarts as a candidate."""
     api = await connect(in_cluster=in_cluster, kubeconfig=kubeconfig)
-    # trust_env: HTTP(S)_PROXY and NO_PROXY apply to the status client, as to kubectl.
+    # The status client asks pod IPs only: HTTP(S)_PROXY applies when the settings say so.
     async with (
         api,
-        aiohttp.ClientSession(trust_env=True) as session,
-        aiohttp.ClientSession(trust_env=settings.pod_requests_use_proxy) as pod_session,
+        aiohttp.ClientSession(trust_env=settings.pod_requests_use_proxy) as session,
     ):
-        status_client = HttpServerStatusClient(session, pod_session=pod_session)
+        status_client = HttpServerStatusClient(session)
         operator = build_operator(settings, api=api, status_client=status_client)
         await operator.manager.run_until_signalled()

@@ -11,7 +11,9 @@ CONTAINER = "registry-api"
 """The server container; the name users target in podTemplateSpec."""
 
 HTTP_PORT = 8080
+"""The registry API: on the pod and on Service `<n>-api`."""
 INTERNAL_PORT = 8081
+"""Probes, metrics, status and manual sync: on the pod only (asked on the pod's IP)."""
 CONFIG_VOLUME = "registry-server-config"
 CONFIG_DIR = "/config"
 CONFIG_FILE = f"{CONFIG_DIR}/config.yaml"
@@ -48,9 +50,9 @@ def pgpass_secret_name(registry: str) -> str:
     return f"{registry}-db-pgpass"
 
 
-def service_url(registry: str, namespace: str, port: int = HTTP_PORT) -> str:
+def service_url(registry: str, namespace: str) -> str:
     """In-cluster URL of the registry API (fully qualified, as ToolHive's docs promise)."""
-    return f"http://{api_name(registry)}.{namespace}.svc.cluster.local:{port}"
+    return f"http://{api_name(registry)}.{namespace}.svc.cluster.local:{HTTP_PORT}"
 
 
 def labels(registry: str, resource: str) -> dict[str, str]:
