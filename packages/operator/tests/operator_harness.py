@@ -118,7 +118,8 @@ def complete(name: str, *, count: int = 3, when: str = T0) -> Obj:
 
 class FakeServers:
     """Every registry server, behind one loopback aiohttp app: /pod/{ip}/status etc. as on the
-    pod that has that IP in the API double (the internal port is on no Service)."""
+    pod that has that IP in the API double (the internal port is on no Service). Like the real
+    server, each answers only the bearer its registry's Secret `<n>-internal-token` holds."""
 
     def __init__(self, kube: KubeApiDouble) -> None:
         self.kube = kube
@@ -128,6 +129,8 @@ class FakeServers:
         self.status_calls = 0
         self.pod_calls: list[str] = []
         """The pod IPs asked, in order."""
+        self.refused: list[str] = []
+        """`Authorization` headers refused (401), in order."""
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -149,8 +152,23 @@ class FakeServers:
                 return key, key not in self.down
         raise web.HTTPBadGateway(text=f"no pod has IP {ip}")
 
+    def _authorized(self, request: web.Request, key: tuple[str, str]) -> bool:
+        namespace, name = key
+        try:
+            secret = self.kube.get("secrets", namespace, f"{name}-internal-token")
+        except ApiError:
+            secret = {}
+        token = base64.b64decode((secret.get("data") or {}).get("token", "")).decode()
+        presented = request.headers.get("Authorization", "")
+        if token and presented == f"Bearer {token}":
+            return True
+        self.refused.append(presented)
+        return False
+
     async def _status(self, request: web.Request) -> web.Response:
         key, reachable = self._target(request)
+        if not self._authorized(request, key):
+            return web.json_response({"title": "Unauthorized"}, status=401)
         self.status_calls += 1
         if not reachable:
             return web.json_response({"title": "starting"}, status=503)
@@ -158,6 +176,8 @@ class FakeServers:
 
     async def _sync(self, request: web.Request) -> web.Response:
         key, reachable = self._target(request)
+        if not self._authorized(request, key):
+            return web.json_response({"title": "Unauthorized"}, status=401)
         server, source = self.server(*key), request.match_info["source"]
         server.report()  # the sources of every registry exist from the start
         if not reachable:

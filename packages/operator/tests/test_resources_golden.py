@@ -23,6 +23,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 INPUTS = Inputs(
     image="ghcr.io/mcp-registry/mcp-registry-server:0.1.0",
+    internal_token="golden-internal-token-0123456789abcdefghijklmno",
     passwords=DatabasePasswords(app="app:pass\\word", migration="migrator-secret"),
     references_digest="0" * 64,
 )

@@ -1,5 +1,5 @@
 """The status client: every request goes to a pod's own IP (the internal port is on no
-Service), through the session it was given."""
+Service), through the session it was given, with the registry's internal token as a bearer."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def recording_session(seen: list[str]) -> aiohttp.ClientSession:
         context: SimpleNamespace,
         params: aiohttp.TraceRequestStartParams,
     ) -> None:
-        seen.append(f"{params.method} {params.url.path}")
+        seen.append(f"{params.method} {params.url.path} {params.headers.get('Authorization', '-')}")
 
     trace = aiohttp.TraceConfig()
     trace.on_request_start.append(on_start)
@@ -47,10 +47,16 @@ async def server_url() -> AsyncIterator[str]:
         await served.runner.cleanup()
 
 
-async def test_requests_go_to_the_pod_ip(server_url: str) -> None:
+TOKEN = "t0ken-" + "k" * 40
+
+
+async def test_requests_go_to_the_pod_ip_with_the_internal_token(server_url: str) -> None:
     seen: list[str] = []
     async with recording_session(seen) as session:
         client = HttpServerStatusClient(session, pod_url_for=lambda ip: f"{server_url}/{ip}")
-        await client.status(pod_ip="10.244.0.7")
-        await client.sync(pod_ip="10.244.0.7", source="git")
-    assert seen == ["GET /10.244.0.7/status", "POST /10.244.0.7/sources/git/sync"]
+        await client.status(pod_ip="10.244.0.7", token=TOKEN)
+        await client.sync(pod_ip="10.244.0.7", token=TOKEN, source="git")
+    assert seen == [
+        f"GET /10.244.0.7/status Bearer {TOKEN}",
+        f"POST /10.244.0.7/sources/git/sync Bearer {TOKEN}",
+    ]

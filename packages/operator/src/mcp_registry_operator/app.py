@@ -4,7 +4,7 @@ the health server into one Manager. Reads no argv and no environment (that is cl
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,6 +16,7 @@ from mcp_registry_operator.controller.applier import Applier
 from mcp_registry_operator.controller.caches import Caches
 from mcp_registry_operator.controller.events import EventSink, KubeEventSink
 from mcp_registry_operator.controller.index import ReferenceIndex
+from mcp_registry_operator.controller.internaltoken import InternalTokens
 from mcp_registry_operator.controller.kinds import MCP_REGISTRIES, OWNED, REFERENCED
 from mcp_registry_operator.controller.recent import RecentWrites
 from mcp_registry_operator.controller.reconciler import MCPRegistryReconciler, ReconcilerSettings
@@ -91,6 +92,9 @@ def build_operator(
         by_kind={kind: informers[kind] for kind in OWNED},
     )
     writes = RecentWrites(ttl=settings.recent_write_ttl)
+    tokens = InternalTokens(
+        api=api, caches=caches, written=RecentWrites(ttl=settings.recent_write_ttl)
+    )
     writer_kwargs = {"clock": clock} if clock is not None else {}
     sink = events or KubeEventSink(api, controller=FIELD_MANAGER, instance=settings.identity)
     reconciler = MCPRegistryReconciler(
@@ -104,6 +108,7 @@ def build_operator(
         ),
         status_client=status_client,
         pods=PodFinder(api=api),
+        tokens=tokens,
         settings=settings.reconciler,
     )
     metrics = ControllerMetrics(metrics_registry or CollectorRegistry())
@@ -114,7 +119,7 @@ def build_operator(
         metrics=metrics,
         settings=settings.controller,
     )
-    _wire_watches(controller, informers, writes)
+    _wire_watches(controller, informers, [writes, tokens.written])
     health = HealthServer(
         registry=metrics.registry,
         readiness={f"informer:{kind}": inf.synced for kind, inf in informers.items()},
@@ -144,10 +149,10 @@ def _informers(api: ApiClient, settings: OperatorSettings) -> dict[str, Informer
 
 
 def _wire_watches(
-    controller: Controller, informers: dict[str, Informer], writes: RecentWrites
+    controller: Controller, informers: dict[str, Informer], writes: Sequence[RecentWrites]
 ) -> None:
     """Children map to their owner; referenced objects to every registry that uses them; a
-    deleted object drops what we remembered writing to it."""
+    deleted object drops what we remembered writing to it (objects and internal tokens)."""
     index = ReferenceIndex()
     registries = informers["MCPRegistry"]
     registries.subscribe(index.handler(registries.get))
@@ -160,11 +165,14 @@ def _wire_watches(
         controller.watch(informer, mapper=mapper)
 
 
-def _forget_when_deleted(kind: str, informer: Informer, writes: RecentWrites) -> KeyHandler:
+def _forget_when_deleted(
+    kind: str, informer: Informer, writes: Sequence[RecentWrites]
+) -> KeyHandler:
     def on_change(key: Key) -> None:
         if informer.get(key) is None:
             namespace, name = split_key(key)
-            writes.forget(kind, namespace, name)
+            for remembered in writes:
+                remembered.forget(kind, namespace, name)
 
     return on_change
 

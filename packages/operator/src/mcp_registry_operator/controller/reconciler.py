@@ -2,7 +2,8 @@
 
 Order: gone → nothing; being deleted → Terminating, then drop our finalizer (before any
 validation, so deletion never hangs on a bad spec); validate; add the finalizer; resolve the
-referenced Secrets/ConfigMaps; build; check the pod template; apply what differs; judge the
+referenced Secrets/ConfigMaps; read (or create once) the internal token; build; check the pod
+template; apply what differs; judge the
 Deployment, then the server's own sync report; act on a new sync trigger; write the status
 only when it changed. Returns when to look again; raises for backoff; TerminalError when only
 a new spec can help.
@@ -27,6 +28,7 @@ from mcp_registry_common.mcpregistry import MCPRegistry
 from mcp_registry_operator.controller.applier import Applier, ApplyStepError
 from mcp_registry_operator.controller.caches import Caches
 from mcp_registry_operator.controller.conditions import ConditionSpec
+from mcp_registry_operator.controller.internaltoken import InternalTokens
 from mcp_registry_operator.controller.references import (
     MissingReferenceError,
     resolve_references,
@@ -137,6 +139,7 @@ class MCPRegistryReconciler:
         writer: RegistryWriter,
         status_client: ServerStatusClient,
         pods: PodFinder,
+        tokens: InternalTokens,
         settings: ReconcilerSettings,
     ) -> None:
         self._caches = caches
@@ -144,6 +147,7 @@ class MCPRegistryReconciler:
         self._writer = writer
         self._status_client = status_client
         self._pods = pods
+        self._tokens = tokens
         self.settings = settings
 
     async def reconcile(self, key: Key) -> Result:
@@ -180,8 +184,14 @@ class MCPRegistryReconciler:
             verdict = missing_reference(str(exc))
             await self._writer.publish(current, self._observed(current, verdict))
             return Result(requeue_after=self.settings.poll_interval)
+        has_template = registry.spec.pod_template_spec is not None
+        try:
+            token = await self._tokens.token_for(registry)
+        except ApplyStepError as exc:
+            await self._apply_failed(current, exc, has_template=has_template)
         inputs = Inputs(
             image=self.settings.image,
+            internal_token=token,
             default_pull_secrets=self.settings.default_pull_secrets,
             passwords=resolved.passwords,
             references_digest=resolved.digest,
@@ -191,7 +201,6 @@ class MCPRegistryReconciler:
         except ValueError as exc:
             await self._fail(current, invalid_spec(str(exc)))
             raise TerminalError(f"the spec cannot be rendered: {exc}") from None
-        has_template = registry.spec.pod_template_spec is not None
         if desired.pod_template_problems:
             await self._reject_template(current, "; ".join(desired.pod_template_problems))
         template = VALID_TEMPLATE if has_template else Change.REMOVE
@@ -201,7 +210,7 @@ class MCPRegistryReconciler:
             await self._apply_failed(current, exc, has_template=has_template)
         if report.applied:
             log.info("objects_applied", objects=report.applied, unchanged=report.unchanged)
-        return await self._observe(current, desired, template)
+        return await self._observe(current, desired, template, token=token)
 
     async def _reject_template(self, current: Current, problems: str) -> NoReturn:
         verdict = invalid_pod_template(problems)
@@ -219,7 +228,7 @@ class MCPRegistryReconciler:
         raise exc
 
     async def _observe(
-        self, current: Current, desired: Desired, template: ConditionSpec | Change
+        self, current: Current, desired: Desired, template: ConditionSpec | Change, *, token: str
     ) -> Result:
         deployment = deployment_state(self._deployment(current))
         poll = Result(requeue_after=self.settings.poll_interval)
@@ -229,7 +238,9 @@ class MCPRegistryReconciler:
             (current.status or {}).get("lastManualSyncTrigger"),
         )
         # The server is asked on a pod's IP, ready or not: its internal port is on no Service.
-        asked = await self._pod_report(current, desired, trigger, deployment=deployment)
+        asked = await self._pod_report(
+            current, desired, trigger, deployment=deployment, token=token
+        )
         if not deployment.ready:
             # An unready server may still answer: a failed first sync keeps its readiness
             # probe failing, and only the server can say why.
@@ -284,17 +295,17 @@ class MCPRegistryReconciler:
         return poll
 
     async def _server_report(
-        self, trigger: str | None, *, pod_ip: str, desired: Desired
+        self, trigger: str | None, *, pod_ip: str, desired: Desired, token: str
     ) -> ServerReport:
         client = self._status_client
-        report = await client.status(pod_ip=pod_ip)
+        report = await client.status(pod_ip=pod_ip, token=token)
         if trigger is None:
             return report
         known = {s.name for s in report.sources}
         sources = [s for s in synced_sources(desired.config) if s in known]
-        accepted = await request_syncs(client, pod_ip=pod_ip, sources=sources)
+        accepted = await request_syncs(client, pod_ip=pod_ip, token=token, sources=sources)
         log.info("manual_sync_requested", trigger=trigger, sources=accepted, pod_ip=pod_ip)
-        return await client.status(pod_ip=pod_ip)
+        return await client.status(pod_ip=pod_ip, token=token)
 
     async def _pod_report(
         self,
@@ -303,6 +314,7 @@ class MCPRegistryReconciler:
         trigger: str | None,
         *,
         deployment: DeploymentState,
+        token: str,
     ) -> ServerReport | NoPod | Unanswered:
         """The report of a running pod of the current config, asked on its IP; NoPod.NONE when
         there is no such pod (the Deployment has none: no list at all), NoPod.UNKNOWN when the
@@ -315,7 +327,7 @@ class MCPRegistryReconciler:
         if isinstance(pod, NoPod):
             return pod
         try:
-            return await self._server_report(trigger, pod_ip=pod.ip, desired=desired)
+            return await self._server_report(trigger, pod_ip=pod.ip, desired=desired, token=token)
         except ServerStatusError as exc:
             log.debug("server_pod_did_not_answer", pod=pod.name, error=str(exc))
             return Unanswered(str(exc))

@@ -69,12 +69,12 @@ def parse_report(doc: Any) -> ServerReport:
 
 class ServerStatusClient(Protocol):
     """Talks to one pod of a registry server, on its internal port (production: port 8081 of
-    the pod's IP; no Service exposes that port)."""
+    the pod's IP; no Service exposes that port), presenting the registry's internal `token`."""
 
-    async def status(self, *, pod_ip: str) -> ServerReport:
+    async def status(self, *, pod_ip: str, token: str) -> ServerReport:
         """`GET /status`; raises ServerStatusError."""
         ...
 
-    async def sync(self, *, pod_ip: str, source: str) -> None:
+    async def sync(self, *, pod_ip: str, token: str, source: str) -> None:
         """`POST /sources/{source}/sync`; raises SourceNotSyncableError or ServerStatusError."""
         ...

@@ -1,6 +1,6 @@
 """The production ServerStatusClient: aiohttp to one pod's internal port, `http://<pod IP>:8081`,
-with timeouts and a bounded body read. The internal port is on no Service: it is reached on the
-pod's own IP only."""
+the registry's internal token as a bearer, with timeouts and a bounded body read. The internal
+port is on no Service: it is reached on the pod's own IP only."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 import aiohttp
+from mcp_registry_common.internaltoken import authorization
 
 from mcp_registry_operator.controller.serverstatus import (
     ServerReport,
@@ -52,24 +53,27 @@ class HttpServerStatusClient:
         self._pod_url_for = pod_url_for
         self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
 
-    async def status(self, *, pod_ip: str) -> ServerReport:
+    async def status(self, *, pod_ip: str, token: str) -> ServerReport:
         url = f"{self._pod_url_for(pod_ip)}/status"
-        status, body = await self._call("GET", url)
+        status, body = await self._call("GET", url, token)
         if status != 200:
             raise ServerStatusError(f"GET {url}: HTTP {status}")
         return parse_report(_json(url, body))
 
-    async def sync(self, *, pod_ip: str, source: str) -> None:
+    async def sync(self, *, pod_ip: str, token: str, source: str) -> None:
         url = f"{self._pod_url_for(pod_ip)}/sources/{quote(source, safe='')}/sync"
-        status, _ = await self._call("POST", url)
+        status, _ = await self._call("POST", url, token)
         if status == 409:
             raise SourceNotSyncableError(f"POST {url}: source {source!r} is not syncable")
         if not 200 <= status < 300:
             raise ServerStatusError(f"POST {url}: HTTP {status}")
 
-    async def _call(self, method: str, url: str) -> tuple[int, bytes]:
+    async def _call(self, method: str, url: str, token: str) -> tuple[int, bytes]:
+        headers = {"Authorization": authorization(token)}
         try:
-            async with self._session.request(method, url, timeout=self._timeout) as response:
+            async with self._session.request(
+                method, url, headers=headers, timeout=self._timeout
+            ) as response:
                 body = await read_limited(response.content, MAX_BODY_BYTES)
                 if len(body) > MAX_BODY_BYTES:
                     raise ServerStatusError(f"{method} {url}: reply larger than {MAX_BODY_BYTES}")

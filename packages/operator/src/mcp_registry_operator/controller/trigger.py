@@ -27,16 +27,17 @@ def synced_sources(config: ServerConfig) -> list[str]:
 
 
 async def request_syncs(
-    client: ServerStatusClient, *, pod_ip: str, sources: Sequence[str]
+    client: ServerStatusClient, *, pod_ip: str, token: str, sources: Sequence[str]
 ) -> list[str]:
-    """POST a manual sync per source to the pod at `pod_ip`; returns the sources that accepted.
+    """POST a manual sync per source to the pod at `pod_ip` (presenting the internal `token`);
+    returns the sources that accepted.
     A source the server does not sync is skipped; any other failure raises ServerStatusError
     (the trigger stays pending and is retried, so a source may be asked twice, never zero
     times)."""
     accepted = []
     for source in sources:
         try:
-            await client.sync(pod_ip=pod_ip, source=source)
+            await client.sync(pod_ip=pod_ip, token=token, source=source)
         except SourceNotSyncableError:
             continue
         accepted.append(source)

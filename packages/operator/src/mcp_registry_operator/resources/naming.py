@@ -23,7 +23,14 @@ PGPASS_VOLUME = "pgpass"
 PGPASS_DIR = "/pgpass"
 PGPASS_FILE = f"{PGPASS_DIR}/.pgpass"
 PGPASS_INIT_CONTAINER = "setup-pgpass"
-RESERVED_VOLUMES = frozenset({CONFIG_VOLUME, TMP_VOLUME, PGPASS_SECRET_VOLUME, PGPASS_VOLUME})
+INTERNAL_TOKEN_VOLUME = "internal-token"
+INTERNAL_TOKEN_DIR = "/internal-token"
+INTERNAL_TOKEN_KEY = "token"
+"""The key of Secret `<n>-internal-token` (and the file name in its mount)."""
+INTERNAL_TOKEN_FILE = f"{INTERNAL_TOKEN_DIR}/{INTERNAL_TOKEN_KEY}"
+RESERVED_VOLUMES = frozenset(
+    {CONFIG_VOLUME, TMP_VOLUME, PGPASS_SECRET_VOLUME, PGPASS_VOLUME, INTERNAL_TOKEN_VOLUME}
+)
 
 CONFIG_HASH_ANNOTATION = "toolhive.stacklok.dev/config-hash"
 """Pod-template annotation: a change rolls the pods (config, referenced data, image, template)."""
@@ -48,6 +55,11 @@ def config_map_name(registry: str) -> str:
 
 def pgpass_secret_name(registry: str) -> str:
     return f"{registry}-db-pgpass"
+
+
+def internal_token_secret_name(registry: str) -> str:
+    """The Secret holding the server's internal token (created once, never regenerated)."""
+    return f"{registry}-internal-token"
 
 
 def service_url(registry: str, namespace: str) -> str:
