@@ -3,10 +3,9 @@
 Order: gone → nothing; being deleted → Terminating, then drop our finalizer (before any
 validation, so deletion never hangs on a bad spec); validate; add the finalizer; resolve the
 referenced Secrets/ConfigMaps; read (or create once) the internal token; build; check the pod
-template; apply what differs; judge the
-Deployment, then the server's own sync report; act on a new sync trigger; write the status
-only when it changed. Returns when to look again; raises for backoff; TerminalError when only
-a new spec can help.
+template; apply what differs; judge the Deployment, then the server's own sync report; act on
+a new sync trigger; write the status only when it changed. Returns when to look again; raises
+for backoff; TerminalError when only a new spec can help.
 
 The server's report is read from one of its running pods, on the pod's IP (`serverpods`): the
 internal port is on no Service. While the Deployment has no ready pod, that pod's report only
