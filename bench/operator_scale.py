@@ -254,10 +254,13 @@ def report(
 
 
 def _resource(path: str) -> str:
+    """`secrets` for a create (a collection path) and an apply (an object path) alike;
+    `mcpregistries/status` for a subresource."""
     parts = path.strip("/").split("/")
-    if parts[-1] == "status":
-        return f"{parts[-3]}/status"
-    return parts[-1] if parts[-1] == "events" else parts[-2]
+    if "namespaces" not in parts:
+        return parts[-2]
+    rest = parts[parts.index("namespaces") + 2 :]  # plural[, name[, subresource]]
+    return f"{rest[0]}/{rest[2]}" if len(rest) == 3 else rest[0]
 
 
 def main() -> int:
