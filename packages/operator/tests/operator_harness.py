@@ -145,12 +145,15 @@ class FakeServers:
         that IP in the double, as a pod network would route it."""
         ip = request.match_info["ip"]
         self.pod_calls.append(ip)
-        for pod in self.kube.objects("pods"):
-            if (pod.get("status") or {}).get("podIP") == ip:
-                meta = pod["metadata"]
-                key = (meta["namespace"], meta["labels"]["app.kubernetes.io/instance"])
-                return key, key not in self.down
-        raise web.HTTPBadGateway(text=f"no pod has IP {ip}")
+        rt = self.kube.resource("pods")
+        found, _ = self.kube.store.list(  # filters before it copies: one pod copied, not all
+            rt, None, lambda pod: (pod.get("status") or {}).get("podIP") == ip
+        )
+        if not found:
+            raise web.HTTPBadGateway(text=f"no pod has IP {ip}")
+        meta = found[0]["metadata"]
+        key = (meta["namespace"], meta["labels"]["app.kubernetes.io/instance"])
+        return key, key not in self.down
 
     def _authorized(self, request: web.Request, key: tuple[str, str]) -> bool:
         namespace, name = key
