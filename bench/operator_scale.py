@@ -86,7 +86,7 @@ async def _run_operator(
         else client_for(api_url)
     )
     async with api_client as api, aiohttp.ClientSession() as session:
-        client = HttpServerStatusClient(session, url_for=lambda ns, n: f"{status_url}/r/{ns}/{n}")
+        client = HttpServerStatusClient(session, pod_url_for=lambda ip: f"{status_url}/pod/{ip}")
         operator = build_operator(settings, api=api, status_client=client)
         await operator.manager.run_until_signalled()
 
@@ -123,7 +123,7 @@ async def status_app(port_holder: list[int]) -> Any:
         return web.json_response(body)
 
     app = web.Application()
-    app.add_routes([web.get("/r/{ns}/{name}/status", status)])
+    app.add_routes([web.get("/pod/{ip}/status", status)])
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -132,18 +132,25 @@ async def status_app(port_holder: list[int]) -> Any:
 
 
 async def mark_deployments_ready(kube: Any) -> None:
-    """The Deployment controller and kubelet, reduced to: a new generation is ready at once."""
+    """The Deployment controller and kubelet, reduced to: a new generation has a ready pod (the
+    operator asks it on its IP) and is ready at once."""
     from mcp_registry_testing.kubeapi import ApiError
 
     rt = kube.resource("deployments", "apps")
     watcher = kube.store.watch(rt, None, since=None, matches=lambda _: True, bookmarks=False)
+    pods = 0
     try:
         while (item := await watcher.queue.get()) is not None:
             if isinstance(item, int) or item.type == "DELETED":
                 continue
             meta, seen = item.obj["metadata"], item.obj.get("status") or {}
             if seen.get("observedGeneration") != meta.get("generation"):
+                pods += 1
+                ip = f"10.{pods // 62500}.{pods // 250 % 250}.{pods % 250 + 1}"
+                template = item.obj["spec"]["template"]
                 with contextlib.suppress(ApiError):
+                    kube.run_pod(meta["namespace"], f"{meta['name']}-{pods}",
+                                 template=template, ip=ip, ready=True)  # fmt: skip
                     kube.set_deployment_ready(meta["namespace"], meta["name"])
     finally:
         kube.store.unwatch(watcher)
@@ -247,10 +254,13 @@ def report(
 
 
 def _resource(path: str) -> str:
+    """`secrets` for a create (a collection path) and an apply (an object path) alike;
+    `mcpregistries/status` for a subresource."""
     parts = path.strip("/").split("/")
-    if parts[-1] == "status":
-        return f"{parts[-3]}/status"
-    return parts[-1] if parts[-1] == "events" else parts[-2]
+    if "namespaces" not in parts:
+        return parts[-2]
+    rest = parts[parts.index("namespaces") + 2 :]  # plural[, name[, subresource]]
+    return f"{rest[0]}/{rest[2]}" if len(rest) == 3 else rest[0]
 
 
 def main() -> int:

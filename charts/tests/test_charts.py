@@ -165,8 +165,20 @@ def test_operator_holds_every_verb_it_grants_to_servers(name: str, values: dict[
 
 
 @pytest.mark.parametrize(("name", "values"), ci_values(OPERATOR))
-def test_operator_may_read_but_never_change_pods(name: str, values: dict[str, Any]) -> None:
-    """The operator lists a registry's pods to ask an unready server for its sync status."""
+def test_operator_may_list_but_never_change_pods(name: str, values: dict[str, Any]) -> None:
+    """The operator lists a registry's pods to ask one on its IP for its sync status (the
+    internal port is on no Service); it never gets or watches one."""
     (cluster_role,) = by_kind(render(OPERATOR, values), "ClusterRole")
     pods = {verb for group, resource, verb in granted(cluster_role["rules"]) if resource == "pods"}
-    assert pods == {"get", "list"}
+    assert pods == {"list"}
+
+
+@pytest.mark.parametrize(("name", "values"), ci_values(OPERATOR))
+def test_operator_may_create_read_and_replace_the_internal_token_secret(
+    name: str, values: dict[str, Any]
+) -> None:
+    """Secret `<n>-internal-token`: created once (create), read back after a 409 (get),
+    replaced when unusable (update), and seen through the cache (list, watch)."""
+    (cluster_role,) = by_kind(render(OPERATOR, values), "ClusterRole")
+    secrets = {v for group, resource, v in granted(cluster_role["rules"]) if resource == "secrets"}
+    assert {"create", "get", "update", "list", "watch"} <= secrets

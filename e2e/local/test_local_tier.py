@@ -6,6 +6,7 @@ and a first sync that fails."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import time
 from collections.abc import Mapping
@@ -66,6 +67,12 @@ def bearer_token(tier: RealTier, applied: AppliedSeed) -> str | None:
     (issuer,) = [i for i in tier.services.issuers.values() if i.url == provider["issuerUrl"]]
     claims = issuer.claims(aud=provider["audience"], org="acme", team="platform", role="admin")
     return issuer.mint(claims)
+
+
+async def internal_token(tier: RealTier, namespace: str, name: str) -> str:
+    """The token the operator made for the registry, read from its Secret as an admin would."""
+    secret = await tier.kube.get(f"/api/v1/namespaces/{namespace}/secrets/{name}-internal-token")
+    return base64.b64decode(secret["data"]["token"]).decode()
 
 
 def registry_view(applied: AppliedSeed) -> str:
@@ -185,11 +192,17 @@ def _source(report: Any, name: str) -> Mapping[str, Any]:
 async def test_sync_trigger_annotation_runs_a_new_sync(
     tier: RealTier, seed_report: SeedReport
 ) -> None:
+    """The operator reaches the server's internal port on a pod's IP (no Service has it) with
+    the registry's internal token; so does this test, with the token read from the Secret."""
     applied = tier.seeds["02-git.yaml"]
     ns, name = applied.namespace, applied.registry
     await settle(tier, applied)
-    internal = f"http://{name}-api.{ns}.svc.cluster.local:8081"
-    status, before = await tier.get_json(f"{internal}/status")
+    pod = tier.deployment_pods(ns, f"{name}-api").ready
+    assert pod is not None, diagnose(tier, ns, name)
+    assert pod.ip, diagnose(tier, ns, name)
+    internal = f"http://{pod.ip}:8081"
+    token = await internal_token(tier, ns, name)
+    status, before = await tier.get_json(f"{internal}/status", token=token)
     assert status == 200, before
     last = datetime.fromisoformat(_source(before, "toolhive")["lastAttempt"])
     value = f"e2e-{time.time_ns()}"
@@ -198,7 +211,7 @@ async def test_sync_trigger_annotation_runs_a_new_sync(
     )
 
     async def new_attempt() -> Mapping[str, Any] | None:
-        _, report = await tier.get_json(f"{internal}/status")
+        _, report = await tier.get_json(f"{internal}/status", token=token)
         source = _source(report, "toolhive")
         attempt = source.get("lastAttempt")
         if source["phase"] != "Complete" or not attempt:
@@ -215,10 +228,57 @@ async def test_sync_trigger_annotation_runs_a_new_sync(
         timeout=60,
         message="status.lastManualSyncTrigger never recorded the trigger",
     )
-    assert tier.proxy.count(f"{internal}/sources/toolhive/sync") >= 1
+    synced = [f for f in tier.proxy.handled if f.url == f"{internal}/sources/toolhive/sync"]
+    assert synced, "the operator never posted the sync to the pod"
+    assert all(f.status == 200 for f in synced), synced  # the operator's token was accepted
     seed_report.checks.append(
         f"sync trigger on {ns}/{name}: lastAttempt {last.isoformat()} -> {source['lastAttempt']},"
         f" status.lastManualSyncTrigger={value}"
+    )
+
+
+@pytest.mark.parametrize("manifest", ["09-oauth-kubernetes.yaml", "12-anonymous.yaml"])
+async def test_the_internal_port_answers_only_the_operator(
+    tier: RealTier, seed_report: SeedReport, manifest: str
+) -> None:
+    """Issue 13: the internal port is no back door. No Service has it; on the pod, probes and
+    metrics answer anyone, /status and sync triggers only the registry's internal token (an
+    OAuth token with every role does not open them), in oauth and anonymous mode alike."""
+    applied = tier.seeds[manifest]
+    ns, name = applied.namespace, applied.registry
+    await settle(tier, applied)
+    service = await tier.kube.get(f"/api/v1/namespaces/{ns}/services/{name}-api")
+    assert [p["port"] for p in service["spec"]["ports"]] == [8080]
+    status, body = await tier.get_json(f"http://{name}-api.{ns}.svc.cluster.local:8081/status")
+    assert status == 502, body  # the simulated kube-proxy finds no port 8081 on the Service
+    assert "has no port 8081" in str(body)
+    pod = tier.deployment_pods(ns, f"{name}-api").ready
+    assert pod is not None, diagnose(tier, ns, name)
+    internal = f"http://{pod.ip}:8081"
+    token = await internal_token(tier, ns, name)
+    oauth = bearer_token(tier, applied)  # a valid token of the registry's own issuer
+    strangers = [None, "x" * len(token), *([oauth] if oauth else [])]
+    kinds = ["no bearer", "a wrong one", *(["an OAuth bearer"] if oauth else [])]
+    refused = []
+    for method, path in (("GET", "/status"), ("POST", "/sources/toolhive/sync")):
+        for stranger in strangers:
+            status, problem = await tier.request_json(method, f"{internal}{path}", token=stranger)
+            assert status == 401, (method, path, status, problem)
+            assert problem["status"] == 401
+            assert "internal token" in problem["detail"]
+            refused.append(f"{method} {path}")
+        status, body = await tier.request_json(method, f"{internal}{path}", token=token)
+        assert status == 200, (method, path, body)
+    for path in ("/health", "/readiness", "/version", "/metrics"):
+        status, body = await tier.get_json(f"{internal}{path}")
+        assert status == 200, (path, body)
+    secret = await tier.kube.get(f"/api/v1/namespaces/{ns}/secrets/{name}-internal-token")
+    (owner,) = secret["metadata"]["ownerReferences"]
+    assert (owner["kind"], owner["name"]) == ("MCPRegistry", name)
+    seed_report.checks.append(
+        f"internal port of {ns}/{name}: not on Service {name}-api; {len(refused)} calls "
+        f"without the internal token refused with 401 ({', '.join(kinds)}); "
+        "the Secret's token accepted; probes and metrics open"
     )
 
 

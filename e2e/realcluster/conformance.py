@@ -100,7 +100,8 @@ async def server_side_apply_twice(kube: KubeClient, namespace: str) -> Any:
         "namespace": namespace,
         "uid": "00000000-0000-0000-0000-000000000001",
     }
-    desired = build_desired(parse_mcpregistry(doc), Inputs(image="ghcr.io/x/mcp-registry-server:1"))
+    inputs = Inputs(image="ghcr.io/x/mcp-registry-server:1", internal_token="t" * 43)
+    desired = build_desired(parse_mcpregistry(doc), inputs)
     results: dict[str, Any] = {}
     for obj in desired.objects:
         obj = copy.deepcopy(obj)

@@ -62,11 +62,11 @@ mcp_registry_operator's server Role builder; a test checks it.
 - apiGroups: [""]
   resources: ["configmaps", "secrets", "services", "serviceaccounts"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
-# Read-only: while a server's pods are unready (a failed first sync keeps them so), the
-# operator asks one of them for its sync status on its pod IP.
+# List only: the operator finds a pod of each server by the Deployment's selector and asks it
+# for its sync status on the pod's IP (the internal port is on no Service). No get, no watch.
 - apiGroups: [""]
   resources: ["pods"]
-  verbs: ["get", "list"]
+  verbs: ["list"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]

@@ -1,5 +1,6 @@
 """Test harness for the reconciler: the API double with the real CRD and its admission, a fake
-registry-server status endpoint on loopback, and the operator composed by `build_operator`."""
+registry-server status endpoint on loopback (reached as the pod IPs of the double's pods), and
+the operator composed by `build_operator`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import base64
 import contextlib
 import copy
 import functools
+import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -115,46 +117,61 @@ def complete(name: str, *, count: int = 3, when: str = T0) -> Obj:
 
 
 class FakeServers:
-    """Every registry server, behind one loopback aiohttp app: /r/{ns}/{name}/status etc. as
-    through its Service, /pod/{ip}/status etc. as on one of its pods (`pod_ips`)."""
+    """Every registry server, behind one loopback aiohttp app: /pod/{ip}/status etc. as on the
+    pod that has that IP in the API double (the internal port is on no Service). Like the real
+    server, each answers only the bearer its registry's Secret `<n>-internal-token` holds."""
 
-    def __init__(self) -> None:
+    def __init__(self, kube: KubeApiDouble) -> None:
+        self.kube = kube
         self.servers: dict[tuple[str, str], FakeServer] = {}
         self.down: set[tuple[str, str]] = set()
         """Servers that answer 503 everywhere (starting)."""
-        self.no_endpoints: set[tuple[str, str]] = set()
-        """Servers whose Service has no endpoints (503 there; their pods still answer)."""
-        self.pod_ips: dict[str, tuple[str, str]] = {}
-        """Pod IP -> the server it runs."""
         self.status_calls = 0
         self.pod_calls: list[str] = []
         """The pod IPs asked, in order."""
+        self.refused: list[str] = []
+        """`Authorization` headers refused (401), in order."""
         self._runner: web.AppRunner | None = None
         self.port = 0
 
     def server(self, namespace: str, name: str) -> FakeServer:
         return self.servers.setdefault((namespace, name), FakeServer())
 
-    def url_for(self, namespace: str, name: str) -> str:
-        return f"http://127.0.0.1:{self.port}/r/{namespace}/{name}"
-
     def pod_url_for(self, ip: str) -> str:
         return f"http://127.0.0.1:{self.port}/pod/{ip}"
 
     def _target(self, request: web.Request) -> tuple[tuple[str, str], bool]:
-        """(server key, reachable) of a request through a Service or to a pod IP."""
-        ip = request.match_info.get("ip")
-        if ip is None:
-            key = (request.match_info["ns"], request.match_info["name"])
-            return key, key not in self.down and key not in self.no_endpoints
+        """(server key, reachable) of a request to a pod IP: the registry of the pod that has
+        that IP in the double, as a pod network would route it."""
+        ip = request.match_info["ip"]
         self.pod_calls.append(ip)
-        if ip not in self.pod_ips:
+        rt = self.kube.resource("pods")
+        found, _ = self.kube.store.list(  # filters before it copies: one pod copied, not all
+            rt, None, lambda pod: (pod.get("status") or {}).get("podIP") == ip
+        )
+        if not found:
             raise web.HTTPBadGateway(text=f"no pod has IP {ip}")
-        key = self.pod_ips[ip]
+        meta = found[0]["metadata"]
+        key = (meta["namespace"], meta["labels"]["app.kubernetes.io/instance"])
         return key, key not in self.down
+
+    def _authorized(self, request: web.Request, key: tuple[str, str]) -> bool:
+        namespace, name = key
+        try:
+            secret = self.kube.get("secrets", namespace, f"{name}-internal-token")
+        except ApiError:
+            secret = {}
+        token = base64.b64decode((secret.get("data") or {}).get("token", "")).decode()
+        presented = request.headers.get("Authorization", "")
+        if token and presented == f"Bearer {token}":
+            return True
+        self.refused.append(presented)
+        return False
 
     async def _status(self, request: web.Request) -> web.Response:
         key, reachable = self._target(request)
+        if not self._authorized(request, key):
+            return web.json_response({"title": "Unauthorized"}, status=401)
         self.status_calls += 1
         if not reachable:
             return web.json_response({"title": "starting"}, status=503)
@@ -162,6 +179,8 @@ class FakeServers:
 
     async def _sync(self, request: web.Request) -> web.Response:
         key, reachable = self._target(request)
+        if not self._authorized(request, key):
+            return web.json_response({"title": "Unauthorized"}, status=401)
         server, source = self.server(*key), request.match_info["source"]
         server.report()  # the sources of every registry exist from the start
         if not reachable:
@@ -177,8 +196,6 @@ class FakeServers:
         app = web.Application()
         app.add_routes(
             [
-                web.get("/r/{ns}/{name}/status", self._status),
-                web.post("/r/{ns}/{name}/sources/{source}/sync", self._sync),
                 web.get("/pod/{ip}/status", self._status),
                 web.post("/pod/{ip}/sources/{source}/sync", self._sync),
             ]
@@ -220,7 +237,7 @@ async def operator(
             config or settings(),
             api=api,
             status_client=HttpServerStatusClient(
-                session, url_for=fake.url_for, pod_url_for=fake.pod_url_for, timeout=2.0
+                session, pod_url_for=fake.pod_url_for, timeout=2.0
             ),
         )
         task = asyncio.create_task(op.manager.run())
@@ -293,24 +310,39 @@ def config_hash(kube: KubeApiDouble, namespace: str, name: str) -> str:
     return str(template["metadata"]["annotations"]["toolhive.stacklok.dev/config-hash"])
 
 
+_POD_IPS = itertools.count(1)
+
+
+def pod_ip() -> str:
+    """A pod IP no other pod of this test process has."""
+    n = next(_POD_IPS)
+    return f"10.250.{n // 250}.{n % 250 + 1}"
+
+
+def run_pod(kube: KubeApiDouble, namespace: str, name: str, *, ip: str, ready: bool) -> Obj:
+    """Run one pod of the Deployment's current template (as its ReplicaSet and a kubelet
+    would): Running with `ip`, Ready as given."""
+    template = deployment(kube, namespace, name)["spec"]["template"]
+    return kube.run_pod(
+        namespace, f"{name}-api-{next(_POD_IPS)}", template=template, ip=ip, ready=ready
+    )
+
+
 async def make_ready(kube: KubeApiDouble, namespace: str, name: str) -> None:
-    """Wait for the Deployment, then report its pods ready (as kubelet + controllers would)."""
+    """Wait for the Deployment, then run a ready pod of its template and report the Deployment
+    ready (as kubelet + controllers would)."""
     await wait_for(lambda: exists(kube, "deployments", namespace, f"{name}-api", "apps"), 10.0)
+    run_pod(kube, namespace, name, ip=pod_ip(), ready=True)
     kube.set_deployment_ready(namespace, f"{name}-api")
 
 
-async def run_unready_pod(
-    kube: KubeApiDouble, fake: FakeServers, namespace: str, name: str, *, ip: str
-) -> Obj:
+async def run_unready_pod(kube: KubeApiDouble, namespace: str, name: str, *, ip: str) -> Obj:
     """Wait for the Deployment, then run one pod of its template that never turns ready (as a
     server whose first sync failed): Running with `ip`, where the fake server answers. The
     Deployment reports the pod, not ready."""
     await wait_for(lambda: exists(kube, "deployments", namespace, f"{name}-api", "apps"), 10.0)
     current = deployment(kube, namespace, name)
-    fake.pod_ips[ip] = (namespace, name)
-    pod = kube.run_pod(
-        namespace, f"{name}-api-{len(fake.pod_ips)}", template=current["spec"]["template"], ip=ip
-    )
+    pod = run_pod(kube, namespace, name, ip=ip, ready=False)
     status = {
         "observedGeneration": current["metadata"]["generation"],
         "replicas": 1,
@@ -353,8 +385,8 @@ def writes(kube: KubeApiDouble) -> list[Any]:
 @contextlib.asynccontextmanager
 async def deployment_controller(kube: KubeApiDouble) -> AsyncIterator[list[str]]:
     """Stand in for the Deployment controller and kubelet: every Deployment whose generation
-    is not yet observed is reported ready (driven by the store's watch, no polling). Yields the
-    names marked, in order."""
+    is not yet observed gets a ready pod of its template and is reported ready (driven by the
+    store's watch, no polling). Yields the names marked, in order."""
     rt = kube.resource("deployments", "apps")
     watcher = kube.store.watch(rt, None, since=None, matches=lambda _: True, bookmarks=False)
     marked: list[str] = []
@@ -367,6 +399,8 @@ async def deployment_controller(kube: KubeApiDouble) -> AsyncIterator[list[str]]
             if seen.get("observedGeneration") == meta.get("generation"):
                 continue
             with contextlib.suppress(ApiError):
+                registry = meta["name"].removesuffix("-api")
+                run_pod(kube, meta["namespace"], registry, ip=pod_ip(), ready=True)
                 kube.set_deployment_ready(meta["namespace"], meta["name"])
                 marked.append(f"{meta['namespace']}/{meta['name']}")
 
@@ -397,7 +431,7 @@ async def kube_fixture() -> AsyncIterator[KubeApiDouble]:
 
 
 @pytest.fixture(name="fake")
-async def fake_fixture() -> AsyncIterator[FakeServers]:
+async def fake_fixture(kube: KubeApiDouble) -> AsyncIterator[FakeServers]:
     """Registry servers answering the operator's status and sync calls."""
-    async with FakeServers() as servers:
+    async with FakeServers(kube) as servers:
         yield servers

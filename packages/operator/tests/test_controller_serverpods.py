@@ -1,5 +1,5 @@
-"""Which pod the operator asks when the registry's Service cannot answer (pure choice), its URL,
-and the pod list against the API double."""
+"""Which pod the operator asks (pure choice: the internal port is on no Service), its URL, and
+the pod list against the API double."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ def pod(
     ip: str | None = "10.0.0.1",
     config_hash: str = HASH,
     deleting: bool = False,
+    ready: bool = False,
 ) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "name": name,
@@ -39,7 +40,10 @@ def pod(
     }
     if deleting:
         meta["deletionTimestamp"] = "2026-01-01T00:05:00Z"
-    status: dict[str, Any] = {"phase": phase}
+    status: dict[str, Any] = {
+        "phase": phase,
+        "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+    }
     if ip is not None:
         status["podIP"] = ip
     return {"metadata": meta, "status": status}
@@ -74,6 +78,18 @@ def test_pods_that_cannot_speak_for_the_current_config_are_skipped(
     newer = {**unusable, "metadata": {**unusable["metadata"], "creationTimestamp": "2027-01-01"}}
     assert choose_pod([newer], config_hash=HASH) is None
     assert choose_pod([newer, pod("ok")], config_hash=HASH) == PodTarget("ok", "10.0.0.1")
+
+
+def test_a_ready_pod_is_chosen_before_a_newer_unready_one() -> None:
+    """A ready registry is asked on a pod its Service would route to (a rollout's new pod may
+    not serve yet), and on the same one look after look."""
+    pods = [
+        pod("old-ready", created="2026-01-01T00:00:00Z", ip="10.0.0.1", ready=True),
+        pod("new-unready", created="2026-01-01T00:05:00Z", ip="10.0.0.2"),
+        pod("older-ready", created="2025-12-31T00:00:00Z", ip="10.0.0.3", ready=True),
+    ]
+    assert choose_pod(pods, config_hash=HASH) == PodTarget("old-ready", "10.0.0.1")
+    assert choose_pod(pods[::-1], config_hash=HASH) == PodTarget("old-ready", "10.0.0.1")
 
 
 def test_no_pods_no_choice() -> None:

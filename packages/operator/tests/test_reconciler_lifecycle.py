@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import yaml
+from mcp_registry_common.internaltoken import is_usable
 from mcp_registry_common.mcpregistry import FINALIZER, GROUP
 from mcp_registry_operator.controller.drift import APPLIED_DIGEST_ANNOTATION
 from mcp_registry_operator.runtime.keys import Key
@@ -79,7 +80,7 @@ async def ready(kube: KubeApiDouble, name: str = "reg") -> dict[str, Any]:
     return await wait_phase(kube, NS, name, "Ready")
 
 
-async def test_create_reaches_ready_in_at_most_ten_writes(
+async def test_create_reaches_ready_in_at_most_eleven_writes(
     kube: KubeApiDouble, fake: FakeServers
 ) -> None:
     async with operator(kube, fake):
@@ -89,7 +90,8 @@ async def test_create_reaches_ready_in_at_most_ten_writes(
         assert condition(kube, NS, "reg", "Ready")["reason"] == "NotReady"
         st = await ready(kube)
         found = await wait_events(kube, NS, "reg", ["Ready"])
-        assert len(writes(kube)) <= 10, [(w.method, w.path) for w in writes(kube)]
+        # finalizer, internal-token Secret, six children, Pending, Ready, the Ready event
+        assert len(writes(kube)) <= 11, [(w.method, w.path) for w in writes(kube)]
     assert st["url"] == "http://reg-api.default.svc.cluster.local:8080"
     assert st["readyReplicas"] == 1
     assert st["observedGeneration"] == 1
@@ -112,7 +114,7 @@ async def test_create_reaches_ready_in_at_most_ten_writes(
     assert found[0]["note"] == st["message"]
 
 
-async def test_create_with_an_unready_pod_syncing_goes_pending_to_ready_in_ten_writes(
+async def test_create_with_an_unready_pod_syncing_goes_pending_to_ready_in_eleven_writes(
     kube: KubeApiDouble, fake: FakeServers
 ) -> None:
     """The realistic path: the pod runs before it is ready, first syncing, then with data
@@ -121,20 +123,18 @@ async def test_create_with_an_unready_pod_syncing_goes_pending_to_ready_in_ten_w
     server = fake.server(NS, "reg")
     server.sources["toolhive"] = {**complete("toolhive"), "phase": "Syncing",
                                   "attemptCount": 1, "lastSyncTime": None}  # fmt: skip
-    fake.no_endpoints.add((NS, "reg"))
     async with PhaseLog(kube) as phases, operator(kube, fake):
         create(kube, seed("01-minimal", name="reg"))
-        await run_unready_pod(kube, fake, NS, "reg", ip="10.244.0.21")
+        await run_unready_pod(kube, NS, "reg", ip="10.244.0.21")
         await wait_for(lambda: len(fake.pod_calls) >= 2)  # two looks while it syncs
         server.sources["toolhive"] = complete("toolhive")
         calls = len(fake.pod_calls)
         await wait_for(lambda: len(fake.pod_calls) >= calls + 2)  # two with data, unready
         assert status(kube, NS, "reg")["phase"] == "Pending"
-        fake.no_endpoints.clear()
         kube.set_deployment_ready(NS, "reg-api")
         await wait_phase(kube, NS, "reg", "Ready")
         await wait_events(kube, NS, "reg", ["Ready"])
-        assert len(writes(kube)) <= 10, [(w.method, w.path) for w in writes(kube)]
+        assert len(writes(kube)) <= 11, [(w.method, w.path) for w in writes(kube)]
     assert phases.phases(NS, "reg") == ("(none)", "Pending", "Ready")
 
 
@@ -173,6 +173,69 @@ async def test_rotating_a_referenced_secret_rolls_the_deployment(
         await ready(kube)
     unchanged = kube.get("configmaps", NS, "reg-registry-server-config")["metadata"]
     assert unchanged["resourceVersion"] == config_map_rv["resourceVersion"]
+
+
+def internal_token(kube: KubeApiDouble, name: str = "reg") -> str:
+    secret = kube.get("secrets", NS, f"{name}-internal-token")
+    return base64.b64decode(secret["data"]["token"]).decode()
+
+
+async def test_the_internal_token_is_created_once_mounted_and_sent(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    """One random token per registry, in a Secret it owns, mounted into the server's pod and
+    named in its environment; the operator presents it on the pod's internal port (the fake
+    server, like the real one, refuses any other). Later looks write nothing, the token
+    included: it is never regenerated."""
+    async with operator(kube, fake) as op:
+        created = create(kube, seed("01-minimal", name="reg"))
+        await ready(kube)
+        token = internal_token(kube)
+        assert is_usable(token)
+        secret = kube.get("secrets", NS, "reg-internal-token")
+        (owner,) = secret["metadata"]["ownerReferences"]
+        assert (owner["uid"], owner["controller"]) == (created["metadata"]["uid"], True)
+        pod = deployment(kube, NS, "reg")["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        assert volumes["internal-token"]["secret"]["secretName"] == "reg-internal-token"
+        (server,) = pod["containers"]
+        assert {"name": "MCP_REGISTRY_INTERNAL_TOKEN_FILE", "value": "/internal-token/token"} in (
+            server["env"]
+        )
+        mounts = {m["name"]: m["mountPath"] for m in server["volumeMounts"]}
+        assert mounts["internal-token"] == "/internal-token"
+        assert fake.status_calls > 0
+        assert fake.refused == []
+        await wait_events(kube, NS, "reg", ["Ready"])
+        before, version = len(writes(kube)), secret["metadata"]["resourceVersion"]
+        for _ in range(3):
+            calls = fake.status_calls
+            op.controller.enqueue("default/reg")  # type: ignore[arg-type]
+            await wait_for(lambda calls=calls: fake.status_calls > calls)
+        assert len(writes(kube)) == before, [w.path for w in writes(kube)[before:]]
+        assert kube.get("secrets", NS, "reg-internal-token")["metadata"]["resourceVersion"] == (
+            version
+        )
+        assert internal_token(kube) == token
+        assert [w.method for w in kube.writes("/secrets")] == ["POST"]
+        assert fake.refused == []
+
+
+async def test_a_lost_internal_token_is_made_anew_and_rolls_the_pods(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    """The server reads its token at start-up: a new token is in the config hash, so only
+    pods that hold it are asked."""
+    async with operator(kube, fake):
+        create(kube, seed("01-minimal", name="reg"))
+        await ready(kube)
+        before, old = config_hash(kube, NS, "reg"), internal_token(kube)
+        kube.store.delete(kube.resource("secrets"), NS, "reg-internal-token")
+        await wait_for(lambda: config_hash(kube, NS, "reg") != before, 10.0)
+        assert internal_token(kube) != old
+        await wait_phase(kube, NS, "reg", "Pending")
+        await ready(kube)
+        assert fake.refused == []
 
 
 async def test_a_missing_reference_waits_in_pending_and_proceeds_once_it_exists(
@@ -281,7 +344,7 @@ async def test_delete_writes_terminating_then_removes_the_finalizer_and_children
         kube.store.delete(registries_rt(kube), NS, "reg")
         await wait_for(lambda: not exists(kube, "mcpregistries", NS, "reg", GROUP), 10.0)
         await wait_events(kube, NS, "reg", ["Ready", "Terminating"])
-    for plural, group, name in CHILDREN:
+    for plural, group, name in [*CHILDREN, ("secrets", "", "reg-internal-token")]:
         assert not exists(kube, plural, NS, name, group), f"{plural}/{name} was not collected"
     (terminating,) = [e for e in events(kube, NS, "reg") if e["reason"] == "Terminating"]
     assert terminating["note"] == "MCPRegistry is being terminated"

@@ -32,7 +32,7 @@ STEMS = sorted(p.stem for p in Path(SEED).glob("*.yaml"))
 async def test_every_seed_manifest_reconciles_to_ready() -> None:
     stems = STEMS
     assert len(stems) == 13
-    async with double() as kube, FakeServers() as fake, deployment_controller(kube):
+    async with double() as kube, FakeServers(kube) as fake, deployment_controller(kube):
         create(kube, REGISTRY_DATA)  # 04-configmap expects it to exist already
         async with operator(kube, fake):
             for stem in stems:

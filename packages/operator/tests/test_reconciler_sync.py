@@ -1,6 +1,6 @@
 """Sync state mirrored from the server's status endpoint (Syncing, Ready, SyncFailed, Synced) and
-the sync-trigger annotation, against the API double and a fake status endpoint; and the pod the
-operator asks directly while the server's pods are unready (a failed first sync)."""
+the sync-trigger annotation, against the API double and a fake status endpoint reached on the
+pods' IPs (the internal port is on no Service), ready or not (a failed first sync)."""
 
 from __future__ import annotations
 
@@ -176,13 +176,12 @@ async def test_a_failed_first_sync_on_an_unready_pod_fails_the_registry_then_rec
     kube: KubeApiDouble, fake: FakeServers
 ) -> None:
     """As in a cluster: the server's readiness waits for data, so the Deployment never gets a
-    ready pod and the Service no endpoint; the operator asks the pod on its IP."""
+    ready pod; the operator asks the pod on its IP."""
     server = fake.server(NS, "reg")
     server.sources["toolhive"] = syncing("toolhive")
-    fake.no_endpoints.add((NS, "reg"))
     async with operator(kube, fake):
         create(kube, seed("01-minimal", name="reg"))
-        await run_unready_pod(kube, fake, NS, "reg", ip="10.244.0.7")
+        await run_unready_pod(kube, NS, "reg", ip="10.244.0.7")
         await wait_for(lambda: len(fake.pod_calls) >= 2)
         st = status(kube, NS, "reg")  # a first sync in progress is not news: still Pending
         assert (st["phase"], condition(kube, NS, "reg", "Ready")["reason"]) == (
@@ -203,9 +202,8 @@ async def test_a_failed_first_sync_on_an_unready_pod_fails_the_registry_then_rec
         assert set(fake.pod_calls) == {"10.244.0.7"}
         await wait_for(lambda: last_event(kube) == ["SyncFailed"])
         assert events(kube, NS, "reg")[-1]["type"] == "Warning"
-        # fixed (a retry found the data): the probe passes, the Service gets its endpoint
+        # fixed (a retry found the data): the probe passes
         server.sources["toolhive"] = complete("toolhive", count=4)
-        fake.no_endpoints.clear()
         kube.set_deployment_ready(NS, "reg-api")
         st = await wait_phase(kube, NS, "reg", "Ready")
         assert st["syncStatus"]["serverCount"] == 4
@@ -220,7 +218,7 @@ async def test_an_unready_pod_whose_registries_have_data_keeps_pending(
     server = fake.server(NS, "reg")
     async with operator(kube, fake):
         create(kube, seed("01-minimal", name="reg"))
-        await run_unready_pod(kube, fake, NS, "reg", ip="10.244.0.8")
+        await run_unready_pod(kube, NS, "reg", ip="10.244.0.8")
         await wait_for(lambda: len(fake.pod_calls) >= 2)
         st = status(kube, NS, "reg")
         assert (st["phase"], condition(kube, NS, "reg", "Ready")["reason"]) == (
@@ -235,17 +233,52 @@ async def test_an_unready_pod_whose_registries_have_data_keeps_pending(
         assert status(kube, NS, "reg")["phase"] == "Pending"
 
 
-async def test_a_service_without_endpoints_is_bypassed_through_a_pod(
+async def test_a_ready_registry_is_asked_on_its_pod_ip_never_through_a_service(
     kube: KubeApiDouble, fake: FakeServers
 ) -> None:
-    fake.no_endpoints.add((NS, "reg"))
     async with operator(kube, fake):
         create(kube, seed("01-minimal", name="reg"))
-        await run_unready_pod(kube, fake, NS, "reg", ip="fd00:10:244::9")
+        await run_unready_pod(kube, NS, "reg", ip="fd00:10:244::9")
         kube.set_deployment_ready(NS, "reg-api")
         st = await wait_phase(kube, NS, "reg", "Ready")
         assert st["syncStatus"]["serverCount"] == 3
-        assert "fd00:10:244::9" in fake.pod_calls
+        assert st["url"] == "http://reg-api.default.svc.cluster.local:8080"
+        assert set(fake.pod_calls) == {"fd00:10:244::9"}
+
+
+async def test_a_failed_pod_list_while_ready_writes_nothing(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    """The pods are listed at every look now: a failed list says nothing new about a Ready
+    registry (no Pending and back per glitch)."""
+    async with operator(kube, fake) as op:
+        create(kube, seed("01-minimal", name="reg"))
+        await make_ready(kube, NS, "reg")
+        await wait_phase(kube, NS, "reg", "Ready")
+        await wait_for(lambda: [e["reason"] for e in events(kube, NS, "reg")] == ["Ready"])
+        before = len(writes(kube))
+        kube.fail_next("GET", "/pods", 500)
+        op.controller.enqueue("default/reg")  # type: ignore[arg-type]
+        await wait_for(lambda: kube.faults.pending() == 0)
+        calls = len(fake.pod_calls)
+        op.controller.enqueue("default/reg")  # type: ignore[arg-type]
+        await wait_for(lambda: len(fake.pod_calls) > calls)
+        assert len(writes(kube)) == before, [w.path for w in writes(kube)[before:]]
+        assert status(kube, NS, "reg")["phase"] == "Ready"
+
+
+async def test_a_ready_deployment_without_a_pod_to_ask_is_status_unavailable(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    async with operator(kube, fake):
+        create(kube, seed("01-minimal", name="reg"))
+        await wait_for(lambda: status(kube, NS, "reg").get("phase") == "Pending")
+        kube.set_deployment_ready(NS, "reg-api")  # ready, yet no pod of its template runs
+        await wait_for(lambda: condition(kube, NS, "reg", "Synced").get("status") == "Unknown")
+        st = status(kube, NS, "reg")
+        assert st["phase"] == "Pending"
+        assert "no Running pod of the current config" in st["message"]
+        assert fake.pod_calls == []
 
 
 async def test_a_sync_trigger_reaches_an_unready_pod(
@@ -257,7 +290,7 @@ async def test_a_sync_trigger_reaches_an_unready_pod(
     server.sources["toolhive"] = git_failed("toolhive")
     async with operator(kube, fake):
         create(kube, seed("01-minimal", name="reg"))
-        await run_unready_pod(kube, fake, NS, "reg", ip="10.244.0.10")
+        await run_unready_pod(kube, NS, "reg", ip="10.244.0.10")
         await wait_phase(kube, NS, "reg", "Failed")
         annotate(kube, "reg", "retry-1")
         await wait_for(lambda: status(kube, NS, "reg").get("lastManualSyncTrigger") == "retry-1")
@@ -282,7 +315,7 @@ async def test_a_failed_first_sync_being_retried_stays_failed_without_new_events
     server.sources["toolhive"] = {**error, "attemptCount": 1}
     async with operator(kube, fake) as op:
         create(kube, seed("01-minimal", name="reg"))
-        await run_unready_pod(kube, fake, NS, "reg", ip="10.244.0.11")
+        await run_unready_pod(kube, NS, "reg", ip="10.244.0.11")
         await wait_phase(kube, NS, "reg", "Failed")
         await wait_for(lambda: [e["reason"] for e in events(kube, NS, "reg")] == ["SyncFailed"])
         message = status(kube, NS, "reg")["message"]
@@ -306,7 +339,7 @@ async def test_a_glitch_while_failed_writes_nothing(kube: KubeApiDouble, fake: F
     server.sources["toolhive"] = git_failed("toolhive")
     async with operator(kube, fake) as op:
         create(kube, seed("01-minimal", name="reg"))
-        await run_unready_pod(kube, fake, NS, "reg", ip="10.244.0.12")
+        await run_unready_pod(kube, NS, "reg", ip="10.244.0.12")
         await wait_phase(kube, NS, "reg", "Failed")
         await wait_for(lambda: [e["reason"] for e in events(kube, NS, "reg")] == ["SyncFailed"])
         before = len(writes(kube))

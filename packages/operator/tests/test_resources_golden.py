@@ -23,6 +23,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 INPUTS = Inputs(
     image="ghcr.io/mcp-registry/mcp-registry-server:0.1.0",
+    internal_token="golden-internal-token-0123456789abcdefghijklmno",
     passwords=DatabasePasswords(app="app:pass\\word", migration="migrator-secret"),
     references_digest="0" * 64,
 )
@@ -83,6 +84,22 @@ def test_no_password_reaches_the_config_map() -> None:
     assert kinds == [
         "ConfigMap", "ServiceAccount", "Role", "RoleBinding", "Secret", "Deployment", "Service",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem)
+def test_the_service_exposes_the_api_port_only(seed: Path) -> None:
+    """The internal port (status, manual sync) is on no Service: the operator asks pods on
+    their IPs, and users find only the API behind `<n>-api`."""
+    objects = build_desired(seed_registry(seed), INPUTS).objects
+    (service,) = [o for o in objects if o["kind"] == "Service"]
+    assert [(p["name"], p["port"]) for p in service["spec"]["ports"]] == [("http", 8080)]
+    (deployment,) = [o for o in objects if o["kind"] == "Deployment"]
+    containers = deployment["spec"]["template"]["spec"]["containers"]
+    (server,) = [c for c in containers if c["name"] == "registry-api"]
+    assert {p["name"]: p["containerPort"] for p in server["ports"]} == {
+        "http": 8080,
+        "internal": 8081,  # still on the pod: the probes and the operator use it
+    }
 
 
 def test_references_include_git_and_database_secrets() -> None:

@@ -19,9 +19,18 @@ SERVER = "/opt/venv/bin/mcp-registry-server"
 DB_HOST = ("postgres.database.svc.cluster.local", 5432)
 
 
+INTERNAL_TOKEN = "golden-internal-token-0123456789abcdefghijklmno"
+"""The token the golden files are rendered with (the Secret itself is created at run time)."""
+
+
 def golden(seed: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """The seed's golden objects, and the internal-token Secret the operator creates once."""
     docs = yaml.safe_load_all((GOLDEN / seed / "objects.yaml").read_text())
-    return {(d["kind"], d["metadata"]["name"]): d for d in docs if d}
+    objects = {(d["kind"], d["metadata"]["name"]): d for d in docs if d}
+    registry = deployment(objects)["metadata"]["labels"]["app.kubernetes.io/instance"]
+    token = {"token": base64.b64encode(INTERNAL_TOKEN.encode()).decode()}
+    objects[("Secret", f"{registry}-internal-token")] = {"data": token}
+    return objects
 
 
 def runtime(objects: dict[tuple[str, str], dict[str, Any]], **extra: Any) -> NodeRuntime:
@@ -103,6 +112,22 @@ def test_command_line_maps_the_config_and_moves_both_listeners(tmp_path: Path) -
     assert password_file == tmp_path / "volumes" / "secret-git-credentials-fccf9beb" / "token"
     assert password_file.read_bytes() == b"tok\n"
     assert stat.S_IMODE(password_file.stat().st_mode) == 0o440
+
+
+def test_the_internal_token_file_is_mapped_and_named_in_the_environment(tmp_path: Path) -> None:
+    objects = golden("12-anonymous")
+    pod = prepare_pod(
+        deployment(objects)["spec"]["template"],
+        namespace="default",
+        name="registry-api-1",
+        directory=tmp_path,
+        runtime=runtime(objects),
+        ports=PortAllocator(),
+    )
+    token_file = Path(pod.env["MCP_REGISTRY_INTERNAL_TOKEN_FILE"])
+    assert token_file == tmp_path / "volumes" / "internal-token" / "token"
+    assert token_file.read_text() == INTERNAL_TOKEN
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o440
 
 
 def test_a_missing_referenced_secret_keeps_the_pod_from_starting(tmp_path: Path) -> None:

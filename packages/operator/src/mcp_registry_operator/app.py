@@ -4,7 +4,7 @@ the health server into one Manager. Reads no argv and no environment (that is cl
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,6 +16,7 @@ from mcp_registry_operator.controller.applier import Applier
 from mcp_registry_operator.controller.caches import Caches
 from mcp_registry_operator.controller.events import EventSink, KubeEventSink
 from mcp_registry_operator.controller.index import ReferenceIndex
+from mcp_registry_operator.controller.internaltoken import InternalTokens
 from mcp_registry_operator.controller.kinds import MCP_REGISTRIES, OWNED, REFERENCED
 from mcp_registry_operator.controller.recent import RecentWrites
 from mcp_registry_operator.controller.reconciler import MCPRegistryReconciler, ReconcilerSettings
@@ -59,8 +60,8 @@ class OperatorSettings:
     recent_write_ttl: float = 30.0
     """How long a write of ours may stand in for a cache that has not caught up."""
     pod_requests_use_proxy: bool = False
-    """Whether status requests to pod IPs honour HTTP(S)_PROXY (Service URLs always do). Off:
-    NO_PROXY lists name pod networks as CIDRs, which Python's proxy bypass does not match."""
+    """Whether status requests (always to pod IPs) honour HTTP(S)_PROXY. Off: NO_PROXY lists
+    name pod networks as CIDRs, which Python's proxy bypass does not match."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,9 @@ def build_operator(
         by_kind={kind: informers[kind] for kind in OWNED},
     )
     writes = RecentWrites(ttl=settings.recent_write_ttl)
+    tokens = InternalTokens(
+        api=api, caches=caches, written=RecentWrites(ttl=settings.recent_write_ttl)
+    )
     writer_kwargs = {"clock": clock} if clock is not None else {}
     sink = events or KubeEventSink(api, controller=FIELD_MANAGER, instance=settings.identity)
     reconciler = MCPRegistryReconciler(
@@ -104,6 +108,7 @@ def build_operator(
         ),
         status_client=status_client,
         pods=PodFinder(api=api),
+        tokens=tokens,
         settings=settings.reconciler,
     )
     metrics = ControllerMetrics(metrics_registry or CollectorRegistry())
@@ -114,7 +119,7 @@ def build_operator(
         metrics=metrics,
         settings=settings.controller,
     )
-    _wire_watches(controller, informers, writes)
+    _wire_watches(controller, informers, [writes, tokens.written])
     health = HealthServer(
         registry=metrics.registry,
         readiness={f"informer:{kind}": inf.synced for kind, inf in informers.items()},
@@ -144,10 +149,10 @@ def _informers(api: ApiClient, settings: OperatorSettings) -> dict[str, Informer
 
 
 def _wire_watches(
-    controller: Controller, informers: dict[str, Informer], writes: RecentWrites
+    controller: Controller, informers: dict[str, Informer], writes: Sequence[RecentWrites]
 ) -> None:
     """Children map to their owner; referenced objects to every registry that uses them; a
-    deleted object drops what we remembered writing to it."""
+    deleted object drops what we remembered writing to it (objects and internal tokens)."""
     index = ReferenceIndex()
     registries = informers["MCPRegistry"]
     registries.subscribe(index.handler(registries.get))
@@ -160,11 +165,14 @@ def _wire_watches(
         controller.watch(informer, mapper=mapper)
 
 
-def _forget_when_deleted(kind: str, informer: Informer, writes: RecentWrites) -> KeyHandler:
+def _forget_when_deleted(
+    kind: str, informer: Informer, writes: Sequence[RecentWrites]
+) -> KeyHandler:
     def on_change(key: Key) -> None:
         if informer.get(key) is None:
             namespace, name = split_key(key)
-            writes.forget(kind, namespace, name)
+            for remembered in writes:
+                remembered.forget(kind, namespace, name)
 
     return on_change
 
@@ -175,12 +183,11 @@ async def run_operator(
     """Connect, compose and run until SIGTERM/SIGINT (then shut down cleanly). Raises
     LeadershipLostError when the Lease is lost, so the process restarts as a candidate."""
     api = await connect(in_cluster=in_cluster, kubeconfig=kubeconfig)
-    # trust_env: HTTP(S)_PROXY and NO_PROXY apply to the status client, as to kubectl.
+    # The status client asks pod IPs only: HTTP(S)_PROXY applies when the settings say so.
     async with (
         api,
-        aiohttp.ClientSession(trust_env=True) as session,
-        aiohttp.ClientSession(trust_env=settings.pod_requests_use_proxy) as pod_session,
+        aiohttp.ClientSession(trust_env=settings.pod_requests_use_proxy) as session,
     ):
-        status_client = HttpServerStatusClient(session, pod_session=pod_session)
+        status_client = HttpServerStatusClient(session)
         operator = build_operator(settings, api=api, status_client=status_client)
         await operator.manager.run_until_signalled()

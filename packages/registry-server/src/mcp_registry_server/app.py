@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry
 from mcp_registry_server.api.admin_routes import admin_routes
 from mcp_registry_server.api.fastreads import FAST_READS, FastReads
 from mcp_registry_server.api.internal import QUIET_ROUTES, internal_routes
+from mcp_registry_server.api.internal_access import InternalAccess
 from mcp_registry_server.api.loglimit import DEFAULT_PER_SECOND, RequestLogLimit
 from mcp_registry_server.api.observe import RequestObserver, observe_middleware
 from mcp_registry_server.api.problems import problem_middleware
@@ -31,6 +32,7 @@ from mcp_registry_server.keys import (
     BUILD_INFO,
     CATALOG,
     ENGINE,
+    INTERNAL_ACCESS,
     METRICS,
     STORE,
     EngineSlot,
@@ -107,6 +109,8 @@ def create_apps(
     request_log_limit: int = DEFAULT_PER_SECOND,
     sync_concurrency: int = DEFAULT_CONCURRENCY,
     fetch_limits: FetchLimits | None = None,
+    internal_token: str | None = None,
+    internal_open: bool = False,
 ) -> tuple[web.Application, web.Application]:
     """The (public, internal) apps serving `config`. Reads no argv and no environment.
 
@@ -120,6 +124,9 @@ def create_apps(
     `request_log_limit` caps successful requests' log lines per second (0: no cap).
     `sync_concurrency` is the real engine's slot count and `fetch_limits` what its sources may
     fetch (both unused with an `engine_factory`).
+    `internal_token` and `internal_open` decide who may use the internal port's `/status` and
+    manual sync (`InternalAccess.decide`: the token's holder; else anyone in anonymous mode or
+    when open; else, in oauth mode, no one).
     """
     auth = build_auth_layer(config.auth, config.audit, allow_insecure_http=allow_insecure_http)
     opener = _store_opener(config, store=store, store_opener=store_opener)
@@ -151,6 +158,9 @@ def create_apps(
     public[RESPONSES] = responses = ResponseCache()
     if auth.authenticator is None:  # anonymous: a kept read is the same for every caller
         public[FAST_READS] = FastReads(catalog=catalog, responses=responses, observer=observer)
+    internal[INTERNAL_ACCESS] = InternalAccess.decide(
+        config.auth.mode, token=internal_token, open_=internal_open
+    )
     internal.add_routes(internal_routes())
     life = _Lifecycle(
         config=config,

@@ -20,9 +20,11 @@ from mcp_registry_common.formats.limits import (
     DEFAULT_MAX_DOCUMENT_BYTES,
     MIB,
 )
+from mcp_registry_common.internaltoken import TOKEN_FILE_ENV
 from mcp_registry_common.quantity import QuantityError, parse_quantity
 
 from mcp_registry_server.api.fastreads import ServerRunner
+from mcp_registry_server.api.internal_access import InternalTokenFileError, read_token_file
 from mcp_registry_server.api.loglimit import DEFAULT_PER_SECOND, limit_at_level
 from mcp_registry_server.app import StoreNotConfiguredError, create_apps
 from mcp_registry_server.auth.errors import AuthConfigError
@@ -50,6 +52,9 @@ EPILOG = """\
 environment:
   MCP_REGISTRY_ADDRESS           default for --address (HOST:PORT)
   MCP_REGISTRY_INTERNAL_ADDRESS  default for --internal-address (HOST:PORT)
+  MCP_REGISTRY_INTERNAL_TOKEN_FILE
+                                 default for --internal-token-file (the operator sets it)
+  MCP_REGISTRY_INTERNAL_OPEN     true: as --internal-open
   MCP_REGISTRY_LOG_LEVEL         default for --log-level; falls back to THV_REGISTRY_LOG_LEVEL,
                                  then LOG_LEVEL (debug|info|warn|error; default info)
   MCP_REGISTRY_REQUEST_LOG_LIMIT default for --request-log-limit
@@ -144,6 +149,25 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         default=None,
         help="health/readiness/metrics/status listener, HOST:PORT (default :8081; "
         "127.0.0.1:8081 without --config)",
+    )
+    serve.add_argument(
+        "--internal-token-file",
+        type=Path,
+        default=env.get(TOKEN_FILE_ENV) or None,
+        metavar="PATH",
+        help=(
+            "a file holding the internal token: /status and POST /sources/{name}/sync on the "
+            "internal port then need it as a bearer (401 without it), in either auth mode"
+        ),
+    )
+    serve.add_argument(
+        "--internal-open",
+        action="store_true",
+        default=env.get("MCP_REGISTRY_INTERNAL_OPEN", "").strip().lower() == "true",
+        help=(
+            "without a token file, serve /status and manual syncs on the internal port to "
+            "anyone even in oauth mode (default: anonymous mode only; oauth mode answers 403)"
+        ),
     )
     serve.add_argument(
         "--log-level",
@@ -272,6 +296,9 @@ def _serve(args: argparse.Namespace) -> int:
     if config is None:
         return 2
     try:
+        token = None
+        if args.internal_token_file is not None:
+            token = read_token_file(args.internal_token_file)
         # database: → PostgreSQL; `migrate up` runs as the store opens (before listening).
         opener = None if config.database is None else postgres_store_opener(config.database)
         public, internal = create_apps(
@@ -283,8 +310,11 @@ def _serve(args: argparse.Namespace) -> int:
             fetch_limits=FetchLimits(
                 max_bytes=args.max_document_bytes, max_servers=args.max_servers
             ),
+            internal_token=token,
+            internal_open=args.internal_open,
         )
     except (
+        InternalTokenFileError,
         AuthConfigError,
         StoreNotConfiguredError,
         DatabaseConfigError,

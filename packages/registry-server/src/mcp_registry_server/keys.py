@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from mcp_registry_server.api.internal_access import InternalAccess
 from mcp_registry_server.buildinfo import BuildInfo
 from mcp_registry_server.metrics import ServerMetrics
 from mcp_registry_server.service.admin import AdminServices
@@ -36,3 +37,4 @@ METRICS = web.AppKey("metrics", ServerMetrics)
 BUILD_INFO = web.AppKey("build_info", BuildInfo)
 STORE = web.AppKey("store", StoreSlot)
 ADMIN = web.AppKey("admin", AdminServices)
+INTERNAL_ACCESS = web.AppKey("internal_access", InternalAccess)

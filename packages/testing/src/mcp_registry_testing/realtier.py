@@ -78,10 +78,16 @@ class DeploymentPods:
                 and r.owner == self.name]  # fmt: skip
 
     @property
+    def ready(self) -> PodRecord | None:
+        """The record of the newest pod that became ready and still runs."""
+        ready = [r for r in self.records() if r.ready_at is not None and r.running is not None]
+        return max(ready, key=lambda r: r.ready_at or 0.0) if ready else None
+
+    @property
     def pod(self) -> Pod | None:
         """The newest pod that became ready and still runs."""
-        ready = [r for r in self.records() if r.ready_at is not None and r.running is not None]
-        return max(ready, key=lambda r: r.ready_at or 0.0).running if ready else None
+        record = self.ready
+        return record.running if record is not None else None
 
     @property
     def stopped(self) -> bool:
@@ -160,8 +166,16 @@ class RealTier:
 
     async def get_json(self, url: str, *, token: str | None = None) -> tuple[int, Any]:
         """GET an in-cluster URL through the proxy; (status, parsed JSON or text)."""
+        return await self.request_json("GET", url, token=token)
+
+    async def request_json(
+        self, method: str, url: str, *, token: str | None = None
+    ) -> tuple[int, Any]:
+        """`method` on an in-cluster URL through the proxy; (status, parsed JSON or text)."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        async with self.session.get(url, proxy=self.proxy.url, headers=headers) as reply:
+        async with self.session.request(
+            method, url, proxy=self.proxy.url, headers=headers
+        ) as reply:
             text = await reply.text()
             try:
                 return reply.status, await reply.json(content_type=None)

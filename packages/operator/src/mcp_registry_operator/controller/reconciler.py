@@ -2,15 +2,16 @@
 
 Order: gone → nothing; being deleted → Terminating, then drop our finalizer (before any
 validation, so deletion never hangs on a bad spec); validate; add the finalizer; resolve the
-referenced Secrets/ConfigMaps; build; check the pod template; apply what differs; judge the
-Deployment, then the server's own sync report; act on a new sync trigger; write the status
-only when it changed. Returns when to look again; raises for backoff; TerminalError when only
-a new spec can help.
+referenced Secrets/ConfigMaps; read (or create once) the internal token; build; check the pod
+template; apply what differs; judge the Deployment, then the server's own sync report; act on
+a new sync trigger; write the status only when it changed. Returns when to look again; raises
+for backoff; TerminalError when only a new spec can help.
 
-While the Deployment has no ready pod (or its Service does not answer), the server's report is
-read from one of its running pods directly (`serverpods`): a failed first sync keeps the pods
-unready, and only the server can say why, so that shows as Failed/SyncFailed, not Pending. Any
-other pod report leaves the plain not-ready verdict (Pending), as without the pod.
+The server's report is read from one of its running pods, on the pod's IP (`serverpods`): the
+internal port is on no Service. While the Deployment has no ready pod, that pod's report only
+tells a failed first sync apart (only the server can say why its pods stay unready), so that
+shows as Failed/SyncFailed, not Pending; any other report leaves the plain not-ready verdict
+(Pending), as without the pod.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from mcp_registry_common.mcpregistry import MCPRegistry
 from mcp_registry_operator.controller.applier import Applier, ApplyStepError
 from mcp_registry_operator.controller.caches import Caches
 from mcp_registry_operator.controller.conditions import ConditionSpec
+from mcp_registry_operator.controller.internaltoken import InternalTokens
 from mcp_registry_operator.controller.references import (
     MissingReferenceError,
     resolve_references,
@@ -76,6 +78,9 @@ log = structlog.get_logger(__name__)
 TRANSIENT = (ServerError, UnreachableError, TooManyRequestsError, ConflictError)
 """API errors worth a quiet retry: no Failed status for a blip."""
 FAILED = Phase.FAILED
+NO_POD_TO_ASK = (
+    "no Running pod of the current config has an IP to ask (or the operator may not list pods)"
+)
 VALID_TEMPLATE = ConditionSpec("True", "ValidPodTemplateSpec", "PodTemplateSpec is valid")
 
 
@@ -106,6 +111,18 @@ def _failed_sync(current: Current) -> bool:
     )
 
 
+def _observed_current(current: Current) -> bool:
+    """The stored status was written for the current generation."""
+    return (current.status or {}).get("observedGeneration") == current.generation
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """The pod asked did not answer (or answered with an error); `error` says how."""
+
+    error: str
+
+
 def pod_template_invalid(message: str) -> ConditionSpec:
     return ConditionSpec(
         "False", "InvalidPodTemplateSpec", f"{message}. Deployment blocked until fixed."
@@ -121,6 +138,7 @@ class MCPRegistryReconciler:
         writer: RegistryWriter,
         status_client: ServerStatusClient,
         pods: PodFinder,
+        tokens: InternalTokens,
         settings: ReconcilerSettings,
     ) -> None:
         self._caches = caches
@@ -128,6 +146,7 @@ class MCPRegistryReconciler:
         self._writer = writer
         self._status_client = status_client
         self._pods = pods
+        self._tokens = tokens
         self.settings = settings
 
     async def reconcile(self, key: Key) -> Result:
@@ -164,8 +183,14 @@ class MCPRegistryReconciler:
             verdict = missing_reference(str(exc))
             await self._writer.publish(current, self._observed(current, verdict))
             return Result(requeue_after=self.settings.poll_interval)
+        has_template = registry.spec.pod_template_spec is not None
+        try:
+            token = await self._tokens.token_for(registry)
+        except ApplyStepError as exc:
+            await self._apply_failed(current, exc, has_template=has_template)
         inputs = Inputs(
             image=self.settings.image,
+            internal_token=token,
             default_pull_secrets=self.settings.default_pull_secrets,
             passwords=resolved.passwords,
             references_digest=resolved.digest,
@@ -175,7 +200,6 @@ class MCPRegistryReconciler:
         except ValueError as exc:
             await self._fail(current, invalid_spec(str(exc)))
             raise TerminalError(f"the spec cannot be rendered: {exc}") from None
-        has_template = registry.spec.pod_template_spec is not None
         if desired.pod_template_problems:
             await self._reject_template(current, "; ".join(desired.pod_template_problems))
         template = VALID_TEMPLATE if has_template else Change.REMOVE
@@ -185,7 +209,7 @@ class MCPRegistryReconciler:
             await self._apply_failed(current, exc, has_template=has_template)
         if report.applied:
             log.info("objects_applied", objects=report.applied, unchanged=report.unchanged)
-        return await self._observe(current, desired, template)
+        return await self._observe(current, desired, template, token=token)
 
     async def _reject_template(self, current: Current, problems: str) -> NoReturn:
         verdict = invalid_pod_template(problems)
@@ -203,7 +227,7 @@ class MCPRegistryReconciler:
         raise exc
 
     async def _observe(
-        self, current: Current, desired: Desired, template: ConditionSpec | Change
+        self, current: Current, desired: Desired, template: ConditionSpec | Change, *, token: str
     ) -> Result:
         deployment = deployment_state(self._deployment(current))
         poll = Result(requeue_after=self.settings.poll_interval)
@@ -212,15 +236,19 @@ class MCPRegistryReconciler:
             current.obj["metadata"].get("annotations") or {},
             (current.status or {}).get("lastManualSyncTrigger"),
         )
+        # The server is asked on a pod's IP, ready or not: its internal port is on no Service.
+        asked = await self._pod_report(
+            current, desired, trigger, deployment=deployment, token=token
+        )
         if not deployment.ready:
-            # An unready server may still answer on its pod's IP: a failed first sync keeps its
-            # readiness probe failing, and only the server can say why.
+            # An unready server may still answer: a failed first sync keeps its readiness
+            # probe failing, and only the server can say why.
             log.debug("deployment_not_ready", detail=deployment.detail)
-            asked = await self._pod_report(current, desired, trigger, deployment=deployment)
-            if asked is NoPod.UNKNOWN and _failed_sync(current):
+            glitch = asked is NoPod.UNKNOWN or isinstance(asked, Unanswered)
+            if glitch and _failed_sync(current):
                 return poll  # a glitch says nothing new: a Failed registry stays as it is
             if (
-                isinstance(asked, NoPod)
+                not isinstance(asked, ServerReport)
                 or judge_report(asked, previous=stored).verdict.phase is not FAILED
             ):
                 # A pod's report only tells a failure apart: a first sync in progress, or data
@@ -228,25 +256,24 @@ class MCPRegistryReconciler:
                 # Pending → Syncing → Pending flapping while pods come up or roll); a trigger
                 # the pod took is recorded, so it is not sent again.
                 verdict = deployment_not_ready()
-                taken = trigger if not isinstance(asked, NoPod) else None
+                taken = trigger if isinstance(asked, ServerReport) else None
                 await self._fail(
                     current, verdict, template=template, deployment=deployment, sync_trigger=taken
                 )
                 return poll
             server = asked
+        elif isinstance(asked, ServerReport):
+            server = asked
+        elif asked is NoPod.UNKNOWN and _observed_current(current):
+            return poll  # the pod list failed: that says nothing new about the server
         else:
-            try:
-                server = await self._server_report(current, desired, trigger)
-            except ServerStatusError as exc:
-                fallback = await self._pod_report(current, desired, trigger, deployment=deployment)
-                if isinstance(fallback, NoPod):
-                    unknown = ConditionSpec("Unknown", "StatusUnavailable", str(exc))
-                    verdict = status_unavailable(str(exc))
-                    await self._fail(
-                        current, verdict, template=template, synced=unknown, deployment=deployment
-                    )
-                    return poll
-                server = fallback
+            error = asked.error if isinstance(asked, Unanswered) else NO_POD_TO_ASK
+            unknown = ConditionSpec("Unknown", "StatusUnavailable", error)
+            verdict = status_unavailable(error)
+            await self._fail(
+                current, verdict, template=template, synced=unknown, deployment=deployment
+            )
+            return poll
         judgement = judge_report(server, previous=stored)
         observed = Observed(
             verdict=judgement.verdict,
@@ -267,19 +294,17 @@ class MCPRegistryReconciler:
         return poll
 
     async def _server_report(
-        self, current: Current, desired: Desired, trigger: str | None, *, pod_ip: str | None = None
+        self, trigger: str | None, *, pod_ip: str, desired: Desired, token: str
     ) -> ServerReport:
-        client, namespace, name = self._status_client, current.namespace, current.name
-        report = await client.status(namespace=namespace, name=name, pod_ip=pod_ip)
+        client = self._status_client
+        report = await client.status(pod_ip=pod_ip, token=token)
         if trigger is None:
             return report
         known = {s.name for s in report.sources}
         sources = [s for s in synced_sources(desired.config) if s in known]
-        accepted = await request_syncs(
-            client, namespace=namespace, name=name, sources=sources, pod_ip=pod_ip
-        )
+        accepted = await request_syncs(client, pod_ip=pod_ip, token=token, sources=sources)
         log.info("manual_sync_requested", trigger=trigger, sources=accepted, pod_ip=pod_ip)
-        return await client.status(namespace=namespace, name=name, pod_ip=pod_ip)
+        return await client.status(pod_ip=pod_ip, token=token)
 
     async def _pod_report(
         self,
@@ -288,10 +313,11 @@ class MCPRegistryReconciler:
         trigger: str | None,
         *,
         deployment: DeploymentState,
-    ) -> ServerReport | NoPod:
+        token: str,
+    ) -> ServerReport | NoPod | Unanswered:
         """The report of a running pod of the current config, asked on its IP; NoPod.NONE when
         there is no such pod (the Deployment has none: no list at all), NoPod.UNKNOWN when the
-        list failed or the pod did not answer."""
+        list failed, Unanswered when the pod did not answer."""
         if deployment.pods <= 0:
             return NoPod.NONE
         pod = await self._pods.find(
@@ -300,10 +326,10 @@ class MCPRegistryReconciler:
         if isinstance(pod, NoPod):
             return pod
         try:
-            return await self._server_report(current, desired, trigger, pod_ip=pod.ip)
+            return await self._server_report(trigger, pod_ip=pod.ip, desired=desired, token=token)
         except ServerStatusError as exc:
             log.debug("server_pod_did_not_answer", pod=pod.name, error=str(exc))
-            return NoPod.UNKNOWN
+            return Unanswered(str(exc))
 
     async def _fail(
         self,

@@ -1,8 +1,9 @@
-"""Find a running pod of a registry's server to ask directly, for when its Service cannot answer.
+"""Find a running pod of a registry's server to ask on its own IP: the internal port (status,
+manual sync) is on no Service.
 
 The server's readiness probe fails until every registry has data, so a server whose first sync
-failed is never a Service endpoint; its pod still runs and answers on its own IP. Pods are
-listed by the Deployment's selector (a read, never a write); `choose_pod` is the pure choice.
+failed has no ready pod; its pod still runs and answers on its own IP. Pods are listed by the
+Deployment's selector (a read, never a write); `choose_pod` is the pure choice.
 """
 
 from __future__ import annotations
@@ -51,9 +52,10 @@ def pod_selector(registry: str) -> str:
 
 
 def choose_pod(pods: Iterable[Mapping[str, Any]], *, config_hash: str) -> PodTarget | None:
-    """The newest pod that runs the current config (`config_hash`), is Running, not being
-    deleted and has an IP; None when there is none. Pods of an older config are never asked:
-    their report would describe a spec that is gone."""
+    """A pod that runs the current config (`config_hash`), is Running, not being deleted and has
+    an IP: a Ready one if there is one, then the newest (the same pod look after look, so its
+    report does not alternate between replicas); None when there is none. Pods of an older
+    config are never asked: their report would describe a spec that is gone."""
     candidates = []
     for pod in pods:
         meta, status = pod.get("metadata") or {}, pod.get("status") or {}
@@ -67,11 +69,19 @@ def choose_pod(pods: Iterable[Mapping[str, Any]], *, config_hash: str) -> PodTar
         ):
             continue
         name = str(meta.get("name") or "")
-        candidates.append((str(meta.get("creationTimestamp") or ""), name, ip))
+        created = str(meta.get("creationTimestamp") or "")
+        candidates.append((_ready(status), created, name, ip))
     if not candidates:
         return None
-    _, name, ip = max(candidates)
+    _, _, name, ip = max(candidates)
     return PodTarget(name=name, ip=ip)
+
+
+def _ready(status: Mapping[str, Any]) -> bool:
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in status.get("conditions") or []
+    )
 
 
 class PodFinder:

@@ -68,15 +68,13 @@ def parse_report(doc: Any) -> ServerReport:
 
 
 class ServerStatusClient(Protocol):
-    """Talks to the registry server of one MCPRegistry (production: its Service, port 8081, or
-    with `pod_ip` one of its pods directly, port 8081 of that IP)."""
+    """Talks to one pod of a registry server, on its internal port (production: port 8081 of
+    the pod's IP; no Service exposes that port), presenting the registry's internal `token`."""
 
-    async def status(self, *, namespace: str, name: str, pod_ip: str | None = None) -> ServerReport:
+    async def status(self, *, pod_ip: str, token: str) -> ServerReport:
         """`GET /status`; raises ServerStatusError."""
         ...
 
-    async def sync(
-        self, *, namespace: str, name: str, source: str, pod_ip: str | None = None
-    ) -> None:
+    async def sync(self, *, pod_ip: str, token: str, source: str) -> None:
         """`POST /sources/{source}/sync`; raises SourceNotSyncableError or ServerStatusError."""
         ...

@@ -1,5 +1,6 @@
-"""The production ServerStatusClient: aiohttp to `http://<n>-api.<ns>.svc.cluster.local:8081`
-(or `http://<pod IP>:8081` when asked to go to one pod), with timeouts and a bounded body read."""
+"""The production ServerStatusClient: aiohttp to one pod's internal port, `http://<pod IP>:8081`,
+the registry's internal token as a bearer, with timeouts and a bounded body read. The internal
+port is on no Service: it is reached on the pod's own IP only."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 import aiohttp
+from mcp_registry_common.internaltoken import authorization
 
 from mcp_registry_operator.controller.serverstatus import (
     ServerReport,
@@ -17,18 +19,12 @@ from mcp_registry_operator.controller.serverstatus import (
     parse_report,
 )
 from mcp_registry_operator.kube.calls import read_limited
-from mcp_registry_operator.resources.naming import INTERNAL_PORT, service_url
+from mcp_registry_operator.resources.naming import INTERNAL_PORT
 
-UrlFor = Callable[[str, str], str]
-"""(namespace, name) -> base URL of that registry server's internal port, no trailing slash."""
 PodUrlFor = Callable[[str], str]
 """pod IP -> base URL of that pod's internal port, no trailing slash."""
 
 MAX_BODY_BYTES = 1024 * 1024
-
-
-def in_cluster_url(namespace: str, name: str) -> str:
-    return service_url(name, namespace, INTERNAL_PORT)
 
 
 def pod_url(ip: str) -> str:
@@ -42,50 +38,42 @@ def pod_url(ip: str) -> str:
 
 
 class HttpServerStatusClient:
-    """Reads `/status` and posts manual syncs; the caller owns (and closes) the session."""
+    """Reads `/status` and posts manual syncs; the caller owns (and closes) the session (whether
+    it honours HTTP(S)_PROXY is the caller's choice: a NO_PROXY list rarely covers pod IPs)."""
 
     def __init__(
         self,
         session: aiohttp.ClientSession,
         *,
-        pod_session: aiohttp.ClientSession | None = None,
-        url_for: UrlFor = in_cluster_url,
         pod_url_for: PodUrlFor = pod_url,
         timeout: float = 5.0,
         connect_timeout: float = 2.0,
     ) -> None:
         self._session = session
-        self._pod_session = pod_session or session
-        """Pod IPs: a proxy's NO_PROXY list rarely covers them (CIDRs are not understood)."""
-        self._url_for = url_for
         self._pod_url_for = pod_url_for
         self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
 
-    async def status(self, *, namespace: str, name: str, pod_ip: str | None = None) -> ServerReport:
-        url = f"{self._base(namespace, name, pod_ip)}/status"
-        status, body = await self._call("GET", url, pod=pod_ip is not None)
+    async def status(self, *, pod_ip: str, token: str) -> ServerReport:
+        url = f"{self._pod_url_for(pod_ip)}/status"
+        status, body = await self._call("GET", url, token)
         if status != 200:
             raise ServerStatusError(f"GET {url}: HTTP {status}")
         return parse_report(_json(url, body))
 
-    async def sync(
-        self, *, namespace: str, name: str, source: str, pod_ip: str | None = None
-    ) -> None:
-        base = self._base(namespace, name, pod_ip)
-        url = f"{base}/sources/{quote(source, safe='')}/sync"
-        status, _ = await self._call("POST", url, pod=pod_ip is not None)
+    async def sync(self, *, pod_ip: str, token: str, source: str) -> None:
+        url = f"{self._pod_url_for(pod_ip)}/sources/{quote(source, safe='')}/sync"
+        status, _ = await self._call("POST", url, token)
         if status == 409:
             raise SourceNotSyncableError(f"POST {url}: source {source!r} is not syncable")
         if not 200 <= status < 300:
             raise ServerStatusError(f"POST {url}: HTTP {status}")
 
-    def _base(self, namespace: str, name: str, pod_ip: str | None) -> str:
-        return self._url_for(namespace, name) if pod_ip is None else self._pod_url_for(pod_ip)
-
-    async def _call(self, method: str, url: str, *, pod: bool) -> tuple[int, bytes]:
-        session = self._pod_session if pod else self._session
+    async def _call(self, method: str, url: str, token: str) -> tuple[int, bytes]:
+        headers = {"Authorization": authorization(token)}
         try:
-            async with session.request(method, url, timeout=self._timeout) as response:
+            async with self._session.request(
+                method, url, headers=headers, timeout=self._timeout
+            ) as response:
                 body = await read_limited(response.content, MAX_BODY_BYTES)
                 if len(body) > MAX_BODY_BYTES:
                     raise ServerStatusError(f"{method} {url}: reply larger than {MAX_BODY_BYTES}")

@@ -27,20 +27,17 @@ def synced_sources(config: ServerConfig) -> list[str]:
 
 
 async def request_syncs(
-    client: ServerStatusClient,
-    *,
-    namespace: str,
-    name: str,
-    sources: Sequence[str],
-    pod_ip: str | None = None,
+    client: ServerStatusClient, *, pod_ip: str, token: str, sources: Sequence[str]
 ) -> list[str]:
-    """POST a manual sync per source; returns the sources that accepted. A source the server
-    does not sync is skipped; any other failure raises ServerStatusError (the trigger stays
-    pending and is retried, so a source may be asked twice, never zero times)."""
+    """POST a manual sync per source to the pod at `pod_ip` (presenting the internal `token`);
+    returns the sources that accepted.
+    A source the server does not sync is skipped; any other failure raises ServerStatusError
+    (the trigger stays pending and is retried, so a source may be asked twice, never zero
+    times)."""
     accepted = []
     for source in sources:
         try:
-            await client.sync(namespace=namespace, name=name, source=source, pod_ip=pod_ip)
+            await client.sync(pod_ip=pod_ip, token=token, source=source)
         except SourceNotSyncableError:
             continue
         accepted.append(source)

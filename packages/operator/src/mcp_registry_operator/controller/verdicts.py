@@ -23,6 +23,8 @@ class Step(StrEnum):
     CONFIG_MAP = "ConfigMap"
     RBAC = "RBAC"
     PGPASS_SECRET = "PGPassSecret"
+    INTERNAL_TOKEN_SECRET = "InternalTokenSecret"
+    """Secret `<n>-internal-token` (created once by `internaltoken`, not by the applier)."""
     DEPLOYMENT = "Deployment"
     SERVICE = "Service"
 

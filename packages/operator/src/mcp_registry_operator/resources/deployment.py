@@ -1,9 +1,11 @@
-"""Deployment `<n>-api`: the registry server pod (container `registry-api`)."""
+"""Deployment `<n>-api`: the registry server pod (container `registry-api`), with the internal
+token of Secret `<n>-internal-token` mounted as a file the server reads at start-up."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from mcp_registry_common.internaltoken import TOKEN_FILE_ENV
 from mcp_registry_common.mcpregistry import MCPRegistry
 from mcp_registry_common.memory import DEFAULT_MEMORY_LIMIT, memory_limit_quantity
 
@@ -17,6 +19,10 @@ from mcp_registry_operator.resources.naming import (
     CONTAINER,
     HTTP_PORT,
     INTERNAL_PORT,
+    INTERNAL_TOKEN_DIR,
+    INTERNAL_TOKEN_FILE,
+    INTERNAL_TOKEN_KEY,
+    INTERNAL_TOKEN_VOLUME,
     PGPASS_DIR,
     PGPASS_FILE,
     PGPASS_INIT_CONTAINER,
@@ -25,6 +31,7 @@ from mcp_registry_operator.resources.naming import (
     TMP_VOLUME,
     api_name,
     config_map_name,
+    internal_token_secret_name,
     labels,
     pgpass_secret_name,
     rbac_name,
@@ -86,6 +93,14 @@ def _default_template(
     volumes: list[dict[str, Any]] = [
         {"name": CONFIG_VOLUME, "configMap": {"name": config_map_name(name)}},
         {"name": TMP_VOLUME, "emptyDir": {"sizeLimit": "1Gi"}},
+        {
+            "name": INTERNAL_TOKEN_VOLUME,
+            "secret": {
+                "secretName": internal_token_secret_name(name),
+                "items": [{"key": INTERNAL_TOKEN_KEY, "path": INTERNAL_TOKEN_KEY}],
+                "defaultMode": 0o440,
+            },
+        },
         *plan.volumes(),
         *(v.to_wire() for v in registry.spec.volumes or []),
     ]
@@ -143,10 +158,15 @@ def _server_container(
     mounts = [
         {"name": CONFIG_VOLUME, "mountPath": CONFIG_DIR, "readOnly": True},
         {"name": TMP_VOLUME, "mountPath": "/tmp"},
+        {"name": INTERNAL_TOKEN_VOLUME, "mountPath": INTERNAL_TOKEN_DIR, "readOnly": True},
         *plan.mounts(),
         *(m.to_wire() for m in registry.spec.volume_mounts or []),
     ]
-    env = [{"name": "MCP_REGISTRY_LOG_FORMAT", "value": "json"}]
+    env = [
+        {"name": "MCP_REGISTRY_LOG_FORMAT", "value": "json"},
+        # /status and manual syncs on the internal port need this token (the operator's).
+        {"name": TOKEN_FILE_ENV, "value": INTERNAL_TOKEN_FILE},
+    ]
     if uses_db:
         mounts.append({"name": PGPASS_VOLUME, "mountPath": PGPASS_DIR, "readOnly": True})
         env.append({"name": "PGPASSFILE", "value": PGPASS_FILE})

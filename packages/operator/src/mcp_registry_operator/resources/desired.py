@@ -4,7 +4,7 @@ of the objects it references (read by the reconciler beforehand)."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mcp_registry_common.config import ServerConfig, dump_server_config
@@ -33,6 +33,9 @@ class Inputs:
 
     image: str
     """Server image (env MCP_REGISTRY_SERVER_IMAGE)."""
+    internal_token: str = field(repr=False)
+    """The token Secret `<n>-internal-token` holds: a new one rolls the pods (the server reads
+    it at start-up), so only pods that hold the current token are ever asked."""
     default_pull_secrets: tuple[str, ...] = ()
     passwords: DatabasePasswords | None = None
     references_digest: str = ""
@@ -88,7 +91,9 @@ def build_desired(registry: MCPRegistry, inputs: Inputs) -> Desired:
     config = render_server_config(registry, plan)
     # configYAML is served verbatim (the user's comments and layout kept), once it parses.
     config_yaml = registry.spec.config_yaml or dump_server_config(config)
-    config_hash = hashlib.sha256(f"{config_yaml}\0{inputs.references_digest}".encode()).hexdigest()
+    token_digest = hashlib.sha256(inputs.internal_token.encode()).hexdigest()
+    hashed = f"{config_yaml}\0{inputs.references_digest}\0{token_digest}"
+    config_hash = hashlib.sha256(hashed.encode()).hexdigest()
     pull_secrets = _pull_secrets(registry, inputs)
     deployment = build_deployment(
         registry, image=inputs.image, config_hash=config_hash, plan=plan, pull_secrets=pull_secrets

@@ -11,7 +11,9 @@ CONTAINER = "registry-api"
 """The server container; the name users target in podTemplateSpec."""
 
 HTTP_PORT = 8080
+"""The registry API: on the pod and on Service `<n>-api`."""
 INTERNAL_PORT = 8081
+"""Probes, metrics, status and manual sync: on the pod only (asked on the pod's IP)."""
 CONFIG_VOLUME = "registry-server-config"
 CONFIG_DIR = "/config"
 CONFIG_FILE = f"{CONFIG_DIR}/config.yaml"
@@ -21,7 +23,14 @@ PGPASS_VOLUME = "pgpass"
 PGPASS_DIR = "/pgpass"
 PGPASS_FILE = f"{PGPASS_DIR}/.pgpass"
 PGPASS_INIT_CONTAINER = "setup-pgpass"
-RESERVED_VOLUMES = frozenset({CONFIG_VOLUME, TMP_VOLUME, PGPASS_SECRET_VOLUME, PGPASS_VOLUME})
+INTERNAL_TOKEN_VOLUME = "internal-token"
+INTERNAL_TOKEN_DIR = "/internal-token"
+INTERNAL_TOKEN_KEY = "token"
+"""The key of Secret `<n>-internal-token` (and the file name in its mount)."""
+INTERNAL_TOKEN_FILE = f"{INTERNAL_TOKEN_DIR}/{INTERNAL_TOKEN_KEY}"
+RESERVED_VOLUMES = frozenset(
+    {CONFIG_VOLUME, TMP_VOLUME, PGPASS_SECRET_VOLUME, PGPASS_VOLUME, INTERNAL_TOKEN_VOLUME}
+)
 
 CONFIG_HASH_ANNOTATION = "toolhive.stacklok.dev/config-hash"
 """Pod-template annotation: a change rolls the pods (config, referenced data, image, template)."""
@@ -48,9 +57,14 @@ def pgpass_secret_name(registry: str) -> str:
     return f"{registry}-db-pgpass"
 
 
-def service_url(registry: str, namespace: str, port: int = HTTP_PORT) -> str:
+def internal_token_secret_name(registry: str) -> str:
+    """The Secret holding the server's internal token (created once, never regenerated)."""
+    return f"{registry}-internal-token"
+
+
+def service_url(registry: str, namespace: str) -> str:
     """In-cluster URL of the registry API (fully qualified, as ToolHive's docs promise)."""
-    return f"http://{api_name(registry)}.{namespace}.svc.cluster.local:{port}"
+    return f"http://{api_name(registry)}.{namespace}.svc.cluster.local:{HTTP_PORT}"
 
 
 def labels(registry: str, resource: str) -> dict[str, str]:

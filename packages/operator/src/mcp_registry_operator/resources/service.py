@@ -1,4 +1,8 @@
-"""Service `<n>-api`: the API on 8080, the internal port (status, manual sync) on 8081."""
+"""Service `<n>-api`: the registry API on 8080, and only that.
+
+The internal port (8081: status, manual sync, probes, metrics) is on no Service: the kubelet
+probes it on the pod, and the operator asks a pod on its own IP (`controller.serverpods`), so
+nothing in the cluster finds it behind a stable name next to the user-facing API."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 from mcp_registry_common.mcpregistry import MCPRegistry
 
 from mcp_registry_operator.resources.meta import object_meta
-from mcp_registry_operator.resources.naming import HTTP_PORT, INTERNAL_PORT, api_name, selector
+from mcp_registry_operator.resources.naming import HTTP_PORT, api_name, selector
 
 
 def build_service(registry: MCPRegistry) -> dict[str, Any]:
@@ -21,12 +25,6 @@ def build_service(registry: MCPRegistry) -> dict[str, Any]:
             "selector": selector(name),
             "ports": [
                 {"name": "http", "port": HTTP_PORT, "targetPort": "http", "protocol": "TCP"},
-                {
-                    "name": "internal",
-                    "port": INTERNAL_PORT,
-                    "targetPort": "internal",
-                    "protocol": "TCP",
-                },
             ],
         },
     }

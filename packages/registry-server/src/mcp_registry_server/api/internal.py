@@ -1,4 +1,5 @@
-"""The internal port's API: health, readiness, version, metrics, sync status and manual sync."""
+"""The internal port's API: health, readiness, version, metrics (open to anyone), and sync status
+and manual sync (only as `InternalAccess` allows: the operator's token, see internal_access)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from mcp_registry_common.redaction import redact_text
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from mcp_registry_server.api.problems import UnavailableError
-from mcp_registry_server.keys import BUILD_INFO, CATALOG, ENGINE, METRICS, STORE
+from mcp_registry_server.keys import BUILD_INFO, CATALOG, ENGINE, INTERNAL_ACCESS, METRICS, STORE
 from mcp_registry_server.service.engine import SyncEngineLike
 from mcp_registry_server.service.topology import unready_sources
 from mcp_registry_server.snapshot.build import rfc3339
@@ -20,11 +21,12 @@ from mcp_registry_server.store.capabilities import ReadinessProbe
 from mcp_registry_server.store.errors import StoreUnavailableError
 
 QUIET_ROUTES = frozenset({"/health", "/readiness", "/metrics", "/status"})
-"""Polled by probes, scrapers and the operator: logged at debug level only."""
+"""Polled by probes, scrapers and the operator: logged at debug level only (a refused caller,
+401 or 403, is logged as a warning all the same)."""
 
 
 def internal_routes() -> list[web.RouteDef]:
-    """Every URL of the internal (unauthenticated, cluster-only) port."""
+    """Every URL of the internal port: probes and metrics for anyone, the rest guarded."""
     return [
         web.get("/health", health),
         web.get("/readiness", readiness),
@@ -65,6 +67,7 @@ async def metrics(request: web.Request) -> web.Response:
 
 async def status(request: web.Request) -> web.Response:
     """GET /status: sources' sync status and registries' readiness (the operator polls it)."""
+    _authorize(request)
     engine = _engine(request)
     waiting = _waiting(request, engine)
     catalog = request.app[CATALOG]
@@ -87,6 +90,7 @@ async def status(request: web.Request) -> web.Response:
 
 async def sync_source(request: web.Request) -> web.Response:
     """POST /sources/{name}/sync: sync one source now and return its resulting status."""
+    _authorize(request)
     result = await _engine(request).sync_now(request.match_info["name"])
     return web.json_response(source_status(result))
 
@@ -99,6 +103,11 @@ async def _check_store(request: web.Request) -> None:
             await store.check()
         except StoreUnavailableError as exc:
             raise UnavailableError(f"not ready: {exc}") from exc
+
+
+def _authorize(request: web.Request) -> None:
+    """Per-source details and sync triggers: only for whom `InternalAccess` lets in."""
+    request.app[INTERNAL_ACCESS].check(request.headers.getall(hdrs.AUTHORIZATION, []))
 
 
 def _engine(request: web.Request) -> SyncEngineLike:

@@ -26,6 +26,8 @@ SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
 }
 UNKNOWN_ROUTE = "unknown_route"
+REFUSALS = frozenset({401, 403})
+"""Statuses logged at their level even on a quiet route."""
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
@@ -85,7 +87,9 @@ class RequestObserver:
         if sample is None:
             sample = self._samples[key] = self._duration.labels(route, request.method, str(status))
         sample.observe(elapsed)
-        level = logging.DEBUG if route in self._quiet_routes else _level(status)
+        # A quiet route's refusals are not routine polling: a caller without the credential.
+        quiet = route in self._quiet_routes and status not in REFUSALS
+        level = logging.DEBUG if quiet else _level(status)
         if level == logging.INFO and not self._log_limit.admit():
             return
         log_fields(

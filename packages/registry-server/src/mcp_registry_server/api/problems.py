@@ -47,10 +47,18 @@ class ProblemError(Exception):
 
     status = 500
 
-    def __init__(self, detail: str, *, extensions: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        extensions: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.extensions = dict(extensions or {})
+        self.headers = dict(headers or {})
+        """Sent with the problem (e.g. a 401's `WWW-Authenticate`)."""
 
 
 class InvalidParameterError(ProblemError):
@@ -113,7 +121,9 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     try:
         return await handler(request)
     except ProblemError as exc:
-        return problem_response(exc.status, exc.detail, extensions=exc.extensions)
+        return problem_response(
+            exc.status, exc.detail, extensions=exc.extensions, headers=exc.headers or None
+        )
     except StoreUnavailableError as exc:
         headers = {"Retry-After": retry_after(exc.retry_after)}
         return problem_response(503, STORE_UNAVAILABLE, headers=headers)

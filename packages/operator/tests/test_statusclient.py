@@ -1,4 +1,5 @@
-"""The status client: Service URLs and pod IPs go through their own client sessions."""
+"""The status client: every request goes to a pod's own IP (the internal port is on no
+Service), through the session it was given, with the registry's internal token as a bearer."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def recording_session(seen: list[str]) -> aiohttp.ClientSession:
         context: SimpleNamespace,
         params: aiohttp.TraceRequestStartParams,
     ) -> None:
-        seen.append(f"{params.method} {params.url.path}")
+        seen.append(f"{params.method} {params.url.path} {params.headers.get('Authorization', '-')}")
 
     trace = aiohttp.TraceConfig()
     trace.on_request_start.append(on_start)
@@ -38,7 +39,7 @@ async def server_url() -> AsyncIterator[str]:
         return web.json_response({}, status=202)
 
     app = web.Application()
-    app.add_routes([web.get("/status", status), web.post("/sources/{name}/sync", sync)])
+    app.add_routes([web.get("/{ip}/status", status), web.post("/{ip}/sources/{name}/sync", sync)])
     served = await serve(app)
     try:
         yield served.url
@@ -46,18 +47,16 @@ async def server_url() -> AsyncIterator[str]:
         await served.runner.cleanup()
 
 
-async def test_pod_ip_requests_use_the_pod_session(server_url: str) -> None:
-    by_service: list[str] = []
-    by_pod: list[str] = []
-    async with recording_session(by_service) as session, recording_session(by_pod) as pods:
-        client = HttpServerStatusClient(
-            session,
-            pod_session=pods,
-            url_for=lambda namespace, name: server_url,
-            pod_url_for=lambda ip: server_url,
-        )
-        await client.status(namespace="ns", name="reg")
-        await client.status(namespace="ns", name="reg", pod_ip="10.244.0.7")
-        await client.sync(namespace="ns", name="reg", source="git", pod_ip="10.244.0.7")
-    assert by_service == ["GET /status"]
-    assert by_pod == ["GET /status", "POST /sources/git/sync"]
+TOKEN = "t0ken-" + "k" * 40
+
+
+async def test_requests_go_to_the_pod_ip_with_the_internal_token(server_url: str) -> None:
+    seen: list[str] = []
+    async with recording_session(seen) as session:
+        client = HttpServerStatusClient(session, pod_url_for=lambda ip: f"{server_url}/{ip}")
+        await client.status(pod_ip="10.244.0.7", token=TOKEN)
+        await client.sync(pod_ip="10.244.0.7", token=TOKEN, source="git")
+    assert seen == [
+        f"GET /10.244.0.7/status Bearer {TOKEN}",
+        f"POST /10.244.0.7/sources/git/sync Bearer {TOKEN}",
+    ]
