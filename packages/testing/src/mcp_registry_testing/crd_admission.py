@@ -8,7 +8,7 @@ import copy
 import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import jsonschema
 from jsonschema import Draft4Validator, FormatChecker
@@ -229,7 +229,7 @@ def _int_or_string(validator: Any, enabled: Any, instance: Any, schema: Node) ->
         yield SchemaError(f"{instance!r} must be an integer or a string")
 
 
-_OpenAPIValidator = jsonschema.validators.extend(
+_OpenAPIValidator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
     Draft4Validator,
     {"type": _nullable_type, "x-kubernetes-int-or-string": _int_or_string},
 )
@@ -268,7 +268,7 @@ def _message(error: SchemaError, path: str) -> str:
         actual = json.dumps(_json_type(inst))
         return f"Invalid value: {actual}: {path} in body must be of type {rule}: {actual}"
     if keyword == "enum":
-        allowed = ", ".join(json.dumps(v) for v in rule)
+        allowed = ", ".join(json.dumps(v) for v in cast(list[Any], rule))
         return f"Unsupported value: {shown}: supported values: {allowed}"
     templates = {
         "pattern": f"Invalid value: {shown}: {path} in body should match '{rule}'",

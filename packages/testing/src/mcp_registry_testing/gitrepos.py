@@ -17,7 +17,7 @@ from aiohttp import web
 from dulwich import porcelain
 from dulwich.aiohttp.server import create_repo_app
 from dulwich.repo import Repo
-from dulwich.server import DictBackend, TCPGitServer
+from dulwich.server import BackendRepo, DictBackend, TCPGitServer
 
 _AUTHOR = b"Registry Tests <tests@example.com>"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -120,7 +120,8 @@ class GitDaemon:
     (dulwich's `git daemon`, on a thread of its own) until the block ends."""
 
     def __init__(self, repo: GitRepo, *, path: str = "/repo.git") -> None:
-        backend = DictBackend({path: Repo(str(repo.path))})
+        repos: dict[str, BackendRepo] = {path: Repo(str(repo.path))}
+        backend = DictBackend(repos)
         self._server = TCPGitServer(backend, "127.0.0.1", 0)
         self._thread = threading.Thread(target=self._server.serve_forever, name="git-daemon")
         self.url = f"git://127.0.0.1:{self._server.server_address[1]}{path}"

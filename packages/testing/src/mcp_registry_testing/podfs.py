@@ -138,8 +138,8 @@ def _projected(
         elif "configMap" in item or "secret" in item:
             plural, ref = ("configmaps", item["configMap"]) if "configMap" in item else (
                 "secrets", item["secret"])  # fmt: skip
-            data = _object_data(plural, ref, namespace=namespace, read=read)
-            _project(target, data, {"defaultMode": default_mode, **ref}, volume=volume)
+            found = _object_data(plural, ref, namespace=namespace, read=read)
+            _project(target, found, {"defaultMode": default_mode, **ref}, volume=volume)
         elif "downwardAPI" in item:
             fields = {"metadata.namespace": namespace, "metadata.name": pod}
             for entry in item["downwardAPI"].get("items") or []:

@@ -39,7 +39,6 @@ from mcp_registry_testing.podfs import PodSetupError
 from mcp_registry_testing.pods import (
     NodeRuntime,
     Pod,
-    PodExitedError,
     PortAllocator,
     _main_container,
     start_pod,
@@ -275,8 +274,7 @@ class _PodWorker:
             for task in (exited, ending, ready):
                 task.cancel()
         self.agent.dns.withdraw(self.agent.endpoint_key(record))
-        if ready.done() and not ready.cancelled() and isinstance(ready.exception(), PodExitedError):
-            pass  # exited before it was ready: reported below as any exit
+        # An exit before the pod was ready (PodExitedError from `ready`) is reported as any exit.
         if pod.process.returncode is not None and not self.terminating.is_set():
             record.restarts += 1
             self._failed(f"exited with {pod.process.returncode}: {pod.process.tail()}")
