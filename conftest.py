@@ -1,12 +1,17 @@
-"""Every test starts with this project's loggers unbound from whatever an earlier test
-configured (see mcp_registry_testing.logisolation): the suite runs in random order."""
+"""Every test starts with structlog as it is before anything configures it, and with this
+project's loggers unbound from whatever an earlier test configured (see
+mcp_registry_testing.logisolation): the suite runs in random order, so what one test set up
+must not decide what the next one sees (a level filter dropping debug lines, a cached logger
+bypassing capture_logs)."""
 
 from __future__ import annotations
 
 import pytest
+import structlog
 from mcp_registry_testing.logisolation import uncache_loggers
 
 
 @pytest.fixture(autouse=True)
 def _fresh_loggers() -> None:
+    structlog.reset_defaults()
     uncache_loggers()

@@ -119,7 +119,8 @@ def complete(name: str, *, count: int = 3, when: str = T0) -> Obj:
 class FakeServers:
     """Every registry server, behind one loopback aiohttp app: /pod/{ip}/status etc. as on the
     pod that has that IP in the API double (the internal port is on no Service). Like the real
-    server, each answers only the bearer its registry's Secret `<n>-internal-token` holds."""
+    server, each pod answers only the bearer its registry's Secret `<n>-internal-token` held
+    when the pod started (`run_pod` records it): a token made later is not the pod's."""
 
     def __init__(self, kube: KubeApiDouble) -> None:
         self.kube = kube
@@ -140,9 +141,9 @@ class FakeServers:
     def pod_url_for(self, ip: str) -> str:
         return f"http://127.0.0.1:{self.port}/pod/{ip}"
 
-    def _target(self, request: web.Request) -> tuple[tuple[str, str], bool]:
-        """(server key, reachable) of a request to a pod IP: the registry of the pod that has
-        that IP in the double, as a pod network would route it."""
+    def _target(self, request: web.Request) -> tuple[tuple[str, str], bool, str]:
+        """(server key, reachable, the pod's token) of a request to a pod IP: the registry of
+        the pod that has that IP in the double, as a pod network would route it."""
         ip = request.match_info["ip"]
         self.pod_calls.append(ip)
         rt = self.kube.resource("pods")
@@ -153,15 +154,10 @@ class FakeServers:
             raise web.HTTPBadGateway(text=f"no pod has IP {ip}")
         meta = found[0]["metadata"]
         key = (meta["namespace"], meta["labels"]["app.kubernetes.io/instance"])
-        return key, key not in self.down
+        token = (meta.get("annotations") or {}).get(STARTED_WITH_TOKEN, "")
+        return key, key not in self.down, token
 
-    def _authorized(self, request: web.Request, key: tuple[str, str]) -> bool:
-        namespace, name = key
-        try:
-            secret = self.kube.get("secrets", namespace, f"{name}-internal-token")
-        except ApiError:
-            secret = {}
-        token = base64.b64decode((secret.get("data") or {}).get("token", "")).decode()
+    def _authorized(self, request: web.Request, token: str) -> bool:
         presented = request.headers.get("Authorization", "")
         if token and presented == f"Bearer {token}":
             return True
@@ -169,8 +165,8 @@ class FakeServers:
         return False
 
     async def _status(self, request: web.Request) -> web.Response:
-        key, reachable = self._target(request)
-        if not self._authorized(request, key):
+        key, reachable, token = self._target(request)
+        if not self._authorized(request, token):
             return web.json_response({"title": "Unauthorized"}, status=401)
         self.status_calls += 1
         if not reachable:
@@ -178,8 +174,8 @@ class FakeServers:
         return web.json_response(self.server(*key).report())
 
     async def _sync(self, request: web.Request) -> web.Response:
-        key, reachable = self._target(request)
-        if not self._authorized(request, key):
+        key, reachable, token = self._target(request)
+        if not self._authorized(request, token):
             return web.json_response({"title": "Unauthorized"}, status=401)
         server, source = self.server(*key), request.match_info["source"]
         server.report()  # the sources of every registry exist from the start
@@ -319,10 +315,20 @@ def pod_ip() -> str:
     return f"10.250.{n // 250}.{n % 250 + 1}"
 
 
+STARTED_WITH_TOKEN = "test.mcp-registry/internal-token-at-start"
+"""Pod annotation (tests only): the internal token the server read when the pod started."""
+
+
 def run_pod(kube: KubeApiDouble, namespace: str, name: str, *, ip: str, ready: bool) -> Obj:
     """Run one pod of the Deployment's current template (as its ReplicaSet and a kubelet
-    would): Running with `ip`, Ready as given."""
-    template = deployment(kube, namespace, name)["spec"]["template"]
+    would): Running with `ip`, Ready as given, holding the internal token of that moment."""
+    template = copy.deepcopy(deployment(kube, namespace, name)["spec"]["template"])
+    try:
+        secret = kube.get("secrets", namespace, f"{name}-internal-token")
+    except ApiError:
+        secret = {}
+    token = base64.b64decode((secret.get("data") or {}).get("token", "")).decode()
+    template.setdefault("metadata", {}).setdefault("annotations", {})[STARTED_WITH_TOKEN] = token
     return kube.run_pod(
         namespace, f"{name}-api-{next(_POD_IPS)}", template=template, ip=ip, ready=ready
     )
