@@ -136,8 +136,8 @@ def _intent(obj: dict[str, Any]) -> Any:
 @case
 async def server_side_apply_by_two_managers(kube: KubeClient, namespace: str) -> Any:
     """A second field manager adds a container: the real server merges containers by name."""
-    path = f"/apis/apps/v1/namespaces/{namespace}/deployments/shared"
-    body = _deployment(namespace, "shared", image="example/app:1")
+    path = f"/apis/apps/v1/namespaces/{namespace}/deployments/two-managers"
+    body = _deployment(namespace, "two-managers", image="example/app:1")
     await kube.patch(path, body, content_type=APPLY_PATCH, fieldManager="first")
     body["spec"]["template"]["spec"]["containers"] = [{"name": "sidecar", "image": "example/s:1"}]
     body["spec"].pop("selector")
