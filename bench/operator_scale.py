@@ -29,6 +29,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -166,10 +167,6 @@ def registry_doc(name: str) -> dict[str, Any]:
     return dict(doc)
 
 
-def ready_events(kube: Any) -> int:
-    return sum(1 for w in kube.writes() if _resource(w.path) == "events")
-
-
 def count_ready(kube: Any, rt: Any) -> int:
     items, _ = kube.store.list(
         rt, "bench", lambda o: (o.get("status") or {}).get("phase") == "Ready"
@@ -196,12 +193,7 @@ async def run(registries: int, workers: int) -> int:
         try:
             return await measure(kube, rt, child, registries)
         finally:
-            if child.is_alive() and child.pid is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(child.pid, signal.SIGTERM)
-            await asyncio.to_thread(child.join, 20)
-            if child.is_alive():
-                child.kill()
+            await stop_child(child)
             marker.cancel()
             await asyncio.gather(marker, return_exceptions=True)
             await status_runner.cleanup()
@@ -223,19 +215,41 @@ async def measure(kube: Any, rt: Any, child: Any, registries: int) -> int:
             print(f"timeout: {ready}/{registries} Ready after {TIMEOUT:.0f} s", file=sys.stderr)
             return 1
         await asyncio.sleep(0.25)
+
+    def writes() -> list[str]:
+        return [_resource(r.path) for r in kube.writes() if "/leases" not in r.path]
+
+    return await settle_and_report(registries, started, writes, child)
+
+
+async def stop_child(child: Any) -> None:
+    """SIGTERM the operator's process, SIGKILL it if it is still there 20 s later."""
+    if child.is_alive() and child.pid is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child.pid, signal.SIGTERM)
+    await asyncio.to_thread(child.join, 20)
+    if child.is_alive():
+        child.kill()
+
+
+async def settle_and_report(
+    registries: int, started: float, writes: Callable[[], list[str]], child: Any
+) -> int:
+    """All registries are Ready: wait for their Ready events, watch an idle window, report.
+    `writes()`: the resource (or resource/subresource) of each operator write so far, Lease
+    renewals aside."""
     elapsed = time.monotonic() - started
     # each registry's Ready event is written after its Ready status: wait for the last of them
-    while (events := ready_events(kube)) < registries:
+    while (events := writes().count("events")) < registries:
         if time.monotonic() - started > TIMEOUT:
             print(f"timeout: {events}/{registries} Ready events", file=sys.stderr)
             return 1
         await asyncio.sleep(0.05)
-    writes = [r for r in kube.writes() if "/leases" not in r.path]
-    converged = len(writes)
+    converged = writes()
     await asyncio.sleep(IDLE_WINDOW)  # the measurement itself: writes while nothing changes
-    idle = len([r for r in kube.writes() if "/leases" not in r.path]) - converged
+    idle = len(writes()) - len(converged)
     rss = peak_rss_mb(child.pid) if child.pid is not None else None
-    report(registries, elapsed, [_resource(w.path) for w in writes], idle, rss)
+    report(registries, elapsed, converged, idle, rss)
     return 0
 
 

@@ -8,9 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
-import os
-import signal
-import socket
 import sys
 import tempfile
 import time
@@ -22,28 +19,22 @@ import yaml
 from mcp_registry_testing.controlplane.client import KubeClient
 from mcp_registry_testing.controlplane.cluster import ControlPlane, build_binaries, control_plane
 from mcp_registry_testing.controlplane.hollownode import HollowNode
+from mcp_registry_testing.pods import PortAllocator
 from operator_scale import (
     CRD_FILE,
-    IDLE_WINDOW,
     REPO,
     TIMEOUT,
     operator_process_real,
-    peak_rss_mb,
     registry_doc,
-    report,
+    settle_and_report,
     status_app,
+    stop_child,
 )
 
 BUILD = REPO / "e2e" / "controlplane" / "build.sh"
 ACCOUNT = "bench-operator"
 OPERATOR_USER = f"system:serviceaccount:default:{ACCOUNT}"
 REGISTRIES = "/apis/toolhive.stacklok.dev/v1alpha1"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _operator_token(kube: KubeClient) -> str:
@@ -118,7 +109,7 @@ async def run_real(registries: int, workers: int) -> int:
             )
             ports: list[int] = []
             status_runner = await status_app(ports)
-            health = _free_port()
+            health = PortAllocator().allocate()
             child = multiprocessing.get_context("spawn").Process(
                 target=operator_process_real,
                 args=(str(kubeconfig), f"http://127.0.0.1:{ports[0]}", workers, health),
@@ -129,12 +120,7 @@ async def run_real(registries: int, workers: int) -> int:
                     await _wait_healthy(health, child)
                     return await _measure(cp, kube, child, registries)
             finally:
-                if child.is_alive() and child.pid is not None:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(child.pid, signal.SIGTERM)
-                await asyncio.to_thread(child.join, 20)
-                if child.is_alive():
-                    child.kill()
+                await stop_child(child)
                 await status_runner.cleanup()
 
 
@@ -149,16 +135,4 @@ async def _measure(cp: ControlPlane, kube: KubeClient, child: Any, registries: i
             print(f"timeout: {ready}/{registries} Ready after {TIMEOUT:.0f} s", file=sys.stderr)
             return 1
         await asyncio.sleep(0.5)
-    elapsed = time.monotonic() - started
-    # each registry's Ready event is written after its Ready status: wait for the last of them
-    while (events := _operator_writes(cp).count("events")) < registries:
-        if time.monotonic() - started > TIMEOUT:
-            print(f"timeout: {events}/{registries} Ready events", file=sys.stderr)
-            return 1
-        await asyncio.sleep(0.1)
-    writes = _operator_writes(cp)
-    await asyncio.sleep(IDLE_WINDOW)  # the measurement itself: writes while nothing changes
-    idle = len(_operator_writes(cp)) - len(writes)
-    rss = peak_rss_mb(child.pid) if child.pid is not None else None
-    report(registries, elapsed, writes, idle, rss)
-    return 0
+    return await settle_and_report(registries, started, lambda: _operator_writes(cp), child)

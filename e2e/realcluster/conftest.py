@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,11 +10,10 @@ from typing import Any
 
 import pytest
 from mcp_registry_testing.controlplane.cluster import ControlPlane
-from mcp_registry_testing.realtier import CRD_RELEASE
+from mcp_registry_testing.realtier import install_crd_chart
 
 REPO = Path(__file__).resolve().parents[2]
 CRD_FILE = REPO / "crds" / "toolhive.stacklok.dev_mcpregistries.yaml"
-CRD_CHART = REPO / "charts" / "mcp-registry-crds"
 _names = itertools.count(1)
 
 
@@ -24,35 +21,10 @@ def unique_namespace(prefix: str) -> str:
     return f"{prefix}-{next(_names)}"
 
 
-def kubectl(cp: ControlPlane, *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run(
-        [str(cp.tool("kubectl")), f"--kubeconfig={cp.admin_kubeconfig}", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise AssertionError(f"kubectl {' '.join(args)} failed: {done.stderr.strip()}")
-    return done.stdout
-
-
 @pytest.fixture(scope="session")
 def cluster_with_crd(real_cluster: ControlPlane) -> ControlPlane:
     """The CRD chart installed with the real helm (the release the e2e tier installs too)."""
-    done = subprocess.run(
-        [
-            str(real_cluster.tool("helm")), f"--kubeconfig={real_cluster.admin_kubeconfig}",
-            "upgrade", "--install", CRD_RELEASE, str(CRD_CHART), "--wait",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={"PATH": os.environ.get("PATH", ""), "HOME": str(real_cluster.workdir)},
-    )  # fmt: skip
-    assert done.returncode == 0, f"helm install of the CRD chart failed: {done.stderr}"
+    install_crd_chart(real_cluster, REPO / "charts")
     return real_cluster
 
 

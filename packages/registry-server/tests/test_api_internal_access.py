@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from mcp_registry_server.api.internal_access import (
 )
 from mcp_registry_server.app import create_apps
 from mcp_registry_testing.registry_engine import FakeEngineFactory
+from mcp_registry_testing.serverprocess import ServerProcess
 
 PROBLEM = "application/problem+json"
 TOKEN = new_token()
@@ -178,38 +178,15 @@ def test_the_token_file_is_read_without_its_newline(tmp_path: Path) -> None:
         read_token_file(tmp_path / "missing")
 
 
-LISTENING = re.compile(
-    r"mcp-registry-server listening on (http://\S+) \(API\) and (http://\S+) \(internal\)"
-)
-
-
 @pytest.fixture
 async def served_with_token(tmp_path: Path) -> AsyncIterator[str]:
     """The real command on the embedded default (anonymous), the token file named in the
     environment as the operator does; yields the internal port's URL."""
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN + "\n")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "mcp_registry_server.cli", "serve",
-        "--address", "127.0.0.1:0", "--internal-address", "127.0.0.1:0",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, TOKEN_FILE_ENV: str(token_file)},
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        match = None
-        async with asyncio.timeout(30):
-            while match is None:
-                line = await process.stdout.readline()
-                assert line, "serve exited before it printed where it listens"
-                match = LISTENING.search(line.decode())
-        drain = asyncio.create_task(process.stdout.read())
-        yield match.group(2)
-        drain.cancel()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+    env = {**os.environ, TOKEN_FILE_ENV: str(token_file)}
+    async with ServerProcess.running(env=env) as server:
+        yield server.internal
 
 
 async def test_the_command_reads_the_token_file_the_operator_names(

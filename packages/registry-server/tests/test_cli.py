@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -20,11 +19,9 @@ from mcp_registry_server.cli import (
     parse_address,
     try_these,
 )
+from mcp_registry_testing.serverprocess import ServerProcess
 from mcp_registry_testing.waiting import wait_for
 
-LISTENING = re.compile(
-    r"mcp-registry-server listening on (http://\S+) \(API\) and (http://\S+) \(internal\)"
-)
 GOOD_CONFIG = """\
 sources:
   - name: local
@@ -219,31 +216,13 @@ def test_plain_http_issuer_needs_the_insecure_switch(
 
 
 @pytest.fixture
-async def embedded_server() -> AsyncIterator[tuple[str, str, asyncio.subprocess.Process]]:
-    process = await run_cli(
-        "serve", "--address", "127.0.0.1:0", "--internal-address", "127.0.0.1:0"
-    )
-    try:
-        assert process.stdout is not None
-        match = None
-        async with asyncio.timeout(30):
-            while match is None:
-                line = await process.stdout.readline()
-                assert line, "serve exited before it printed where it listens"
-                match = LISTENING.search(line.decode())
-        drain = asyncio.create_task(process.stdout.read())  # keep the pipe from filling up
-        yield match.group(1), match.group(2), process
-        drain.cancel()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+async def embedded_server() -> AsyncIterator[ServerProcess]:
+    async with ServerProcess.running() as server:
+        yield server
 
 
-async def test_serve_embedded_default(
-    embedded_server: tuple[str, str, asyncio.subprocess.Process],
-) -> None:
-    api, internal, process = embedded_server
+async def test_serve_embedded_default(embedded_server: ServerProcess) -> None:
+    api, internal, process = embedded_server.api, embedded_server.internal, embedded_server.process
     async with aiohttp.ClientSession() as http:
 
         async def ready() -> bool:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import os
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -306,21 +306,31 @@ def _images(node: NodeAgent, dns: ClusterDns, services: SeedServices, proxy: For
     }
 
 
-def operator_values(*, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def operator_values() -> dict[str, Any]:
     """Chart values: the images this node runs; everything else as the chart ships it."""
-    values: dict[str, Any] = {
+    return {
         "image": {"repository": OPERATOR_IMAGE, "tag": IMAGE_TAG},
         "serverImage": {"repository": SERVER_IMAGE, "tag": IMAGE_TAG},
         "logFormat": "json",
     }
-    values.update(extra or {})
-    return values
 
 
-async def install_crd_chart(run: Any, charts: Path) -> None:
-    """`helm upgrade --install` of the CRD chart (idempotent: one release per cluster)."""
-    await run("helm", "upgrade", "--install", CRD_RELEASE, str(charts / "mcp-registry-crds"),
-              "--wait")  # fmt: skip
+def install_crd_chart(cluster: ControlPlane, charts: Path) -> None:
+    """`helm upgrade --install` of the CRD chart: one release per cluster, installed by
+    whichever of the tier and the conformance suite comes first."""
+    done = subprocess.run(
+        [
+            str(cluster.tool("helm")), f"--kubeconfig={cluster.admin_kubeconfig}",
+            "upgrade", "--install", CRD_RELEASE, str(charts / "mcp-registry-crds"), "--wait",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(cluster.workdir)},
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise CommandError(f"helm install of the CRD chart: {done.stderr.strip()}")
 
 
 async def install_operator_chart(tier: RealTier, chart: Path) -> None:
@@ -363,7 +373,7 @@ async def real_tier(
     applies the seeds. Everything stops on exit."""
     async with contextlib.AsyncExitStack() as stack:
         kube = await stack.enter_async_context(cluster.client(user_agent="mcp-registry-e2e"))
-        await install_crd_chart(functools.partial(_run, cluster, workdir), charts)
+        await asyncio.to_thread(install_crd_chart, cluster, charts)
         services = await stack.enter_async_context(
             seed_services(workdir=workdir / "services", samples=samples, seed_docs=seed_docs)
         )

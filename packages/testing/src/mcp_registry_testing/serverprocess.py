@@ -1,9 +1,10 @@
 """The real `mcp-registry-server serve` as a child process, its memory read from /proc (Linux).
 
-`ServerProcess.running(config)` starts it on loopback ports, waits for its "listening" line and
-stops it on the way out; `memory()` reads the child's current and peak RSS, `reset_peak()`
-starts a new peak from the current RSS (`/proc/<pid>/clear_refs`), and `sync()` runs a manual
-sync of one source through the internal port and returns its resulting status.
+`ServerProcess.running(config)` (no config: the embedded default) starts it on loopback
+ports, waits for its "listening" line and stops it on the way out; `memory()` reads the
+child's current and peak RSS, `reset_peak()` starts a new peak from the current RSS
+(`/proc/<pid>/clear_refs`), and `sync()` runs a manual sync of one source through the
+internal port and returns its resulting status.
 """
 
 from __future__ import annotations
@@ -69,20 +70,20 @@ class ServerProcess:
     @contextlib.asynccontextmanager
     async def running(
         cls,
-        config: Path,
+        config: Path | None = None,
         *,
         args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
         log_level: str = "warn",
     ) -> AsyncIterator[ServerProcess]:
-        """`serve --config config *args` on free loopback ports until the block ends."""
+        """`serve --config config *args` (the embedded default without `config`) on free
+        loopback ports until the block ends."""
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "mcp_registry_server.cli",
             "serve",
-            "--config",
-            str(config),
+            *(() if config is None else ("--config", str(config))),
             "--address",
             "127.0.0.1:0",
             "--internal-address",

@@ -148,16 +148,20 @@ class _PodWorker:
     async def run(self) -> None:
         record = self.record
         record.ip = self.agent.allocate_ip()
+        image = self.agent.images.get(image_name(record.image))
         delay = INITIAL_BACKOFF
         try:
-            while not self.terminating.is_set():
-                started = await self._start()
-                if started is None:
-                    await self._pause(delay)
-                    delay = min(delay * 2, MAX_BACKOFF)
-                    continue
-                if await self._serve(started):
-                    delay = INITIAL_BACKOFF
+            if image is None:  # it will not appear: say so once, wait for the Pod to go
+                message = (
+                    f"image {record.image!r} is not available on this node "
+                    "(the node agent runs only this project's programs)"
+                )
+                await self._write_status(waiting=("ErrImagePull", message))
+                await self.terminating.wait()
+            while image is not None and not self.terminating.is_set():
+                started = await self._start(image)
+                if started is not None and await self._serve(started):
+                    delay = INITIAL_BACKOFF  # it was ready: a crash now starts a new backoff
                 await self._pause(delay)
                 delay = min(delay * 2, MAX_BACKOFF)
         finally:
@@ -173,18 +177,8 @@ class _PodWorker:
             async with asyncio.timeout(delay):
                 await self.terminating.wait()
 
-    async def _start(self) -> Pod | None:
+    async def _start(self, image: Image) -> Pod | None:
         record = self.record
-        image = self.agent.images.get(image_name(record.image))
-        if image is None:
-            await self._write_status(
-                waiting=(
-                    "ErrImagePull",
-                    f"image {record.image!r} is not available on this node "
-                    "(the node agent runs only this project's programs)",
-                ),
-            )
-            return None
         record.starts += 1
         try:
             runtime = await self._runtime(image)
