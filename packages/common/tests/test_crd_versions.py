@@ -14,7 +14,8 @@ from mcp_registry_common.mcpregistry import API_VERSION, parse_mcpregistry
 from mcp_registry_testing.crd_admission import admit
 
 REPO = Path(__file__).resolve().parents[3]
-TOOLHIVE_CRD = yaml.safe_load((REPO / "testdata" / "toolhive" / "mcpregistries-crd.yaml").read_text())
+TOOLHIVE_CRD_FILE = REPO / "testdata" / "toolhive" / "mcpregistries-crd.yaml"
+TOOLHIVE_CRD = yaml.safe_load(TOOLHIVE_CRD_FILE.read_text())
 
 TOOLHIVE_OBJECT: dict[str, Any] = {
     "apiVersion": "toolhive.stacklok.dev/v1beta1",

@@ -17,8 +17,8 @@ from mcp_registry_common.mcpregistry import (
     KIND,
     LIST_KIND,
     PLURAL,
-    SHORT_NAMES,
     SERVED_VERSIONS,
+    SHORT_NAMES,
     SINGULAR,
     STORAGE_VERSION,
     MCPRegistry,
@@ -89,7 +89,7 @@ def open_api_schema() -> dict[str, Any]:
 @functools.cache
 def _build() -> dict[str, Any]:
     schema = open_api_schema()
-    versions = [
+    versions: list[dict[str, Any]] = [
         {
             "name": name,
             "served": True,

@@ -1,4 +1,4 @@
-"""The MCPRegistry custom resource (toolhive.stacklok.dev v1alpha1 and v1beta1) as pydantic models."""
+"""The MCPRegistry custom resource (toolhive.stacklok.dev, v1alpha1 = v1beta1)."""
 
 from mcp_registry_common.mcpregistry.auth import (
     ROLE_NAMES,

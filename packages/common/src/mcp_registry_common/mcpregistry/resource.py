@@ -51,11 +51,9 @@ class ObjectMeta(WireModel):
 class MCPRegistry(WireModel):
     """MCPRegistry runs a ToolHive-compatible MCP registry server configured from this spec."""
 
-    api_version: Literal["toolhive.stacklok.dev/v1alpha1", "toolhive.stacklok.dev/v1beta1"] = (
-        Field(
-            default=API_VERSION,
-            description="toolhive.stacklok.dev/v1alpha1 or v1beta1: one schema, served as both.",
-        )
+    api_version: Literal["toolhive.stacklok.dev/v1alpha1", "toolhive.stacklok.dev/v1beta1"] = Field(
+        default=API_VERSION,
+        description="toolhive.stacklok.dev/v1alpha1 or v1beta1: one schema, served as both.",
     )
     kind: Literal["MCPRegistry"] = Field(default=KIND, description="Always MCPRegistry.")
     metadata: ObjectMeta = Field(default_factory=ObjectMeta, description="Object metadata.")
