@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 from mcp_registry_testing.realtier import RealTier
-from mcp_registry_testing.seedreport import SeedOutcome, SeedReport
+from mcp_registry_testing.seedreport import SeedReport
 from mcp_registry_testing.seedservices import UPSTREAM_HELD_FILE
 from mcp_registry_testing.waiting import wait_for
 
-from .checks import SETTLE_TIMEOUT, condition, diagnose, phase, settle
+from .checks import SETTLE_TIMEOUT, condition, diagnose, outcome, phase, settle
 
 pytestmark = [
     pytest.mark.controlplane,
@@ -48,6 +48,7 @@ async def test_a_slow_first_sync_shows_syncing_then_ready(
     applied = await tier.apply_seed("slow-first-sync.yaml", docs, namespace=ns)
     name = applied.registry
     note = "upstream held until Syncing showed, then released"
+    servers: int | None = None
     try:
         await wait_for(
             lambda: phase(tier.registry(ns, name)) == "Syncing",
@@ -65,23 +66,13 @@ async def test_a_slow_first_sync_shows_syncing_then_ready(
         seen = tier.phases.phases(ns, name)
         assert seen[-2:] == ("Syncing", "Ready"), seen
         assert "Pending" not in seen[seen.index("Syncing") :], seen
+        url = ((tier.registry(ns, name) or {}).get("status") or {})["url"]
+        status, body = await tier.get_json(f"{url}/registry/default/v0.1/servers?limit=100")
+        assert status == 200, body
+        servers = len(body["servers"])
     except AssertionError as exc:
         note = f"FAILED: {str(exc).splitlines()[0]}"
         raise
     finally:
         upstream.held.set()
-        obj = tier.registry(ns, name)
-        ready = condition(obj)
-        first = tier.phases.first(ns, name, "Ready")
-        seed_report.add(
-            SeedOutcome(
-                manifest=applied.manifest,
-                registry=f"{ns}/{name}",
-                phase=str(phase(obj)),
-                ready=f"{ready.get('status')}/{ready.get('reason')}",
-                servers=None,
-                seconds_to_ready=None if first is None else first - applied.applied_at,
-                phases_seen=tier.phases.phases(ns, name),
-                note=note,
-            )
-        )
+        seed_report.add(outcome(tier, applied, servers=servers, note=note))

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from mcp_registry_common.mcpregistry import CRD_NAME
 from mcp_registry_testing.realtier import AppliedSeed, RealTier
-from mcp_registry_testing.seedreport import SeedOutcome, SeedReport
+from mcp_registry_testing.seedreport import SeedReport
 from mcp_registry_testing.toolhivestate import ToolHiveState, registries
 
-from .checks import condition, phase, settle
+from .checks import outcome, settle
 
 pytestmark = [
     pytest.mark.controlplane,
@@ -28,7 +28,7 @@ async def _get(tier: RealTier, resource: str, *args: str) -> Any:
 
 
 async def test_our_crd_went_over_toolhives_and_stores_v1beta1(
-    tier: RealTier, toolhive_state: ToolHiveState
+    tier: RealTier, toolhive_state: ToolHiveState, seed_report: SeedReport
 ) -> None:
     crd = await _get(tier, "crd", CRD_NAME)
     versions = {v["name"]: v for v in crd["spec"]["versions"]}
@@ -38,6 +38,12 @@ async def test_our_crd_went_over_toolhives_and_stores_v1beta1(
     }
     assert "v1beta1" in crd["status"]["storedVersions"], crd["status"]
     assert crd["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm"
+    seed_report.checks.append(
+        f"v1beta1 upgrade: ToolHive's CRD (v1beta1 stored) and objects "
+        f"{', '.join(toolhive_state.names)} in {toolhive_state.namespace}, then the CRD chart "
+        f"(helm --take-ownership --force-conflicts): v1alpha1 and v1beta1 served, v1beta1 "
+        f"stored, storedVersions {crd['status']['storedVersions']}"
+    )
 
 
 @pytest.mark.parametrize("index", [0, 1])
@@ -71,21 +77,7 @@ async def test_an_object_toolhive_stored_reconciles_to_ready(
         note = f"FAILED: {str(exc).splitlines()[0]}"
         raise
     finally:
-        obj = tier.registry(ns, name)
-        ready = condition(obj)
-        first = tier.phases.first(ns, name, "Ready")
-        seed_report.add(
-            SeedOutcome(
-                manifest=applied.manifest,
-                registry=f"{ns}/{name}",
-                phase=str(phase(obj)),
-                ready=f"{ready.get('status')}/{ready.get('reason')}",
-                servers=servers,
-                seconds_to_ready=None if first is None else first - applied.applied_at,
-                phases_seen=tier.phases.phases(ns, name),
-                note=note,
-            )
-        )
+        seed_report.add(outcome(tier, applied, servers=servers, note=note))
 
 
 async def _check_pod_plumbing(tier: RealTier, ns: str, name: str, spec: dict[str, Any]) -> None:
