@@ -64,10 +64,10 @@ async def test_an_object_toolhive_stored_reconciles_to_ready(
     note = "stored by ToolHive's CRD, then our CRD chart installed over it"
     try:
         await settle(tier, applied)
+        url = ((tier.registry(ns, name) or {}).get("status") or {})["url"]  # the Ready status
         beta = await _get(tier, f"mcpregistries.v1beta1.toolhive.stacklok.dev/{name}", "-n", ns)
         alpha = await _get(tier, f"mcpregistries.v1alpha1.toolhive.stacklok.dev/{name}", "-n", ns)
         assert beta["spec"] == alpha["spec"] == written["spec"], "a field was lost or changed"
-        url = beta["status"]["url"]
         status, body = await tier.get_json(f"{url}/registry/default/v0.1/servers?limit=100")
         assert status == 200, body
         servers = len(body["servers"])
