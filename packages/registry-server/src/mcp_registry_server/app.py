@@ -17,6 +17,7 @@ from mcp_registry_common.config import ServerConfig
 from prometheus_client import CollectorRegistry
 
 from mcp_registry_server.api.admin_routes import admin_routes
+from mcp_registry_server.api.extensions import extension_routes
 from mcp_registry_server.api.fastreads import FAST_READS, FastReads
 from mcp_registry_server.api.internal import QUIET_ROUTES, internal_routes
 from mcp_registry_server.api.internal_access import InternalAccess
@@ -154,7 +155,7 @@ def create_apps(
         app[STORE] = store_slot
     admin = build_admin_services(config, catalog=catalog, engine=lambda: slot.engine)
     public[ADMIN] = admin
-    public.add_routes([*auth.routes, *registry_routes(), *admin_routes()])
+    public.add_routes([*auth.routes, *registry_routes(), *extension_routes(), *admin_routes()])
     public[RESPONSES] = responses = ResponseCache()
     if auth.authenticator is None:  # anonymous: a kept read is the same for every caller
         public[FAST_READS] = FastReads(catalog=catalog, responses=responses, observer=observer)
