@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from mcp_registry_common.formats.errors import RegistryFormatError, index_path, json_type, key_path
+from mcp_registry_common.formats.upstream import objects_at
 
 
 class ExtensionKind(StrEnum):
@@ -161,13 +162,4 @@ def _allowed_tools(value: object, path: str) -> None:
 
 
 def _objects(value: object, path: str) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    if type(value) is not list:
-        raise RegistryFormatError(path, f"must be an array, got {json_type(value)}")
-    for i, item in enumerate(value):
-        if type(item) is not dict:
-            raise RegistryFormatError(
-                index_path(path, i), f"must be an object, got {json_type(item)}"
-            )
-    return value
+    return [] if value is None else objects_at(value, path)

@@ -13,6 +13,7 @@ from mcp_registry_server.api.openapi_admin import admin_paths
 from mcp_registry_server.api.openapi_extensions import (
     EXTENSION_PARAMETERS,
     EXTENSION_SCHEMAS,
+    LIST_METADATA,
     NOT_MODIFIED,
     extension_paths,
     ok,
@@ -177,14 +178,7 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["servers", "metadata"],
         "properties": {
             "servers": {"type": "array", "items": {"$ref": f"{_REF}schemas/ServerResponse"}},
-            "metadata": {
-                "type": "object",
-                "required": ["count"],
-                "properties": {
-                    "nextCursor": {"type": "string", "description": "Absent on the last page."},
-                    "count": {"type": "integer", "description": "Items in this page."},
-                },
-            },
+            "metadata": LIST_METADATA,
         },
     },
     "Problem": {

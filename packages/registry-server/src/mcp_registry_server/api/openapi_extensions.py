@@ -8,6 +8,15 @@ from typing import Any
 from mcp_registry_common.formats import ExtensionKind
 
 _REF = "#/components/"
+LIST_METADATA: dict[str, Any] = {
+    "type": "object",
+    "required": ["count"],
+    "properties": {
+        "nextCursor": {"type": "string", "description": "Absent on the last page."},
+        "count": {"type": "integer", "description": "Items in this page."},
+    },
+}
+"""`metadata` of every list response."""
 NOT_MODIFIED = {"description": "Not modified: the `If-None-Match` tag is current"}
 
 
@@ -153,14 +162,7 @@ def _list(kind: ExtensionKind) -> dict[str, Any]:
                 "type": "array",
                 "items": {"$ref": f"{_REF}schemas/{kind.value.capitalize()}"},
             },
-            "metadata": {
-                "type": "object",
-                "required": ["count"],
-                "properties": {
-                    "nextCursor": {"type": "string", "description": "Absent on the last page."},
-                    "count": {"type": "integer", "description": "Items in this page."},
-                },
-            },
+            "metadata": LIST_METADATA,
         },
     }
 

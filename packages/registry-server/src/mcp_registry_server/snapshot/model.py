@@ -51,8 +51,67 @@ class Page:
     next_after: EntryKey | None
 
 
+class SortedEntries:
+    """The lookups on `entries` sorted by (name, version) with their `keys`, shared by a
+    registry's servers and its skills and plugins."""
+
+    __slots__ = ()
+    entries: tuple[Entry, ...]
+    keys: tuple[EntryKey, ...]
+
+    def page(self, query: ListQuery) -> Page:
+        """The entries after `query.after` that pass its filters, at most `query.limit` of them."""
+        entries = self.entries
+        start = 0 if query.after is None else bisect_right(self.keys, query.after)
+        tests = _filters(query)
+        chosen: Sequence[Entry]
+        if not tests:
+            chosen = entries[start : start + query.limit + 1]
+        else:
+            matching: list[Entry] = []
+            for index in range(start, len(entries)):
+                entry = entries[index]
+                if all(test(entry) for test in tests):
+                    matching.append(entry)
+                    if len(matching) > query.limit:
+                        break
+            chosen = matching
+        if len(chosen) > query.limit:
+            last = chosen[query.limit - 1]
+            return Page(entries=chosen[: query.limit], next_after=(last.name, last.version))
+        return Page(entries=chosen, next_after=None)
+
+    def versions(self, name: str) -> Sequence[Entry]:
+        """Every version of `name`, in version-string order; empty when the name is unknown."""
+        low = bisect_left(self.keys, (name, ""))
+        high = bisect_left(self.keys, (name + "\x00", ""), lo=low)
+        return self.entries[low:high]
+
+    def get(self, name: str, version: str) -> Entry | None:
+        """One version of `name`; `latest` means the newest one. None when absent."""
+        if version == "latest":
+            return next((entry for entry in self.versions(name) if entry.is_latest), None)
+        index = bisect_left(self.keys, (name, version))
+        if index < len(self.keys) and self.keys[index] == (name, version):
+            return self.entries[index]
+        return None
+
+
 @dataclass(frozen=True, slots=True)
-class RegistrySnapshot:
+class Items(SortedEntries):
+    """A registry's skills (or plugins), sorted by (`namespace/name`, version)."""
+
+    entries: tuple[Entry, ...] = ()
+    keys: tuple[EntryKey, ...] = ()
+    count: int = 0
+    """Distinct `namespace/name`s."""
+
+
+NO_ITEMS = Items()
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrySnapshot(SortedEntries):
     """Everything one registry serves, sorted by (name, version); never mutated once built."""
 
     registry: str
@@ -69,90 +128,12 @@ class RegistrySnapshot:
     """Distinct server names."""
     skipped: int = 0
     """Entries dropped while building because they had no string name or version."""
-
     extensions: Mapping[ExtensionKind, Items] = field(default_factory=dict)
     """The registry's skills and plugins (a kind absent here has none)."""
-
-    def page(self, query: ListQuery) -> Page:
-        """The entries after `query.after` that pass its filters, at most `query.limit` of them."""
-        return page_of(self.entries, self.keys, query)
-
-    def versions(self, name: str) -> Sequence[Entry]:
-        """Every version of `name`, in version-string order; empty when the name is unknown."""
-        return versions_of(self.entries, self.keys, name)
-
-    def get(self, name: str, version: str) -> Entry | None:
-        """One version of `name`; `latest` means the newest one. None when absent."""
-        return get_of(self.entries, self.keys, name, version)
 
     def items(self, kind: ExtensionKind) -> Items:
         """The registry's skills or plugins (empty when it has none)."""
         return self.extensions.get(kind, NO_ITEMS)
-
-
-@dataclass(frozen=True, slots=True)
-class Items:
-    """A registry's skills (or plugins), sorted by (`namespace/name`, version), with the same
-    lookups as its servers."""
-
-    entries: tuple[Entry, ...] = ()
-    keys: tuple[EntryKey, ...] = ()
-    count: int = 0
-    """Distinct `namespace/name`s."""
-
-    def page(self, query: ListQuery) -> Page:
-        return page_of(self.entries, self.keys, query)
-
-    def versions(self, name: str) -> Sequence[Entry]:
-        return versions_of(self.entries, self.keys, name)
-
-    def get(self, name: str, version: str) -> Entry | None:
-        return get_of(self.entries, self.keys, name, version)
-
-
-NO_ITEMS = Items()
-
-
-def page_of(entries: Sequence[Entry], keys: Sequence[EntryKey], query: ListQuery) -> Page:
-    """The entries (sorted, with their `keys`) after `query.after` that pass its filters, at
-    most `query.limit` of them."""
-    start = 0 if query.after is None else bisect_right(keys, query.after)
-    tests = _filters(query)
-    chosen: Sequence[Entry]
-    if not tests:
-        chosen = entries[start : start + query.limit + 1]
-    else:
-        matching: list[Entry] = []
-        for index in range(start, len(entries)):
-            entry = entries[index]
-            if all(test(entry) for test in tests):
-                matching.append(entry)
-                if len(matching) > query.limit:
-                    break
-        chosen = matching
-    if len(chosen) > query.limit:
-        last = chosen[query.limit - 1]
-        return Page(entries=chosen[: query.limit], next_after=(last.name, last.version))
-    return Page(entries=chosen, next_after=None)
-
-
-def versions_of(entries: Sequence[Entry], keys: Sequence[EntryKey], name: str) -> Sequence[Entry]:
-    """Every version of `name` among sorted `entries`; empty when the name is unknown."""
-    low = bisect_left(keys, (name, ""))
-    high = bisect_left(keys, (name + "\x00", ""), lo=low)
-    return entries[low:high]
-
-
-def get_of(
-    entries: Sequence[Entry], keys: Sequence[EntryKey], name: str, version: str
-) -> Entry | None:
-    """One version of `name`; `latest` means the newest one. None when absent."""
-    if version == "latest":
-        return next((entry for entry in versions_of(entries, keys, name) if entry.is_latest), None)
-    index = bisect_left(keys, (name, version))
-    if index < len(keys) and keys[index] == (name, version):
-        return entries[index]
-    return None
 
 
 def _filters(query: ListQuery) -> list[Callable[[Entry], bool]]:
