@@ -45,6 +45,24 @@ SYNC_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 Statuses = Callable[[], Iterable[SourceStatus]]
 
 
+class _Outcome:
+    """The status a handler answered with (500 until it answers: it raised)."""
+
+    __slots__ = ("status",)
+
+    def __init__(self) -> None:
+        self.status = 500
+
+    async def run(self, handler: Handler, request: web.Request) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            self.status = exc.status
+            raise
+        self.status = response.status
+        return response
+
+
 class Telemetry:
     """The tracer and meter providers of one server, and the hooks that feed them."""
 
@@ -146,38 +164,27 @@ class Telemetry:
         }
         if self._meter_provider is not None:
             self._active.add(1, {"http.request.method": request.method})
-        status = 500
+        outcome = _Outcome()
         try:
             if self._tracer is None:
-                response = await handler(request)
-                status = response.status
-                return response
-            parent = self._propagator.extract(request.headers)
+                return await outcome.run(handler, request)
             with self._tracer.start_as_current_span(
                 f"{request.method} {route}",
-                context=parent,
+                context=self._propagator.extract(request.headers),
                 kind=SpanKind.SERVER,
                 attributes={**attributes, "url.path": request.path},
                 record_exception=False,
                 set_status_on_exception=False,
             ) as span:
                 try:
-                    response = await handler(request)
-                    status = response.status
-                    return response
-                except web.HTTPException as exc:
-                    status = exc.status
-                    raise
+                    return await outcome.run(handler, request)
                 finally:
-                    span.set_attribute("http.response.status_code", status)
-                    if status >= 500:
+                    span.set_attribute("http.response.status_code", outcome.status)
+                    if outcome.status >= 500:
                         span.set_status(Status(StatusCode.ERROR))
-        except web.HTTPException as exc:
-            status = exc.status
-            raise
         finally:
             if self._meter_provider is not None:
-                self._record_request(attributes, status, time.perf_counter() - started)
+                self._record_request(attributes, outcome.status, time.perf_counter() - started)
 
     def _record_request(
         self, attributes: dict[str, str | int], status: int, seconds: float
