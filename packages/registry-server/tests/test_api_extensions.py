@@ -183,6 +183,9 @@ async def test_publish_list_get_delete_round_trip(start: Start) -> None:
         ("SKILL", "io.mine/notes", 3),
     ]
     assert entries[2]["claims"] == {"team": "a"}
+    flat = (await get(client, "/v1/registries/default/entries"))["entries"]
+    shared = [(e["entryType"], e["sourceName"]) for e in flat if e["name"] == "io.acme/shared"]
+    assert shared == [("SKILL", "published"), ("SKILL", "catalog")]  # unshadowed
     assert await get(client, "/v1/entries/skill/notes/claims") == claims  # ToolHive's bare name
 
     deleted = await client.delete("/v1/entries/skill/io.mine%2Fnotes/versions/1.10.0")
