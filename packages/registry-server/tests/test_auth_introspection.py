@@ -159,4 +159,3 @@ async def test_a_hanging_endpoint_is_backed_off_like_a_jwks_fetch(
         with pytest.raises(TokenRejectedError, match="introspection failed"):
             await hung.introspect("opaque-5")
         assert hole.accepted == 2
-

@@ -181,10 +181,11 @@ def version_info(server: Mapping[str, Any], *, at: datetime) -> VersionInfo:
 
 
 def _check_writable(existing: SourceDef, caller: Caller) -> None:
+    # Claims first: a caller who cannot see the source learns neither its name nor its origin.
+    if not caller.sees(existing.claims):
+        raise ForbiddenError("forbidden: insufficient claims for source")
     if existing.origin is Origin.CONFIG:
         raise ForbiddenError(f"cannot modify config-created source via API: {existing.name}")
-    if not caller.sees(existing.claims):
-        raise ForbiddenError(f"forbidden: insufficient claims for source {existing.name}")
 
 
 def _check_update(existing: SourceDef, new: SourceConfig, caller: Caller) -> None:
