@@ -34,6 +34,8 @@ def source_json(view: SourceView) -> dict[str, Any]:
         seconds = parse_go_duration(config.sync_policy.interval)
         document["syncSchedule"] = format_go_duration(seconds)
     document["claims"] = dict(source.claims or {})
+    if config.allow_private_ip is not None:
+        document["allowPrivateIP"] = config.allow_private_ip
     if view.status is not None:
         document["syncStatus"] = sync_status_json(view.status)
     document["createdAt"] = rfc3339(source.created_at)
