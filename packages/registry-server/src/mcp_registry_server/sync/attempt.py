@@ -11,6 +11,7 @@ from datetime import datetime
 
 from mcp_registry_common.formats import DocumentLimits
 
+from mcp_registry_server.sources.base import FetchedServers
 from mcp_registry_server.store.base import SourceData, Store
 from mcp_registry_server.sync.gate import ParseGate, ParseGateTimeoutError
 from mcp_registry_server.sync.metrics import SyncOutcome
@@ -51,7 +52,7 @@ async def run_attempt(
             convert_and_filter,
             fetched,
             format=src.config.format,
-            filter=src.config.filter,
+            filter=src.config.filter if src.config.synced else None,
             limits=limits,
         )
         try:
@@ -65,7 +66,8 @@ async def run_attempt(
         except Exception as exc:
             raise StageError(FailureStage.PUBLISH, describe(exc)) from None
         src.needs_publish = False
-    src.status = attempt_succeeded(src.status, now=clock(), changed=changed)
+    skipped = fetched.skipped if isinstance(fetched, FetchedServers) else ()
+    src.status = attempt_succeeded(src.status, now=clock(), changed=changed, skipped=skipped)
     return SyncOutcome.UPDATED if changed else SyncOutcome.UNCHANGED
 
 

@@ -16,6 +16,7 @@ from mcp_registry_common.filtering import filter_hash
 from mcp_registry_server.sources.base import Fetcher, FetchLimits, FetchResult
 from mcp_registry_server.sources.errors import FetchError, SourceConfigError
 from mcp_registry_server.sources.factory import fetcher_for
+from mcp_registry_server.sources.kubernetes.settings import KubeSettings
 from mcp_registry_server.sources.unsynced import unsynced_message
 from mcp_registry_server.store.base import SourceStatus
 from mcp_registry_server.sync.status import initial_status
@@ -83,16 +84,20 @@ def build_state(
     workdir: Path,
     limits: FetchLimits | None,
     timeout: float,
+    kube: KubeSettings | None = None,
+    elect: bool = False,
 ) -> SourceState:
     """State for a configured source; a config that cannot be fetched fails at each attempt."""
     fetcher: Fetcher
     try:
-        fetcher = fetcher_for(config, http=http, workdir=workdir, limits=limits)
+        fetcher = fetcher_for(
+            config, http=http, workdir=workdir, limits=limits, kube=kube, elect=elect
+        )
     except (FetchError, ValueError) as exc:
         fetcher = BrokenFetcher(str(exc))
     policy = config.sync_policy
     interval = timedelta(seconds=parse_go_duration(policy.interval)) if policy else DEFAULT_INTERVAL
-    unsynced = None if config.synced else unsynced_message(config.kind)
+    unsynced = None if config.synced or config.watched else unsynced_message(config.kind)
     return SourceState(
         config=config,
         fetcher=fetcher,
