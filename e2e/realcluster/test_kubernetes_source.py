@@ -6,6 +6,7 @@ one writer by Lease."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -13,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from aiohttp.test_utils import TestClient
 from mcp_registry_common.config import ServerConfig, load_server_config_data
 from mcp_registry_common.kubeexport import DESCRIPTION, EXPORT, TOOLS, URL, VERSION
@@ -31,6 +31,7 @@ from mcp_registry_testing.postgres import (
     create_database,
     create_registry_roles,
 )
+from mcp_registry_testing.toolhivecrds import install_toolhive_crds
 from mcp_registry_testing.waiting import wait_for
 from pytest_aiohttp import AiohttpClient
 
@@ -48,27 +49,10 @@ Client = TestClient[Any, Any]
 @pytest.fixture(scope="module")
 def toolhive_crds(real_cluster: ControlPlane) -> ControlPlane:
     """The three kinds installed (once per module) and established."""
-    import asyncio
 
     async def install() -> None:
         async with real_cluster.client() as kube:
-            for crd in yaml.safe_load_all(CRDS.read_text()):
-                if crd is None:
-                    continue
-                path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
-                if await kube.get_or_none(f"{path}/{crd['metadata']['name']}") is None:
-                    await kube.create(path, crd)
-
-                async def established(name: str = crd["metadata"]["name"]) -> bool:
-                    got = await kube.get(
-                        f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"
-                    )
-                    conditions = (got.get("status") or {}).get("conditions") or []
-                    return any(
-                        c["type"] == "Established" and c["status"] == "True" for c in conditions
-                    )
-
-                await wait_for(established, timeout=30)
+            await install_toolhive_crds(kube, CRDS)
 
     asyncio.run(install())
     return real_cluster

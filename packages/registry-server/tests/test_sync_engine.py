@@ -355,9 +355,7 @@ async def test_managed_and_kubernetes_sources_are_not_synced(
     assert engine.next_attempt("k8s").reason is SyncReason.NOT_SYNCED  # never on a schedule
     async with running(engine) as task:
         # No cluster here (no service account, no --kubeconfig): the server runs on and says so.
-        failed = await engine.wait_for(
-            "k8s", lambda s: s.phase is SyncPhase.FAILED, within=5.0
-        )
+        failed = await engine.wait_for("k8s", lambda s: s.phase is SyncPhase.FAILED, within=5.0)
         assert "not in a cluster" in failed.message
         assert not task.done()
 
