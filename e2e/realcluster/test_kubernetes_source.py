@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from mcp_registry_common.config import ServerConfig, load_server_config_data
-from mcp_registry_common.kubeexport import DESCRIPTION, EXPORT, TOOLS, URL, VERSION
+from mcp_registry_common.kubeexport import AUTHZ_CLAIMS, DESCRIPTION, EXPORT, TOOLS, URL, VERSION
 from mcp_registry_server.app import create_apps
-from mcp_registry_server.keys import ENGINE
+from mcp_registry_server.keys import ADMIN, ENGINE
 from mcp_registry_server.sources.kubernetes.cluster import connect
 from mcp_registry_server.sources.kubernetes.inventory import Inventory
 from mcp_registry_server.sources.kubernetes.settings import KubeSettings, LeaseTiming
@@ -124,7 +124,12 @@ async def test_annotated_workloads_are_served_follow_changes_and_go(
         await kube.create(servers, exported("weather", description="Weather forecasts"))
         await kube.create(
             f"{API}/namespaces/{namespace}/mcpremoteproxies",
-            exported("proxy", description="A proxy", kind="MCPRemoteProxy", **{VERSION: "0.4.0"}),
+            exported(
+                "proxy",
+                description="A proxy",
+                kind="MCPRemoteProxy",
+                **{VERSION: "0.4.0", AUTHZ_CLAIMS: json.dumps({"team": ["a", "b"]})},
+            ),
         )
         private = exported("private", description="Not exported")
         private["metadata"]["annotations"].pop(EXPORT)
@@ -139,6 +144,9 @@ async def test_annotated_workloads_are_served_follow_changes_and_go(
             {"type": "streamable-http", "url": "http://weather.example:8080/mcp"}
         ]
         assert first[f"com.toolhive.k8s.{namespace}/proxy"]["version"] == "0.4.0"
+        # its own claims (source claims are not inherited), kept with the admin definitions
+        claims = client.app[ADMIN].state.definitions.entry_claims["cluster"]
+        assert claims == {f"com.toolhive.k8s.{namespace}/proxy": {"team": ["a", "b"]}}
         assert not any(name.endswith("/private") for name in first)  # not exported
 
         await kube.patch(
@@ -251,15 +259,13 @@ async def test_two_replicas_on_postgresql_elect_one_writer_by_lease(
             f"/apis/coordination.k8s.io/v1/namespaces/default/leases/{lease_id}-cluster"
         )
     holder = lease["spec"]["holderIdentity"]
-    attempted = [
-        replica
-        for replica in replicas
-        if any(
-            s.name == "cluster" and s.last_attempt is not None for s in _engine(replica).statuses()
-        )
-    ]
-    assert len(attempted) == 1  # one replica wrote; the other serves through the change feed
-    assert holder == _source(attempted[0]).identity
+    # Only the Lease holder watches (so only it pushes data to write); the other stands by
+    # and serves what the holder wrote, through the store's change feed.
+    watching = [r for r in replicas if sum(w.lists for w in _source(r).watches) > 0]
+    assert len(watching) == 1
+    (standby,) = [r for r in replicas if r is not watching[0]]
+    assert _source(standby).standby_holder == holder
+    assert holder == _source(watching[0]).identity
 
 
 def _engine(client: Client) -> Any:

@@ -274,6 +274,10 @@ class _Lifecycle:
         store = self.opened
 
         async def on_change(source: str) -> None:
+            # A kubernetes source's per-entry claims go with its data (both written once).
+            claims = None if self.slot.engine is None else self.slot.engine.entry_claims(source)
+            if claims is not None:
+                await self.admin.set_entry_claims(source, claims)
             await self.catalog.refresh(store, source=source)
 
         engine = self.engine_factory(

@@ -3,6 +3,9 @@ VirtualMCPServer, MCPRemoteProxy; `testdata/kubernetes-source/`) and wait until 
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import yaml
@@ -13,18 +16,24 @@ from mcp_registry_testing.waiting import wait_for
 CRDS_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 
 
-async def install_toolhive_crds(kube: KubeClient, manifest: Path, *, timeout: float = 30) -> None:
+ESTABLISHED_WITHIN = 30.0
+
+
+async def install_toolhive_crds(kube: KubeClient, manifest: Path) -> None:
     """Create each CRD of `manifest` unless present; return once all are Established."""
-    for crd in yaml.safe_load_all(manifest.read_text()):
+    text = await asyncio.to_thread(manifest.read_text)
+    for crd in yaml.safe_load_all(text):
         if crd is None:
             continue
         name = crd["metadata"]["name"]
         if await kube.get_or_none(f"{CRDS_PATH}/{name}") is None:
             await kube.create(CRDS_PATH, crd)
 
-        async def established(name: str = name) -> bool:
-            got = await kube.get(f"{CRDS_PATH}/{name}")
-            conditions = (got.get("status") or {}).get("conditions") or []
-            return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
+        check: Callable[[], bool | Awaitable[bool]] = functools.partial(_established, kube, name)
+        await wait_for(check, timeout=ESTABLISHED_WITHIN, interval=0.1)
 
-        await wait_for(established, timeout=timeout, interval=0.1)
+
+async def _established(kube: KubeClient, name: str) -> bool:
+    got = await kube.get(f"{CRDS_PATH}/{name}")
+    conditions = (got.get("status") or {}).get("conditions") or []
+    return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)

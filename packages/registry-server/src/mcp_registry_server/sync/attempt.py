@@ -60,6 +60,8 @@ async def run_attempt(
         except ParseGateTimeoutError as exc:
             raise StageError(FailureStage.PARSE, str(exc)) from None
         await _store_data(src, prepared, store=store, clock=clock)
+    if isinstance(fetched, FetchedServers) and fetched.claims != src.entry_claims:
+        src.entry_claims, src.needs_publish = fetched.claims, True
     if src.needs_publish:
         try:
             await on_change(src.name)

@@ -7,10 +7,11 @@ import contextlib
 import logging
 import os
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import prometheus_client
@@ -27,6 +28,7 @@ from mcp_registry_server.sync.attempt import OnChange, describe, run_attempt
 from mcp_registry_server.sync.backoff import BackoffPolicy
 from mcp_registry_server.sync.decision import SyncReason, decide, next_check
 from mcp_registry_server.sync.errors import NotSyncableError, UnknownSourceError
+from mcp_registry_server.sync.follow import follow
 from mcp_registry_server.sync.gate import ParseGate
 from mcp_registry_server.sync.metrics import SyncMetrics, SyncOutcome
 from mcp_registry_server.sync.pipeline import StageError
@@ -237,6 +239,11 @@ class SyncEngine:
             raise UnknownSourceError(source)
         return src.ever_synced
 
+    def entry_claims(self, source: str) -> Mapping[str, Mapping[str, Any]] | None:
+        """A watched source's per-entry claims as its data last said (None: other kinds)."""
+        src = self._sources.get(source)
+        return src.entry_claims if src is not None and src.config.watched else None
+
     def next_attempt(self, source: str) -> NextAttempt:
         """The scheduler's view of `source`: next decision, when, and the current retry delay."""
         src = self._sources.get(source)
@@ -304,16 +311,8 @@ class SyncEngine:
                     await src.wake.wait()
 
     async def _follow(self, src: SourceState) -> None:
-        """A watched source: an attempt after each change it reports (changes reported
-        during an attempt make one more), never on a schedule."""
         assert isinstance(src.fetcher, WatchedFetcher)
-        pending = asyncio.Event()
-        async with asyncio.TaskGroup() as group:
-            group.create_task(src.fetcher.run(pending.set))
-            while True:
-                await pending.wait()
-                pending.clear()
-                await self._sync(src, manual=False, pushed=True)
+        await follow(src.fetcher, lambda: self._sync(src, manual=False, pushed=True))
 
     def _decide(
         self, src: SourceState, *, now: datetime, manual: bool = False, pushed: bool = False

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from mcp_registry_common.config.sources import DEFAULT_SYNC_TIMEOUT, SourceConfig
@@ -47,6 +49,8 @@ class SourceState:
     retry_delay: float = 0.0
     needs_publish: bool = False
     """Stored data changed but on_change has not succeeded since."""
+    entry_claims: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """A watched source's per-entry claims, as its last fetch said."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     """One attempt at a time; a manual sync queues behind a running one."""
     wake: asyncio.Event = field(default_factory=asyncio.Event)
