@@ -194,7 +194,10 @@ class SyncEngine:
         for name, src in self._sources.items():
             data = stored.get(name)
             fed = src.config.synced or src.config.watched
-            unsynced = None if fed else unsynced_message(src.config.kind)
+            # A watched source starts from its persisted status (a standby replica never
+            # attempts, so it shows the writer's last one), else as not synced yet.
+            keep = src.config.synced or (src.config.watched and name in statuses)
+            unsynced = None if keep else unsynced_message(src.config.kind)
             src.status = initial_status(
                 name, persisted=statuses.get(name), data=data, unsynced_message=unsynced
             )

@@ -101,7 +101,7 @@ def build_state(
         fetcher = BrokenFetcher(str(exc))
     policy = config.sync_policy
     interval = timedelta(seconds=parse_go_duration(policy.interval)) if policy else DEFAULT_INTERVAL
-    unsynced = None if config.synced or config.watched else unsynced_message(config.kind)
+    unsynced = None if config.synced else unsynced_message(config.kind)
     return SourceState(
         config=config,
         fetcher=fetcher,
