@@ -173,3 +173,10 @@ def test_names_versions_and_tags() -> None:
     assert not is_publishable_version("01.0.0")
     assert image_tag("a/b@sha256:x") == ""
     assert image_tag("host:5000/b:3.2.1") == "3.2.1"
+
+
+def test_an_entry_the_server_json_rules_refuse_is_skipped_naming_the_field() -> None:
+    result = to_entry("MCPRemoteProxy", workload(**{URL: ""}))
+    assert result == Skipped(
+        "entry.remotes[0].url: url is required for streamable-http transport type"
+    )

@@ -150,7 +150,7 @@ def to_entry(kind: str, obj: Mapping[str, Any]) -> Exported | Skipped:
     server["remotes"] = [{"type": "streamable-http", "url": url}]
     server["_meta"] = {PUBLISHER_PROVIDED_KEY: {TOOLHIVE_NAMESPACE: {url: extensions}}}
     try:
-        validate_server(server, path=f"{kind} {namespace}/{name}")
+        validate_server(server, path="entry")
     except RegistryFormatError as exc:
         return Skipped(str(exc))
     return Exported(server=server, claims=claims or None)
