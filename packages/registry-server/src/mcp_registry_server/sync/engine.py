@@ -30,7 +30,7 @@ from mcp_registry_server.sync.decision import SyncReason, decide, next_check
 from mcp_registry_server.sync.errors import NotSyncableError, UnknownSourceError
 from mcp_registry_server.sync.follow import follow
 from mcp_registry_server.sync.gate import ParseGate
-from mcp_registry_server.sync.metrics import SyncMetrics, SyncOutcome
+from mcp_registry_server.sync.metrics import SyncMetrics, SyncObserver, SyncOutcome
 from mcp_registry_server.sync.pipeline import StageError
 from mcp_registry_server.sync.slots import Lane, SlotPool, Ticket
 from mcp_registry_server.sync.state import SYNC_TIMEOUT, SourceState, attempt_timeout, build_state
@@ -84,12 +84,14 @@ class SyncEngine:
         sync_timeout: float = SYNC_TIMEOUT,
         slot_lease: float = SLOT_LEASE,
         kube: KubeSettings | None = None,
+        observer: SyncObserver | None = None,
     ) -> None:
         """`sync_timeout` applies to sources for which the config sets no timeout; `kube`
-        to every kubernetes source (which elects one writer when `store` is shared)."""
+        to every kubernetes source (which elects one writer when `store` is shared);
+        `observer` hears of every finished attempt (telemetry)."""
         self._store = store
         self._on_change = on_change
-        self._metrics = SyncMetrics(metrics or prometheus_client.CollectorRegistry())
+        self._metrics = SyncMetrics(metrics or prometheus_client.CollectorRegistry(), observer)
         self._slots = SlotPool(max(1, concurrency))
         self._slot_lease = slot_lease
         self._clock = clock
@@ -415,7 +417,9 @@ class SyncEngine:
         src.retry_delay = self._backoff.delay(src.status.attempt_count, cap=cap)
         src.retry_at = self._clock() + timedelta(seconds=src.retry_delay)
         await self._save_status(src)
-        self._metrics.attempt(src.name, outcome=SyncOutcome.FAILED, reason=reason, seconds=seconds)
+        self._metrics.attempt(
+            src.name, outcome=SyncOutcome.FAILED, reason=reason, seconds=seconds, stage=error.stage
+        )
         self._metrics.failed(src.name, stage=error.stage)
         log.warning(
             "sync_failed",
