@@ -34,6 +34,7 @@ from mcp_registry_server.buildinfo import current_build_info
 from mcp_registry_server.defaults import embedded_default_config
 from mcp_registry_server.logs import configure_logging, flush_logs, parse_level
 from mcp_registry_server.sources.base import FetchLimits
+from mcp_registry_server.sources.kubernetes.settings import KubeSettings
 from mcp_registry_server.store.postgres import (
     DatabaseConfigError,
     PgpassError,
@@ -63,6 +64,11 @@ environment:
   MCP_REGISTRY_MAX_DOCUMENT_BYTES default for --max-document-bytes
   MCP_REGISTRY_MAX_SERVERS       default for --max-servers
   THV_REGISTRY_INSECURE_URL      true: accept plain-http OAuth issuer and JWKS URLs
+  THV_REGISTRY_WATCH_NAMESPACE   kubernetes sources without namespaces: watch these (comma
+                                 list; default: the server's own namespace)
+  THV_REGISTRY_LEADER_ELECTION_ID
+                                 kubernetes sources' Lease name prefix (default
+                                 toolhive-registry-server-leader-election)
 """
 
 
@@ -224,6 +230,13 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
             f"{DEFAULT_MAX_DOCUMENT_BYTES // BYTES_PER_SERVER} by default)"
         ),
     )
+    serve.add_argument(
+        "--kubeconfig",
+        default=None,
+        metavar="PATH",
+        help="kubernetes sources: reach the cluster with this kubeconfig (its context's "
+        "namespace is the server's own) instead of the pod's service account",
+    )
     validate = commands.add_parser("validate", help="check a config file and print its warnings")
     validate.add_argument("--config", type=Path, required=True, help="config.yaml to check")
     version = commands.add_parser("version", help="print the build's version")
@@ -317,6 +330,7 @@ def _serve(args: argparse.Namespace) -> int:
             ),
             internal_token=token,
             internal_open=args.internal_open,
+            kube=KubeSettings.from_env(os.environ, kubeconfig=args.kubeconfig),
         )
     except (
         InternalTokenFileError,

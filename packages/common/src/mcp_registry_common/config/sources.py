@@ -222,7 +222,8 @@ class KubernetesSourceConfig(ConfigModel):
 
     namespaces: list[str] = Field(
         default_factory=list,
-        description="Namespaces to watch; empty means THV_REGISTRY_WATCH_NAMESPACE, else all.",
+        description="Namespaces to watch; empty means THV_REGISTRY_WATCH_NAMESPACE, else the "
+        "server's own namespace (ToolHive: else all namespaces).",
     )
 
     @field_validator("namespaces")
@@ -310,6 +311,11 @@ class SourceConfig(ConfigModel):
     def synced(self) -> bool:
         """True for git, api and file sources (fetched on `syncPolicy.interval`)."""
         return self.kind in SYNCED_KINDS
+
+    @property
+    def watched(self) -> bool:
+        """True for kubernetes sources (the server watches the cluster and pushes changes)."""
+        return self.kind == "kubernetes"
 
     def config_notes(self) -> list[tuple[Loc, str]]:
         if self.synced:

@@ -38,6 +38,7 @@ from mcp_registry_server.store.base import SourceData, Store
 from mcp_registry_server.store.capabilities import ChangeFeed
 from mcp_registry_server.store.definitions import (
     NEVER_SAVED,
+    ClaimMap,
     DefinitionsRevision,
     DefinitionStore,
     LoadedDefinitions,
@@ -373,6 +374,19 @@ class AdminState:
         self._managed = data
         await self.catalog.refresh(self.store, source=source)
         return entries_of(data, kind)
+
+    async def set_entry_claims(self, source: str, claims: Mapping[str, ClaimMap]) -> None:
+        """Make `claims` (entry name -> claims) those of `source`'s entries, as its data says
+        (a kubernetes source's authz-claims annotations); nothing is saved when unchanged."""
+
+        async def change() -> None:
+            wanted = {name: dict(value) for name, value in claims.items()}
+            if dict(self.definitions.entry_claims.get(source, {})) == wanted:
+                return
+            entry_claims = {**self.definitions.entry_claims, source: wanted}
+            await self.commit(self.definitions.evolve(entry_claims=entry_claims))
+
+        await self.write(change)
 
     def forget_managed(self, source: str) -> None:
         """Drop the cached managed entries if they are `source`'s (it was deleted, or another

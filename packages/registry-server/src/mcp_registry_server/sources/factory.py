@@ -14,6 +14,7 @@ from mcp_registry_server.sources.base import Fetcher, FetchLimits
 from mcp_registry_server.sources.errors import SourceConfigError
 from mcp_registry_server.sources.file import FilePathFetcher, FileUrlFetcher
 from mcp_registry_server.sources.git import DEFAULT_PATH, GitFetcher, GitTarget
+from mcp_registry_server.sources.kubernetes.settings import KubeSettings
 from mcp_registry_server.sources.unsynced import UNSYNCED_KINDS, UnsyncedFetcher
 
 
@@ -24,12 +25,21 @@ def fetcher_for(
     workdir: Path,
     limits: FetchLimits | None = None,
     guard: AddressGuard | None = GUARD,
+    kube: KubeSettings | None = None,
+    elect: bool = False,
 ) -> Fetcher:
     """The fetcher for `source`; `workdir` holds git clones (one directory per repository);
-    `guard` checks every address its fetches connect to (None when private ones are allowed)."""
+    `guard` checks every address its fetches connect to (None when private ones are allowed).
+    A kubernetes source uses `kube`, and elects one writer by Lease when `elect` (a store
+    shared by replicas)."""
     limits = limits or FetchLimits()
     if source.kind in UNSYNCED_KINDS:
         return UnsyncedFetcher(source.kind)
+    if source.kind == "kubernetes":
+        # Imported here: kubernetes-asyncio is loaded only when such a source is configured.
+        from mcp_registry_server.sources.kubernetes.source import KubernetesSource
+
+        return KubernetesSource(source, settings=kube or KubeSettings(), elect=elect)
     if source.kind == "git" and source.git is not None:
         git = source.git
         auth = git.auth

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from mcp_registry_common.config.sources import DEFAULT_SYNC_TIMEOUT, SourceConfig
@@ -17,6 +19,7 @@ from mcp_registry_server.netguard import GUARD, AddressGuard
 from mcp_registry_server.sources.base import Fetcher, FetchLimits, FetchResult
 from mcp_registry_server.sources.errors import FetchError, SourceConfigError
 from mcp_registry_server.sources.factory import fetcher_for
+from mcp_registry_server.sources.kubernetes.settings import KubeSettings
 from mcp_registry_server.sources.unsynced import unsynced_message
 from mcp_registry_server.store.base import SourceStatus
 from mcp_registry_server.sync.status import initial_status
@@ -47,6 +50,8 @@ class SourceState:
     retry_delay: float = 0.0
     needs_publish: bool = False
     """Stored data changed but on_change has not succeeded since."""
+    entry_claims: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """A watched source's per-entry claims, as its last fetch said."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     """One attempt at a time; a manual sync queues behind a running one."""
     wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -95,13 +100,17 @@ def build_state(
     limits: FetchLimits | None,
     settings: SyncSettings | None,
     default_timeout: float,
+    kube: KubeSettings | None = None,
+    elect: bool = False,
 ) -> SourceState:
     """State for a configured source; a config that cannot be fetched fails at each attempt.
     Its attempt timeout and address guard come from the source, else `settings` (`sync:`)."""
     fetcher: Fetcher
     guard = source_guard(config, settings)
     try:
-        fetcher = fetcher_for(config, http=http, workdir=workdir, limits=limits, guard=guard)
+        fetcher = fetcher_for(
+            config, http=http, workdir=workdir, limits=limits, guard=guard, kube=kube, elect=elect
+        )
     except (FetchError, ValueError) as exc:
         fetcher = BrokenFetcher(str(exc))
     policy = config.sync_policy
