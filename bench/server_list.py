@@ -234,13 +234,15 @@ async def run(args: argparse.Namespace) -> int:
         "auth:\n  mode: anonymous\n"
     )
     listen = ("--address", "127.0.0.1:0", "--internal-address", "127.0.0.1:0")
+    # the generated file outgrows the default 10 MiB document cap from ~9,000 servers
+    cap = ("--max-document-bytes", str(max(2 * data.stat().st_size, 10 * 1024 * 1024)))
     limit = (
         () if args.request_log_limit is None else ("--request-log-limit", args.request_log_limit)
     )
     server = await start(
         workdir / "server.log",
         *("-m", "mcp_registry_server.cli", "serve", "--config", str(workdir / "config.yaml")),
-        *(*listen, "--log-level", args.log_level, *limit),
+        *(*listen, *cap, "--log-level", args.log_level, *limit),
     )
     processes = [server]
     try:

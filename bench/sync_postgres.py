@@ -111,11 +111,13 @@ async def walk_list(base: str, requests: int, connections: int = 8) -> float:
 LISTENING = re.compile(rb"listening on (http://\S+) \(API\) and (http://\S+) \(internal\)")
 
 
-async def start_server(config: Path) -> tuple[asyncio.subprocess.Process, str, str]:
-    """`mcp-registry-server serve` on ephemeral ports; returns (process, api, internal)."""
+async def start_server(config: Path, cap: int) -> tuple[asyncio.subprocess.Process, str, str]:
+    """`mcp-registry-server serve` on ephemeral ports, fetching documents up to `cap` bytes;
+    returns (process, api, internal)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "mcp_registry_server.cli", "serve", "--config", str(config),
         "--address", "127.0.0.1:0", "--internal-address", "127.0.0.1:0", "--log-level", "warn",
+        "--max-document-bytes", str(cap),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     assert process.stdout is not None
@@ -238,7 +240,8 @@ async def list_bench(db: PgDatabase, count: int, requests: int, rounds: int) -> 
     apis: dict[str, str] = {}
     try:
         for label, config in configs.items():
-            process, api, internal = await start_server(config)
+            cap = max(2 * data.stat().st_size, 10 * 1024 * 1024)  # the default cap is 10 MiB
+            process, api, internal = await start_server(config, cap)
             processes.append(process)
             drains.append(asyncio.create_task(process.stdout.read()))  # type: ignore[union-attr]
             await wait_ready(internal, count)
