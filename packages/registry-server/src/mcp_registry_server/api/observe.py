@@ -77,6 +77,21 @@ class RequestObserver:
         headers.update(SECURITY_HEADERS)
         headers[REQUEST_ID_HEADER] = request_id
 
+    def answered(
+        self,
+        request: web.BaseRequest,
+        headers: MutableMapping[str, str],
+        *,
+        route: str,
+        status: int,
+        started: float,
+        request_id: str,
+    ) -> None:
+        """A response (or HTTP exception) with `headers` and `status` is going out: label it,
+        then sample and log the request."""
+        self.label(headers, request_id)
+        self.finish(request, route=route, status=status, started=started, request_id=request_id)
+
     def finish(
         self, request: web.BaseRequest, *, route: str, status: int, started: float, request_id: str
     ) -> None:
@@ -119,20 +134,19 @@ def observe_middleware(observer: RequestObserver) -> Middleware:
         request_id = observer.request_id(request)
         route = route_template(request)
         structlog.contextvars.bind_contextvars(request_id=request_id, route=route)
-        status = 500
+        seen = {"route": route, "started": started, "request_id": request_id}
         try:
             response = await handler(request)
-            status = response.status
-            observer.label(response.headers, request_id)
-            return response
         except web.HTTPException as exc:
-            status = exc.status
-            observer.label(exc.headers, request_id)
+            observer.answered(request, exc.headers, status=exc.status, **seen)
             raise
+        except BaseException:
+            observer.finish(request, status=500, **seen)
+            raise
+        else:
+            observer.answered(request, response.headers, status=response.status, **seen)
+            return response
         finally:
-            observer.finish(
-                request, route=route, status=status, started=started, request_id=request_id
-            )
             structlog.contextvars.unbind_contextvars("request_id", "route")
 
     return observe
