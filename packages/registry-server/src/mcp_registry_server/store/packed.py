@@ -29,11 +29,14 @@ def pack_one(server: Mapping[str, Any]) -> bytes:
     """Compact JSON of one server (orjson; the standard library for what orjson refuses, such
     as integers beyond 64 bits)."""
     try:
-        return orjson.dumps(server, default=_as_dict)
+        encoded = orjson.dumps(server, default=_as_dict)
     except (orjson.JSONEncodeError, TypeError):
         return json.dumps(
             server, separators=(",", ":"), ensure_ascii=False, default=_as_dict
         ).encode()
+    # orjson's bytes keep the capacity of its output buffer (~4.5 kB for a ~1.1 kB server);
+    # a copy has its exact size
+    return bytes(memoryview(encoded))
 
 
 def unpack_one(body: bytes) -> dict[str, Any]:
