@@ -134,17 +134,32 @@ def observe_middleware(observer: RequestObserver) -> Middleware:
         request_id = observer.request_id(request)
         route = route_template(request)
         structlog.contextvars.bind_contextvars(request_id=request_id, route=route)
-        seen = {"route": route, "started": started, "request_id": request_id}
         try:
             response = await handler(request)
         except web.HTTPException as exc:
-            observer.answered(request, exc.headers, status=exc.status, **seen)
+            observer.answered(
+                request,
+                exc.headers,
+                route=route,
+                status=exc.status,
+                started=started,
+                request_id=request_id,
+            )
             raise
         except BaseException:
-            observer.finish(request, status=500, **seen)
+            observer.finish(
+                request, route=route, status=500, started=started, request_id=request_id
+            )
             raise
         else:
-            observer.answered(request, response.headers, status=response.status, **seen)
+            observer.answered(
+                request,
+                response.headers,
+                route=route,
+                status=response.status,
+                started=started,
+                request_id=request_id,
+            )
             return response
         finally:
             structlog.contextvars.unbind_contextvars("request_id", "route")
