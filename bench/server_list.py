@@ -319,9 +319,9 @@ async def run(args: argparse.Namespace, servers: int) -> dict[str, Any]:
         api, internal = (url.decode() for url in listening.groups())
         await wait_ready(internal, servers)
         loaded_rss = rss_mb(server.pid)
-        log_bytes = (workdir / "server.log").read_bytes()
-        sync_s = max(float(m) for m in SYNCED.findall(log_bytes))
-        build_ms = max(float(m) for m in BUILT.findall(log_bytes))
+        # info lines reach the log up to 0.1 s late: wait for them
+        sync_s = float((await wait_line(server, workdir / "server.log", SYNCED)).group(1))
+        build_ms = float((await wait_line(server, workdir / "server.log", BUILT)).group(1))
         names = [f"com.bench-{i % 40}%2Fserver-{i:05d}" for i in range(servers)]
         random.Random(7).shuffle(names)
         get_paths = [f"/v0.1/servers/{name}/versions/latest" for name in names]
