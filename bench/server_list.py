@@ -45,7 +45,7 @@ RSS_TARGET_SERVERS = 10_000
 RATIO_DRIFT = 0.10
 """--scale: list/get ratios may move at most this much from the smaller run's."""
 SYNCED = re.compile(rb'"duration":([0-9.]+)[^\n]*"event":"sync_completed"')
-BUILT = re.compile(rb'"duration_ms":([0-9.]+)[^\n]*"event":"snapshot_built"')
+BUILT = re.compile(rb'"servers":[1-9][^\n]*"duration_ms":([0-9.]+)[^\n]*"event":"snapshot_built"')
 LISTENING = re.compile(rb"listening on (http://\S+) \(API\) and (http://\S+) \(internal\)")
 BARE_READY = b"bare server on "
 
