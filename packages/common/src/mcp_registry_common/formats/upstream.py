@@ -111,18 +111,18 @@ def validate_server(obj: Any, *, path: str) -> dict[str, Any]:
     packages = obj.get("packages")
     if packages is not None and not _packages_fine(packages):
         packages_path = key_path(path, "packages")
-        for i, package in enumerate(_objects(packages, packages_path)):
+        for i, package in enumerate(objects_at(packages, packages_path)):
             _check_package(package, index_path(packages_path, i))
     remotes = obj.get("remotes")
     if remotes is not None and not _transports_fine(remotes, REMOTE_TRANSPORTS):
         remotes_path = key_path(path, "remotes")
-        for i, remote in enumerate(_objects(remotes, remotes_path)):
+        for i, remote in enumerate(objects_at(remotes, remotes_path)):
             where = index_path(remotes_path, i)
             _check_transport(remote, path=where, allowed=REMOTE_TRANSPORTS)
     icons = obj.get("icons")
     if icons is not None and not _icons_fine(icons):
         icons_path = key_path(path, "icons")
-        for i, icon in enumerate(_objects(icons, icons_path)):
+        for i, icon in enumerate(objects_at(icons, icons_path)):
             _required_str(icon, key="src", path=index_path(icons_path, i))
     meta = obj.get("_meta")
     if meta is not None and (
@@ -242,7 +242,8 @@ def _check_meta(meta: object, path: str) -> None:
         )
 
 
-def _objects(value: object, path: str) -> list[dict[str, Any]]:
+def objects_at(value: object, path: str) -> list[dict[str, Any]]:
+    """`value` checked to be an array of objects (RegistryFormatError naming `path`)."""
     if type(value) is not list:
         raise RegistryFormatError(path, f"must be an array, got {json_type(value)}")
     for i, item in enumerate(value):

@@ -66,7 +66,7 @@ _PREFIX_PARTS = _prefix_parts()
 
 async def list_servers(request: web.Request) -> web.Response:
     """GET …/servers: one page of server versions, optionally filtered."""
-    snapshot = await _served(request, action="server.list")
+    snapshot = await served(request, action="server.list")
 
     def render() -> bytes:
         page = snapshot.page(params.list_query(request.query))
@@ -78,7 +78,7 @@ async def list_servers(request: web.Request) -> web.Response:
 
 async def list_versions(request: web.Request) -> web.Response:
     """GET …/servers/{name}/versions: every version of one server (404 when unknown)."""
-    snapshot = await _served(request, action="server.versions.list")
+    snapshot = await served(request, action="server.versions.list")
 
     def render() -> bytes:
         entries = snapshot.versions(params.server_name(request.match_info["serverName"]))
@@ -91,7 +91,7 @@ async def list_versions(request: web.Request) -> web.Response:
 
 async def get_version(request: web.Request) -> web.Response:
     """GET …/servers/{name}/versions/{version}: one version; `latest` is the newest."""
-    snapshot = await _served(request, action="server.version.read")
+    snapshot = await served(request, action="server.version.read")
 
     def render() -> bytes:
         name = params.server_name(request.match_info["serverName"])
@@ -104,7 +104,7 @@ async def get_version(request: web.Request) -> web.Response:
     return await cached_json(request, snapshot_etag=snapshot.etag, render=render)
 
 
-async def _served(request: web.Request, *, action: str) -> RegistrySnapshot:
+async def served(request: web.Request, *, action: str) -> RegistrySnapshot:
     """The snapshot the caller may read. Without enforced claims (anonymous, no `authz`) it is
     the catalog's, with no per-request work; otherwise the registry's claims gate the caller
     (403) and the entries it may not see are filtered out before dedup."""
