@@ -61,11 +61,14 @@ class Changes:
 
 
 def config(*sources: dict[str, Any], **top: Any) -> ServerConfig:
+    # The upstreams listen on loopback: the private-address guard is lifted for them.
+    sync = {"allowPrivateIP": True, **top.pop("sync", {})}
     return ServerConfig.model_validate(
         {
             "sources": list(sources),
             "registries": [{"name": "default", "sources": [s["name"] for s in sources]}],
             "auth": {"mode": "anonymous"},
+            "sync": sync,
             **top,
         }
     )

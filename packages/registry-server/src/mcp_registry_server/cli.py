@@ -24,7 +24,7 @@ from mcp_registry_common.formats.limits import (
 from mcp_registry_common.internaltoken import TOKEN_FILE_ENV
 from mcp_registry_common.quantity import QuantityError, parse_quantity
 
-from mcp_registry_server.api.fastreads import ServerRunner
+from mcp_registry_server.api.connections import server_runner
 from mcp_registry_server.api.internal_access import InternalTokenFileError, read_token_file
 from mcp_registry_server.api.loglimit import DEFAULT_PER_SECOND, limit_at_level
 from mcp_registry_server.app import StoreNotConfiguredError, create_apps
@@ -341,11 +341,8 @@ async def _run(
     registry: str | None = None,
 ) -> int:
     """Serve both apps until SIGTERM/SIGINT, then shut down within `SHUTDOWN_TIMEOUT`."""
-    runners: list[web.AppRunner] = [
-        ServerRunner(
-            app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT / 2
-        )
-        for app in (public, internal)
+    runners = [
+        server_runner(app, shutdown_timeout=SHUTDOWN_TIMEOUT / 2) for app in (public, internal)
     ]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

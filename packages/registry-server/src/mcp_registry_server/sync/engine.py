@@ -29,7 +29,7 @@ from mcp_registry_server.sync.gate import ParseGate
 from mcp_registry_server.sync.metrics import SyncMetrics, SyncObserver, SyncOutcome
 from mcp_registry_server.sync.pipeline import StageError
 from mcp_registry_server.sync.slots import Lane, SlotPool, Ticket
-from mcp_registry_server.sync.state import SYNC_TIMEOUT, SourceState, attempt_timeout, build_state
+from mcp_registry_server.sync.state import SYNC_TIMEOUT, SourceState, build_state
 from mcp_registry_server.sync.status import (
     FailureStage,
     attempt_failed,
@@ -121,7 +121,8 @@ class SyncEngine:
             http=self._http,
             workdir=self._workdir / config.name,
             limits=self._limits,
-            timeout=attempt_timeout(config, self._settings, self._sync_timeout),
+            settings=self._settings,
+            default_timeout=self._sync_timeout,
         )
 
     def _start(self, src: SourceState) -> None:
