@@ -7,9 +7,15 @@ is not the bottleneck): `GET /v0.1/servers?limit=100` walking cursors, and
 `GET /v0.1/servers/{name}/versions/latest`. The server logs at info to a file, as a container
 runtime keeps its stdout, with its default request log limit (`--request-log-limit 0` here
 gives it a line for every request) and the bench checks that every request was either logged or
-counted. Prints requests/second, the ratios (targets: list >= 0.6, get >= 0.7) and the server's
-RSS with everything loaded (target <= 200 MB).
+counted. Prints requests/second, the ratios (targets: list >= 0.6, get >= 0.9), the server's
+RSS with everything loaded and after the run (target <= 120 MB after the run at 10,000
+servers; with more servers the target grows linearly), the sync and snapshot build times
+from the server's log, what one server costs in each structure (measured in this process
+with tracemalloc), and a last `summary {json}` line with every figure and target.
+`--scale K` runs N servers, then K x N, and prints how each figure grew (targets: memory and
+sync at most K times, list/get ratios within 10%).
 Usage: hatch run python bench/server_list.py [--servers N] [--requests R] [--connections C]
+       [--scale K]
 """
 
 from __future__ import annotations
@@ -32,8 +38,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-TARGETS = {"list": 0.6, "get": 0.7}
-RSS_TARGET_MB = 200
+TARGETS = {"list": 0.6, "get": 0.9}
+RSS_TARGET_MB = 120
+"""At 10,000 servers; the target grows linearly with the servers beyond that."""
+RSS_TARGET_SERVERS = 10_000
+RATIO_DRIFT = 0.10
+"""--scale: list/get ratios may move at most this much from the smaller run's."""
+SYNCED = re.compile(rb'"duration":([0-9.]+)[^\n]*"event":"sync_completed"')
+BUILT = re.compile(rb'"servers":[1-9][^\n]*"duration_ms":([0-9.]+)[^\n]*"event":"snapshot_built"')
 LISTENING = re.compile(rb"listening on (http://\S+) \(API\) and (http://\S+) \(internal\)")
 BARE_READY = b"bare server on "
 
@@ -53,6 +65,61 @@ def generate_registry(count: int) -> dict[str, Any]:
         "version": "1.0.0",
         "meta": {"last_updated": "2026-02-18T00:00:00Z"},
         "data": {"servers": servers},
+    }
+
+
+def structure_costs(registry: dict[str, Any]) -> dict[str, float]:
+    """Bytes per server of each structure the server keeps, built here as the server builds
+    them: the parsed model (what a sync holds until stored), the stored (packed) servers,
+    the snapshot (rendered entries with their lookup keys and search text), and the kept
+    responses after every list page and every get was read once."""
+    import gc
+    import tracemalloc
+    from datetime import UTC, datetime
+
+    from mcp_registry_common.formats import DocumentLimits, parse_registry
+    from mcp_registry_server.api.responses import ResponseCache, list_body
+    from mcp_registry_server.snapshot import ListQuery, build_snapshot
+    from mcp_registry_server.store.base import SourceData
+    from mcp_registry_server.store.packed import packed
+
+    data = json.dumps(registry).encode()
+    count = len(registry["data"]["servers"])
+    gc.collect()
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        servers = parse_registry(data, limits=DocumentLimits.for_bytes(2 * len(data))).servers
+        del data
+        parsed = tracemalloc.get_traced_memory()[0]
+        stored = packed(SourceData("bench", servers, "hash", datetime.now(UTC)))
+        del servers
+        gc.collect()
+        after_store = tracemalloc.get_traced_memory()[0]
+        snapshot = build_snapshot(registry="default", sources=[stored], built_at=0.0)
+        gc.collect()
+        after_snapshot = tracemalloc.get_traced_memory()[0]
+        cache = ResponseCache()
+        after = None
+        while True:  # every list page, as the bench walks them
+            page = snapshot.page(ListQuery(limit=100, after=after))
+            key = (snapshot.etag, f"/v0.1/servers?limit=100&after={after}")
+            cache.get(key, route="list", render=lambda p=page: list_body(p.entries))
+            if page.next_after is None:
+                break
+            after = page.next_after
+        for entry in snapshot.entries:  # every get: the entry's own bytes
+            url = f"/v0.1/servers/{quote(entry.name, safe='')}/versions/latest"
+            cache.get((snapshot.etag, url), route="get", render=lambda e=entry: e.body)
+        after_cache = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    del stored, snapshot, cache
+    return {
+        "parsed_model": (parsed - start) / count,
+        "stored_packed": (after_store - start) / count,
+        "snapshot": (after_snapshot - after_store) / count,
+        "kept_responses": (after_cache - after_snapshot) / count,
     }
 
 
@@ -223,10 +290,12 @@ async def wait_ready(internal: str, expected: int) -> None:
             await asyncio.sleep(0.2)
 
 
-async def run(args: argparse.Namespace) -> int:
+async def run(args: argparse.Namespace, servers: int) -> dict[str, Any]:
+    """One run with `servers` servers: its figures and whether each met its target."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-server-list-"))
     data = workdir / "registry.json"
-    data.write_text(json.dumps(generate_registry(args.servers)))
+    registry = generate_registry(servers)
+    data.write_text(json.dumps(registry))
     (workdir / "config.yaml").write_text(
         "sources:\n  - name: bench\n    file: {path: " + str(data) + "}\n"
         "    syncPolicy: {interval: 1h}\n"
@@ -234,21 +303,26 @@ async def run(args: argparse.Namespace) -> int:
         "auth:\n  mode: anonymous\n"
     )
     listen = ("--address", "127.0.0.1:0", "--internal-address", "127.0.0.1:0")
+    # the generated file outgrows the default 10 MiB document cap from ~9,000 servers
+    cap = ("--max-document-bytes", str(max(2 * data.stat().st_size, 10 * 1024 * 1024)))
     limit = (
         () if args.request_log_limit is None else ("--request-log-limit", args.request_log_limit)
     )
     server = await start(
         workdir / "server.log",
         *("-m", "mcp_registry_server.cli", "serve", "--config", str(workdir / "config.yaml")),
-        *(*listen, "--log-level", args.log_level, *limit),
+        *(*listen, *cap, "--log-level", args.log_level, *limit),
     )
     processes = [server]
     try:
         listening = await wait_line(server, workdir / "server.log", LISTENING)
         api, internal = (url.decode() for url in listening.groups())
-        await wait_ready(internal, args.servers)
+        await wait_ready(internal, servers)
         loaded_rss = rss_mb(server.pid)
-        names = [f"com.bench-{i % 40}%2Fserver-{i:05d}" for i in range(args.servers)]
+        # info lines reach the log up to 0.1 s late: wait for them
+        sync_s = float((await wait_line(server, workdir / "server.log", SYNCED)).group(1))
+        build_ms = float((await wait_line(server, workdir / "server.log", BUILT)).group(1))
+        names = [f"com.bench-{i % 40}%2Fserver-{i:05d}" for i in range(servers)]
         random.Random(7).shuffle(names)
         get_paths = [f"/v0.1/servers/{name}/versions/latest" for name in names]
         probe = await Connection.open(api)
@@ -273,11 +347,14 @@ async def run(args: argparse.Namespace) -> int:
             "get": (getter(get_paths), getter(["/get"]), args.requests),
         }
         print(
-            f"servers={args.servers} connections={args.connections} rounds={args.rounds} "
+            f"servers={servers} connections={args.connections} rounds={args.rounds} "
             f"log_level={args.log_level}"
         )
         print(f"list page {len(list_page)} bytes, get {len(one)} bytes")
+        print(f"full sync {sync_s * 1e3:.0f} ms, snapshot build {build_ms:.0f} ms (server log)")
         ok = True
+        figures: dict[str, Any] = {"servers": servers, "sync_ms": sync_s * 1e3}
+        figures["snapshot_build_ms"] = build_ms
         api_requests = 2  # the probe's
         targets = {"server": (api, server.pid), "bare": (bare_url, bare.pid)}
         for name, (ours, baseline, count) in workloads.items():
@@ -297,6 +374,8 @@ async def run(args: argparse.Namespace) -> int:
             ours_cpu, bare_cpu = (statistics.median(r.cpu_us for r in runs[w]) for w in targets)
             ratio = ours_rps / bare_rps
             ok &= ratio >= TARGETS[name]
+            figures[f"{name}_ratio"] = round(ratio, 3)
+            figures[f"{name}_cpu_ratio"] = round(bare_cpu / ours_cpu, 3)
             print(
                 f"{name:5s} server {ours_rps:8.0f} req/s  bare {bare_rps:8.0f} req/s  "
                 f"ratio {ratio:.2f} (target >= {TARGETS[name]})   "
@@ -311,12 +390,26 @@ async def run(args: argparse.Namespace) -> int:
                 f"{api_requests} API requests, {left_out} counted in http_requests_not_logged"
             )
             ok &= logged + left_out == api_requests
-        ok &= max(loaded_rss, final_rss) <= RSS_TARGET_MB
+        rss_target = RSS_TARGET_MB * max(1.0, servers / RSS_TARGET_SERVERS)
+        ok &= max(loaded_rss, final_rss) <= rss_target
         print(
             f"server RSS: {loaded_rss:.1f} MB loaded, {final_rss:.1f} MB after the run "
-            f"(target <= {RSS_TARGET_MB} MB)"
+            f"(target <= {rss_target:.0f} MB)"
         )
-        return 0 if ok else 1
+        costs = structure_costs(registry)
+        print(
+            "bytes per server: "
+            + ", ".join(f"{label.replace('_', ' ')} {size:,.0f}" for label, size in costs.items())
+        )
+        figures |= {"rss_loaded_mb": round(loaded_rss, 1), "rss_after_mb": round(final_rss, 1)}
+        figures |= {f"bytes_per_server_{k}": round(v) for k, v in costs.items()}
+        figures["targets"] = {
+            "list_ratio": f">= {TARGETS['list']}",
+            "get_ratio": f">= {TARGETS['get']}",
+            "rss_after_mb": f"<= {rss_target:.0f}",
+        }
+        figures["ok"] = bool(ok)
+        return figures
     finally:
         for process in processes:
             if process.returncode is None:
@@ -337,11 +430,43 @@ def main() -> int:
     parser.add_argument(
         "--bare", nargs=2, metavar=("LIST_FILE", "GET_FILE"), help=argparse.SUPPRESS
     )
+    parser.add_argument(
+        "--scale", type=int, default=0, help="also run K x --servers and compare (e.g. 10)"
+    )
     args = parser.parse_args()
     if args.bare:
         bare_server(*args.bare)
         return 0
-    return asyncio.run(run(args))
+    small = asyncio.run(run(args, args.servers))
+    summary: dict[str, Any] = {"bench": "server_list", **small}
+    if args.scale:
+        large = asyncio.run(run(args, args.servers * args.scale))
+        summary = {"bench": "server_list", "base": small, "scaled": large}
+        summary["growth"] = growth(small, large, args.scale)
+        summary["ok"] = summary["growth"]["ok"]
+    print("summary " + json.dumps(summary, sort_keys=True))
+    return 0 if summary["ok"] else 1
+
+
+def growth(small: dict[str, Any], large: dict[str, Any], factor: int) -> dict[str, Any]:
+    """How each figure grew from `small` to `large` (`factor` times the servers), against the
+    targets: memory, sync and build at most `factor` times; ratios within `RATIO_DRIFT`."""
+    out: dict[str, Any] = {"factor": factor}
+    ok = True
+    for key in ("rss_after_mb", "sync_ms", "snapshot_build_ms"):
+        out[key] = round(large[key] / small[key], 2)
+        ok &= out[key] <= factor
+    for key in ("list_ratio", "get_ratio"):
+        out[key] = round(large[key] / small[key], 3)
+        ok &= abs(out[key] - 1) <= RATIO_DRIFT
+    out["targets"] = {"memory_sync_build": f"<= {factor}x", "ratios": f"within {RATIO_DRIFT:.0%}"}
+    out["ok"] = bool(ok)
+    print(
+        f"growth x{factor}: RSS {out['rss_after_mb']}x, sync {out['sync_ms']}x, build "
+        f"{out['snapshot_build_ms']}x (target <= {factor}x); list ratio {out['list_ratio']}x, "
+        f"get ratio {out['get_ratio']}x (target within {RATIO_DRIFT:.0%})"
+    )
+    return out
 
 
 if __name__ == "__main__":

@@ -539,3 +539,11 @@ def test_empty_key_is_rejected_like_go() -> None:
 def test_legacy_maps_must_be_objects() -> None:
     with pytest.raises(RegistryFormatError, match=r"^remote_servers: must be an object, got array"):
         legacy_to_upstream({"servers": {}, "remote_servers": []})
+
+
+def test_a_number_no_float64_holds_is_named_by_its_full_path() -> None:
+    entry = container(custom_metadata={"deep": [1, {"n": 10**400}]})
+    with pytest.raises(RegistryFormatError) as caught:
+        image_to_server("x", entry)
+    assert caught.value.path == "servers.x.custom_metadata.deep[1].n"
+    assert "does not fit a float64" in caught.value.problem

@@ -13,6 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 from mcp_registry_common.config import ServerConfig
 from mcp_registry_server.api.fastreads import FAST_READS, FastReads, ServerRunner
+from mcp_registry_server.api.registry import PREFIXES, REGISTRY_PARAMETER, registry_of
 from mcp_registry_server.app import create_apps
 from mcp_registry_server.keys import METRICS
 from mcp_registry_testing.loopback import serve
@@ -159,3 +160,18 @@ def test_an_authenticating_server_has_no_front() -> None:
         run_sync=False,
     )
     assert FAST_READS not in public
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_the_front_reads_the_registry_the_route_table_names(prefix: str) -> None:
+    scoped = "{" + REGISTRY_PARAMETER + "}" in prefix
+    path = prefix.replace("{" + REGISTRY_PARAMETER + "}", "team") + "/servers?limit=1"
+    assert registry_of(path, "default") == ("team" if scoped else "default")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/openapi.json", "/registry/t%65am/v0.1/servers", "/registry/team/v9/servers", "/v0.2/x"],
+)
+def test_the_front_leaves_other_urls_to_the_router(path: str) -> None:
+    assert registry_of(path, "default") is None

@@ -8,9 +8,15 @@ from typing import Any
 
 import pytest
 from mcp_registry_server.snapshot import ListQuery, build_snapshot
-from mcp_registry_server.snapshot.build import rfc3339, server_status
+from mcp_registry_server.snapshot.build import (
+    OFFICIAL_META_KEY,
+    SERVER_SCHEMA_URL,
+    rfc3339,
+    server_status,
+)
 from mcp_registry_server.snapshot.versions import is_newer, latest_of, semver_key
 from mcp_registry_server.store.base import SourceData
+from mcp_registry_server.store.packed import PackedServers
 
 SYNCED = datetime(2026, 3, 1, 8, 30, 15, 250000, tzinfo=UTC)
 
@@ -157,3 +163,36 @@ def test_page_and_versions_lookups() -> None:
     assert [e.version for e in snapshot.versions("n/05")] == ["1", "2"]
     assert snapshot.versions("n/5") == ()
     assert snapshot.page(ListQuery(limit=5, after=("zzz", ""))).entries == ()
+
+
+def test_latest_bodies_are_the_bytes_a_latest_render_gives() -> None:
+    servers = [srv("io.x/a", "1.0.0"), srv("io.x/a", "2.0.0", title="A \u00e9"), srv("io.x/b", "1")]
+    snapshot = build_snapshot(registry="r", sources=[data("s", *servers)], built_at=0)
+    for entry in snapshot.entries:
+        server = next(
+            s for s in servers if (s["name"], s["version"]) == (entry.name, entry.version)
+        )
+        rendered = json.dumps(
+            {
+                "server": {"$schema": SERVER_SCHEMA_URL, **server},
+                "_meta": {
+                    OFFICIAL_META_KEY: {
+                        "status": "active",
+                        "publishedAt": rfc3339(SYNCED),
+                        "updatedAt": rfc3339(SYNCED),
+                        "isLatest": entry.is_latest,
+                    }
+                },
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
+        assert entry.body == rendered
+    assert [e.is_latest for e in snapshot.entries] == [False, True, True]
+
+
+def test_packed_sources_build_the_same_snapshot() -> None:
+    servers = [srv("io.x/a", "1.0.0"), srv("io.x/a", "2.0.0"), srv("io.x/b", "1")]
+    plain = build_snapshot(registry="r", sources=[data("s", *servers)], built_at=0)
+    stored = SourceData("s", PackedServers.pack(servers), "h", SYNCED)
+    assert build_snapshot(registry="r", sources=[stored], built_at=0).etag == plain.etag

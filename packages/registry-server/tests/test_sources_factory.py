@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -53,3 +55,12 @@ async def test_unsynced_fetcher_explains_itself(
     fetcher = fetcher_for(source({"managed": {}}), http=http, workdir=tmp_path)
     with pytest.raises(SourceConfigError, match=r"not synced \(managed source\)"):
         await fetcher.fetch()
+
+
+def test_a_server_without_git_sources_does_not_load_dulwich() -> None:
+    """dulwich and urllib3 cost ~18 MB of RSS; only a git source needs them."""
+    probe = "import sys, mcp_registry_server.cli; print('dulwich' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "False"

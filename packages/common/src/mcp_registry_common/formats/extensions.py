@@ -44,7 +44,7 @@ def build_extensions(entry: GoFields, *, remote: bool) -> dict[str, Any]:
     if metadata is not None:
         ext["metadata"] = _metadata(metadata)
     ext.update(_remote_fields(entry) if remote else _container_fields(entry))
-    result: dict[str, Any] = go_roundtrip(ext, entry.path)
+    result: dict[str, Any] = go_roundtrip(ext, entry)
     return result
 
 

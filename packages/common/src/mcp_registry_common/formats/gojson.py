@@ -28,13 +28,37 @@ def as_object(value: object, path: str) -> dict[str, Any] | None:
 
 class GoFields:
     """Reads the fields of one decoded JSON object the way Go decodes them into a typed struct:
-    null and absent give the zero value, a wrong JSON type raises RegistryFormatError."""
+    null and absent give the zero value, a wrong JSON type raises RegistryFormatError.
 
-    __slots__ = ("obj", "path")
+    The JSON path of the object is only spelled out when an error names it: building it for
+    every field read cost more than the reads themselves.
+    """
+
+    __slots__ = ("_parent", "_step", "obj")
 
     def __init__(self, obj: dict[str, Any], path: str) -> None:
         self.obj = obj
-        self.path = path
+        self._parent: GoFields | str = path
+        self._step: str | tuple[str, int] | None = None
+
+    @classmethod
+    def _nested(
+        cls, obj: dict[str, Any], parent: GoFields, step: str | tuple[str, int]
+    ) -> GoFields:
+        fields = cls.__new__(cls)
+        fields.obj, fields._parent, fields._step = obj, parent, step
+        return fields
+
+    @property
+    def path(self) -> str:
+        """JSON path of this object."""
+        parent, step = self._parent, self._step
+        if isinstance(parent, str):
+            return parent
+        if isinstance(step, tuple):
+            return index_path(parent.where(step[0]), step[1])
+        assert step is not None
+        return parent.where(step)
 
     def where(self, key: str) -> str:
         """JSON path of field `key`."""
@@ -77,28 +101,30 @@ class GoFields:
 
     def texts(self, key: str) -> list[str] | None:
         """A Go []string; None when null or absent."""
-        return _typed_list(self.obj.get(key), path=self.where(key), kind=str, expected="a string")
+        return self._typed_list(key, kind=str, expected="a string")
 
     def integers(self, key: str) -> list[int] | None:
         """A Go []int; None when null or absent."""
-        return _typed_list(self.obj.get(key), path=self.where(key), kind=int, expected="an integer")
+        return self._typed_list(key, kind=int, expected="an integer")
 
     def child(self, key: str) -> GoFields | None:
         """A nested struct pointer; None when null or absent."""
-        obj = as_object(self.obj.get(key), self.where(key))
-        return None if obj is None else GoFields(obj, self.where(key))
+        obj = self.mapping(key)
+        return None if obj is None else GoFields._nested(obj, self, key)
 
     def children(self, key: str) -> list[GoFields] | None:
         """A Go slice of structs; None when null or absent."""
-        where = self.where(key)
-        items = _typed_list(self.obj.get(key), path=where, kind=dict, expected="an object")
+        items = self._typed_list(key, kind=dict, expected="an object")
         if items is None:
             return None
-        return [GoFields(item, index_path(where, i)) for i, item in enumerate(items)]
+        return [GoFields._nested(item, self, (key, i)) for i, item in enumerate(items)]
 
     def mapping(self, key: str) -> dict[str, Any] | None:
         """A Go map[string]any; None when null or absent."""
-        return as_object(self.obj.get(key), self.where(key))
+        value = self.obj.get(key)
+        if value is None or type(value) is dict:
+            return value
+        raise _type_error(self.where(key), expected="an object", value=value)
 
     def text_map(self, key: str) -> dict[str, str] | None:
         """A Go map[string]string; None when null or absent."""
@@ -110,43 +136,78 @@ class GoFields:
                 raise _type_error(key_path(self.where(key), name), expected="a string", value=value)
         return mapping
 
+    def _typed_list(self, key: str, *, kind: type, expected: str) -> list[Any] | None:
+        value = self.obj.get(key)
+        if value is None:
+            return None
+        if type(value) is not list:
+            raise _type_error(self.where(key), expected="an array", value=value)
+        for i, item in enumerate(value):
+            if type(item) is not kind:
+                raise _type_error(index_path(self.where(key), i), expected=expected, value=item)
+        return value
 
-def _typed_list(value: object, *, path: str, kind: type, expected: str) -> list[Any] | None:
-    if value is None:
-        return None
-    if type(value) is not list:
-        raise _type_error(path, expected="an array", value=value)
-    for i, item in enumerate(value):
-        if type(item) is not kind:
-            raise _type_error(index_path(path, i), expected=expected, value=item)
-    return value
+
+class _NumberError(Exception):
+    """A number no float64 holds, with the keys and indexes leading to it, innermost first."""
+
+    def __init__(self, number: float) -> None:
+        super().__init__(number)
+        self.number = number
+        self.trail: list[str | int] = []
 
 
-def go_roundtrip(value: Any, path: str) -> Any:
+def go_roundtrip(value: Any, path: str | GoFields) -> Any:
     """What Go's `json.Unmarshal` into `map[string]any` followed by `json.Marshal` yields.
 
     Object keys come out sorted at every level; every number passes through float64, so
     integers beyond 2**53 lose precision and integral floats print as integers (`1.0` -> `1`).
     """
+    try:
+        return _roundtrip(value)
+    except _NumberError as exc:
+        path = path if isinstance(path, str) else path.path
+        for step in reversed(exc.trail):
+            path = index_path(path, step) if isinstance(step, int) else key_path(path, step)
+        raise RegistryFormatError(path, f"number {exc.number!r} does not fit a float64") from None
+
+
+def _roundtrip(value: Any) -> Any:
     kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return value
     if kind is dict:
-        return {k: go_roundtrip(value[k], key_path(path, k)) for k in sorted(value)}
+        out = {}
+        for key in sorted(value):
+            try:
+                out[key] = _roundtrip(value[key])
+            except _NumberError as exc:
+                exc.trail.append(key)
+                raise
+        return out
     if kind is list:
-        return [go_roundtrip(item, index_path(path, i)) for i, item in enumerate(value)]
+        items = []
+        for i, item in enumerate(value):
+            try:
+                items.append(_roundtrip(item))
+            except _NumberError as exc:
+                exc.trail.append(i)
+                raise
+        return items
     if kind is int:
-        return value if -_FLOAT64_EXACT <= value <= _FLOAT64_EXACT else _float64(value, path)
+        return value if -_FLOAT64_EXACT <= value <= _FLOAT64_EXACT else _float64(value)
     if kind is float:
-        return _float64(value, path)
+        return _float64(value)
     return value
 
 
-def _float64(number: float, path: str) -> int | float:
+def _float64(number: float) -> int | float:
     try:
         as_float = float(number)
     except OverflowError:
         as_float = math.inf
     if not math.isfinite(as_float):
-        raise RegistryFormatError(path, f"number {number!r} does not fit a float64")
+        raise _NumberError(number)
     if as_float.is_integer() and abs(as_float) < _GO_PLAIN_FLOAT_LIMIT:
         return int(Decimal(repr(as_float)))
     return as_float

@@ -74,7 +74,13 @@ def validate_server(obj: Any, *, path: str) -> dict[str, Any]:
     """
     if type(obj) is not dict:
         raise RegistryFormatError(path, f"server must be an object, got {json_type(obj)}")
-    name = _check_name(obj.get("name"), path)
+    name = obj.get("name")
+    if (
+        type(name) is not str
+        or not _NAME_MIN <= len(name) <= _NAME_MAX
+        or not _NAME_RE.fullmatch(name)
+    ):
+        _check_name(name, path)  # raises, naming the problem
     description = obj.get("description")
     if type(description) is not str or not description:
         raise _required_or_type(
@@ -82,7 +88,15 @@ def validate_server(obj: Any, *, path: str) -> dict[str, Any]:
             value=description,
             required=f"description is required (server {name})",
         )
-    _check_version(obj.get("version"), path)
+    version = obj.get("version")
+    if (
+        type(version) is not str
+        or not version
+        or len(version) > _VERSION_MAX
+        or version == "latest"
+        or looks_like_version_range(version)
+    ):
+        _check_version(version, path)  # raises, naming the problem
     for key in ("title", "websiteUrl", "$schema"):
         value = obj.get(key)
         if value is not None and type(value) is not str:
@@ -95,22 +109,76 @@ def validate_server(obj: Any, *, path: str) -> dict[str, Any]:
             key_path(path, "repository"), f"must be an object, got {json_type(repository)}"
         )
     packages = obj.get("packages")
-    if packages is not None:
-        for i, package in enumerate(objects_at(packages, key_path(path, "packages"))):
-            _check_package(package, index_path(key_path(path, "packages"), i))
+    if packages is not None and not _packages_fine(packages):
+        packages_path = key_path(path, "packages")
+        for i, package in enumerate(objects_at(packages, packages_path)):
+            _check_package(package, index_path(packages_path, i))
     remotes = obj.get("remotes")
-    if remotes is not None:
-        for i, remote in enumerate(objects_at(remotes, key_path(path, "remotes"))):
-            where = index_path(key_path(path, "remotes"), i)
+    if remotes is not None and not _transports_fine(remotes, REMOTE_TRANSPORTS):
+        remotes_path = key_path(path, "remotes")
+        for i, remote in enumerate(objects_at(remotes, remotes_path)):
+            where = index_path(remotes_path, i)
             _check_transport(remote, path=where, allowed=REMOTE_TRANSPORTS)
     icons = obj.get("icons")
-    if icons is not None:
-        for i, icon in enumerate(objects_at(icons, key_path(path, "icons"))):
-            _required_str(icon, key="src", path=index_path(key_path(path, "icons"), i))
+    if icons is not None and not _icons_fine(icons):
+        icons_path = key_path(path, "icons")
+        for i, icon in enumerate(objects_at(icons, icons_path)):
+            _required_str(icon, key="src", path=index_path(icons_path, i))
     meta = obj.get("_meta")
-    if meta is not None:
+    if meta is not None and (
+        type(meta) is not dict or type(meta.get(PUBLISHER_PROVIDED_KEY, {})) is not dict
+    ):
         _check_meta(meta, key_path(path, "_meta"))
     return obj
+
+
+# Fast checks of the common, valid case: no path is spelled out unless one fails, and then the
+# checks below run to name the first problem (spelling every path cost more than checking).
+
+
+def _packages_fine(packages: object) -> bool:
+    if type(packages) is not list:
+        return False
+    for package in packages:
+        if type(package) is not dict:
+            return False
+        registry_type, identifier = package.get("registryType"), package.get("identifier")
+        if type(registry_type) is not str or not registry_type:
+            return False
+        if type(identifier) is not str or not identifier:
+            return False
+        transport = package.get("transport")
+        if type(transport) is not dict or not _transport_fine(transport, PACKAGE_TRANSPORTS):
+            return False
+    return True
+
+
+def _transports_fine(remotes: object, allowed: frozenset[str]) -> bool:
+    if type(remotes) is not list:
+        return False
+    return all(type(r) is dict and _transport_fine(r, allowed) for r in remotes)
+
+
+def _transport_fine(transport: dict[str, Any], allowed: frozenset[str]) -> bool:
+    kind = transport.get("type")
+    if type(kind) is not str or kind not in allowed:
+        return False
+    if kind in _URL_TRANSPORTS:
+        url = transport.get("url")
+        return type(url) is str and url != ""
+    return True
+
+
+def _icons_fine(icons: object) -> bool:
+    if type(icons) is not list:
+        return False
+    for icon in icons:
+        if type(icon) is not dict:
+            return False
+        src = icon.get("src")
+        if type(src) is not str or not src:
+            return False
+    return True
 
 
 def _check_name(name: object, path: str) -> str:

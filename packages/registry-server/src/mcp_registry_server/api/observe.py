@@ -77,6 +77,21 @@ class RequestObserver:
         headers.update(SECURITY_HEADERS)
         headers[REQUEST_ID_HEADER] = request_id
 
+    def answered(
+        self,
+        request: web.BaseRequest,
+        headers: MutableMapping[str, str],
+        *,
+        route: str,
+        status: int,
+        started: float,
+        request_id: str,
+    ) -> None:
+        """A response (or HTTP exception) with `headers` and `status` is going out: label it,
+        then sample and log the request."""
+        self.label(headers, request_id)
+        self.finish(request, route=route, status=status, started=started, request_id=request_id)
+
     def finish(
         self, request: web.BaseRequest, *, route: str, status: int, started: float, request_id: str
     ) -> None:
@@ -119,20 +134,34 @@ def observe_middleware(observer: RequestObserver) -> Middleware:
         request_id = observer.request_id(request)
         route = route_template(request)
         structlog.contextvars.bind_contextvars(request_id=request_id, route=route)
-        status = 500
         try:
             response = await handler(request)
-            status = response.status
-            observer.label(response.headers, request_id)
-            return response
         except web.HTTPException as exc:
-            status = exc.status
-            observer.label(exc.headers, request_id)
-            raise
-        finally:
-            observer.finish(
-                request, route=route, status=status, started=started, request_id=request_id
+            observer.answered(
+                request,
+                exc.headers,
+                route=route,
+                status=exc.status,
+                started=started,
+                request_id=request_id,
             )
+            raise
+        except BaseException:
+            observer.finish(
+                request, route=route, status=500, started=started, request_id=request_id
+            )
+            raise
+        else:
+            observer.answered(
+                request,
+                response.headers,
+                route=route,
+                status=response.status,
+                started=started,
+                request_id=request_id,
+            )
+            return response
+        finally:
             structlog.contextvars.unbind_contextvars("request_id", "route")
 
     return observe

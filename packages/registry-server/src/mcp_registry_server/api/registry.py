@@ -14,7 +14,8 @@ from mcp_registry_server.auth.middleware import get_identity
 from mcp_registry_server.keys import ADMIN, CATALOG
 from mcp_registry_server.snapshot import RegistrySnapshot
 
-PREFIXES = ("/registry/{registryName}/v0.1", "/v0.1", "/v0")
+REGISTRY_PARAMETER = "registryName"
+PREFIXES = (f"/registry/{{{REGISTRY_PARAMETER}}}/v0.1", "/v0.1", "/v0")
 """Registry-scoped routes, then the unscoped aliases that serve the default registry."""
 SERVER_NOT_FOUND = "Server not found"
 
@@ -30,6 +31,37 @@ def registry_routes() -> list[web.RouteDef]:
         ]
     table += [web.get("/openapi.json", openapi_json), web.get("/openapi.yaml", openapi_yaml)]
     return table
+
+
+def registry_of(raw_path: str, default: str) -> str | None:
+    """The registry the routes of `PREFIXES` read `raw_path` from, as the router and
+    `_snapshot` would decide it: the named one under a scoped prefix, `default` under an
+    unscoped one; None when no prefix matches or the name is percent-encoded (the router
+    decodes it)."""
+    for head, tail in _PREFIX_PARTS:
+        if not raw_path.startswith(head):
+            continue
+        if tail is None:
+            return default
+        name, _, rest = raw_path[len(head) :].partition("/")
+        if rest.startswith(tail) and "%" not in name:
+            return name
+        return None
+    return None
+
+
+def _prefix_parts() -> tuple[tuple[str, str | None], ...]:
+    """(literal head, literal after the registry name) of each prefix, `/` included; the
+    second is None for an unscoped prefix."""
+    marker = f"{{{REGISTRY_PARAMETER}}}/"
+    parts: list[tuple[str, str | None]] = []
+    for prefix in PREFIXES:
+        head, scoped, tail = prefix.partition(marker)
+        parts.append((head, tail + "/") if scoped else (prefix + "/", None))
+    return tuple(parts)
+
+
+_PREFIX_PARTS = _prefix_parts()
 
 
 async def list_servers(request: web.Request) -> web.Response:
@@ -90,11 +122,11 @@ async def served(request: web.Request, *, action: str) -> RegistrySnapshot:
 def _snapshot(request: web.Request) -> RegistrySnapshot:
     """The snapshot of the registry the path names, or of the default registry."""
     catalog = request.app[CATALOG]
-    registry = request.match_info.get("registryName")
+    registry = request.match_info.get(REGISTRY_PARAMETER)
     if registry is None:
         registry = catalog.default_registry
     else:
-        params.path_value("registryName", registry)
+        params.path_value(REGISTRY_PARAMETER, registry)
     snapshot = catalog.snapshot(registry)
     if snapshot is None:
         raise NotFoundError(f"registry not found: {registry}")

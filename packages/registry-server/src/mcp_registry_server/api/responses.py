@@ -44,6 +44,8 @@ class Kept:
     tag: str
     route: str
     gzip_body: bytes | None = None
+    plain_headers: CIMultiDict[str] | None = None
+    """The plain 200's headers, made on its first use (each response copies them)."""
 
 
 class ResponseCache:
@@ -167,8 +169,10 @@ def represent(request: web.BaseRequest, kept: Kept) -> web.Response:
     accept_encoding = request.headers.get("Accept-Encoding")
     if_none_match = request.headers.get("If-None-Match")
     if not accept_encoding and not if_none_match:  # the plain 200: most reads, made directly
-        plain = CIMultiDict((VARY, ("ETag", f'"{kept.tag}"'), PLAIN_JSON))
-        return web.Response(body=kept.body, headers=plain)
+        plain = kept.plain_headers
+        if plain is None:
+            plain = kept.plain_headers = CIMultiDict((VARY, ("ETag", f'"{kept.tag}"'), PLAIN_JSON))
+        return web.Response(body=kept.body, headers=plain)  # copies `plain`
     gzip = _accepts_gzip(accept_encoding or "")
     headers = {"Vary": "Accept-Encoding", "ETag": f'"{kept.tag}{GZIP_TAG_SUFFIX if gzip else ""}"'}
     if _matches(if_none_match, kept.tag):

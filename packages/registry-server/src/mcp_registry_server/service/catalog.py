@@ -9,6 +9,7 @@ from datetime import datetime
 
 import structlog
 
+from mcp_registry_server.memtrim import release_free_memory
 from mcp_registry_server.service.topology import Topology
 from mcp_registry_server.snapshot import RegistrySnapshot, build_snapshot
 from mcp_registry_server.store.base import SourceData, Store
@@ -107,6 +108,7 @@ class Catalog:
                     skipped=snapshot.skipped,
                     duration_ms=round((time.perf_counter() - started) * 1000, 1),
                 )
+        await asyncio.to_thread(release_free_memory)  # what the sync and the build freed
 
     def _empty(self, registry: str) -> RegistrySnapshot:
         return build_snapshot(registry=registry, sources=(), built_at=self._clock())

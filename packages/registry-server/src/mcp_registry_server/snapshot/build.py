@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -33,21 +34,32 @@ def build_snapshot(
     A server name is served entirely from the highest-priority source that has it: all its
     versions come from that source and none from lower-priority ones (no mixing, whatever the
     version strings). Entries without a string `name` and `version` are skipped and counted.
+    Each server is rendered as it is read, so only one decoded document is alive at a time
+    (stored sources keep theirs packed); `isLatest` is settled once a name's versions are
+    all known.
     """
-    claimed: dict[str, tuple[SourceData, dict[str, ServerDoc]]] = {}
+    claimed: dict[str, dict[str, Entry]] = {}
     skipped = 0
     for source in sources:
-        grouped, dropped = _group_by_name(source.servers)
-        skipped += dropped
-        for name, by_version in grouped.items():
-            claimed.setdefault(name, (source, by_version))
-    entries: list[Entry] = []
-    for source, by_version in claimed.values():
-        latest = latest_of(by_version)
         updated_at = _as_utc(source.synced_at)
+        own: dict[str, dict[str, Entry]] = {}
+        for server in source.servers:
+            name, version = server.get("name"), server.get("version")
+            if not isinstance(name, str) or not name or not isinstance(version, str) or not version:
+                skipped += 1
+                continue
+            if name in claimed:
+                continue  # a higher-priority source owns the name
+            by_version = own.setdefault(name, {})
+            if version not in by_version:  # the first copy of a version wins
+                by_version[version] = _entry(server, is_latest=False, updated_at=updated_at)
+        claimed.update(own)
+    entries: list[Entry] = []
+    for by_version in claimed.values():
+        latest = latest_of(by_version)
         entries.extend(
-            _entry(server, is_latest=version == latest, updated_at=updated_at)
-            for version, server in by_version.items()
+            _as_latest(entry) if version == latest else entry
+            for version, entry in by_version.items()
         )
     entries.sort(key=lambda entry: (entry.name, entry.version))
     extensions = {kind: build_items(sources, kind) for kind in ExtensionKind}
@@ -113,17 +125,16 @@ def _item_entry(key: str, item: ServerDoc, *, is_latest: bool, updated_at: datet
     )
 
 
-def _group_by_name(servers: Sequence[ServerDoc]) -> tuple[dict[str, dict[str, ServerDoc]], int]:
-    """name → version → server.json for one source (first copy of a version wins), and drops."""
-    grouped: dict[str, dict[str, ServerDoc]] = {}
-    dropped = 0
-    for server in servers:
-        name, version = server.get("name"), server.get("version")
-        if not isinstance(name, str) or not name or not isinstance(version, str) or not version:
-            dropped += 1
-            continue
-        grouped.setdefault(name, {}).setdefault(version, server)
-    return grouped, dropped
+_NOT_LATEST_END = b'"isLatest":false}}}'
+_LATEST_END = b'"isLatest":true}}}'
+
+
+def _as_latest(entry: Entry) -> Entry:
+    """`entry` marked as its server's latest version: its body's last member, the official
+    meta's `isLatest`, made true (the bytes `_entry` renders with `is_latest=True`)."""
+    assert entry.body.endswith(_NOT_LATEST_END)
+    body = entry.body[: -len(_NOT_LATEST_END)] + _LATEST_END
+    return dataclasses.replace(entry, body=body, is_latest=True)
 
 
 def _entry(server: ServerDoc, *, is_latest: bool, updated_at: datetime) -> Entry:

@@ -13,7 +13,6 @@ from mcp_registry_server.sources.api import ApiFetcher
 from mcp_registry_server.sources.base import Fetcher, FetchLimits
 from mcp_registry_server.sources.errors import SourceConfigError
 from mcp_registry_server.sources.file import FilePathFetcher, FileUrlFetcher
-from mcp_registry_server.sources.git import DEFAULT_PATH, GitFetcher, GitTarget
 from mcp_registry_server.sources.kubernetes.settings import KubeSettings
 from mcp_registry_server.sources.unsynced import UNSYNCED_KINDS, UnsyncedFetcher
 
@@ -41,6 +40,9 @@ def fetcher_for(
 
         return KubernetesSource(source, settings=kube or KubeSettings(), elect=elect)
     if source.kind == "git" and source.git is not None:
+        # dulwich and urllib3 cost ~18 MB of RSS: imported only by a server with a git source
+        from mcp_registry_server.sources.git import DEFAULT_PATH, GitFetcher, GitTarget
+
         git = source.git
         auth = git.auth
         target = GitTarget(

@@ -10,13 +10,15 @@ from mcp_registry_server.store.definitions import (
     StoredDefinitions,
 )
 from mcp_registry_server.store.errors import DefinitionsConflictError
+from mcp_registry_server.store.packed import packed
 
 
 class MemoryStore:
     """A `Store` for one process without a database.
 
     Replacing a source swaps one dict value for an immutable `SourceData`, so a reader
-    sees either the old data or the new data, never a mix: atomic by construction. An update
+    sees either the old data or the new data, never a mix: atomic by construction. Servers are
+    kept packed (`PackedServers`: compact JSON, a fourth of their size as dicts). An update
     reads, calls its (synchronous) change and swaps without awaiting in between, so no other
     task's write can come between its read and its write.
     """
@@ -28,7 +30,7 @@ class MemoryStore:
 
     async def replace_source(self, data: SourceData) -> None:
         """Atomically replace everything stored for `data.source`."""
-        self._sources[data.source] = data
+        self._sources[data.source] = packed(data)
 
     async def update_source(
         self, source: str, change: SourceChange, *, while_defined: bool = False
@@ -38,7 +40,7 @@ class MemoryStore:
         stored = self._definitions.definitions.sources
         if while_defined and not any(item.name == source for item in stored):
             raise DefinitionsConflictError(f"source {source!r} was deleted by another replica")
-        data = changed_data(source, change, self._sources.get(source))
+        data = packed(changed_data(source, change, self._sources.get(source)))
         self._sources[source] = data
         return data
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mcp_registry_server.store.errors import StoreError
+from mcp_registry_server.store.packed import pack_one
 
 PUBLISHER_META_KEY = "io.modelcontextprotocol.registry/publisher-provided"
 SERVER_COLUMNS = ("source", "position", "name", "version", "body")
@@ -38,6 +39,13 @@ def encode_json(value: Any) -> EncodedJson:
     return EncodedJson(_ENCODER.encode(value).encode())
 
 
+def encode_server(server: Mapping[str, Any]) -> EncodedJson:
+    """One server's compact JSON, by orjson (6x the standard encoder on 10,000 servers); the
+    standard encoder for what orjson refuses (integers beyond 64 bits, non-string keys), and
+    TypeError for anything JSON cannot hold."""
+    return EncodedJson(pack_one(server))
+
+
 def publisher_meta_size(server: Mapping[str, Any]) -> int:
     """UTF-8 size of the compact JSON of `_meta[publisher-provided]` (0 when absent)."""
     meta = server.get("_meta")
@@ -58,7 +66,7 @@ def server_records(
     for position, server in enumerate(servers):
         name = str(server.get("name", ""))
         try:
-            body = encode_json(server)
+            body = encode_server(server)
         except (TypeError, ValueError) as exc:
             raise UnencodableServerError(
                 f"server {name!r} (index {position}) of source {source!r} is not JSON: {exc}"

@@ -18,6 +18,7 @@ from mcp_registry_server.store.base import (
     changed_data,
 )
 from mcp_registry_server.store.errors import DefinitionsConflictError
+from mcp_registry_server.store.packed import PackedServers
 from mcp_registry_server.store.postgres import changes
 from mcp_registry_server.store.postgres.extension_rows import (
     read_extensions,
@@ -153,7 +154,7 @@ async def load_sources(
         r["name"]: with_items(
             SourceData(
                 source=r["name"],
-                servers=tuple(bodies.get(r["name"], ())),
+                servers=PackedServers.pack(bodies.get(r["name"], ())),
                 content_hash=r["content_hash"],
                 synced_at=r["synced_at"],
             ),
