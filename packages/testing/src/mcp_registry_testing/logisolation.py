@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+import structlog
 from structlog._config import BoundLoggerLazyProxy
 
 PREFIX = "mcp_registry_"
@@ -25,3 +26,22 @@ def uncache_loggers() -> int:
                 del value.bind
                 reset += 1
     return reset
+
+
+def reset_logging() -> None:
+    """structlog's defaults, except that a traceback is rendered as plain text.
+
+    With `rich` installed (the test tools bring it; the products do not depend on it) the
+    default console renderer prints every frame's local variables: for one failed reconcile,
+    thousands of lines (informer caches, CRDs) rendered synchronously on the event loop, so a
+    logged exception stalls the loop for seconds on a loaded machine and every wall-clock wait
+    of the test runs out under it. Tests run on the defaults the products meet in production,
+    where `rich` is absent and the traceback is plain."""
+    structlog.reset_defaults()
+    processors = [
+        structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
+        if isinstance(p, structlog.dev.ConsoleRenderer)
+        else p
+        for p in structlog.get_config()["processors"]
+    ]
+    structlog.configure(processors=processors)
