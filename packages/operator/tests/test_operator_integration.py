@@ -52,6 +52,7 @@ def lease(identity: str) -> LeaderElectionSettings:
     )
 
 
+@pytest.mark.looptime  # the Lease's 3 s and 2 s are virtual: a loaded machine misses no renewal
 async def test_two_replicas_elect_one_leader_and_the_standby_takes_over(
     kube: KubeApiDouble, fake: FakeServers
 ) -> None:

@@ -3,6 +3,7 @@ without duplicates, drift is repaired, apiserver errors and lost watches are sur
 
 from __future__ import annotations
 
+import pytest
 from mcp_registry_operator.controller.kinds import OWNED
 from mcp_registry_operator.kube import CONFIG_MAPS
 from mcp_registry_operator.kube.applying import apply_object
@@ -57,6 +58,7 @@ def all_ready(kube: KubeApiDouble, names: list[str]) -> bool:
     return all(status(kube, NS, n).get("phase") == "Ready" for n in names)
 
 
+@pytest.mark.looptime
 async def test_a_steady_state_resync_of_200_registries_writes_nothing(
     kube: KubeApiDouble, fake: FakeServers
 ) -> None:
