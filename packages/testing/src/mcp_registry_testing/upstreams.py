@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 from aiohttp import web
@@ -35,6 +36,21 @@ CROWDED_SERVERS = 20_000
 _CHUNK = 1024 * 1024
 
 
+def _kernel_max(name: str) -> int:
+    """The autotuning maximum of a TCP buffer, in bytes (the third field of its sysctl)."""
+    return int(Path(f"/proc/sys/net/ipv4/{name}").read_text().split()[2])
+
+
+def most_written_before_hangup(limit: int) -> int:
+    """The most a loopback server can have written to a client that read `limit` bytes and
+    hung up: the limit, one chunk in the server's transport, one chunk of the client's read
+    buffer, and what the kernel held between them, its send and receive buffers each at their
+    autotuning maximum (net.ipv4.tcp_wmem, tcp_rmem; 4 MiB and 32 MiB here). A byte count
+    bounded by less than that is a statement about how fast the kernel moved data: a loaded
+    machine exceeds it."""
+    return limit + 2 * _CHUNK + _kernel_max("tcp_wmem") + _kernel_max("tcp_rmem")
+
+
 class FaultyUpstream:
     """`mode` picks the behaviour of `/registry.json`; counters say what was served.
 
@@ -51,6 +67,8 @@ class FaultyUpstream:
         self.mode: Fault = "ok"
         self.requests = 0
         self.streamed = 0
+        self.streamed_per_fetch: list[int] = []
+        """Bytes written by each `huge` answer, in order."""
         self.release = asyncio.Event()
         self.gate: asyncio.Event | None = None
         self.held = asyncio.Event()
@@ -106,10 +124,11 @@ class FaultyUpstream:
         response = web.StreamResponse()
         await response.prepare(request)
         chunk = b" " * _CHUNK
-        sent = 0
-        while sent < HUGE_BYTES:
+        fetch = len(self.streamed_per_fetch)
+        self.streamed_per_fetch.append(0)
+        while self.streamed_per_fetch[fetch] < HUGE_BYTES:
             await response.write(chunk)
-            sent += len(chunk)
+            self.streamed_per_fetch[fetch] += len(chunk)
             self.streamed += len(chunk)
         await response.write_eof()
         return response
