@@ -9,24 +9,24 @@ from typing import Any
 
 import pytest
 from mcp_registry_common.mcpregistry import MCPRegistryStatus, parse_mcpregistry
-from mcp_registry_operator.controller.conditions import ConditionSpec, merge_conditions
-from mcp_registry_operator.controller.drift import covers, needs_apply, with_digest
-from mcp_registry_operator.controller.events import status_events
-from mcp_registry_operator.controller.index import ReferenceIndex
-from mcp_registry_operator.controller.recent import RecentWrites, WriteRef, caught_up
-from mcp_registry_operator.controller.references import (
+from mcp_registry_operator.reconcile.conditions import ConditionSpec, merge_conditions
+from mcp_registry_operator.reconcile.drift import covers, needs_apply, with_digest
+from mcp_registry_operator.reconcile.events import status_events
+from mcp_registry_operator.reconcile.index import ReferenceIndex
+from mcp_registry_operator.reconcile.recent import RecentWrites, WriteRef, caught_up
+from mcp_registry_operator.reconcile.references import (
     MissingReferenceError,
     resolve_references,
 )
-from mcp_registry_operator.controller.serverstatus import (
+from mcp_registry_operator.reconcile.serverstatus import (
     ServerStatusError,
     parse_report,
 )
-from mcp_registry_operator.controller.status import Change, Observed, merge_diff, render_status
-from mcp_registry_operator.controller.syncstate import judge_report
-from mcp_registry_operator.controller.trigger import pending_trigger
-from mcp_registry_operator.controller.validation import InvalidSpecError, parse_cached
-from mcp_registry_operator.controller.verdicts import (
+from mcp_registry_operator.reconcile.status import Change, Observed, merge_diff, render_status
+from mcp_registry_operator.reconcile.syncstate import judge_report
+from mcp_registry_operator.reconcile.trigger import pending_trigger
+from mcp_registry_operator.reconcile.validation import InvalidSpecError, parse_cached
+from mcp_registry_operator.reconcile.verdicts import (
     Phase,
     Verdict,
     deployment_state,

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from mcp_registry_common.internaltoken import is_usable
 from mcp_registry_common.mcpregistry import FINALIZER, GROUP
-from mcp_registry_operator.controller.drift import APPLIED_DIGEST_ANNOTATION
+from mcp_registry_operator.reconcile.drift import APPLIED_DIGEST_ANNOTATION
 from mcp_registry_operator.runtime.keys import Key
 from mcp_registry_testing.kubeapi import KubeApiDouble
 from mcp_registry_testing.phaselog import PhaseLog

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import aiohttp
 import pytest
 from aiohttp import web
-from mcp_registry_operator.controller.statusclient import HttpServerStatusClient
+from mcp_registry_operator.reconcile.statusclient import HttpServerStatusClient
 from mcp_registry_testing.loopback import serve
 
 REPORT = {"registries": [], "sources": []}

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import aiohttp
 from mcp_registry_common.internaltoken import authorization
 
-from mcp_registry_operator.controller.serverstatus import (
+from mcp_registry_operator.reconcile.serverstatus import (
     ServerReport,
     ServerStatusError,
     SourceNotSyncableError,

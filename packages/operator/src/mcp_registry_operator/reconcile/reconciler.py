@@ -24,30 +24,30 @@ from typing import Any, NoReturn
 import structlog
 from mcp_registry_common.mcpregistry import MCPRegistry
 
-from mcp_registry_operator.controller.applier import Applier, ApplyStepError
-from mcp_registry_operator.controller.caches import Caches
-from mcp_registry_operator.controller.conditions import ConditionSpec
-from mcp_registry_operator.controller.internaltoken import InternalTokens
-from mcp_registry_operator.controller.references import (
+from mcp_registry_operator.reconcile.applier import Applier, ApplyStepError
+from mcp_registry_operator.reconcile.caches import Caches
+from mcp_registry_operator.reconcile.conditions import ConditionSpec
+from mcp_registry_operator.reconcile.internaltoken import InternalTokens
+from mcp_registry_operator.reconcile.references import (
     MissingReferenceError,
     resolve_references,
 )
-from mcp_registry_operator.controller.registrywriter import Current, RegistryWriter
-from mcp_registry_operator.controller.serverpods import NoPod, PodFinder
-from mcp_registry_operator.controller.serverstatus import (
+from mcp_registry_operator.reconcile.registrywriter import Current, RegistryWriter
+from mcp_registry_operator.reconcile.serverpods import NoPod, PodFinder
+from mcp_registry_operator.reconcile.serverstatus import (
     ServerReport,
     ServerStatusClient,
     ServerStatusError,
 )
-from mcp_registry_operator.controller.status import Change, Observed
-from mcp_registry_operator.controller.syncstate import judge_report
-from mcp_registry_operator.controller.trigger import (
+from mcp_registry_operator.reconcile.status import Change, Observed
+from mcp_registry_operator.reconcile.syncstate import judge_report
+from mcp_registry_operator.reconcile.trigger import (
     pending_trigger,
     request_syncs,
     synced_sources,
 )
-from mcp_registry_operator.controller.validation import InvalidSpecError, parse_cached
-from mcp_registry_operator.controller.verdicts import (
+from mcp_registry_operator.reconcile.validation import InvalidSpecError, parse_cached
+from mcp_registry_operator.reconcile.verdicts import (
     DeploymentState,
     Phase,
     Step,

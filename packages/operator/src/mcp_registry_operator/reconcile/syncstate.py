@@ -24,9 +24,9 @@ from typing import Any
 
 from mcp_registry_common.mcpregistry import SourceSyncStatus, SyncPhase, SyncStatus
 
-from mcp_registry_operator.controller.conditions import ConditionSpec
-from mcp_registry_operator.controller.serverstatus import ServerReport, SourceReport
-from mcp_registry_operator.controller.verdicts import READY_MESSAGE, Phase, Verdict
+from mcp_registry_operator.reconcile.conditions import ConditionSpec
+from mcp_registry_operator.reconcile.serverstatus import ServerReport, SourceReport
+from mcp_registry_operator.reconcile.verdicts import READY_MESSAGE, Phase, Verdict
 
 MAX_SOURCES = 20
 """`status.syncStatus.sources` holds at most this many entries (the CRD's maxItems)."""
