@@ -21,9 +21,9 @@ import yaml
 from aiohttp import web
 from mcp_registry_common.mcpregistry import GROUP
 from mcp_registry_operator.app import Operator, OperatorSettings, build_operator
+from mcp_registry_operator.kube.connecting import client_for
 from mcp_registry_operator.reconcile.reconciler import ReconcilerSettings
 from mcp_registry_operator.reconcile.statusclient import HttpServerStatusClient
-from mcp_registry_operator.kube.connecting import client_for
 from mcp_registry_operator.runtime.controller import ControllerSettings
 from mcp_registry_operator.runtime.informer import InformerSettings
 from mcp_registry_testing.crd_admission import admit

@@ -3,10 +3,10 @@ without duplicates, drift is repaired, apiserver errors and lost watches are sur
 
 from __future__ import annotations
 
-from mcp_registry_operator.reconcile.kinds import OWNED
 from mcp_registry_operator.kube import CONFIG_MAPS
 from mcp_registry_operator.kube.applying import apply_object
 from mcp_registry_operator.kube.connecting import client_for
+from mcp_registry_operator.reconcile.kinds import OWNED
 from mcp_registry_operator.runtime.keys import object_key
 from mcp_registry_testing.kubeapi import KubeApiDouble
 from mcp_registry_testing.waiting import wait_for

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from mcp_registry_common.timestamps import rfc3339
 from mcp_registry_server.snapshot import ListQuery, build_snapshot
-from mcp_registry_server.snapshot.build import rfc3339, server_status
+from mcp_registry_server.snapshot.build import server_status
 from mcp_registry_server.snapshot.versions import is_newer, latest_of, semver_key
 from mcp_registry_server.store.base import SourceData
 

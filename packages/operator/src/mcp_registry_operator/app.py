@@ -12,6 +12,8 @@ import aiohttp
 from mcp_registry_common.mcpregistry import API_VERSION, KIND
 from prometheus_client import CollectorRegistry
 
+from mcp_registry_operator.kube import ApiClient
+from mcp_registry_operator.kube.connecting import connect
 from mcp_registry_operator.reconcile.applier import Applier
 from mcp_registry_operator.reconcile.caches import Caches
 from mcp_registry_operator.reconcile.events import EventSink, KubeEventSink
@@ -24,8 +26,6 @@ from mcp_registry_operator.reconcile.registrywriter import RegistryWriter
 from mcp_registry_operator.reconcile.serverpods import PodFinder
 from mcp_registry_operator.reconcile.serverstatus import ServerStatusClient
 from mcp_registry_operator.reconcile.statusclient import HttpServerStatusClient
-from mcp_registry_operator.kube import ApiClient
-from mcp_registry_operator.kube.connecting import connect
 from mcp_registry_operator.resources.naming import MANAGED_BY
 from mcp_registry_operator.runtime.controller import Controller, ControllerSettings
 from mcp_registry_operator.runtime.health import HealthServer

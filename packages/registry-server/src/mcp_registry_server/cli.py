@@ -20,6 +20,7 @@ from mcp_registry_common.formats.limits import (
     DEFAULT_MAX_DOCUMENT_BYTES,
     MIB,
 )
+from mcp_registry_common.internalapi import API_PORT, INTERNAL_PORT
 from mcp_registry_common.internaltoken import TOKEN_FILE_ENV
 from mcp_registry_common.quantity import QuantityError, parse_quantity
 
@@ -89,9 +90,9 @@ def listen_addresses(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[
     embedded default (no --config) binds loopback only: its admin API is anonymous and
     writable, a demo for this machine, not for the network."""
     host = "127.0.0.1" if args.config is None else ""
-    api = args.address or parse_address(env.get("MCP_REGISTRY_ADDRESS") or f"{host}:8080")
+    api = args.address or parse_address(env.get("MCP_REGISTRY_ADDRESS") or f"{host}:{API_PORT}")
     internal = args.internal_address or parse_address(
-        env.get("MCP_REGISTRY_INTERNAL_ADDRESS") or f"{host}:8081"
+        env.get("MCP_REGISTRY_INTERNAL_ADDRESS") or f"{host}:{INTERNAL_PORT}"
     )
     return api, internal
 

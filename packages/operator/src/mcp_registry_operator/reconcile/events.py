@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from mcp_registry_operator.reconcile.conditions import POD_TEMPLATE_VALID, READY, SYNCED, find
-from mcp_registry_operator.reconcile.verdicts import Phase
 from mcp_registry_operator.kube import ApiClient
 from mcp_registry_operator.kube.events import emit_event
+from mcp_registry_operator.reconcile.conditions import POD_TEMPLATE_VALID, READY, SYNCED, find
+from mcp_registry_operator.reconcile.verdicts import Phase
 
 EventType = Literal["Normal", "Warning"]
 

@@ -22,8 +22,16 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import structlog
+from mcp_registry_common.internalapi import ServerReport
 from mcp_registry_common.mcpregistry import MCPRegistry
 
+from mcp_registry_operator.kube import (
+    ConflictError,
+    InvalidError,
+    ServerError,
+    TooManyRequestsError,
+    UnreachableError,
+)
 from mcp_registry_operator.reconcile.applier import Applier, ApplyStepError
 from mcp_registry_operator.reconcile.caches import Caches
 from mcp_registry_operator.reconcile.conditions import ConditionSpec
@@ -34,11 +42,7 @@ from mcp_registry_operator.reconcile.references import (
 )
 from mcp_registry_operator.reconcile.registrywriter import Current, RegistryWriter
 from mcp_registry_operator.reconcile.serverpods import NoPod, PodFinder
-from mcp_registry_operator.reconcile.serverstatus import (
-    ServerReport,
-    ServerStatusClient,
-    ServerStatusError,
-)
+from mcp_registry_operator.reconcile.serverstatus import ServerStatusClient, ServerStatusError
 from mcp_registry_operator.reconcile.status import Change, Observed
 from mcp_registry_operator.reconcile.syncstate import judge_report
 from mcp_registry_operator.reconcile.trigger import (
@@ -60,13 +64,6 @@ from mcp_registry_operator.reconcile.verdicts import (
     status_unavailable,
     step_failed,
     terminating,
-)
-from mcp_registry_operator.kube import (
-    ConflictError,
-    InvalidError,
-    ServerError,
-    TooManyRequestsError,
-    UnreachableError,
 )
 from mcp_registry_operator.resources.desired import Desired, Inputs, build_desired
 from mcp_registry_operator.resources.naming import api_name, service_url

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from mcp_registry_common.internalapi import ServerReport, SourceReport
 from mcp_registry_common.mcpregistry import SourceSyncStatus, SyncPhase, SyncStatus
 
 from mcp_registry_operator.reconcile.conditions import ConditionSpec
-from mcp_registry_operator.reconcile.serverstatus import ServerReport, SourceReport
 from mcp_registry_operator.reconcile.verdicts import READY_MESSAGE, Phase, Verdict
 
 MAX_SOURCES = 20

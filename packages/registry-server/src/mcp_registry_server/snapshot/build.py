@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from mcp_registry_common.timestamps import as_utc, rfc3339
 
 from mcp_registry_server.snapshot.model import Entry, RegistrySnapshot
 from mcp_registry_server.snapshot.versions import latest_of
@@ -41,7 +43,7 @@ def build_snapshot(
     entries: list[Entry] = []
     for source, by_version in claimed.values():
         latest = latest_of(by_version)
-        updated_at = _as_utc(source.synced_at)
+        updated_at = as_utc(source.synced_at)
         entries.extend(
             _entry(server, is_latest=version == latest, updated_at=updated_at)
             for version, server in by_version.items()
@@ -110,18 +112,6 @@ def server_status(server: ServerDoc) -> str:
             if isinstance(status, str) and status.lower() == "deprecated":
                 return "deprecated"
     return "active"
-
-
-def rfc3339(moment: datetime) -> str:
-    """`moment` in UTC as RFC 3339 with microseconds and a `Z` (what Go clients parse)."""
-    return _as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _as_utc(moment: datetime) -> datetime:
-    """`moment` converted to UTC; a naive datetime is taken to be UTC already."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _digest(registry: str, entries: Sequence[Entry]) -> str:
