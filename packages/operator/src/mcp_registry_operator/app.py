@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from mcp_registry_operator.kube import ApiClient
 from mcp_registry_operator.kube.connecting import connect
 from mcp_registry_operator.reconcile.applier import Applier
+from mcp_registry_operator.reconcile.askserver import ServerAsker
 from mcp_registry_operator.reconcile.caches import Caches
 from mcp_registry_operator.reconcile.events import EventSink, KubeEventSink
 from mcp_registry_operator.reconcile.index import ReferenceIndex
@@ -106,8 +107,7 @@ def build_operator(
             events=sink,
             **writer_kwargs,
         ),
-        status_client=status_client,
-        pods=PodFinder(api=api),
+        asker=ServerAsker(pods=PodFinder(api=api), client=status_client),
         tokens=tokens,
         settings=settings.reconciler,
     )

@@ -1,28 +1,21 @@
 """The MCPRegistry reconciler: level-triggered, reading every state from the informer caches.
 
-Order: gone → nothing; being deleted → Terminating, then drop our finalizer (before any
-validation, so deletion never hangs on a bad spec); validate; add the finalizer; resolve the
-referenced Secrets/ConfigMaps; read (or create once) the internal token; build; check the pod
-template; apply what differs; judge the Deployment, then the server's own sync report; act on
-a new sync trigger; write the status only when it changed. Returns when to look again; raises
-for backoff; TerminalError when only a new spec can help.
-
-The server's report is read from one of its running pods, on the pod's IP (`serverpods`): the
-internal port is on no Service. While the Deployment has no ready pod, that pod's report only
-tells a failed first sync apart (only the server can say why its pods stay unready), so that
-shows as Failed/SyncFailed, not Pending; any other report leaves the plain not-ready verdict
-(Pending), as without the pod.
+`reconcile` reads straight down: gone → nothing; being deleted → publish Terminating, then drop
+our finalizer (before any validation, so deletion never hangs on a bad spec); validate; add the
+finalizer; then `_converge`: render the server config; resolve the Secrets/ConfigMaps it
+references; read (or create once) the internal token; build the objects; check the pod
+template; apply what differs; ask the server (`askserver`, acting on a new sync trigger);
+judge the Deployment and that answer together (`assess`); publish the status (written only when
+it changed). Returns when to look again; raises for backoff; TerminalError when only a new
+spec can help.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import structlog
-from mcp_registry_common.internalapi import ServerReport
 from mcp_registry_common.mcpregistry import MCPRegistry
 
 from mcp_registry_operator.kube import (
@@ -33,39 +26,27 @@ from mcp_registry_operator.kube import (
     UnreachableError,
 )
 from mcp_registry_operator.reconcile.applier import Applier, ApplyStepError
+from mcp_registry_operator.reconcile.askserver import ServerAsker
+from mcp_registry_operator.reconcile.assess import assess
 from mcp_registry_operator.reconcile.caches import Caches
 from mcp_registry_operator.reconcile.conditions import ConditionSpec
 from mcp_registry_operator.reconcile.internaltoken import InternalTokens
-from mcp_registry_operator.reconcile.references import (
-    MissingReferenceError,
-    resolve_references,
-)
-from mcp_registry_operator.reconcile.registrywriter import Current, RegistryWriter
-from mcp_registry_operator.reconcile.serverpods import NoPod, PodFinder
-from mcp_registry_operator.reconcile.serverstatus import ServerStatusClient, ServerStatusError
+from mcp_registry_operator.reconcile.references import MissingReferenceError, resolve_references
+from mcp_registry_operator.reconcile.registrywriter import Current, Obj, RegistryWriter
 from mcp_registry_operator.reconcile.status import Change, Observed
-from mcp_registry_operator.reconcile.syncstate import judge_report
-from mcp_registry_operator.reconcile.trigger import (
-    pending_trigger,
-    request_syncs,
-    synced_sources,
-)
 from mcp_registry_operator.reconcile.validation import InvalidSpecError, parse_cached
 from mcp_registry_operator.reconcile.verdicts import (
     DeploymentState,
-    Phase,
     Step,
     Verdict,
-    deployment_not_ready,
     deployment_state,
     invalid_pod_template,
     invalid_spec,
     missing_reference,
-    status_unavailable,
     step_failed,
     terminating,
 )
-from mcp_registry_operator.resources.desired import Desired, Inputs, build_desired
+from mcp_registry_operator.resources.desired import Desired, Inputs, build_desired, render
 from mcp_registry_operator.resources.naming import api_name, service_url
 from mcp_registry_operator.runtime.controller import Result, TerminalError
 from mcp_registry_operator.runtime.keys import Key, split_key
@@ -74,10 +55,6 @@ log = structlog.get_logger(__name__)
 
 TRANSIENT = (ServerError, UnreachableError, TooManyRequestsError, ConflictError)
 """API errors worth a quiet retry: no Failed status for a blip."""
-FAILED = Phase.FAILED
-NO_POD_TO_ASK = (
-    "no Running pod of the current config has an IP to ask (or the operator may not list pods)"
-)
 VALID_TEMPLATE = ConditionSpec("True", "ValidPodTemplateSpec", "PodTemplateSpec is valid")
 
 
@@ -95,31 +72,6 @@ class ReconcilerSettings:
     """Look again this often once Ready (the server's sync state changes without events)."""
 
 
-def _failed_sync(current: Current) -> bool:
-    """The stored status is Failed/SyncFailed for the current generation."""
-    stored = current.status or {}
-    return (
-        stored.get("phase") == FAILED
-        and stored.get("observedGeneration") == current.generation
-        and any(
-            c.get("type") == "Ready" and c.get("reason") == "SyncFailed"
-            for c in stored.get("conditions") or []
-        )
-    )
-
-
-def _observed_current(current: Current) -> bool:
-    """The stored status was written for the current generation."""
-    return (current.status or {}).get("observedGeneration") == current.generation
-
-
-@dataclass(frozen=True)
-class Unanswered:
-    """The pod asked did not answer (or answered with an error); `error` says how."""
-
-    error: str
-
-
 def pod_template_invalid(message: str) -> ConditionSpec:
     return ConditionSpec(
         "False", "InvalidPodTemplateSpec", f"{message}. Deployment blocked until fixed."
@@ -133,16 +85,14 @@ class MCPRegistryReconciler:
         caches: Caches,
         applier: Applier,
         writer: RegistryWriter,
-        status_client: ServerStatusClient,
-        pods: PodFinder,
+        asker: ServerAsker,
         tokens: InternalTokens,
         settings: ReconcilerSettings,
     ) -> None:
         self._caches = caches
         self._applier = applier
         self._writer = writer
-        self._status_client = status_client
-        self._pods = pods
+        self._asker = asker
         self._tokens = tokens
         self.settings = settings
 
@@ -159,8 +109,7 @@ class MCPRegistryReconciler:
         try:
             registry = parse_cached(obj)
         except InvalidSpecError as exc:
-            await self._fail(current, invalid_spec(str(exc)))
-            raise TerminalError(f"invalid spec: {exc}") from None
+            await self._reject_spec(current, str(exc), f"invalid spec: {exc}")
         if not current.has_finalizer:
             await self._writer.set_finalizer(current, present=True)
         return await self._converge(current, registry)
@@ -170,15 +119,18 @@ class MCPRegistryReconciler:
             return  # another controller's finalizer holds the object; nothing of ours to do
         latest = None
         if (current.status or {}).get("phase") != "Terminating":
-            latest = await self._writer.publish(current, self._observed(current, terminating()))
+            latest = await self._publish(current, terminating())
         await self._writer.set_finalizer(current, present=False, latest=latest)
 
     async def _converge(self, current: Current, registry: MCPRegistry) -> Result:
         try:
-            resolved = resolve_references(registry, self._caches.get)
+            rendered = render(registry)
+        except ValueError as exc:
+            await self._reject_spec(current, str(exc), f"the spec cannot be rendered: {exc}")
+        try:
+            resolved = resolve_references(registry, self._caches.get, rendered.references)
         except MissingReferenceError as exc:
-            verdict = missing_reference(str(exc))
-            await self._writer.publish(current, self._observed(current, verdict))
+            await self._publish(current, missing_reference(str(exc)))
             return Result(requeue_after=self.settings.poll_interval)
         has_template = registry.spec.pod_template_spec is not None
         try:
@@ -192,179 +144,89 @@ class MCPRegistryReconciler:
             passwords=resolved.passwords,
             references_digest=resolved.digest,
         )
-        try:
-            desired = build_desired(registry, inputs)
-        except ValueError as exc:
-            await self._fail(current, invalid_spec(str(exc)))
-            raise TerminalError(f"the spec cannot be rendered: {exc}") from None
+        desired = build_desired(registry, inputs, rendered)
         if desired.pod_template_problems:
             await self._reject_template(current, "; ".join(desired.pod_template_problems))
-        template = VALID_TEMPLATE if has_template else Change.REMOVE
         try:
             report = await self._applier.apply_all(desired.objects)
         except ApplyStepError as exc:
             await self._apply_failed(current, exc, has_template=has_template)
         if report.applied:
             log.info("objects_applied", objects=report.applied, unchanged=report.unchanged)
-        return await self._observe(current, desired, template, token=token)
+        template = VALID_TEMPLATE if has_template else Change.REMOVE
+        return await self._ask_and_publish(current, desired, template, token=token)
+
+    async def _ask_and_publish(
+        self, current: Current, desired: Desired, template: ConditionSpec | Change, *, token: str
+    ) -> Result:
+        """Ask the server (ready or not: an unready one may say why), judge, publish."""
+        deployment = self._deployment(current)
+        asked = await self._asker.ask(current, desired, token=token, pods=deployment.pods)
+        if not deployment.ready:
+            log.debug("deployment_not_ready", detail=deployment.detail)
+        poll = Result(requeue_after=self.settings.poll_interval)
+        found = assess(asked, deployment, stored=current.status, generation=current.generation)
+        if found is None:
+            return poll
+        await self._publish(
+            current,
+            found.verdict,
+            template=template,
+            synced=found.synced,
+            sync_status=found.sync_status,
+            sync_trigger=found.sync_trigger,
+            deployment=deployment,
+        )
+        return Result(requeue_after=self.settings.steady_interval) if found.steady else poll
+
+    async def _reject_spec(self, current: Current, problem: str, error: str) -> NoReturn:
+        """Publish Failed/InvalidSpec; only a new spec can help."""
+        await self._publish(current, invalid_spec(problem))
+        raise TerminalError(error) from None
 
     async def _reject_template(self, current: Current, problems: str) -> NoReturn:
+        """Publish Failed/InvalidPodTemplateSpec; only a new spec can help."""
         verdict = invalid_pod_template(problems)
-        observed = self._observed(current, verdict, template=pod_template_invalid(problems))
-        await self._writer.publish(current, observed)
+        await self._publish(current, verdict, template=pod_template_invalid(problems))
         raise TerminalError(f"invalid podTemplateSpec: {problems}")
 
     async def _apply_failed(
         self, current: Current, exc: ApplyStepError, *, has_template: bool
     ) -> NoReturn:
+        """Publish why a step failed (a blip is retried quietly, without Failed); raise."""
         if exc.step is Step.DEPLOYMENT and has_template and isinstance(exc.error, InvalidError):
             await self._reject_template(current, str(exc))
-        if not isinstance(exc.error, TRANSIENT):  # a blip is retried quietly, without Failed
-            await self._fail(current, step_failed(exc.step, str(exc)))
+        if not isinstance(exc.error, TRANSIENT):
+            await self._publish(current, step_failed(exc.step, str(exc)))
         raise exc
 
-    async def _observe(
-        self, current: Current, desired: Desired, template: ConditionSpec | Change, *, token: str
-    ) -> Result:
-        deployment = deployment_state(self._deployment(current))
-        poll = Result(requeue_after=self.settings.poll_interval)
-        stored = (current.status or {}).get("syncStatus")
-        trigger = pending_trigger(
-            current.obj["metadata"].get("annotations") or {},
-            (current.status or {}).get("lastManualSyncTrigger"),
-        )
-        # The server is asked on a pod's IP, ready or not: its internal port is on no Service.
-        asked = await self._pod_report(
-            current, desired, trigger, deployment=deployment, token=token
-        )
-        if not deployment.ready:
-            # An unready server may still answer: a failed first sync keeps its readiness
-            # probe failing, and only the server can say why.
-            log.debug("deployment_not_ready", detail=deployment.detail)
-            glitch = asked is NoPod.UNKNOWN or isinstance(asked, Unanswered)
-            if glitch and _failed_sync(current):
-                return poll  # a glitch says nothing new: a Failed registry stays as it is
-            if (
-                not isinstance(asked, ServerReport)
-                or judge_report(asked, previous=stored).verdict.phase is not FAILED
-            ):
-                # A pod's report only tells a failure apart: a first sync in progress, or data
-                # the readiness probe has not seen yet, stays the one "not ready" message (no
-                # Pending → Syncing → Pending flapping while pods come up or roll); a trigger
-                # the pod took is recorded, so it is not sent again.
-                verdict = deployment_not_ready()
-                taken = trigger if isinstance(asked, ServerReport) else None
-                await self._fail(
-                    current, verdict, template=template, deployment=deployment, sync_trigger=taken
-                )
-                return poll
-            server = asked
-        elif isinstance(asked, ServerReport):
-            server = asked
-        elif asked is NoPod.UNKNOWN and _observed_current(current):
-            return poll  # the pod list failed: that says nothing new about the server
-        else:
-            error = asked.error if isinstance(asked, Unanswered) else NO_POD_TO_ASK
-            unknown = ConditionSpec("Unknown", "StatusUnavailable", error)
-            verdict = status_unavailable(error)
-            await self._fail(
-                current, verdict, template=template, synced=unknown, deployment=deployment
-            )
-            return poll
-        judgement = judge_report(server, previous=stored)
-        observed = Observed(
-            verdict=judgement.verdict,
-            generation=current.generation,
-            ready_replicas=deployment.ready_replicas,
-            url=service_url(current.name, current.namespace),
-            pod_template=template,
-            synced=judgement.synced,
-            sync_status=judgement.sync_status,
-            sync_trigger=trigger,
-        )
-        await self._writer.publish(current, observed)
-        # Steady also for a failed first sync on unready pods: its recovery (the pods turn
-        # ready) or its fix (a new spec) comes as a watch event, not from polling.
-        waits = judgement.verdict.ready or not deployment.ready
-        if waits and not judgement.busy:
-            return Result(requeue_after=self.settings.steady_interval)
-        return poll
+    def _deployment(self, current: Current) -> DeploymentState:
+        cached = self._caches.get("Deployment", current.namespace, api_name(current.name))
+        return deployment_state(cached)
 
-    async def _server_report(
-        self, trigger: str | None, *, pod_ip: str, desired: Desired, token: str
-    ) -> ServerReport:
-        client = self._status_client
-        report = await client.status(pod_ip=pod_ip, token=token)
-        if trigger is None:
-            return report
-        known = {s.name for s in report.sources}
-        sources = [s for s in synced_sources(desired.config) if s in known]
-        accepted = await request_syncs(client, pod_ip=pod_ip, token=token, sources=sources)
-        log.info("manual_sync_requested", trigger=trigger, sources=accepted, pod_ip=pod_ip)
-        return await client.status(pod_ip=pod_ip, token=token)
-
-    async def _pod_report(
-        self,
-        current: Current,
-        desired: Desired,
-        trigger: str | None,
-        *,
-        deployment: DeploymentState,
-        token: str,
-    ) -> ServerReport | NoPod | Unanswered:
-        """The report of a running pod of the current config, asked on its IP; NoPod.NONE when
-        there is no such pod (the Deployment has none: no list at all), NoPod.UNKNOWN when the
-        list failed, Unanswered when the pod did not answer."""
-        if deployment.pods <= 0:
-            return NoPod.NONE
-        pod = await self._pods.find(
-            namespace=current.namespace, name=current.name, config_hash=desired.config_hash
-        )
-        if isinstance(pod, NoPod):
-            return pod
-        try:
-            return await self._server_report(trigger, pod_ip=pod.ip, desired=desired, token=token)
-        except ServerStatusError as exc:
-            log.debug("server_pod_did_not_answer", pod=pod.name, error=str(exc))
-            return Unanswered(str(exc))
-
-    async def _fail(
+    async def _publish(
         self,
         current: Current,
         verdict: Verdict,
         *,
         template: ConditionSpec | Change = Change.KEEP,
         synced: ConditionSpec | None = None,
-        deployment: DeploymentState | None = None,
+        sync_status: dict[str, Any] | None = None,
         sync_trigger: str | None = None,
-    ) -> None:
-        observed = self._observed(
-            current, verdict, template=template, synced=synced, deployment=deployment
-        )
-        if sync_trigger is not None:
-            observed = dataclasses.replace(observed, sync_trigger=sync_trigger)
-        await self._writer.publish(current, observed)
-
-    def _deployment(self, current: Current) -> Mapping[str, Any] | None:
-        return self._caches.get("Deployment", current.namespace, api_name(current.name))
-
-    def _observed(
-        self,
-        current: Current,
-        verdict: Verdict,
-        *,
-        template: ConditionSpec | Change = Change.KEEP,
-        synced: ConditionSpec | None = None,
         deployment: DeploymentState | None = None,
-    ) -> Observed:
-        """`deployment`: the state the verdict was judged on (default: the cached one now; an
-        await later the cache may be newer, and a mixed status is one more write)."""
-        seen = deployment or deployment_state(self._deployment(current))
-        return Observed(
+    ) -> Obj | None:
+        """Write the status `verdict` and the rest make (only if it changed); returns what the
+        writer returns. `deployment`: the state the verdict was judged on (default: the cached
+        one now; an await later the cache may be newer, and a mixed status is one more write)."""
+        seen = deployment or self._deployment(current)
+        observed = Observed(
             verdict=verdict,
             generation=current.generation,
             ready_replicas=seen.ready_replicas,
             url=service_url(current.name, current.namespace),
             pod_template=template,
             synced=synced,
+            sync_status=sync_status,
+            sync_trigger=sync_trigger,
         )
+        return await self._writer.publish(current, observed)
