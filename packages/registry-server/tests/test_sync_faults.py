@@ -11,11 +11,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from mcp_registry_common.backoff import BackoffPolicy, no_jitter
 from mcp_registry_common.config.server import ServerConfig
 from mcp_registry_server.sources.base import MIB, FetchLimits
 from mcp_registry_server.store.base import SyncPhase
 from mcp_registry_server.store.memory import MemoryStore
-from mcp_registry_server.sync.backoff import BackoffPolicy, no_jitter
 from mcp_registry_server.sync.decision import SyncReason
 from mcp_registry_server.sync.engine import SyncEngine
 from mcp_registry_testing.gitrepos import GitHttpServer, GitRepo

@@ -6,30 +6,39 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import prometheus_client
 import structlog
+from mcp_registry_common.backoff import BackoffPolicy, Random
 from mcp_registry_common.config.server import ServerConfig
 from mcp_registry_common.config.sources import SourceConfig
+from mcp_registry_common.retrying import keep_trying
 
 from mcp_registry_server.sources.base import FetchLimits
 from mcp_registry_server.sources.unsynced import unsynced_message
-from mcp_registry_server.store.base import SourceStatus, Store, SyncPhase
+from mcp_registry_server.store.base import SourceStatus, Store
 from mcp_registry_server.sync.attempt import OnChange, describe, run_attempt
-from mcp_registry_server.sync.backoff import BackoffPolicy
 from mcp_registry_server.sync.decision import SyncReason, decide, next_check
 from mcp_registry_server.sync.errors import NotSyncableError, UnknownSourceError
 from mcp_registry_server.sync.gate import ParseGate
 from mcp_registry_server.sync.metrics import SyncMetrics, SyncOutcome
 from mcp_registry_server.sync.pipeline import StageError
-from mcp_registry_server.sync.slots import Lane, SlotPool, Ticket
-from mcp_registry_server.sync.state import SYNC_TIMEOUT, SourceState, attempt_timeout, build_state
+from mcp_registry_server.sync.slots import SlotPool, Ticket
+from mcp_registry_server.sync.state import (
+    SYNC_TIMEOUT,
+    NextAttempt,
+    SourceState,
+    attempt_timeout,
+    build_state,
+    lane,
+    utc_now,
+)
 from mcp_registry_server.sync.status import (
     FailureStage,
     attempt_failed,
@@ -44,19 +53,6 @@ DEFAULT_CONCURRENCY = 4
 """Sync slots: attempts that run at once (see `sync.slots`)."""
 SLOT_LEASE = 10.0
 """Seconds an attempt keeps its slot; a slower one runs on without it (see `sync.slots`)."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class NextAttempt:
-    """What a source's loop will do next, and the last computed retry delay."""
-
-    reason: SyncReason
-    at: datetime | None
-    retry_delay: float
 
 
 class SyncEngine:
@@ -75,17 +71,19 @@ class SyncEngine:
         workdir: Path | None = None,
         limits: FetchLimits | None = None,
         backoff: BackoffPolicy | None = None,
+        draw: Random = random.random,
         sync_timeout: float = SYNC_TIMEOUT,
         slot_lease: float = SLOT_LEASE,
     ) -> None:
-        """`sync_timeout` applies to sources for which the config sets no timeout."""
+        """`sync_timeout` applies to sources for which the config sets no timeout; `backoff`
+        (full jitter, capped at each source's interval) draws its jitter from `draw`."""
         self._store = store
         self._on_change = on_change
         self._metrics = SyncMetrics(metrics or prometheus_client.CollectorRegistry())
         self._slots = SlotPool(max(1, concurrency))
         self._slot_lease = slot_lease
         self._clock = clock
-        self._backoff = backoff or BackoffPolicy()
+        self._backoff, self._draw = backoff or BackoffPolicy(), draw
         self._sync_timeout = sync_timeout
         self._settings = config.sync
         self._changed = asyncio.Condition()
@@ -197,13 +195,16 @@ class SyncEngine:
 
     async def sync_now(self, source: str) -> SourceStatus:
         """Sync `source` now (after any attempt in progress) and return its new status."""
-        src = self._sources.get(source)
-        if src is None:
-            raise UnknownSourceError(source)
+        src = self._source(source)
         if not src.config.synced:
             raise NotSyncableError(source, src.config.kind)
         await self.load()
         return await self._sync(src, manual=True)
+
+    def _source(self, source: str) -> SourceState:
+        if (src := self._sources.get(source)) is None:
+            raise UnknownSourceError(source)
+        return src
 
     @property
     def concurrency(self) -> int:
@@ -216,16 +217,12 @@ class SyncEngine:
 
     def ever_synced(self, source: str) -> bool:
         """True once the source has data to serve (synced, or persisted before this start)."""
-        src = self._sources.get(source)
-        if src is None:
-            raise UnknownSourceError(source)
+        src = self._source(source)
         return src.ever_synced
 
     def next_attempt(self, source: str) -> NextAttempt:
         """The scheduler's view of `source`: next decision, when, and the current retry delay."""
-        src = self._sources.get(source)
-        if src is None:
-            raise UnknownSourceError(source)
+        src = self._source(source)
         now = self._clock()
         reason = self._decide(src, now=now)
         at = next_check(reason, src.status, now=now, interval=src.interval, retry_at=src.retry_at)
@@ -235,9 +232,7 @@ class SyncEngine:
         self, source: str, predicate: Callable[[SourceStatus], bool], *, within: float
     ) -> SourceStatus:
         """Wait until `predicate(status)` holds for `source`; TimeoutError after `within` s."""
-        src = self._sources.get(source)
-        if src is None:
-            raise UnknownSourceError(source)
+        src = self._source(source)
         async with asyncio.timeout(within), self._changed:
             await self._changed.wait_for(lambda: predicate(src.status))
         return src.status
@@ -245,28 +240,27 @@ class SyncEngine:
     # -- scheduling -------------------------------------------------------------------------
 
     async def _load_with_retry(self) -> None:
-        attempt = 0
-        while True:
-            try:
-                await self.load()
-                return
-            except Exception as exc:  # the store is down: keep trying, never give up
-                attempt += 1
-                delay = self._backoff.delay(attempt, cap=60.0)
-                log.warning("sync_load_failed", error=repr(exc), retry_in=round(delay, 3))
-                await asyncio.sleep(delay)
+        """Load until the store answers: never give up."""
+
+        def failed(exc: Exception, attempt: int, delay: float) -> None:
+            log.warning("sync_load_failed", error=repr(exc), retry_in=round(delay, 3))
+
+        await keep_trying(self.load, policy=self._backoff, failed=failed, cap=60.0, draw=self._draw)
 
     async def _supervise(self, src: SourceState) -> None:
         """Restart the source's loop after an unexpected error (a bug, not a sync failure)."""
-        crashes = 0
-        while True:
-            try:
-                await self._loop(src)
-            except Exception:
-                crashes += 1
-                delay = self._backoff.delay(crashes, cap=src.interval.total_seconds())
-                log.exception("sync_loop_crashed", source=src.name, restart_in=round(delay, 3))
-                await asyncio.sleep(delay)
+
+        def crashed(exc: Exception, crashes: int, delay: float) -> None:
+            log.exception("sync_loop_crashed", source=src.name, restart_in=round(delay, 3))
+
+        interval = src.interval.total_seconds()
+        await keep_trying(
+            lambda: self._loop(src),
+            policy=self._backoff,
+            failed=crashed,
+            cap=interval,
+            draw=self._draw,
+        )
 
     async def _loop(self, src: SourceState) -> None:
         while True:
@@ -302,7 +296,7 @@ class SyncEngine:
             reason = self._decide(src, now=self._clock(), manual=manual)
             if reason.should_sync:
                 async with self._slots.slot(
-                    lane=_lane(src, manual=manual),
+                    lane=lane(src, manual=manual),
                     wait=src.interval.total_seconds(),  # never waits longer than its interval
                     lease=self._slot_lease,
                     on_overrun=lambda: log.warning(
@@ -375,7 +369,7 @@ class SyncEngine:
     ) -> None:
         src.status = attempt_failed(src.status, stage=error.stage, error=error.message)
         cap = src.interval.total_seconds()
-        src.retry_delay = self._backoff.delay(src.status.attempt_count, cap=cap)
+        src.retry_delay = self._backoff.delay(src.status.attempt_count, self._draw(), cap=cap)
         src.retry_at = self._clock() + timedelta(seconds=src.retry_delay)
         await self._save_status(src)
         self._metrics.attempt(src.name, outcome=SyncOutcome.FAILED, reason=reason, seconds=seconds)
@@ -403,10 +397,3 @@ class SyncEngine:
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
-
-
-def _lane(src: SourceState, *, manual: bool) -> Lane:
-    """Manual syncs first, then sources whose last attempt did not fail."""
-    if manual:
-        return Lane.MANUAL
-    return Lane.FAILING if src.status.phase is SyncPhase.FAILED else Lane.HEALTHY

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -17,13 +17,28 @@ from mcp_registry_server.sources.base import Fetcher, FetchLimits, FetchResult
 from mcp_registry_server.sources.errors import FetchError, SourceConfigError
 from mcp_registry_server.sources.factory import fetcher_for
 from mcp_registry_server.sources.unsynced import unsynced_message
-from mcp_registry_server.store.base import SourceStatus
+from mcp_registry_server.store.base import SourceStatus, SyncPhase
+from mcp_registry_server.sync.decision import SyncReason
+from mcp_registry_server.sync.slots import Lane
 from mcp_registry_server.sync.status import initial_status
 
 DEFAULT_INTERVAL = timedelta(minutes=30)
 """Used only if a synced source somehow has no `syncPolicy` (the config model requires one)."""
 SYNC_TIMEOUT = parse_go_duration(DEFAULT_SYNC_TIMEOUT)
 """Seconds one attempt may take (all API pages, a whole git fetch) unless the config says."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class NextAttempt:
+    """What a source's loop will do next, and the last computed retry delay."""
+
+    reason: SyncReason
+    at: datetime | None
+    retry_delay: float
 
 
 @dataclass(eq=False)
@@ -102,3 +117,10 @@ def build_state(
         status=initial_status(config.name, persisted=None, data=None, unsynced_message=unsynced),
         ever_synced=not config.synced,
     )
+
+
+def lane(src: SourceState, *, manual: bool) -> Lane:
+    """Manual syncs first, then sources whose last attempt did not fail."""
+    if manual:
+        return Lane.MANUAL
+    return Lane.FAILING if src.status.phase is SyncPhase.FAILED else Lane.HEALTHY
