@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 import yaml
 from aiohttp import web
 from mcp_registry_common.mcpregistry import GROUP
@@ -426,18 +425,3 @@ def reconciles(op: Operator) -> float:
         if metric.name == "controller_runtime_reconcile":
             total += sum(s.value for s in metric.samples if s.name.endswith("_total"))
     return total
-
-
-@pytest.fixture(name="kube")
-async def kube_fixture() -> AsyncIterator[KubeApiDouble]:
-    """The API double enforcing the CRD (overrides the runtime tests' plain `kube`); import it
-    into a test module to use it there."""
-    async with double() as api:
-        yield api
-
-
-@pytest.fixture(name="fake")
-async def fake_fixture(kube: KubeApiDouble) -> AsyncIterator[FakeServers]:
-    """Registry servers answering the operator's status and sync calls."""
-    async with FakeServers(kube) as servers:
-        yield servers

@@ -26,8 +26,6 @@ from .operator_harness import (
     deployment,
     events,
     exists,
-    fake_fixture,  # noqa: F401 (the `fake` fixture)
-    kube_fixture,  # noqa: F401 (the `kube` fixture)
     make_ready,
     operator,
     registries_rt,

@@ -18,8 +18,6 @@ from .operator_harness import (
     deployment_controller,
     events,
     exists,
-    fake_fixture,  # noqa: F401 (the `fake` fixture)
-    kube_fixture,  # noqa: F401 (the `kube` fixture)
     make_ready,
     operator,
     reconciles,

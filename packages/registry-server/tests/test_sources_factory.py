@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +16,6 @@ from mcp_registry_server.sources.git import GitFetcher
 from mcp_registry_server.sources.unsynced import UnsyncedFetcher
 
 INTERVAL = {"syncPolicy": {"interval": "1h"}}
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def source(block: dict[str, Any]) -> SourceConfig:
