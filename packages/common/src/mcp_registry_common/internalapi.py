@@ -27,13 +27,15 @@ INTERNAL_PORT = 8081
 HEALTH_PATH = "/health"
 READINESS_PATH = "/readiness"
 STATUS_PATH = "/status"
+SYNC_ROUTE = "/sources/{name}/sync"
+"""`POST` asks for a manual sync of source `name` (the reply: its status once it has ended)."""
 
 SourcePhase = Literal["Syncing", "Complete", "Failed"]
 
 
 def sync_path(source: str) -> str:
     """`POST` here asks for a manual sync of `source` (the name is percent-encoded)."""
-    return f"/sources/{quote(source, safe='')}/sync"
+    return SYNC_ROUTE.format(name=quote(source, safe=""))
 
 
 class InvalidReportError(ValueError):

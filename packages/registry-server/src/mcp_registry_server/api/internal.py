@@ -11,6 +11,7 @@ from mcp_registry_common.internalapi import (
     HEALTH_PATH,
     READINESS_PATH,
     STATUS_PATH,
+    SYNC_ROUTE,
     RegistryReport,
     ServerReport,
     SourcePhase,
@@ -39,7 +40,7 @@ def internal_routes() -> list[web.RouteDef]:
         web.get("/version", version),
         web.get("/metrics", metrics),
         web.get(STATUS_PATH, status),
-        web.post("/sources/{name}/sync", sync_source),
+        web.post(SYNC_ROUTE, sync_source),
     ]
 
 
