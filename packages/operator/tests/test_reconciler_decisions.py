@@ -220,6 +220,12 @@ def status_of(phase: str, **conditions: str) -> dict[str, Any]:
     return {"phase": phase, "message": f"now {phase}", "conditions": conds}
 
 
+def stuck(phase: str, reason: str, message: str) -> dict[str, Any]:
+    """A status whose Ready condition says why the registry waits (the message names what)."""
+    ready = {"type": "Ready", "status": "False", "reason": reason, "message": message}
+    return {"phase": phase, "message": message, "conditions": [ready]}
+
+
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
@@ -233,9 +239,21 @@ def status_of(phase: str, **conditions: str) -> dict[str, Any]:
         (status_of("Ready", PodTemplateValid="False"), status_of("Ready", PodTemplateValid="True"),
          [("PodTemplateValidTrue", "Normal")]),
         ({**status_of("Ready")}, {**status_of("Terminating")}, [("Terminating", "Normal")]),
+        (None, stuck("Pending", "ReferenceNotFound", "ConfigMap 'a'"),
+         [("ReferenceNotFound", "Warning")]),
+        (stuck("Pending", "ReferenceNotFound", "ConfigMap 'a'"),
+         stuck("Pending", "ReferenceNotFound", "ConfigMap 'a'"), []),
+        (stuck("Pending", "ReferenceNotFound", "ConfigMap 'a'"),
+         stuck("Pending", "ReferenceNotFound", "Secret 'b'"), [("ReferenceNotFound", "Warning")]),
+        (status_of("Ready"), stuck("Pending", "ReferenceNotFound", "Secret 'b'"),
+         [("ReferenceNotFound", "Warning")]),
+        (stuck("Failed", "ValidationFailed", "Spec validation failed: x"),
+         stuck("Failed", "ValidationFailed", "Invalid PodTemplateSpec: y"),
+         [("ValidationFailed", "Warning")]),
     ],
     ids=["created", "created-invalid", "ready", "steady", "sync-failed", "status-unknown",
-         "template-fixed", "terminating"],
+         "template-fixed", "terminating", "created-missing-reference", "still-missing",
+         "another-missing", "reference-deleted", "another-invalid"],
 )  # fmt: skip
 def test_events_follow_changes(
     old: dict[str, Any] | None, new: dict[str, Any], expected: list[tuple[str, str]]
