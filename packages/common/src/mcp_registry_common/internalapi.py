@@ -65,6 +65,8 @@ class SourceReport(_Report):
     """Hash of the data served now (kept across failures)."""
     server_count: int = Field(default=0, ge=0)
     """Servers served for this source, after filters."""
+    skill_count: int = Field(default=0, ge=0)
+    plugin_count: int = Field(default=0, ge=0)
 
     @field_validator("message")
     @classmethod

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import structlog
 from mcp_registry_common.config import ConfigError, ServerConfig, load_server_config_file
+from mcp_registry_common.config.envoverrides import env_help
 from mcp_registry_common.formats.limits import (
     BYTES_PER_SERVER,
     DEFAULT_MAX_DOCUMENT_BYTES,
@@ -123,7 +124,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="run the server (without --config: the embedded sample registry)",
-        epilog=EPILOG,
+        epilog=f"{EPILOG}\n{env_help(ServerConfig)}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--config", type=Path, help="config.yaml (default: the embedded default)")
@@ -251,11 +252,11 @@ def _version(fmt: str) -> int:
 
 
 def _load(path: Path) -> ServerConfig | None:
-    """The config in `path`, warnings printed to stderr; None (problems printed) when invalid.
-    Plain-http OAuth issuers are accepted only with THV_REGISTRY_INSECURE_URL=true."""
+    """The config in `path` and `THV_REGISTRY_<KEY>` variables, warnings printed to stderr;
+    None (problems printed) when invalid. Plain-http issuers need THV_REGISTRY_INSECURE_URL."""
     try:
         loaded = load_server_config_file(
-            path, allow_insecure_urls=insecure_urls_allowed(os.environ)
+            path, allow_insecure_urls=insecure_urls_allowed(os.environ), env=os.environ
         )
     except ConfigError as exc:
         print(f"{path}: invalid configuration:", file=sys.stderr)
@@ -266,6 +267,8 @@ def _load(path: Path) -> ServerConfig | None:
         return None
     for warning in loaded.warnings:
         print(f"{path}: warning: {warning}", file=sys.stderr)
+    if loaded.from_env:
+        print(f"{path}: set from the environment: {' '.join(loaded.from_env)}", file=sys.stderr)
     return loaded.config
 
 

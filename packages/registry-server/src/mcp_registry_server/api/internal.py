@@ -144,4 +144,6 @@ def source_report(item: SourceStatus) -> SourceReport:
         last_sync_time=item.last_sync_time,
         content_hash=item.content_hash,
         server_count=item.server_count,
+        skill_count=item.skill_count,
+        plugin_count=item.plugin_count,
     )

@@ -22,6 +22,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import structlog
 from mcp_registry_common.config import ServerConfig, SourceConfig
+from mcp_registry_common.formats import ExtensionKind
 
 from mcp_registry_server.service.catalog import Catalog
 from mcp_registry_server.service.catchup import CatchUp
@@ -54,22 +55,64 @@ CONCURRENT_CHANGE = (
 )
 
 
-ServersChange = Callable[[list[Mapping[str, Any]]], Sequence[Mapping[str, Any]]]
-"""The managed source's new server.json documents from its current ones (it may raise)."""
+EntriesChange = Callable[[list[Mapping[str, Any]]], Sequence[Mapping[str, Any]]]
+"""The managed source's new documents of one kind (server.json, skill or plugin) from its
+current ones (it may raise)."""
+SERVER_KIND = "server"
+"""The kind of `SourceData.servers` (`ExtensionKind` names the others)."""
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def managed_data(source: str, servers: Sequence[Mapping[str, Any]], now: datetime) -> SourceData:
-    """The managed source's data holding `servers`, hashed like a synced payload."""
-    body = json.dumps(list(servers), sort_keys=True, separators=(",", ":"), default=str)
+def managed_data(
+    source: str,
+    servers: Sequence[Mapping[str, Any]],
+    now: datetime,
+    *,
+    skills: Sequence[Mapping[str, Any]] = (),
+    plugins: Sequence[Mapping[str, Any]] = (),
+) -> SourceData:
+    """The managed source's data holding `servers` (and `skills`, `plugins`), hashed like a
+    synced payload."""
+    document: Any = list(servers)
+    if skills or plugins:
+        document = {"servers": document, "skills": list(skills), "plugins": list(plugins)}
+    body = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
     return SourceData(
         source=source,
         servers=tuple(servers),
         content_hash=hashlib.sha256(body.encode()).hexdigest(),
         synced_at=now,
+        skills=tuple(skills),
+        plugins=tuple(plugins),
+    )
+
+
+def entries_of(data: SourceData | None, kind: str) -> list[Mapping[str, Any]]:
+    """The documents of `kind` (`server`, `skill`, `plugin`) in `data` (none without data)."""
+    if data is None:
+        return []
+    return list(data.servers if kind == SERVER_KIND else data.items(ExtensionKind(kind)))
+
+
+def with_entries(
+    source: str,
+    current: SourceData | None,
+    kind: str,
+    docs: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> SourceData:
+    """The managed source's data with its documents of `kind` replaced by `docs`."""
+    parts = {k: entries_of(current, k) for k in (SERVER_KIND, *ExtensionKind)}
+    parts[kind] = list(docs)
+    return managed_data(
+        source,
+        parts[SERVER_KIND],
+        now,
+        skills=parts[ExtensionKind.SKILL],
+        plugins=parts[ExtensionKind.PLUGIN],
     )
 
 
@@ -294,8 +337,8 @@ class AdminState:
                     return data
         return (await self.store.load_sources()).get(source)
 
-    async def managed_servers(self, source: str) -> list[Mapping[str, Any]]:
-        """The managed source's server.json documents (empty when nothing was published),
+    async def managed_entries(self, source: str, kind: str) -> list[Mapping[str, Any]]:
+        """The managed source's documents of `kind` (empty when nothing was published),
         read afresh from a store shared by replicas: another one may have published since."""
         store = self.store
         if isinstance(store, ChangeFeed):
@@ -304,19 +347,19 @@ class AdminState:
             data = self._managed
             if data is None or data.source != source:
                 data = await self.source_data(source)
-        return list(data.servers) if data is not None else []
+        return entries_of(data, kind)
 
     async def update_managed(
-        self, source: str, change: ServersChange
+        self, source: str, change: EntriesChange, *, kind: str = SERVER_KIND
     ) -> Sequence[Mapping[str, Any]]:
-        """Replace the managed source's entries with `change(current entries)` as one store
+        """Replace the managed source's entries of `kind` with `change(current ones)` as one store
         update (replicas' updates of the source never interleave: `change` sees the entries
         as they are now, and may raise to write nothing), then rebuild the registries that
         serve it; the entries written."""
         now = self.now()
 
         def apply(current: SourceData | None) -> SourceData:
-            return managed_data(source, change(list(current.servers) if current else []), now)
+            return with_entries(source, current, kind, change(entries_of(current, kind)), now)
 
         store = self.store
         defined = self.definitions.sources.get(source)
@@ -329,7 +372,7 @@ class AdminState:
             data = await store.update_source(source, apply)
         self._managed = data
         await self.catalog.refresh(self.store, source=source)
-        return data.servers
+        return entries_of(data, kind)
 
     def forget_managed(self, source: str) -> None:
         """Drop the cached managed entries if they are `source`'s (it was deleted, or another

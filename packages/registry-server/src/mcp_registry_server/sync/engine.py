@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import random
@@ -27,7 +28,7 @@ from mcp_registry_server.sync.attempt import OnChange, describe, run_attempt
 from mcp_registry_server.sync.decision import SyncReason, decide, next_check
 from mcp_registry_server.sync.errors import NotSyncableError, UnknownSourceError
 from mcp_registry_server.sync.gate import ParseGate
-from mcp_registry_server.sync.metrics import SyncMetrics, SyncOutcome
+from mcp_registry_server.sync.metrics import SyncMetrics, SyncObserver, SyncOutcome
 from mcp_registry_server.sync.pipeline import StageError
 from mcp_registry_server.sync.slots import SlotPool, Ticket
 from mcp_registry_server.sync.state import (
@@ -74,16 +75,19 @@ class SyncEngine:
         draw: Random = random.random,
         sync_timeout: float = SYNC_TIMEOUT,
         slot_lease: float = SLOT_LEASE,
+        observer: SyncObserver | None = None,
     ) -> None:
         """`sync_timeout` applies to sources for which the config sets no timeout; `backoff`
-        (full jitter, capped at each source's interval) draws its jitter from `draw`."""
+        (full jitter, capped at each source's interval) draws its jitter from `draw`; `observer`
+        hears of every finished attempt (telemetry)."""
         self._store = store
         self._on_change = on_change
-        self._metrics = SyncMetrics(metrics or prometheus_client.CollectorRegistry())
+        self._metrics = SyncMetrics(metrics or prometheus_client.CollectorRegistry(), observer)
         self._slots = SlotPool(max(1, concurrency))
         self._slot_lease = slot_lease
         self._clock = clock
         self._backoff, self._draw = backoff or BackoffPolicy(), draw
+        self._retry = functools.partial(keep_trying, policy=self._backoff, draw=draw)
         self._sync_timeout = sync_timeout
         self._settings = config.sync
         self._changed = asyncio.Condition()
@@ -245,7 +249,7 @@ class SyncEngine:
         def failed(exc: Exception, attempt: int, delay: float) -> None:
             log.warning("sync_load_failed", error=repr(exc), retry_in=round(delay, 3))
 
-        await keep_trying(self.load, policy=self._backoff, failed=failed, cap=60.0, draw=self._draw)
+        await self._retry(self.load, failed=failed, cap=60.0)
 
     async def _supervise(self, src: SourceState) -> None:
         """Restart the source's loop after an unexpected error (a bug, not a sync failure)."""
@@ -253,14 +257,7 @@ class SyncEngine:
         def crashed(exc: Exception, crashes: int, delay: float) -> None:
             log.exception("sync_loop_crashed", source=src.name, restart_in=round(delay, 3))
 
-        interval = src.interval.total_seconds()
-        await keep_trying(
-            lambda: self._loop(src),
-            policy=self._backoff,
-            failed=crashed,
-            cap=interval,
-            draw=self._draw,
-        )
+        await self._retry(lambda: self._loop(src), failed=crashed, cap=src.interval.total_seconds())
 
     async def _loop(self, src: SourceState) -> None:
         while True:
@@ -372,7 +369,9 @@ class SyncEngine:
         src.retry_delay = self._backoff.delay(src.status.attempt_count, self._draw(), cap=cap)
         src.retry_at = self._clock() + timedelta(seconds=src.retry_delay)
         await self._save_status(src)
-        self._metrics.attempt(src.name, outcome=SyncOutcome.FAILED, reason=reason, seconds=seconds)
+        self._metrics.attempt(
+            src.name, outcome=SyncOutcome.FAILED, reason=reason, seconds=seconds, stage=error.stage
+        )
         self._metrics.failed(src.name, stage=error.stage)
         log.warning(
             "sync_failed",
