@@ -5,7 +5,8 @@ our finalizer (before any validation, so deletion never hangs on a bad spec); va
 finalizer; then `_converge`: render the server config; resolve the Secrets/ConfigMaps it
 references; read (or create once) the internal token; build the objects; check the pod
 template; apply what differs; ask the server (`askserver`, acting on a new sync trigger);
-judge the Deployment and that answer together (`assess`); publish the status (written only when
+judge the Deployment and that answer together (`assess`: a first sync on unready pods shows
+as Syncing or Failed); publish the status (written only when
 it changed). Returns when to look again; raises for backoff; TerminalError when only a new
 spec can help.
 """
