@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import structlog
 from aiohttp import web
 
-from mcp_registry_server.api.fastreads import ServerRunner
+from mcp_registry_server.api.connections import server_runner
 from mcp_registry_server.logs import flush_logs
 
 log = structlog.get_logger("mcp_registry_server.cli")
@@ -35,11 +35,8 @@ async def serve_both(
     registry: str | None = None,
 ) -> int:
     """Serve both apps until SIGTERM/SIGINT, then shut down within `SHUTDOWN_TIMEOUT`."""
-    runners: list[web.AppRunner] = [
-        ServerRunner(
-            app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT / 2
-        )
-        for app in (public, internal)
+    runners = [
+        server_runner(app, shutdown_timeout=SHUTDOWN_TIMEOUT / 2) for app in (public, internal)
     ]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

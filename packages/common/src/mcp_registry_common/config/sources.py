@@ -260,6 +260,15 @@ class SourceConfig(ConfigModel):
     claims: ConfigClaims | None = Field(
         default=None, description="Authorization claims copied onto every entry of the source."
     )
+    allow_private_ip: bool | None = Field(
+        default=None,
+        alias="allowPrivateIP",
+        description="Ours: let the source's fetches (api.endpoint, file.url, git over http(s), "
+        "git:// or ssh) reach private, loopback, link-local and other non-public addresses, "
+        "e.g. an in-cluster Service. Absent means `sync.allowPrivateIP` for a config-file "
+        "source and false for one created through the admin API; true there needs "
+        "`sync.adminSources.allowPrivateIP: true`.",
+    )
 
     @field_validator("name")
     @classmethod

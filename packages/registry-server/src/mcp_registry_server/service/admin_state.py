@@ -265,7 +265,7 @@ class AdminState:
         next apply or reload does it again (the engine's add and remove may be repeated)."""
         old = self._followed
         fetch = [
-            src.config
+            src.fetch_config(self.config.sync)
             for name, src in definitions.sources.items()
             if name not in old.sources or fetch_changed(old.sources[name].config, src.config)
         ]

@@ -51,6 +51,9 @@ class FetchedDocument:
     """sha256 hex of `data`."""
     origin: str
     """Where it came from, for logs and messages (no secrets), e.g. `<repo>@<sha>:<path>`."""
+    local: bool = False
+    """Read from the server's own filesystem (`file.path`): a message about it must not quote
+    its contents (the file may be anything the server can read)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,6 @@ from mcp_registry_server.sync.state import (
     SYNC_TIMEOUT,
     NextAttempt,
     SourceState,
-    attempt_timeout,
     build_state,
     lane,
     utc_now,
@@ -121,7 +120,8 @@ class SyncEngine:
             http=self._http,
             workdir=self._workdir / config.name,
             limits=self._limits,
-            timeout=attempt_timeout(config, self._settings, self._sync_timeout),
+            settings=self._settings,
+            default_timeout=self._sync_timeout,
         )
 
     def _start(self, src: SourceState) -> None:
