@@ -25,8 +25,6 @@ from .operator_harness import (
     FakeServers,
     create,
     exists,
-    fake_fixture,  # noqa: F401 (the `fake` fixture)
-    kube_fixture,  # noqa: F401 (the `kube` fixture)
     make_ready,
     operator,
     reconciles,

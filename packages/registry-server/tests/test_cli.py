@@ -17,8 +17,8 @@ from mcp_registry_server.cli import (
     listen_addresses,
     main,
     parse_address,
-    try_these,
 )
+from mcp_registry_server.serving import try_these
 from mcp_registry_testing.serverprocess import ServerProcess
 from mcp_registry_testing.waiting import wait_for
 

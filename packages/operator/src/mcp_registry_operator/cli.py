@@ -13,8 +13,8 @@ import structlog
 
 from mcp_registry_operator import __version__
 from mcp_registry_operator.app import OperatorSettings, run_operator
-from mcp_registry_operator.controller.reconciler import ReconcilerSettings
 from mcp_registry_operator.logs import LEVELS, configure_logging
+from mcp_registry_operator.reconcile.reconciler import ReconcilerSettings
 from mcp_registry_operator.runtime.controller import ControllerSettings
 from mcp_registry_operator.runtime.leader import LeaderElectionSettings, LeadershipLostError
 

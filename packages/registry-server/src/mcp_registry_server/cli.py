@@ -6,14 +6,11 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
-from aiohttp import web
 from mcp_registry_common.config import ConfigError, ServerConfig, load_server_config_file
 from mcp_registry_common.config.envoverrides import env_help
 from mcp_registry_common.formats.limits import (
@@ -21,10 +18,10 @@ from mcp_registry_common.formats.limits import (
     DEFAULT_MAX_DOCUMENT_BYTES,
     MIB,
 )
+from mcp_registry_common.internalapi import API_PORT, INTERNAL_PORT
 from mcp_registry_common.internaltoken import TOKEN_FILE_ENV
 from mcp_registry_common.quantity import QuantityError, parse_quantity
 
-from mcp_registry_server.api.connections import server_runner
 from mcp_registry_server.api.internal_access import InternalTokenFileError, read_token_file
 from mcp_registry_server.api.loglimit import DEFAULT_PER_SECOND, limit_at_level
 from mcp_registry_server.app import StoreNotConfiguredError, create_apps
@@ -32,7 +29,8 @@ from mcp_registry_server.auth.errors import AuthConfigError
 from mcp_registry_server.auth.layer import insecure_urls_allowed
 from mcp_registry_server.buildinfo import current_build_info
 from mcp_registry_server.defaults import embedded_default_config
-from mcp_registry_server.logs import configure_logging, flush_logs, parse_level
+from mcp_registry_server.logs import configure_logging, parse_level
+from mcp_registry_server.serving import Address, serve_both
 from mcp_registry_server.sources.base import FetchLimits
 from mcp_registry_server.sources.kubernetes.settings import KubeSettings
 from mcp_registry_server.store.postgres import (
@@ -48,8 +46,6 @@ from mcp_registry_server.sync.engine import DEFAULT_CONCURRENCY
 
 log = structlog.get_logger("mcp_registry_server.cli")
 
-SHUTDOWN_TIMEOUT = 30.0
-"""Seconds a SIGTERM/SIGINT shutdown may take: in-flight requests, then the sync engine."""
 EPILOG = """\
 environment:
   MCP_REGISTRY_ADDRESS           default for --address (HOST:PORT)
@@ -72,14 +68,6 @@ environment:
 """
 
 
-@dataclass(frozen=True, slots=True)
-class Address:
-    """Where a listener binds; `host` None means every interface."""
-
-    host: str | None
-    port: int
-
-
 def parse_address(text: str) -> Address:
     """`HOST:PORT`, `:PORT` (all interfaces) or `[V6]:PORT`; `localhost` means 127.0.0.1."""
     host, sep, port_text = text.rpartition(":")
@@ -96,9 +84,9 @@ def listen_addresses(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[
     embedded default (no --config) binds loopback only: its admin API is anonymous and
     writable, a demo for this machine, not for the network."""
     host = "127.0.0.1" if args.config is None else ""
-    api = args.address or parse_address(env.get("MCP_REGISTRY_ADDRESS") or f"{host}:8080")
+    api = args.address or parse_address(env.get("MCP_REGISTRY_ADDRESS") or f"{host}:{API_PORT}")
     internal = args.internal_address or parse_address(
-        env.get("MCP_REGISTRY_INTERNAL_ADDRESS") or f"{host}:8081"
+        env.get("MCP_REGISTRY_INTERNAL_ADDRESS") or f"{host}:{INTERNAL_PORT}"
     )
     return api, internal
 
@@ -343,77 +331,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     api, admin = listen_addresses(args, os.environ)
     first = config.registries[0].name if config.registries else None
-    return asyncio.run(_run(public, internal, api=api, admin=admin, registry=first))
-
-
-async def _run(
-    public: web.Application,
-    internal: web.Application,
-    *,
-    api: Address,
-    admin: Address,
-    registry: str | None = None,
-) -> int:
-    """Serve both apps until SIGTERM/SIGINT, then shut down within `SHUTDOWN_TIMEOUT`."""
-    runners = [
-        server_runner(app, shutdown_timeout=SHUTDOWN_TIMEOUT / 2) for app in (public, internal)
-    ]
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    started: list[web.AppRunner] = []
-    try:
-        urls = []
-        for runner, address in zip(runners, (api, admin), strict=True):
-            await runner.setup()  # the public app's resources start here, before any listener
-            started.append(runner)
-            await web.TCPSite(runner, address.host, address.port).start()
-            urls.append(_url(runner))
-        flush_logs()  # start-up lines before the plain one
-        print(
-            f"mcp-registry-server listening on {urls[0]} (API) and {urls[1]} (internal)\n"
-            + try_these(urls[0], urls[1], registry),
-            flush=True,
-        )
-        log.info("listening", api=urls[0], internal=urls[1])
-        await stop.wait()
-        log.info("shutting_down", timeout_s=SHUTDOWN_TIMEOUT)
-        return 0
-    except OSError as exc:
-        log.error("listen_failed", error=str(exc))
-        return 1
-    except Exception:
-        log.exception("startup_failed")
-        return 1
-    finally:
-        try:
-            async with asyncio.timeout(SHUTDOWN_TIMEOUT):
-                for runner in reversed(started):
-                    await runner.cleanup()
-        except TimeoutError:
-            log.error("shutdown_timeout", timeout_s=SHUTDOWN_TIMEOUT)
-
-
-def try_these(api: str, internal: str, registry: str | None) -> str:
-    """URLs a person can paste (a wildcard listener is reached on 127.0.0.1)."""
-    api, internal = (_pasteable(api), _pasteable(internal))
-    lines = [f"  readiness: {internal}/readiness"]
-    if registry is not None:
-        lines.insert(0, f"  servers:   {api}/registry/{registry}/v0.1/servers")
-    return "\n".join(lines)
-
-
-def _pasteable(url: str) -> str:
-    for wildcard in ("//0.0.0.0:", "//[::]:"):
-        url = url.replace(wildcard, "//127.0.0.1:")
-    return url
-
-
-def _url(runner: web.AppRunner) -> str:
-    """The URL of the runner's first bound socket (the real port when 0 was asked for)."""
-    host, port = runner.addresses[0][:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    return asyncio.run(serve_both(public, internal, api=api, admin=admin, registry=first))
 
 
 if __name__ == "__main__":
