@@ -168,10 +168,12 @@ async def test_the_command_runs_from_a_kubeconfig_logs_json_and_stops_on_sigterm
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "mcp_registry_operator", "run", f"--kubeconfig={kubeconfig}",
         f"--health-address=127.0.0.1:{port}", "--leader-elect", "--log-format=json",
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
     )  # fmt: skip
+    assert proc.stdout is not None
     assert proc.stderr is not None
-    reader = asyncio.create_task(proc.stderr.read())
+    reader = asyncio.create_task(proc.stdout.read())  # the logs go to stdout, as the server's
+    errors = asyncio.create_task(proc.stderr.read())
     try:
         await wait_for(lambda: FINALIZER in finalizers(kube, "reg"), 30.0)
         await wait_for(lambda: exists(kube, "deployments", NS, "reg-api", "apps"), 10.0)
@@ -184,6 +186,7 @@ async def test_the_command_runs_from_a_kubeconfig_logs_json_and_stops_on_sigterm
             await proc.wait()
     lines = (await reader).decode().splitlines()
     assert code == 0, lines[-5:]
+    assert (await errors) == b""
     records = [json.loads(line) for line in lines]  # every line is one JSON event
     names = [r["event"] for r in records]
     assert names[0] == "operator_starting"

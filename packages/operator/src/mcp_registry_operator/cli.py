@@ -8,8 +8,10 @@ import asyncio
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import structlog
+from mcp_registry_common.logshape import LOG_FORMATS
 
 from mcp_registry_operator import __version__
 from mcp_registry_operator.app import OperatorSettings, run_operator
@@ -49,6 +51,23 @@ def comma_list(text: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (text or "").split(",") if part.strip())
 
 
+def missing_kubeconfig(kubeconfig: str | None, env: Mapping[str, str], home: Path) -> str | None:
+    """Pure: outside a cluster, the one line to print when no kubeconfig file can be read
+    (`--kubeconfig`, else each path of $KUBECONFIG, else ~/.kube/config); None when one can."""
+    if kubeconfig is not None:
+        candidates = [kubeconfig]
+    elif env.get("KUBECONFIG"):
+        candidates = [p for p in env["KUBECONFIG"].split(os.pathsep) if p]
+    else:
+        candidates = [str(home / ".kube" / "config")]
+    if any(Path(path).expanduser().is_file() for path in candidates):
+        return None
+    return (
+        "no cluster to connect to: not in a pod (KUBERNETES_SERVICE_HOST is unset) and no "
+        f"kubeconfig at {', '.join(candidates)}; give --kubeconfig PATH or set KUBECONFIG"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mcp-registry-operator",
@@ -77,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--lease-name", default="mcp-registry-operator-leader")
     run.add_argument("--log-level", default="info", choices=sorted(LEVELS))
-    run.add_argument("--log-format", default="json", choices=("json", "console"))
+    run.add_argument("--log-format", default="json", choices=LOG_FORMATS)
     run.add_argument(
         "--kubeconfig",
         default=None,
@@ -141,6 +160,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         print(f"mcp-registry-operator: {exc}", file=sys.stderr)
         return 2
     in_cluster = bool(environ.get("KUBERNETES_SERVICE_HOST")) and args.kubeconfig is None
+    problem = None if in_cluster else missing_kubeconfig(args.kubeconfig, environ, Path.home())
+    if problem is not None:
+        print(f"mcp-registry-operator: {problem}", file=sys.stderr)
+        return 1
     log.info(
         "operator_starting",
         version=__version__,
