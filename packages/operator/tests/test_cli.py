@@ -44,4 +44,5 @@ def test_a_kubeconfig_anywhere_on_the_path_list_is_enough(tmp_path: Path) -> Non
 
 def test_version_flag() -> None:
     done = _run("--version", env=dict(os.environ))
-    assert (done.returncode, done.stdout.strip()) == (0, __version__)
+    assert done.returncode == 0
+    assert done.stdout.startswith(f"mcp-registry-operator {__version__} (commit ")

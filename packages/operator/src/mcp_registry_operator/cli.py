@@ -8,9 +8,11 @@ import asyncio
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from importlib import resources
 from pathlib import Path
 
 import structlog
+from mcp_registry_common.buildinfo import BUILD_FILE, BuildInfo, read_build_info
 from mcp_registry_common.logshape import LOG_FORMATS
 
 from mcp_registry_operator import __version__
@@ -68,6 +70,15 @@ def missing_kubeconfig(kubeconfig: str | None, env: Mapping[str, str], home: Pat
     )
 
 
+def build_info() -> BuildInfo:
+    """The running build: the version, and the commit and build time an image stamped."""
+    return read_build_info(
+        "mcp-registry-operator",
+        fallback_version=__version__,
+        build_file=resources.files("mcp_registry_operator") / "data" / BUILD_FILE,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mcp-registry-operator",
@@ -75,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument("--version", action="version", version=build_info().line(parser.prog))
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser(
         "run",
@@ -167,6 +178,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     log.info(
         "operator_starting",
         version=__version__,
+        commit=build_info().commit,
         namespaces=list(settings.reconciler.namespaces or ["*"]),
         leader_election=settings.leader_election is not None,
         image=settings.reconciler.image,

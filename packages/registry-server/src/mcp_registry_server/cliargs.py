@@ -93,12 +93,8 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    info = current_build_info()
     parser.add_argument(
-        "--version",
-        action="version",
-        version=f"mcp-registry-server {info.version} (commit {info.commit}, "
-        f"built {info.build_date})",
+        "--version", action="version", version=current_build_info().line(parser.prog)
     )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser(
