@@ -84,9 +84,7 @@ def load_server_config(text: str | bytes, *, allow_insecure_urls: bool = False) 
     return load_server_config_data(data, allow_insecure_urls=allow_insecure_urls)
 
 
-def load_server_config_file(
-    path: str | Path, *, allow_insecure_urls: bool = False
-) -> LoadedConfig:
+def load_server_config_file(path: str | Path, *, allow_insecure_urls: bool = False) -> LoadedConfig:
     """`load_server_config` on a file; an unreadable file is a ConfigError too."""
     path = Path(path)
     try:
