@@ -4,6 +4,7 @@ and the stamping script they run is run on a copy of a package and read back).""
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import subprocess
 import tomllib
@@ -91,3 +92,54 @@ def test_the_stamp_the_dockerfiles_write_is_what_version_reports(tmp_path: Path)
     subprocess.run([sh, str(script), str(unstamped), "", ""], check=True)
     assert not unstamped.exists()
     assert read_build_info("x", fallback_version="0", build_file=str(unstamped)).commit == "unknown"
+
+
+def _readme_commands(program: str) -> list[list[str]]:
+    """Every `program ...` command of the README's command blocks, split as the shell would
+    (line continuations joined; `$(...)` and `$PWD` kept as words)."""
+    from mcp_registry_testing.docblocks import read_blocks
+
+    found = []
+    for block in read_blocks(REPO / "README.md"):
+        if block.is_command:
+            for line in block.text.replace("\\\n", " ").splitlines():
+                words = shlex.split(line, comments=True)
+                if words[:2] == program.split():
+                    found.append(words)
+    return found
+
+
+def _options(words: list[str], flag: str) -> list[str]:
+    return [words[i + 1] for i, word in enumerate(words) if word == flag]
+
+
+def test_the_docker_examples_match_the_dockerfiles() -> None:
+    """No Docker here: the README's `docker build` and `docker run` lines are checked against
+    the Dockerfiles (build args declared, ports exposed, working directory, entrypoint) and the
+    arguments after the image against the server's own argument parser."""
+    builds = {words[words.index("-f") + 1]: words for words in _readme_commands("docker build")}
+    assert set(builds) == {f"packages/{p}/Dockerfile" for p in IMAGES}
+    tags = {}
+    for path, words in builds.items():
+        text = (REPO / path).read_text()
+        assert words[-1] == "."  # the context is the repository root, as the Dockerfile says
+        for arg in _options(words, "--build-arg"):
+            assert re.search(rf"^ARG {arg.split('=')[0]}\b", text, re.M), arg
+        (tags[path],) = _options(words, "-t")
+    (run,) = _readme_commands("docker run")
+    image_at = 2  # after `docker run` and its options (-p and -v take a value)
+    while run[image_at].startswith("-"):
+        image_at += 2 if run[image_at] in ("-p", "-v") else 1
+    assert run[image_at] == tags["packages/registry-server/Dockerfile"]
+    server = dockerfile("registry-server")
+    exposed = set(re.findall(r"^EXPOSE (.+)$", server, re.M)[0].split())
+    published = {mapping.split(":")[1] for mapping in _options(run, "-p")}
+    assert published == exposed
+    workdir = re.findall(r"^WORKDIR (\S+)$", server, re.M)[-1]
+    mounts = {m.split(":")[1]: m.split(":")[0] for m in _options(run, "-v")}
+    assert mounts[f"{workdir}/examples"] == "$PWD/examples"  # the config's relative path
+    assert re.findall(r"^ENTRYPOINT (.+)$", server, re.M) == ['["mcp-registry-server"]']
+    args = server_parser({}).parse_args(run[image_at + 1 :])
+    assert args.command == "serve"
+    assert str(args.config) in mounts
+    assert mounts[str(args.config)] == "$PWD/config.yaml"
