@@ -13,12 +13,14 @@ from mcp_registry_common.filtering import (
     PatternFilter,
     SourceFilter,
     apply_filter,
+    apply_name_filter,
     filter_hash,
     name_allowed,
     server_allowed,
     server_tags,
     tags_allowed,
 )
+from mcp_registry_common.formats import item_key
 
 REPO = Path(__file__).resolve().parents[3]
 TESTDATA = REPO / "testdata"
@@ -251,3 +253,18 @@ def test_filter_hashes_are_all_distinct() -> None:
         SourceFilter(names=pf(["b", "a"])),
     ]
     assert len({filter_hash(f) for f in filters}) == len(filters)
+
+
+def test_skills_and_plugins_pass_the_name_filter_on_namespace_and_name_only() -> None:
+    items = [
+        {"namespace": "io.acme", "name": "pdf"},
+        {"namespace": "io.acme", "name": "secret-notes"},
+        {"namespace": "io.other", "name": "pdf"},
+    ]
+    f = SourceFilter.model_validate(
+        {"names": {"include": ["io.acme/*"], "exclude": ["*/secret-*"]}, "tags": {"include": ["x"]}}
+    )
+    kept = apply_name_filter(items, f, key=item_key)
+    assert kept == [items[0]]  # the tag filter does not apply to them (registry-server §4)
+    tags_only = SourceFilter.model_validate({"tags": {"include": ["x"]}})
+    assert apply_name_filter(items, tags_only, key=item_key) == items

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -123,11 +124,50 @@ def test_parse_defaults_missing_envelope_fields() -> None:
     assert parsed.servers[0]["name"] == "io.github.stacklok/thing"
 
 
-def test_parse_ignores_skills_plugins_and_unknown_keys() -> None:
-    data = upstream_doc(server(), extra=1)
-    doc = json.loads(data)
-    doc["data"]["skills"] = [{"anything": True}]
-    assert len(parse_registry(json.dumps(doc).encode()).servers) == 1
+SKILL = {"namespace": "io.github.acme", "name": "pdf", "description": "PDFs", "version": "1.0.0"}
+
+
+def test_parse_keeps_skills_and_plugins_and_ignores_unknown_keys() -> None:
+    doc = json.loads(upstream_doc(server(), extra=1))
+    doc["data"]["skills"] = [SKILL, {**SKILL, "version": "1.1.0", "allowedTools": ["Read"]}]
+    doc["data"]["plugins"] = [{**SKILL, "name": "lint"}]
+    parsed = parse_registry(json.dumps(doc).encode())
+    assert len(parsed.servers) == 1
+    assert [s["version"] for s in parsed.skills] == ["1.0.0", "1.1.0"]
+    assert [p["name"] for p in parsed.plugins] == ["lint"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "item", "message"),
+    [
+        ("skills", {"anything": True}, "data.skills[0].namespace: namespace is required"),
+        ("skills", {**SKILL, "name": "PDF"}, "data.skills[0].name: must match"),
+        ("skills", {**SKILL, "status": "gone"}, "data.skills[0].status: must be one of"),
+        ("skills", {**SKILL, "allowedTools": ["a", "a"]}, "allowedTools: must not repeat"),
+        (
+            "skills",
+            {**SKILL, "packages": [{"registryType": "npm"}]},
+            "data.skills[0].packages[0].registryType: must be oci or git",
+        ),
+        ("plugins", {**SKILL, "compatibility": "x"}, "is a skill field, not a plugin's"),
+        ("plugins", {**SKILL, "namespace": "io"}, "namespace: must be 3 to 128 characters"),
+        ("plugins", "lint", "data.plugins[0]: plugin must be an object, got string"),
+    ],
+)
+def test_invalid_skills_and_plugins_name_the_field(kind: str, item: object, message: str) -> None:
+    doc = json.loads(upstream_doc(server()))
+    doc["data"][kind] = [item]
+    with pytest.raises(RegistryFormatError, match=re.escape(message)):
+        parse_registry(json.dumps(doc).encode())
+
+
+def test_a_skill_version_listed_twice_is_refused() -> None:
+    doc = json.loads(upstream_doc(server()))
+    doc["data"]["skills"] = [SKILL, SKILL]
+    with pytest.raises(
+        RegistryFormatError, match=re.escape("duplicate skill io.github.acme/pdf version")
+    ):
+        parse_registry(json.dumps(doc).encode())
 
 
 # --- parse_registry: errors -------------------------------------------------------------------

@@ -161,3 +161,32 @@ def test_quantities_in_a_pod_template_are_applied_as_the_api_server_stores_them(
     }
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["scratch"]["emptyDir"] == {"sizeLimit": "512Mi"}
+
+
+def test_telemetry_config_reaches_the_server_config() -> None:
+    registry = seed_registry(SEED / "01-minimal.yaml")
+    telemetry = {
+        "enabled": True,
+        "serviceName": "team-registry",
+        "endpoint": "otel-collector.observability:4318",
+        "insecure": True,
+        "tracing": {"enabled": True, "sampling": "0.25"},
+        "metrics": {"enabled": True},
+    }
+    document = registry.model_dump(by_alias=True, exclude_none=True, mode="json")
+    document["spec"]["telemetryConfig"] = telemetry
+    desired = build_desired(parse_mcpregistry(document), INPUTS)
+    rendered = yaml.safe_load(desired.config_yaml)["telemetry"]
+    assert rendered == {
+        **telemetry,
+        "serviceVersion": "unknown",
+        "tracing": {"enabled": True, "sampling": 0.25},
+    }
+    loaded = load_server_config(desired.config_yaml).config.telemetry
+    assert loaded is not None
+    assert loaded.tracing is not None
+    assert (loaded.endpoint, loaded.insecure, loaded.tracing.sampling) == (
+        "otel-collector.observability:4318",
+        True,
+        0.25,
+    )

@@ -172,7 +172,7 @@ async def test_entry_claims_read_and_update(harness: AuthzServer) -> None:
             "acme-writer",
             {"claims": PLATFORM, "skill": {"name": "s"}},
             400,
-            "skills and plugins is not supported",
+            "skill.namespace: namespace is required",
         ),
         (
             "acme-writer",
@@ -297,3 +297,25 @@ async def test_publishing_needs_a_managed_source(
     response = await client.post("/v1/entries", json={"server": server(TOOL)})
     assert response.status == 409
     assert "no managed source" in (await response.json())["detail"]
+
+
+async def test_published_skills_are_read_with_their_own_claims(harness: AuthzServer) -> None:
+    skill = {"namespace": "io.acme", "name": "notes", "description": "d", "version": "1.0.0"}
+    body = {"skill": skill, "claims": PLATFORM}
+    status, stored = await harness.call("POST", "/v1/entries", "acme-writer", body=body)
+    assert (status, stored) == (201, skill)
+    path = "/registry/catalog/v0.1/x/dev.toolhive/skills"
+    status, listed = await harness.call("GET", path, "acme-writer")
+    assert (status, [s["name"] for s in listed["skills"]]) == (200, ["notes"])
+    status, listed = await harness.call("GET", path, "acme-data")
+    assert (status, listed["skills"]) == (200, [])
+    status, _ = await harness.call("GET", f"{path}/io.acme/notes", "acme-data")
+    assert status == 404
+    claims = "/v1/entries/skill/io.acme%2Fnotes/claims"
+    status, problem = await harness.call("GET", claims, "acme-data")
+    assert (status, problem["detail"]) == (
+        403,
+        "forbidden: insufficient claims for entry io.acme/notes",
+    )
+    status, body = await harness.call("GET", claims, "acme-writer")
+    assert (status, body) == (200, {"claims": PLATFORM})

@@ -112,6 +112,8 @@ async def test_status_lists_sources_and_registries(start: Any) -> None:
         "lastSyncTime": "2026-02-18T12:00:00.000000Z",
         "contentHash": "h2",
         "serverCount": 2,
+        "skillCount": 0,
+        "pluginCount": 0,
     }
     assert body["sources"][1]["name"] == "m"
     assert body["sources"][1]["lastSyncTime"] is None

@@ -283,3 +283,38 @@ def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
     assert exited.value.code == 0
     assert capsys.readouterr().out.startswith("mcp-registry-server 0.1.0 (commit ")
+
+
+def test_help_lists_every_config_key_settable_from_the_environment(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    out = capsys.readouterr().out
+    for line in (
+        "THV_REGISTRY_DATABASE_HOST",
+        "database.host",
+        "THV_REGISTRY_DATABASE_MIGRATIONPASSWORD",
+        "THV_REGISTRY_TELEMETRY_TRACING_SAMPLING",
+        "telemetry.tracing.sampling",
+        "THV_REGISTRY_AUTH_PUBLICPATHS",
+    ):
+        assert line in out
+
+
+def test_environment_overrides_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(GOOD_CONFIG)
+    monkeypatch.setenv("THV_REGISTRY_AUTH_MODE", "oauth")  # the file says anonymous
+    assert main(["validate", "--config", str(config)]) == 1
+    assert "auth.oauth" in capsys.readouterr().err
+    monkeypatch.setenv("THV_REGISTRY_AUTH_MODE", "anonymous")
+    monkeypatch.setenv("THV_REGISTRY_SYNC_TIMEOUT", "90s")
+    assert main(["validate", "--config", str(config)]) == 0
+    err = capsys.readouterr().err
+    assert "set from the environment: THV_REGISTRY_AUTH_MODE THV_REGISTRY_SYNC_TIMEOUT" in err
+    monkeypatch.setenv("THV_REGISTRY_SYNC_TIMEOUT", "soon")
+    assert main(["validate", "--config", str(config)]) == 1
+    assert "sync.timeout" in capsys.readouterr().err

@@ -65,7 +65,15 @@ def test_success_resets_the_streak() -> None:
     )
     now = T0 + timedelta(hours=1)
     status = attempt_started(status, now=now, reason="retry-after-failure")
-    status = data_stored(status, now=now, content_hash="new", filter_hash="fh2", count=3)
+    data = SourceData(
+        source="s",
+        servers=[{"name": f"a/{i}"} for i in range(3)],
+        content_hash="new",
+        synced_at=now,
+        skills=[{"namespace": "io.x", "name": "pdf"}],
+        plugins=[{"namespace": "io.x", "name": "p1"}, {"namespace": "io.x", "name": "p2"}],
+    )
+    status = data_stored(status, now=now, content_hash="new", filter_hash="fh2", data=data)
     done = attempt_succeeded(status, now=now, changed=True)
     assert (done.phase, done.attempt_count, done.message) == (
         SyncPhase.COMPLETE,
@@ -73,6 +81,7 @@ def test_success_resets_the_streak() -> None:
         "Sync completed successfully",
     )
     assert (done.content_hash, done.filter_hash, done.server_count) == ("new", "fh2", 3)
+    assert (done.skill_count, done.plugin_count) == (1, 2)
     unchanged = attempt_succeeded(SERVED, now=now, changed=False)
     assert unchanged.message == "Sync completed: data unchanged"
     assert unchanged.last_sync_time == now

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -19,6 +19,7 @@ __all__ = [
     "PatternFilter",
     "SourceFilter",
     "apply_filter",
+    "apply_name_filter",
     "compile_glob",
     "filter_hash",
     "name_allowed",
@@ -125,6 +126,20 @@ def apply_filter(servers: Iterable[dict[str, Any]], f: SourceFilter | None) -> l
     if f is None:
         return list(servers)
     return [server for server in servers if server_allowed(server, f)]
+
+
+def apply_name_filter(
+    items: Iterable[dict[str, Any]],
+    f: SourceFilter | None,
+    *,
+    key: Callable[[Mapping[str, Any]], str],
+) -> list[dict[str, Any]]:
+    """Skills and plugins that pass `f`'s name filter on `key(item)` (their `namespace/name`),
+    in their original order; the tag filter does not apply to them (registry-server §4)."""
+    if f is None or f.names is None:
+        return list(items)
+    names = f.names
+    return [item for item in items if name_allowed(key(item), names)]
 
 
 def filter_hash(f: SourceFilter | None) -> str:

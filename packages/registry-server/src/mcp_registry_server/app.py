@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aiohttp
 import structlog
@@ -17,6 +18,7 @@ from mcp_registry_common.config import ServerConfig
 from prometheus_client import CollectorRegistry
 
 from mcp_registry_server.api.admin_routes import admin_routes
+from mcp_registry_server.api.extensions import extension_routes
 from mcp_registry_server.api.fastreads import FAST_READS, FastReads
 from mcp_registry_server.api.internal import QUIET_ROUTES, internal_routes
 from mcp_registry_server.api.internal_access import InternalAccess
@@ -45,10 +47,15 @@ from mcp_registry_server.service.catalog import Catalog
 from mcp_registry_server.service.engine import EngineFactory, OnChange, SyncEngineLike
 from mcp_registry_server.service.topology import topology_of
 from mcp_registry_server.sources.base import FetchLimits
-from mcp_registry_server.store.base import Store
+from mcp_registry_server.store.base import SourceStatus, Store
 from mcp_registry_server.store.capabilities import ChangeFeed
 from mcp_registry_server.store.memory import MemoryStore
 from mcp_registry_server.sync.engine import DEFAULT_CONCURRENCY, SyncEngine
+from mcp_registry_server.sync.metrics import SyncObserver
+from mcp_registry_server.telemetry.settings import telemetry_settings
+
+if TYPE_CHECKING:
+    from mcp_registry_server.telemetry.otel import Telemetry
 
 log = structlog.get_logger(__name__)
 
@@ -76,6 +83,7 @@ def default_engine_factory(
     metrics: CollectorRegistry,
     concurrency: int = DEFAULT_CONCURRENCY,
     limits: FetchLimits | None = None,
+    observer: SyncObserver | None = None,
 ) -> SyncEngineLike:
     """The real sync engine."""
     return SyncEngine(
@@ -86,6 +94,7 @@ def default_engine_factory(
         metrics=metrics,
         concurrency=concurrency,
         limits=limits,
+        observer=observer,
     )
 
 
@@ -141,8 +150,10 @@ def create_apps(
         log_limit=RequestLogLimit(request_log_limit),
     )
     observe = observe_middleware(observer)
+    telemetry = _telemetry(config, slot)
+    traced = [telemetry.middleware] if telemetry is not None else []
     public = web.Application(
-        middlewares=[observe, *auth.outer, problem_middleware, *auth.inner],
+        middlewares=[*traced, observe, *auth.outer, problem_middleware, *auth.inner],
         client_max_size=CLIENT_MAX_SIZE,
     )
     internal = web.Application(
@@ -154,9 +165,11 @@ def create_apps(
         app[STORE] = store_slot
     admin = build_admin_services(config, catalog=catalog, engine=lambda: slot.engine)
     public[ADMIN] = admin
-    public.add_routes([*auth.routes, *registry_routes(), *admin_routes()])
+    public.add_routes([*auth.routes, *registry_routes(), *extension_routes(), *admin_routes()])
     public[RESPONSES] = responses = ResponseCache()
-    if auth.authenticator is None:  # anonymous: a kept read is the same for every caller
+    if auth.authenticator is None and telemetry is None:
+        # anonymous: a kept read is the same for every caller (traced requests take the
+        # app's path, through the telemetry middleware)
         public[FAST_READS] = FastReads(catalog=catalog, responses=responses, observer=observer)
     internal[INTERNAL_ACCESS] = InternalAccess.decide(
         config.auth.mode, token=internal_token, open_=internal_open
@@ -169,7 +182,10 @@ def create_apps(
         metrics=metrics.registry,
         engine_factory=engine_factory
         or functools.partial(
-            default_engine_factory, concurrency=sync_concurrency, limits=fetch_limits
+            default_engine_factory,
+            concurrency=sync_concurrency,
+            limits=fetch_limits,
+            observer=telemetry,
         ),
         http_session_factory=http_session_factory,
         store_opener=opener,
@@ -180,7 +196,22 @@ def create_apps(
     )
     public.on_cleanup.insert(0, observer.close)  # first: a failing teardown must not skip it
     public.cleanup_ctx.extend([life.http_session, life.store, life.change_feed, life.sync_engine])
+    if telemetry is not None:
+        public.on_cleanup.append(telemetry.close)  # after the engine stopped: its spans too
     return public, internal
+
+
+def _telemetry(config: ServerConfig, slot: EngineSlot) -> Telemetry | None:
+    """OTLP export when `telemetry:` enables it; the SDK is imported only then."""
+    settings = telemetry_settings(config.telemetry)
+    if settings is None:
+        return None
+    from mcp_registry_server.telemetry.otel import Telemetry
+
+    def statuses() -> list[SourceStatus]:
+        return slot.engine.statuses() if slot.engine is not None else []
+
+    return Telemetry(settings, statuses=statuses)
 
 
 def _store_opener(

@@ -86,11 +86,11 @@ def _version(fmt: str) -> int:
 
 
 def _load(path: Path) -> ServerConfig | None:
-    """The config in `path`, warnings printed to stderr; None (problems printed) when invalid.
-    Plain-http OAuth issuers are accepted only with THV_REGISTRY_INSECURE_URL=true."""
+    """The config in `path` and `THV_REGISTRY_<KEY>` variables, warnings printed to stderr;
+    None (problems printed) when invalid. Plain-http issuers need THV_REGISTRY_INSECURE_URL."""
     try:
         loaded = load_server_config_file(
-            path, allow_insecure_urls=insecure_urls_allowed(os.environ)
+            path, allow_insecure_urls=insecure_urls_allowed(os.environ), env=os.environ
         )
     except ConfigError as exc:
         print(f"{path}: invalid configuration:", file=sys.stderr)
@@ -101,6 +101,8 @@ def _load(path: Path) -> ServerConfig | None:
         return None
     for warning in loaded.warnings:
         print(f"{path}: warning: {warning}", file=sys.stderr)
+    if loaded.from_env:
+        print(f"{path}: set from the environment: {' '.join(loaded.from_env)}", file=sys.stderr)
     return loaded.config
 
 

@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from mcp_registry_common.config import ServerConfig
+from mcp_registry_common.config.envoverrides import env_help
 from mcp_registry_common.formats.limits import (
     BYTES_PER_SERVER,
     DEFAULT_MAX_DOCUMENT_BYTES,
@@ -100,7 +102,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="run the server (without --config: the embedded sample registry)",
-        epilog=EPILOG,
+        epilog=f"{EPILOG}\n{env_help(ServerConfig)}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--config", type=Path, help="config.yaml (default: the embedded default)")

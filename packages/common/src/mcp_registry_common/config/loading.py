@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
 from mcp_registry_common.config.auth import ALLOW_INSECURE_URLS
+from mcp_registry_common.config.envoverrides import apply_env_overrides
 from mcp_registry_common.config.notices import collect_notices, drop_unknown_keys, unknown_keys_in
 from mcp_registry_common.config.server import ServerConfig
 from mcp_registry_common.errorpaths import validation_problems
@@ -51,6 +53,8 @@ class LoadedConfig:
 
     config: ServerConfig
     warnings: list[str] = field(default_factory=list)
+    from_env: tuple[str, ...] = ()
+    """The `THV_REGISTRY_*` variables that set a key (names only: values may be secrets)."""
 
 
 def load_server_config_data(data: object, *, allow_insecure_urls: bool = False) -> LoadedConfig:
@@ -75,23 +79,35 @@ def load_server_config_data(data: object, *, allow_insecure_urls: bool = False) 
     return LoadedConfig(config=config, warnings=warnings + collect_notices(config))
 
 
-def load_server_config(text: str | bytes, *, allow_insecure_urls: bool = False) -> LoadedConfig:
-    """Parse and validate config.yaml content; raise ConfigError listing every problem."""
+def load_server_config(
+    text: str | bytes,
+    *,
+    allow_insecure_urls: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> LoadedConfig:
+    """Parse and validate config.yaml content; raise ConfigError listing every problem. With
+    `env`, its `THV_REGISTRY_<KEY>` variables override the file's keys (see `envoverrides`)."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError([f"invalid YAML: {yaml_error_text(exc)}"]) from None
-    return load_server_config_data(data, allow_insecure_urls=allow_insecure_urls)
+    if env is None or not isinstance(data, dict):
+        return load_server_config_data(data, allow_insecure_urls=allow_insecure_urls)
+    overrides = apply_env_overrides(data, env, model=ServerConfig)
+    loaded = load_server_config_data(overrides.document, allow_insecure_urls=allow_insecure_urls)
+    return replace(loaded, from_env=tuple(key.variable for key in overrides.applied))
 
 
-def load_server_config_file(path: str | Path, *, allow_insecure_urls: bool = False) -> LoadedConfig:
+def load_server_config_file(
+    path: str | Path, *, allow_insecure_urls: bool = False, env: Mapping[str, str] | None = None
+) -> LoadedConfig:
     """`load_server_config` on a file; an unreadable file is a ConfigError too."""
     path = Path(path)
     try:
         text = path.read_bytes()
     except OSError as exc:
         raise ConfigError([f"cannot read {path}: {exc.strerror or exc}"]) from None
-    return load_server_config(text, allow_insecure_urls=allow_insecure_urls)
+    return load_server_config(text, allow_insecure_urls=allow_insecure_urls, env=env)
 
 
 def dump_server_config(config: ServerConfig) -> str:

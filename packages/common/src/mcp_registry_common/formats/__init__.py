@@ -12,6 +12,12 @@ from mcp_registry_common.formats.limits import (
     value_count_bound,
 )
 from mcp_registry_common.formats.parse import ParsedRegistry, parse_registry
+from mcp_registry_common.formats.skills import (
+    ExtensionKind,
+    item_key,
+    validate_item,
+    validate_items,
+)
 from mcp_registry_common.formats.upstream import (
     NAME_PATTERN,
     PUBLISHER_PROVIDED_KEY,
@@ -30,16 +36,20 @@ __all__ = [
     "TOOLHIVE_NAMESPACE",
     "UPSTREAM_SCHEMA_URL",
     "DocumentLimits",
+    "ExtensionKind",
     "ParsedRegistry",
     "RegistryFormat",
     "RegistryFormatError",
     "RegistryLimitError",
     "detect_format",
     "image_to_server",
+    "item_key",
     "legacy_to_upstream",
     "looks_like_version_range",
     "parse_registry",
     "remote_to_server",
+    "validate_item",
+    "validate_items",
     "validate_server",
     "value_count_bound",
 ]

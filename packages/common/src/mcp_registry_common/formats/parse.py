@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from mcp_registry_common.formats.detect import RegistryFormat, detect_format
@@ -25,6 +25,7 @@ from mcp_registry_common.formats.limits import (
     check_server_count,
     check_unparsed,
 )
+from mcp_registry_common.formats.skills import ExtensionKind, validate_items
 from mcp_registry_common.formats.upstream import validate_server
 
 DEFAULT_VERSION = "1.0.0"
@@ -41,12 +42,15 @@ _REMOTE_TRANSPORTS = ("sse", "streamable-http")
 
 @dataclass(frozen=True)
 class ParsedRegistry:
-    """A registry document after parsing: upstream server.json dicts, whatever the input format."""
+    """A registry document after parsing: upstream server.json dicts, whatever the input format,
+    and the skills and plugins of an upstream document (a legacy one has none)."""
 
     format: RegistryFormat
     version: str
     last_updated: str | None
     servers: list[dict[str, Any]]
+    skills: list[dict[str, Any]] = field(default_factory=list)
+    plugins: list[dict[str, Any]] = field(default_factory=list)
 
 
 def parse_registry(
@@ -120,7 +124,19 @@ def _parse_upstream(doc: dict[str, Any], limits: DocumentLimits) -> ParsedRegist
         path = index_path("data.servers", i)
         validate_server(server, path=path)
         _check_unique(seen, server=server, path=path)
-    return ParsedRegistry("upstream", version, last_updated, servers)
+    data = doc["data"]
+    extensions = {
+        kind: validate_items(data.get(kind.plural), kind=kind, path=f"data.{kind.plural}")
+        for kind in ExtensionKind
+    }
+    return ParsedRegistry(
+        "upstream",
+        version,
+        last_updated,
+        servers,
+        skills=extensions[ExtensionKind.SKILL],
+        plugins=extensions[ExtensionKind.PLUGIN],
+    )
 
 
 def _parse_legacy(doc: dict[str, Any], limits: DocumentLimits) -> ParsedRegistry:

@@ -96,16 +96,16 @@ def validate_server(obj: Any, *, path: str) -> dict[str, Any]:
         )
     packages = obj.get("packages")
     if packages is not None:
-        for i, package in enumerate(_objects(packages, key_path(path, "packages"))):
+        for i, package in enumerate(objects_at(packages, key_path(path, "packages"))):
             _check_package(package, index_path(key_path(path, "packages"), i))
     remotes = obj.get("remotes")
     if remotes is not None:
-        for i, remote in enumerate(_objects(remotes, key_path(path, "remotes"))):
+        for i, remote in enumerate(objects_at(remotes, key_path(path, "remotes"))):
             where = index_path(key_path(path, "remotes"), i)
             _check_transport(remote, path=where, allowed=REMOTE_TRANSPORTS)
     icons = obj.get("icons")
     if icons is not None:
-        for i, icon in enumerate(_objects(icons, key_path(path, "icons"))):
+        for i, icon in enumerate(objects_at(icons, key_path(path, "icons"))):
             _required_str(icon, key="src", path=index_path(key_path(path, "icons"), i))
     meta = obj.get("_meta")
     if meta is not None:
@@ -174,7 +174,8 @@ def _check_meta(meta: object, path: str) -> None:
         )
 
 
-def _objects(value: object, path: str) -> list[dict[str, Any]]:
+def objects_at(value: object, path: str) -> list[dict[str, Any]]:
+    """`value` checked to be an array of objects (RegistryFormatError naming `path`)."""
     if type(value) is not list:
         raise RegistryFormatError(path, f"must be an array, got {json_type(value)}")
     for i, item in enumerate(value):

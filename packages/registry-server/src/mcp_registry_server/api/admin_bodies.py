@@ -15,7 +15,12 @@ from mcp_registry_common.config import RegistryConfig, SourceConfig
 from mcp_registry_common.config.claimvalues import ConfigClaims
 from mcp_registry_common.config.notices import unknown_keys_in
 from mcp_registry_common.errorpaths import validation_problems
-from mcp_registry_common.formats import RegistryFormatError, validate_server
+from mcp_registry_common.formats import (
+    ExtensionKind,
+    RegistryFormatError,
+    validate_item,
+    validate_server,
+)
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from mcp_registry_server.api import params
@@ -88,19 +93,21 @@ def claims_update(document: Mapping[str, Any]) -> ClaimMap | None:
 
 
 def publication(document: Mapping[str, Any]) -> Publication:
-    """`POST /v1/entries`: `{"claims": {...}, "server": {server.json}}`."""
+    """`POST /v1/entries`: `{"claims": {...}, "server" | "skill" | "plugin": {...}}`."""
     _only(document, ("claims", *ENTRY_KINDS))
     given = [kind for kind in ENTRY_KINDS if document.get(kind) is not None]
     if len(given) != 1:
         raise InvalidBodyError("exactly one of 'server', 'skill', or 'plugin' must be provided")
-    if given[0] != "server":
-        raise InvalidBodyError(f"{given[0]}: publishing skills and plugins is not supported")
+    kind = given[0]
     try:
-        server = validate_server(document["server"], path="server")
+        if kind == "server":
+            entry = validate_server(document[kind], path=kind)
+            params.server_name(entry["name"])
+        else:
+            entry = validate_item(document[kind], kind=ExtensionKind(kind), path=kind)
     except RegistryFormatError as exc:
         raise InvalidBodyError(str(exc)) from None
-    params.server_name(server["name"])
-    return Publication(server=server, claims=claims(document))
+    return Publication(document=entry, claims=claims(document), kind=kind)
 
 
 def _only(document: Mapping[str, Any], known: tuple[str, ...]) -> None:

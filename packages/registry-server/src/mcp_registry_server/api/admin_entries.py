@@ -30,10 +30,11 @@ async def me(request: web.Request) -> web.Response:
 
 
 async def publish(request: web.Request) -> web.Response:
-    """POST /v1/entries: publish one server version into the managed source (201)."""
+    """POST /v1/entries: publish one server, skill or plugin version into the managed source
+    (201, with the stored document)."""
     publication = admin_bodies.publication(await admin_bodies.read_json(request))
-    server = await request.app[ADMIN].entries.publish(caller_of(request), publication)
-    return web.json_response(dict(server), status=201)
+    document = await request.app[ADMIN].entries.publish(caller_of(request), publication)
+    return web.json_response(dict(document), status=201)
 
 
 async def delete_version(request: web.Request) -> web.Response:

@@ -43,7 +43,7 @@ def source_json(view: SourceView) -> dict[str, Any]:
 
 
 def sync_status_json(status: SourceStatus) -> dict[str, Any]:
-    """ToolHive's `syncStatus` (lower-case phase; skills and plugins are never counted here)."""
+    """ToolHive's `syncStatus` (lower-case phase; servers, skills and plugins counted)."""
     document: dict[str, Any] = {"phase": _PHASES[status.phase]}
     if status.last_sync_time is not None:
         document["lastSyncTime"] = rfc3339(status.last_sync_time)
@@ -52,8 +52,8 @@ def sync_status_json(status: SourceStatus) -> dict[str, Any]:
     document.update(
         attemptCount=status.attempt_count,
         serverCount=status.server_count,
-        skillCount=0,
-        pluginCount=0,
+        skillCount=status.skill_count,
+        pluginCount=status.plugin_count,
         message=redact_text(status.message),
     )
     return document

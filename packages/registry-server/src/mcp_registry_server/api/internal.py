@@ -138,6 +138,8 @@ def source_status(item: SourceStatus) -> dict[str, Any]:
         "lastSyncTime": _time(item.last_sync_time),
         "contentHash": item.content_hash,
         "serverCount": item.server_count,
+        "skillCount": item.skill_count,
+        "pluginCount": item.plugin_count,
     }
 
 

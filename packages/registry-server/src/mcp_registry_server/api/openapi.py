@@ -10,6 +10,15 @@ import yaml
 from aiohttp import web
 
 from mcp_registry_server.api.openapi_admin import admin_paths
+from mcp_registry_server.api.openapi_extensions import (
+    EXTENSION_PARAMETERS,
+    EXTENSION_SCHEMAS,
+    LIST_METADATA,
+    NOT_MODIFIED,
+    extension_paths,
+    ok,
+    problem,
+)
 
 REGISTRY_REPO = "https://github.com/modelcontextprotocol/registry"
 INFO_VERSION = "1.0.0"
@@ -29,21 +38,7 @@ def _param(name: str, where: str, description: str, schema: dict[str, Any]) -> d
     }
 
 
-def _problem(description: str) -> dict[str, Any]:
-    content = {"application/problem+json": {"schema": {"$ref": f"{_REF}schemas/Problem"}}}
-    return {"description": description, "content": content}
-
-
-def _ok(schema: str) -> dict[str, Any]:
-    return {
-        "description": "OK",
-        "headers": {"ETag": {"$ref": f"{_REF}headers/ETag"}},
-        "content": {"application/json": {"schema": {"$ref": f"{_REF}schemas/{schema}"}}},
-    }
-
-
 _LIST_PARAMS = ("cursor", "limit", "search", "updated_since", "versionFilter")
-_NOT_MODIFIED = {"description": "Not modified: the `If-None-Match` tag is current"}
 
 
 def _operations(prefix: str, scoped: bool) -> dict[str, Any]:
@@ -61,10 +56,10 @@ def _operations(prefix: str, scoped: bool) -> dict[str, Any]:
                 "summary": f"List server versions of {where}, sorted by name then version",
                 "parameters": registry + [{"$ref": f"{_REF}parameters/{p}"} for p in _LIST_PARAMS],
                 "responses": {
-                    "200": _ok("ServerList"),
-                    "304": _NOT_MODIFIED,
-                    "400": _problem("A query parameter is invalid"),
-                    "404": _problem("Unknown registry"),
+                    "200": ok("ServerList"),
+                    "304": NOT_MODIFIED,
+                    "400": problem("A query parameter is invalid"),
+                    "404": problem("Unknown registry"),
                 },
             }
         },
@@ -75,10 +70,10 @@ def _operations(prefix: str, scoped: bool) -> dict[str, Any]:
                 "summary": f"All versions of one server of {where}",
                 "parameters": [*registry, name],
                 "responses": {
-                    "200": _ok("ServerList"),
-                    "304": _NOT_MODIFIED,
-                    "400": _problem("Malformed server name"),
-                    "404": _problem("Unknown registry or server"),
+                    "200": ok("ServerList"),
+                    "304": NOT_MODIFIED,
+                    "400": problem("Malformed server name"),
+                    "404": problem("Unknown registry or server"),
                 },
             }
         },
@@ -89,10 +84,10 @@ def _operations(prefix: str, scoped: bool) -> dict[str, Any]:
                 "summary": f"One version of one server of {where}; `latest` is the newest",
                 "parameters": [*registry, name, version],
                 "responses": {
-                    "200": _ok("ServerResponse"),
-                    "304": _NOT_MODIFIED,
-                    "400": _problem("Malformed server name or version"),
-                    "404": _problem("Unknown registry, server or version"),
+                    "200": ok("ServerResponse"),
+                    "304": NOT_MODIFIED,
+                    "400": problem("Malformed server name or version"),
+                    "404": problem("Unknown registry, server or version"),
                 },
             }
         },
@@ -183,14 +178,7 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["servers", "metadata"],
         "properties": {
             "servers": {"type": "array", "items": {"$ref": f"{_REF}schemas/ServerResponse"}},
-            "metadata": {
-                "type": "object",
-                "required": ["count"],
-                "properties": {
-                    "nextCursor": {"type": "string", "description": "Absent on the last page."},
-                    "count": {"type": "integer", "description": "Items in this page."},
-                },
-            },
+            "metadata": LIST_METADATA,
         },
     },
     "Problem": {
@@ -228,6 +216,7 @@ def openapi_document() -> dict[str, Any]:
         ("/v0", False),
     ):
         paths.update(_operations(prefix, scoped))
+        paths.update(extension_paths(prefix, scoped))
     paths["/openapi.json"] = _document_route("application/json")
     paths["/openapi.yaml"] = _document_route("application/yaml")
     paths.update(admin_paths())
@@ -237,15 +226,16 @@ def openapi_document() -> dict[str, Any]:
             "title": "MCP Registry Server",
             "version": INFO_VERSION,
             "description": (
-                "The MCP Registry API over configured registries, and the `/v1` admin API "
+                "The MCP Registry API over configured registries, ToolHive's skills and "
+                "plugins extension (`/x/dev.toolhive`), and the `/v1` admin API "
                 "(ToolHive-compatible).\n\n"
                 f"Implements the read API of [the MCP registry]({REGISTRY_REPO})."
             ),
         },
         "paths": paths,
         "components": {
-            "parameters": _PARAMETERS,
-            "schemas": _SCHEMAS,
+            "parameters": {**_PARAMETERS, **EXTENSION_PARAMETERS},
+            "schemas": {**_SCHEMAS, **EXTENSION_SCHEMAS},
             "headers": {"ETag": {"description": "Strong entity tag", "schema": {"type": "string"}}},
         },
     }

@@ -13,6 +13,8 @@ from mcp_registry_server.api.problems import InvalidParameterError
 from mcp_registry_server.snapshot import EntryKey, ListQuery
 
 DEFAULT_LIMIT = 30
+DEFAULT_ITEM_LIMIT = 50
+"""Skills and plugins per page by default (ToolHive's extension APIs)."""
 MAX_LIMIT = 100
 MAX_CURSOR_CHARS = 1024
 MAX_SEARCH_CHARS = 256
@@ -31,24 +33,38 @@ _WHITESPACE = re.compile(r"\s")
 
 def list_query(query: Mapping[str, str]) -> ListQuery:
     """The `ListQuery` a list request's query string asks for."""
-    search = query.get("search", "").strip()
-    if len(search) > MAX_SEARCH_CHARS:
-        raise InvalidParameterError(
-            f"Invalid search parameter: must be at most {MAX_SEARCH_CHARS} characters"
-        )
     version = query.get("version", "")
     return ListQuery(
         limit=_limit(query.get("limit")),
         after=decode_cursor(query["cursor"]) if query.get("cursor") else None,
-        search=search.lower() or None,
+        search=_search(query),
         updated_since=_updated_since(query.get("updated_since")),
         version=path_value("version", version) if version else None,
     )
 
 
-def _limit(text: str | None) -> int:
+def item_list_query(query: Mapping[str, str]) -> ListQuery:
+    """The `ListQuery` of a skills or plugins list: `search`, `cursor` and `limit` (default
+    50); ToolHive's `status` and `namespace` are accepted and ignored, as there."""
+    return ListQuery(
+        limit=_limit(query.get("limit"), default=DEFAULT_ITEM_LIMIT),
+        after=decode_cursor(query["cursor"]) if query.get("cursor") else None,
+        search=_search(query),
+    )
+
+
+def _search(query: Mapping[str, str]) -> str | None:
+    search = query.get("search", "").strip()
+    if len(search) > MAX_SEARCH_CHARS:
+        raise InvalidParameterError(
+            f"Invalid search parameter: must be at most {MAX_SEARCH_CHARS} characters"
+        )
+    return search.lower() or None
+
+
+def _limit(text: str | None, *, default: int = DEFAULT_LIMIT) -> int:
     if text is None or text == "":
-        return DEFAULT_LIMIT
+        return default
     if not _LIMIT.fullmatch(text):
         raise InvalidParameterError("Invalid limit parameter: must be an integer")
     if len(text) > 6 or not 1 <= int(text) <= MAX_LIMIT:

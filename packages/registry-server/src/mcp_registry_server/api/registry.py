@@ -34,7 +34,7 @@ def registry_routes() -> list[web.RouteDef]:
 
 async def list_servers(request: web.Request) -> web.Response:
     """GET …/servers: one page of server versions, optionally filtered."""
-    snapshot = await _served(request, action="server.list")
+    snapshot = await served(request, action="server.list")
 
     def render() -> bytes:
         page = snapshot.page(params.list_query(request.query))
@@ -46,7 +46,7 @@ async def list_servers(request: web.Request) -> web.Response:
 
 async def list_versions(request: web.Request) -> web.Response:
     """GET …/servers/{name}/versions: every version of one server (404 when unknown)."""
-    snapshot = await _served(request, action="server.versions.list")
+    snapshot = await served(request, action="server.versions.list")
 
     def render() -> bytes:
         entries = snapshot.versions(params.server_name(request.match_info["serverName"]))
@@ -59,7 +59,7 @@ async def list_versions(request: web.Request) -> web.Response:
 
 async def get_version(request: web.Request) -> web.Response:
     """GET …/servers/{name}/versions/{version}: one version; `latest` is the newest."""
-    snapshot = await _served(request, action="server.version.read")
+    snapshot = await served(request, action="server.version.read")
 
     def render() -> bytes:
         name = params.server_name(request.match_info["serverName"])
@@ -72,7 +72,7 @@ async def get_version(request: web.Request) -> web.Response:
     return await cached_json(request, snapshot_etag=snapshot.etag, render=render)
 
 
-async def _served(request: web.Request, *, action: str) -> RegistrySnapshot:
+async def served(request: web.Request, *, action: str) -> RegistrySnapshot:
     """The snapshot the caller may read. Without enforced claims (anonymous, no `authz`) it is
     the catalog's, with no per-request work; otherwise the registry's claims gate the caller
     (403) and the entries it may not see are filtered out before dedup."""

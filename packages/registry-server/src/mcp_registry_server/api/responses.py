@@ -105,15 +105,18 @@ def _cost(key: CacheKey, kept: Kept) -> int:
 RESPONSES = web.AppKey("responses", ResponseCache)
 
 
-def list_body(entries: Sequence[Entry], *, next_cursor: str | None = None) -> bytes:
-    """`{"servers": [...], "metadata": {...}}` assembled from the entries' rendered bytes.
+def list_body(
+    entries: Sequence[Entry], *, next_cursor: str | None = None, key: bytes = b"servers"
+) -> bytes:
+    """`{"servers": [...], "metadata": {...}}` assembled from the entries' rendered bytes
+    (`key` names the array: `skills` and `plugins` lists have the same shape).
 
     One `join` over the parts, so the (up to 100) item bodies are copied exactly once.
     """
     metadata: dict[str, object] = {"count": len(entries)}
     if next_cursor is not None:
         metadata = {"nextCursor": next_cursor, "count": len(entries)}
-    parts = [b'{"servers":[']
+    parts = [b'{"', key, b'":[']
     for entry in entries:
         parts += (entry.body, b",")
     if entries:

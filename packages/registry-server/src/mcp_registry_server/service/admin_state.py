@@ -30,7 +30,7 @@ from mcp_registry_server.service.definitions import (
 )
 from mcp_registry_server.service.engine import SyncEngineLike
 from mcp_registry_server.service.errors import ConflictError, RuntimeUnavailableError
-from mcp_registry_server.service.managed_entries import ManagedEntries, ServersChange
+from mcp_registry_server.service.managed_entries import SERVER_KIND, EntriesChange, ManagedEntries
 from mcp_registry_server.store.base import SourceData, Store
 from mcp_registry_server.store.definitions import (
     NEVER_SAVED,
@@ -268,16 +268,16 @@ class AdminState:
         """What the store holds for `source` (see `ManagedEntries.source_data`)."""
         return await self.managed.source_data(self.store, self.definitions, source)
 
-    async def managed_servers(self, source: str) -> list[Mapping[str, Any]]:
-        """The managed source's server.json documents (see `ManagedEntries.servers`)."""
-        return await self.managed.servers(self.store, self.definitions, source)
+    async def managed_entries(self, source: str, kind: str) -> list[Mapping[str, Any]]:
+        """The managed source's documents of `kind` (see `ManagedEntries.entries`)."""
+        return await self.managed.entries(self.store, self.definitions, source, kind)
 
     async def update_managed(
-        self, source: str, change: ServersChange
+        self, source: str, change: EntriesChange, *, kind: str = SERVER_KIND
     ) -> Sequence[Mapping[str, Any]]:
-        """The managed source's entries replaced by `change(current)` (see
+        """The managed source's entries of `kind` replaced by `change(current)` (see
         `ManagedEntries.update`); the entries written."""
-        return await self.managed.update(self.store, self.definitions, source, change)
+        return await self.managed.update(self.store, self.definitions, source, change, kind=kind)
 
     def forget_managed(self, source: str) -> None:
         """Drop the cached managed entries if they are `source`'s (see `ManagedEntries`)."""

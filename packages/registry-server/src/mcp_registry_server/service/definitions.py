@@ -27,6 +27,13 @@ PER_ENTRY_CLAIM_KINDS = frozenset({"managed", "kubernetes"})
 """Source kinds whose entries carry their own claims instead of the source's."""
 
 
+def entry_claims_key(kind: str, name: str) -> str:
+    """The key of an entry's claims in `Definitions.entry_claims`: a server's name as it is,
+    a skill's or plugin's `namespace/name` after `skill:`/`plugin:` (a server name holds no
+    colon, so the kinds never collide)."""
+    return name if kind == "server" else f"{kind}:{name}"
+
+
 class Origin(StrEnum):
     """Who defined a source or registry (ToolHive's `creation_type`)."""
 
@@ -77,7 +84,7 @@ class Definitions:
     sources: Mapping[str, SourceDef]
     registries: Mapping[str, RegistryDef]
     entry_claims: Mapping[str, Mapping[str, ClaimMap]] = field(default_factory=dict)
-    """Source name -> entry name -> claims (sources of `PER_ENTRY_CLAIM_KINDS`)."""
+    """Source name -> `entry_claims_key` -> claims (sources of `PER_ENTRY_CLAIM_KINDS`)."""
     revision: int = 0
 
     @property

@@ -14,7 +14,7 @@ from mcp_registry_server.service.errors import (
     InvalidRequestError,
     ObjectNotFoundError,
 )
-from mcp_registry_server.service.source_admin import MCP_ENTRY, VersionInfo, version_info
+from mcp_registry_server.service.source_admin import VersionInfo, stored_entries, version_info
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,11 +108,12 @@ class RegistryAdmin:
             position = positions.get(data.source)
             if position is None:
                 continue
-            for server in data.servers:
-                entry = str(server.get("name", ""))
-                if caller.sees(definitions.entry_claims_of(data.source, entry)):
-                    info = version_info(server, at=data.synced_at)
-                    result.append(RegistryEntry(MCP_ENTRY, entry, info, data.source, position))
+            for stored in stored_entries(data):
+                if caller.sees(definitions.entry_claims_of(data.source, stored.claims_key)):
+                    info = version_info(stored.document, at=data.synced_at)
+                    result.append(
+                        RegistryEntry(stored.entry_type, stored.name, info, data.source, position)
+                    )
         result.sort(key=lambda item: (item.name, item.version.version, item.position))
         return result
 

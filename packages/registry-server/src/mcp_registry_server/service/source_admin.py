@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from mcp_registry_common.config import SourceConfig
+from mcp_registry_common.formats import ExtensionKind, item_key
 
 from mcp_registry_server.service.admin_state import AdminState
 from mcp_registry_server.service.caller import SUBSET_FORBIDDEN, Caller
-from mcp_registry_server.service.definitions import Origin, SourceDef
+from mcp_registry_server.service.definitions import Origin, SourceDef, entry_claims_key
 from mcp_registry_server.service.errors import (
     ConflictError,
     ForbiddenError,
@@ -19,7 +20,7 @@ from mcp_registry_server.service.errors import (
     ObjectNotFoundError,
 )
 from mcp_registry_server.service.stored_urls import with_stored_urls
-from mcp_registry_server.store.base import SourceStatus
+from mcp_registry_server.store.base import SourceData, SourceStatus
 from mcp_registry_server.store.definitions import ClaimMap
 
 
@@ -52,8 +53,36 @@ class EntryGroup:
     versions: tuple[VersionInfo, ...]
 
 
-MCP_ENTRY = "MCP"
-"""ToolHive's entry type of a server (skills and plugins are not served here)."""
+ENTRY_TYPES = {"server": "MCP", "skill": "SKILL", "plugin": "PLUGIN"}
+"""ToolHive's `entryType` of each kind of entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """One stored version of a server, skill or plugin of a source."""
+
+    kind: str
+    """`server`, `skill` or `plugin`."""
+    name: str
+    """A server's name, a skill's or plugin's `namespace/name`."""
+    document: Mapping[str, Any]
+
+    @property
+    def entry_type(self) -> str:
+        return ENTRY_TYPES[self.kind]
+
+    @property
+    def claims_key(self) -> str:
+        return entry_claims_key(self.kind, self.name)
+
+
+def stored_entries(data: SourceData) -> Iterator[StoredEntry]:
+    """Every stored version in `data`: servers, then skills, then plugins."""
+    for server in data.servers:
+        yield StoredEntry("server", str(server.get("name", "")), server)
+    for kind in ExtensionKind:
+        for item in data.items(kind):
+            yield StoredEntry(kind.value, item_key(item), item)
 
 
 def source_not_found(name: str) -> ObjectNotFoundError:
@@ -137,16 +166,16 @@ class SourceAdmin:
         if data is None:
             return []
         definitions = self._state.definitions
-        groups: dict[str, list[VersionInfo]] = {}
-        for server in data.servers:
-            entry = str(server.get("name", ""))
-            groups.setdefault(entry, []).append(version_info(server, at=data.synced_at))
+        groups: dict[tuple[str, str, str], list[VersionInfo]] = {}
+        for stored in stored_entries(data):
+            key = (stored.name, stored.entry_type, stored.claims_key)
+            groups.setdefault(key, []).append(version_info(stored.document, at=data.synced_at))
         result = []
-        for entry in sorted(groups):
-            claims = definitions.entry_claims_of(name, entry)
+        for entry, entry_type, claims_key in sorted(groups):
+            claims = definitions.entry_claims_of(name, claims_key)
             if caller.sees(claims):
-                versions = tuple(sorted(groups[entry], key=lambda v: v.version))
-                result.append(EntryGroup(MCP_ENTRY, entry, claims, versions))
+                versions = tuple(sorted(groups[entry, entry_type, claims_key], key=_version))
+                result.append(EntryGroup(entry_type, entry, claims, versions))
         return result
 
     async def sync(self, caller: Caller, name: str) -> SourceView:
@@ -168,8 +197,12 @@ class SourceAdmin:
         return {status.name: status for status in engine.statuses()}
 
 
+def _version(info: VersionInfo) -> str:
+    return info.version
+
+
 def version_info(server: Mapping[str, Any], *, at: datetime) -> VersionInfo:
-    """The admin listing's view of one stored server.json."""
+    """The admin listing's view of one stored server.json, skill or plugin."""
     title, description = server.get("title"), server.get("description")
     return VersionInfo(
         version=str(server.get("version", "")),

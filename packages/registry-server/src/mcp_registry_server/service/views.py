@@ -9,6 +9,7 @@ revision, visible claim sets): callers with equivalent claims share one view.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import itertools
 from collections import OrderedDict
@@ -16,12 +17,17 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mcp_registry_common.claims import claim_strings
+from mcp_registry_common.formats import ExtensionKind
 
 from mcp_registry_server.service.caller import Caller
 from mcp_registry_server.service.catalog import Catalog
-from mcp_registry_server.service.definitions import PER_ENTRY_CLAIM_KINDS, Definitions
+from mcp_registry_server.service.definitions import (
+    PER_ENTRY_CLAIM_KINDS,
+    Definitions,
+    entry_claims_key,
+)
 from mcp_registry_server.service.errors import RegistryForbiddenError
-from mcp_registry_server.snapshot import Entry, RegistrySnapshot, build_snapshot
+from mcp_registry_server.snapshot import Entry, Items, RegistrySnapshot, build_snapshot
 from mcp_registry_server.store.base import SourceData
 from mcp_registry_server.store.definitions import ClaimMap
 
@@ -155,15 +161,31 @@ def _assemble(
     visible: frozenset[ClaimKey],
 ) -> RegistrySnapshot:
     """Per name, every version from the highest-priority source whose copy is visible: claims
-    are applied before dedup, so a hidden copy promotes the next source (registry-server §5.1)."""
-    chosen: dict[str, list[Entry]] = {}
-    for data, part in zip(inputs, parts, strict=True):
-        for name, versions in itertools.groupby(part.entries, key=lambda entry: entry.name):
-            if name not in chosen and labels.key_of(data.source, name) in visible:
-                chosen[name] = list(versions)
+    are applied before dedup, so a hidden copy promotes the next source (registry-server §5.1).
+    Skills and plugins the same way, per `namespace/name`."""
+    sources = [data.source for data in inputs]
+    chosen = _choose(sources, [part.entries for part in parts], labels, visible, claims_key=str)
     entries = sorted(
         itertools.chain.from_iterable(chosen.values()), key=lambda e: (e.name, e.version)
     )
+    extensions: dict[ExtensionKind, Items] = {}
+    for kind in ExtensionKind:
+        picked = _choose(
+            sources,
+            [part.items(kind).entries for part in parts],
+            labels,
+            visible,
+            claims_key=functools.partial(entry_claims_key, kind),
+        )
+        if picked:
+            items = sorted(
+                itertools.chain.from_iterable(picked.values()), key=lambda e: (e.name, e.version)
+            )
+            extensions[kind] = Items(
+                entries=tuple(items),
+                keys=tuple((entry.name, entry.version) for entry in items),
+                count=len(picked),
+            )
     digest = hashlib.blake2b(base.registry.encode(), digest_size=16)
     for part in parts:
         digest.update(part.etag.encode())
@@ -177,4 +199,22 @@ def _assemble(
         built_at=base.built_at,
         server_count=len(chosen),
         skipped=base.skipped,
+        extensions=extensions,
     )
+
+
+def _choose(
+    sources: Sequence[str],
+    collections: Sequence[Sequence[Entry]],
+    labels: _Labels,
+    visible: frozenset[ClaimKey],
+    *,
+    claims_key: Callable[[str], str],
+) -> dict[str, list[Entry]]:
+    """Name -> the versions of the first source (in priority order) whose copy is visible."""
+    chosen: dict[str, list[Entry]] = {}
+    for source, entries in zip(sources, collections, strict=True):
+        for name, versions in itertools.groupby(entries, key=lambda entry: entry.name):
+            if name not in chosen and labels.key_of(source, claims_key(name)) in visible:
+                chosen[name] = list(versions)
+    return chosen

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from mcp_registry_server.snapshot.model import Entry, RegistrySnapshot
+from mcp_registry_common.formats import ExtensionKind, item_key
+
+from mcp_registry_server.snapshot.model import Entry, Items, RegistrySnapshot
 from mcp_registry_server.snapshot.versions import latest_of
 from mcp_registry_server.store.base import SourceData
 
@@ -18,6 +20,7 @@ SERVER_SCHEMA_URL = "https://static.modelcontextprotocol.io/schemas/2025-12-11/s
 OFFICIAL_META_KEY = "io.modelcontextprotocol.registry/official"
 PUBLISHER_META_KEY = "io.modelcontextprotocol.registry/publisher-provided"
 TOOLHIVE_PUBLISHER = "io.github.stacklok"
+DEFAULT_ITEM_STATUS = "active"
 
 ServerDoc = Mapping[str, Any]
 
@@ -47,15 +50,66 @@ def build_snapshot(
             for version, server in by_version.items()
         )
     entries.sort(key=lambda entry: (entry.name, entry.version))
+    extensions = {kind: build_items(sources, kind) for kind in ExtensionKind}
     return RegistrySnapshot(
         registry=registry,
         sources=tuple(source.source for source in sources),
         entries=tuple(entries),
         keys=tuple((entry.name, entry.version) for entry in entries),
-        etag=_digest(registry, entries),
+        etag=_digest(registry, [entries, *(items.entries for items in extensions.values())]),
         built_at=built_at,
         server_count=len(claimed),
         skipped=skipped,
+        extensions={kind: items for kind, items in extensions.items() if items.entries},
+    )
+
+
+def build_items(sources: Sequence[SourceData], kind: ExtensionKind) -> Items:
+    """The skills (or plugins) of `sources` in priority order, deduplicated like servers: a
+    `namespace/name` is served entirely from the highest-priority source that has it."""
+    claimed: dict[str, tuple[SourceData, dict[str, ServerDoc]]] = {}
+    for source in sources:
+        grouped: dict[str, dict[str, ServerDoc]] = {}
+        for item in source.items(kind):
+            grouped.setdefault(item_key(item), {}).setdefault(str(item["version"]), item)
+        for key, by_version in grouped.items():
+            claimed.setdefault(key, (source, by_version))
+    return items_of(claimed.items())
+
+
+def items_of(claimed: Iterable[tuple[str, tuple[SourceData, Mapping[str, ServerDoc]]]]) -> Items:
+    """Rendered, sorted entries of the chosen versions of each `namespace/name`."""
+    entries: list[Entry] = []
+    count = 0
+    for key, (source, by_version) in claimed:
+        count += 1
+        latest = latest_of(by_version)
+        updated_at = _as_utc(source.synced_at)
+        entries.extend(
+            _item_entry(key, item, is_latest=version == latest, updated_at=updated_at)
+            for version, item in by_version.items()
+        )
+    entries.sort(key=lambda entry: (entry.name, entry.version))
+    return Items(
+        entries=tuple(entries),
+        keys=tuple((entry.name, entry.version) for entry in entries),
+        count=count,
+    )
+
+
+def _item_entry(key: str, item: ServerDoc, *, is_latest: bool, updated_at: datetime) -> Entry:
+    """Render one skill or plugin version as ToolHive serves it (`status` defaults to active)."""
+    document = dict(item)
+    document.setdefault("status", DEFAULT_ITEM_STATUS)
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    fields = (key, item.get("title"), item.get("description"))
+    return Entry(
+        name=key,
+        version=str(item["version"]),
+        body=body,
+        search_text="\x00".join(field.lower() for field in fields if isinstance(field, str)),
+        updated_at=updated_at,
+        is_latest=is_latest,
     )
 
 
@@ -124,10 +178,13 @@ def _as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _digest(registry: str, entries: Sequence[Entry]) -> str:
-    """A digest that changes whenever any served byte of the registry changes."""
+def _digest(registry: str, collections: Iterable[Sequence[Entry]]) -> str:
+    """A digest that changes whenever any served byte of the registry changes (servers, then
+    skills, then plugins, each collection closed by a marker)."""
     digest = hashlib.blake2b(registry.encode(), digest_size=16)
-    for entry in entries:
-        digest.update(len(entry.body).to_bytes(8, "big"))
-        digest.update(entry.body)
+    for entries in collections:
+        for entry in entries:
+            digest.update(len(entry.body).to_bytes(8, "big"))
+            digest.update(entry.body)
+        digest.update(b"\xff" * 8)
     return digest.hexdigest()

@@ -1,11 +1,14 @@
-"""The immutable, pre-serialised view of one registry, and the lookups requests make on it."""
+"""The immutable, pre-serialised view of one registry (servers, skills and plugins), and the
+lookups requests make on it."""
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+
+from mcp_registry_common.formats import ExtensionKind
 
 EntryKey = tuple[str, str]
 """(server name, version): the sort and cursor key of an entry."""
@@ -48,36 +51,26 @@ class Page:
     next_after: EntryKey | None
 
 
-@dataclass(frozen=True, slots=True)
-class RegistrySnapshot:
-    """Everything one registry serves, sorted by (name, version); never mutated once built."""
+class SortedEntries:
+    """The lookups on `entries` sorted by (name, version) with their `keys`, shared by a
+    registry's servers and its skills and plugins."""
 
-    registry: str
-    sources: tuple[str, ...]
-    """The registry's sources in priority order (first wins a name)."""
+    __slots__ = ()
     entries: tuple[Entry, ...]
     keys: tuple[EntryKey, ...]
-    """`entries[i].name, entries[i].version`, for bisection."""
-    etag: str
-    """Hex digest of every rendered entry: equal digests mean equal responses."""
-    built_at: float
-    """Wall-clock seconds since the epoch when this snapshot was built."""
-    server_count: int
-    """Distinct server names."""
-    skipped: int = 0
-    """Entries dropped while building because they had no string name or version."""
 
     def page(self, query: ListQuery) -> Page:
         """The entries after `query.after` that pass its filters, at most `query.limit` of them."""
+        entries = self.entries
         start = 0 if query.after is None else bisect_right(self.keys, query.after)
         tests = _filters(query)
         chosen: Sequence[Entry]
         if not tests:
-            chosen = self.entries[start : start + query.limit + 1]
+            chosen = entries[start : start + query.limit + 1]
         else:
             matching: list[Entry] = []
-            for index in range(start, len(self.entries)):
-                entry = self.entries[index]
+            for index in range(start, len(entries)):
+                entry = entries[index]
                 if all(test(entry) for test in tests):
                     matching.append(entry)
                     if len(matching) > query.limit:
@@ -102,6 +95,45 @@ class RegistrySnapshot:
         if index < len(self.keys) and self.keys[index] == (name, version):
             return self.entries[index]
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class Items(SortedEntries):
+    """A registry's skills (or plugins), sorted by (`namespace/name`, version)."""
+
+    entries: tuple[Entry, ...] = ()
+    keys: tuple[EntryKey, ...] = ()
+    count: int = 0
+    """Distinct `namespace/name`s."""
+
+
+NO_ITEMS = Items()
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrySnapshot(SortedEntries):
+    """Everything one registry serves, sorted by (name, version); never mutated once built."""
+
+    registry: str
+    sources: tuple[str, ...]
+    """The registry's sources in priority order (first wins a name)."""
+    entries: tuple[Entry, ...]
+    keys: tuple[EntryKey, ...]
+    """`entries[i].name, entries[i].version`, for bisection."""
+    etag: str
+    """Hex digest of every rendered entry: equal digests mean equal responses."""
+    built_at: float
+    """Wall-clock seconds since the epoch when this snapshot was built."""
+    server_count: int
+    """Distinct server names."""
+    skipped: int = 0
+    """Entries dropped while building because they had no string name or version."""
+    extensions: Mapping[ExtensionKind, Items] = field(default_factory=dict)
+    """The registry's skills and plugins (a kind absent here has none)."""
+
+    def items(self, kind: ExtensionKind) -> Items:
+        """The registry's skills or plugins (empty when it has none)."""
+        return self.extensions.get(kind, NO_ITEMS)
 
 
 def _filters(query: ListQuery) -> list[Callable[[Entry], bool]]:

@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from mcp_registry_common.formats import ExtensionKind
+
 
 class SyncPhase(StrEnum):
     """Phase of one source's sync (the CR's syncStatus uses the same words)."""
@@ -27,6 +29,14 @@ class SourceData:
     content_hash: str
     """sha256 hex of the fetched payload (change detection)."""
     synced_at: datetime
+    skills: Sequence[Mapping[str, Any]] = ()
+    """ToolHive skill documents, already filtered (by `namespace/name`)."""
+    plugins: Sequence[Mapping[str, Any]] = ()
+    """ToolHive plugin documents, already filtered (by `namespace/name`)."""
+
+    def items(self, kind: ExtensionKind) -> Sequence[Mapping[str, Any]]:
+        """The skills or the plugins."""
+        return self.skills if kind is ExtensionKind.SKILL else self.plugins
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +57,10 @@ class SourceStatus:
     """Hash of the filter the served data was produced with; a change forces a re-sync."""
     server_count: int = 0
     """Servers served for this source, after filters."""
+    skill_count: int = 0
+    """Skills served for this source, after filters."""
+    plugin_count: int = 0
+    """Plugins served for this source, after filters."""
 
 
 SourceChange = Callable[[SourceData | None], SourceData]

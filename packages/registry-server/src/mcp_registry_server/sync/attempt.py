@@ -76,6 +76,8 @@ async def _store_data(src: SourceState, prepared: Prepared, *, store: Store, clo
         servers=prepared.servers,
         content_hash=prepared.content_hash,
         synced_at=now,
+        skills=prepared.skills,
+        plugins=prepared.plugins,
     )
     try:
         await store.replace_source(data)
@@ -87,7 +89,7 @@ async def _store_data(src: SourceState, prepared: Prepared, *, store: Store, clo
         now=now,
         content_hash=prepared.content_hash,
         filter_hash=src.filter_hash,
-        count=len(prepared.servers),
+        data=data,
     )
 
 

@@ -26,7 +26,7 @@ from mcp_registry_server.sync.backoff import BackoffPolicy
 from mcp_registry_server.sync.decision import SyncReason, decide, next_check
 from mcp_registry_server.sync.errors import NotSyncableError, UnknownSourceError
 from mcp_registry_server.sync.gate import ParseGate
-from mcp_registry_server.sync.metrics import SyncMetrics, SyncOutcome
+from mcp_registry_server.sync.metrics import SyncMetrics, SyncObserver, SyncOutcome
 from mcp_registry_server.sync.pipeline import StageError
 from mcp_registry_server.sync.slots import Lane, SlotPool, Ticket
 from mcp_registry_server.sync.state import SYNC_TIMEOUT, SourceState, attempt_timeout, build_state
@@ -77,11 +77,13 @@ class SyncEngine:
         backoff: BackoffPolicy | None = None,
         sync_timeout: float = SYNC_TIMEOUT,
         slot_lease: float = SLOT_LEASE,
+        observer: SyncObserver | None = None,
     ) -> None:
-        """`sync_timeout` applies to sources for which the config sets no timeout."""
+        """`sync_timeout` applies to sources for which the config sets no timeout; `observer`
+        hears of every finished attempt (telemetry)."""
         self._store = store
         self._on_change = on_change
-        self._metrics = SyncMetrics(metrics or prometheus_client.CollectorRegistry())
+        self._metrics = SyncMetrics(metrics or prometheus_client.CollectorRegistry(), observer)
         self._slots = SlotPool(max(1, concurrency))
         self._slot_lease = slot_lease
         self._clock = clock
@@ -379,7 +381,9 @@ class SyncEngine:
         src.retry_delay = self._backoff.delay(src.status.attempt_count, cap=cap)
         src.retry_at = self._clock() + timedelta(seconds=src.retry_delay)
         await self._save_status(src)
-        self._metrics.attempt(src.name, outcome=SyncOutcome.FAILED, reason=reason, seconds=seconds)
+        self._metrics.attempt(
+            src.name, outcome=SyncOutcome.FAILED, reason=reason, seconds=seconds, stage=error.stage
+        )
         self._metrics.failed(src.name, stage=error.stage)
         log.warning(
             "sync_failed",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -17,10 +18,21 @@ class SyncOutcome(StrEnum):
     FAILED = "failed"
 
 
+class SyncObserver(Protocol):
+    """Told of every finished attempt besides the Prometheus metrics (telemetry's spans)."""
+
+    def attempt(
+        self, source: str, *, outcome: str, reason: str, seconds: float, stage: str | None
+    ) -> None:
+        """An attempt of `source` ended `seconds` after it started; `stage` names the failed
+        step (None: it succeeded)."""
+
+
 class SyncMetrics:
     """Duration by outcome, outcomes by reason, failures by stage, servers per source."""
 
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(self, registry: CollectorRegistry, observer: SyncObserver | None = None) -> None:
+        self._observer = observer
         self.duration = Histogram(
             "mcp_registry_sync_duration_seconds",
             "Duration of sync attempts.",
@@ -65,9 +77,21 @@ class SyncMetrics:
         ):
             metric.remove_by_labels({"source": source})
 
-    def attempt(self, source: str, *, outcome: SyncOutcome, reason: str, seconds: float) -> None:
+    def attempt(
+        self,
+        source: str,
+        *,
+        outcome: SyncOutcome,
+        reason: str,
+        seconds: float,
+        stage: str | None = None,
+    ) -> None:
         self.duration.labels(source, outcome).observe(seconds)
         self.attempts.labels(source, outcome, reason).inc()
+        if self._observer is not None:
+            self._observer.attempt(
+                source, outcome=outcome, reason=reason, seconds=seconds, stage=stage
+            )
 
     def failed(self, source: str, *, stage: str) -> None:
         self.failures.labels(source, stage).inc()

@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mcp_registry_common.filtering import SourceFilter, apply_filter
+from mcp_registry_common.filtering import SourceFilter, apply_filter, apply_name_filter
 from mcp_registry_common.formats import (
     DocumentLimits,
+    ParsedRegistry,
     RegistryFormat,
     RegistryFormatError,
     RegistryLimitError,
+    item_key,
     parse_registry,
 )
 from mcp_registry_common.formats.errors import ROOT
@@ -50,11 +52,14 @@ class StageError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """What an attempt would store: filtered upstream servers and the fetched content's hash."""
+    """What an attempt would store: filtered upstream servers, skills and plugins, and the
+    fetched content's hash."""
 
     servers: Sequence[dict[str, Any]]
     content_hash: str
     origin: str
+    skills: Sequence[dict[str, Any]] = ()
+    plugins: Sequence[dict[str, Any]] = ()
 
 
 async def fetch_within(fetcher: Fetcher, *, time_limit: float) -> FetchResult:
@@ -87,9 +92,11 @@ def convert_and_filter(
     before any server is converted). CPU-bound on big registries: the engine runs it in a
     worker thread."""
     servers: list[dict[str, Any]]
+    parsed: ParsedRegistry | None = None
     if isinstance(result, FetchedDocument):
         try:
-            servers = parse_registry(result.data, format=format, limits=limits).servers
+            parsed = parse_registry(result.data, format=format, limits=limits)
+            servers = parsed.servers
         except RegistryLimitError as exc:
             raise StageError(
                 FailureStage.PARSE, f"{result.origin}: {exc} (limit: {limit_setting(exc.limit)})"
@@ -99,12 +106,21 @@ def convert_and_filter(
             raise StageError(stage, f"{result.origin}: {exc}") from None
     else:
         servers = list(result.servers)
+    skills, plugins = (parsed.skills, parsed.plugins) if parsed is not None else ([], [])
     if filter is not None:
         try:
             servers = apply_filter(servers, filter)
+            skills = apply_name_filter(skills, filter, key=item_key)
+            plugins = apply_name_filter(plugins, filter, key=item_key)
         except ValueError as exc:
             raise StageError(FailureStage.FILTER, str(exc)) from None
-    return Prepared(servers=servers, content_hash=result.content_hash, origin=result.origin)
+    return Prepared(
+        servers=servers,
+        content_hash=result.content_hash,
+        origin=result.origin,
+        skills=skills,
+        plugins=plugins,
+    )
 
 
 def _is_syntax(exc: RegistryFormatError) -> bool:

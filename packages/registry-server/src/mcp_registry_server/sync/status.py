@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
+from typing import TypedDict
 
 from mcp_registry_server.store.base import SourceData, SourceStatus, SyncPhase
 
@@ -51,11 +52,9 @@ def initial_status(
 
     `unsynced_message` is set for managed/kubernetes sources, which are always Complete.
     """
-    count = len(data.servers) if data is not None else 0
+    counts = data_counts(data)
     if unsynced_message is not None:
-        return SourceStatus(
-            name=name, phase=SyncPhase.COMPLETE, message=unsynced_message, server_count=count
-        )
+        return SourceStatus(name=name, phase=SyncPhase.COMPLETE, message=unsynced_message, **counts)
     if persisted is not None:
         return replace(persisted, name=name)
     if data is not None:
@@ -65,7 +64,7 @@ def initial_status(
             message="Loaded from the store",
             last_sync_time=data.synced_at,
             content_hash=data.content_hash,
-            server_count=count,
+            **counts,
         )
     return SourceStatus(name=name, phase=SyncPhase.SYNCING, message=WAITING_MESSAGE)
 
@@ -81,16 +80,40 @@ def attempt_started(status: SourceStatus, *, now: datetime, reason: str) -> Sour
     )
 
 
+class Counts(TypedDict):
+    """A status's counts of what is served."""
+
+    server_count: int
+    skill_count: int
+    plugin_count: int
+
+
+def data_counts(data: SourceData | None) -> Counts:
+    """The status counts of `data`: servers, skills and plugins served (0 without data)."""
+    if data is None:
+        return {"server_count": 0, "skill_count": 0, "plugin_count": 0}
+    return {
+        "server_count": len(data.servers),
+        "skill_count": len(data.skills),
+        "plugin_count": len(data.plugins),
+    }
+
+
 def data_stored(
-    status: SourceStatus, *, now: datetime, content_hash: str, filter_hash: str | None, count: int
+    status: SourceStatus,
+    *,
+    now: datetime,
+    content_hash: str,
+    filter_hash: str | None,
+    data: SourceData,
 ) -> SourceStatus:
-    """The store now holds new data (still mid-attempt: publishing may fail)."""
+    """The store now holds new `data` (still mid-attempt: publishing may fail)."""
     return replace(
         status,
         content_hash=content_hash,
         filter_hash=filter_hash,
-        server_count=count,
         last_sync_time=now,
+        **data_counts(data),
     )
 
 

@@ -19,6 +19,11 @@ from mcp_registry_server.store.base import (
 )
 from mcp_registry_server.store.errors import DefinitionsConflictError
 from mcp_registry_server.store.postgres import changes
+from mcp_registry_server.store.postgres.extension_rows import (
+    read_extensions,
+    with_items,
+    write_extensions,
+)
 from mcp_registry_server.store.postgres.pool import Connection
 from mcp_registry_server.store.postgres.records import (
     SERVER_COLUMNS,
@@ -51,13 +56,14 @@ _SOURCE_LOCK_SPACE = 0x6D637372
 """First key of a source's advisory lock ("mcsr"), so it matches no other lock of ours."""
 _UPSERT_STATUS = f"""
 INSERT INTO {SCHEMA}.source_status AS t (name, phase, message, attempt_count, last_attempt,
-    last_sync_time, content_hash, filter_hash, server_count)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    last_sync_time, content_hash, filter_hash, server_count, skill_count, plugin_count)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (name) DO UPDATE SET
     phase = EXCLUDED.phase, message = EXCLUDED.message, attempt_count = EXCLUDED.attempt_count,
     last_attempt = EXCLUDED.last_attempt, last_sync_time = EXCLUDED.last_sync_time,
     content_hash = EXCLUDED.content_hash, filter_hash = EXCLUDED.filter_hash,
-    server_count = EXCLUDED.server_count, updated_at = now()
+    server_count = EXCLUDED.server_count, skill_count = EXCLUDED.skill_count,
+    plugin_count = EXCLUDED.plugin_count, updated_at = now()
 """
 
 Records = list[tuple[str, int, str, str, EncodedJson]]
@@ -137,17 +143,21 @@ async def load_sources(
         rows = await conn.fetch(
             f"SELECT source, body FROM {SCHEMA}.server ORDER BY source, position"
         )
+        extensions = await read_extensions(conn)
     bodies: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         bodies.setdefault(row["source"], []).append(row["body"])
     if revisions is not None:
         revisions.reset({r["name"]: r["revision"] for r in sources})
     return {
-        r["name"]: SourceData(
-            source=r["name"],
-            servers=tuple(bodies.get(r["name"], ())),
-            content_hash=r["content_hash"],
-            synced_at=r["synced_at"],
+        r["name"]: with_items(
+            SourceData(
+                source=r["name"],
+                servers=tuple(bodies.get(r["name"], ())),
+                content_hash=r["content_hash"],
+                synced_at=r["synced_at"],
+            ),
+            extensions.get(r["name"]),
         )
         for r in sources
     }
@@ -166,6 +176,8 @@ async def save_status(conn: Connection, status: SourceStatus) -> None:
         status.content_hash,
         status.filter_hash,
         status.server_count,
+        status.skill_count,
+        status.plugin_count,
     )
 
 
@@ -183,6 +195,8 @@ async def load_statuses(conn: Connection) -> dict[str, SourceStatus]:
             content_hash=row["content_hash"],
             filter_hash=row["filter_hash"],
             server_count=row["server_count"],
+            skill_count=row["skill_count"],
+            plugin_count=row["plugin_count"],
         )
         for row in rows
     }
@@ -214,12 +228,13 @@ async def _read_source(conn: Connection, source: str) -> SourceData | None:
     rows = await conn.fetch(
         f"SELECT body FROM {SCHEMA}.server WHERE source = $1 ORDER BY position", source
     )
-    return SourceData(
+    data = SourceData(
         source=source,
         servers=tuple(r["body"] for r in rows),
         content_hash=row["content_hash"],
         synced_at=row["synced_at"],
     )
+    return with_items(data, (await read_extensions(conn, source)).get(source))
 
 
 async def _write_source(conn: Connection, data: SourceData, records: Records) -> int:
@@ -234,5 +249,6 @@ async def _write_source(conn: Connection, data: SourceData, records: Records) ->
         await conn.copy_records_to_table(
             "server", schema_name=SCHEMA, columns=SERVER_COLUMNS, records=records
         )
+    await write_extensions(conn, data)
     await changes.notify(conn, data.source)
     return revision

@@ -1,0 +1,75 @@
+"""The rows of a source's skills and plugins (`registry.extension_item`), written and read
+beside its servers inside the same transactions as the server rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from mcp_registry_common.formats import ExtensionKind
+
+from mcp_registry_server.store.base import SourceData
+from mcp_registry_server.store.postgres.pool import Connection
+from mcp_registry_server.store.postgres.records import (
+    EncodedJson,
+    UnencodableServerError,
+    encode_json,
+)
+from mcp_registry_server.store.postgres.settings import SCHEMA
+
+COLUMNS = ("source", "kind", "position", "body")
+Items = dict[ExtensionKind, list[Mapping[str, Any]]]
+"""A source's skills and plugins, each in stored order."""
+
+
+def extension_records(data: SourceData) -> list[tuple[str, str, int, EncodedJson]]:
+    """One (source, kind, position, body) row per skill and plugin, in input order."""
+    records = []
+    for kind in ExtensionKind:
+        for position, item in enumerate(data.items(kind)):
+            try:
+                body = encode_json(item)
+            except (TypeError, ValueError) as exc:
+                raise UnencodableServerError(
+                    f"{kind.value} {item.get('name')!r} (index {position}) of source"
+                    f" {data.source!r} is not JSON: {exc}"
+                ) from exc
+            records.append((data.source, kind.value, position, body))
+    return records
+
+
+async def write_extensions(conn: Connection, data: SourceData) -> None:
+    """Replace the source's skill and plugin rows (inside the caller's transaction)."""
+    records = extension_records(data)
+    await conn.execute(f"DELETE FROM {SCHEMA}.extension_item WHERE source = $1", data.source)
+    if records:
+        await conn.copy_records_to_table(
+            "extension_item", schema_name=SCHEMA, columns=COLUMNS, records=records
+        )
+
+
+async def read_extensions(conn: Connection, source: str | None = None) -> dict[str, Items]:
+    """Source name -> its skills and plugins (every source when `source` is None); sources
+    without any are absent."""
+    query = f"SELECT source, kind, body FROM {SCHEMA}.extension_item"
+    args: Sequence[str] = ()
+    if source is not None:
+        query, args = f"{query} WHERE source = $1", (source,)
+    rows = await conn.fetch(f"{query} ORDER BY source, kind, position", *args)
+    found: dict[str, Items] = {}
+    for row in rows:
+        items = found.setdefault(row["source"], {})
+        items.setdefault(ExtensionKind(row["kind"]), []).append(row["body"])
+    return found
+
+
+def with_items(data: SourceData, items: Items | None) -> SourceData:
+    """`data` holding `items` (unchanged when there are none)."""
+    if not items:
+        return data
+    return replace(
+        data,
+        skills=tuple(items.get(ExtensionKind.SKILL, ())),
+        plugins=tuple(items.get(ExtensionKind.PLUGIN, ())),
+    )

@@ -1,0 +1,2 @@
+ALTER TABLE registry.source_status DROP COLUMN plugin_count, DROP COLUMN skill_count;
+DROP TABLE registry.extension_item;
