@@ -16,9 +16,12 @@ from mcp_registry_testing.controlplane.cluster import (
     control_plane,
 )
 from mcp_registry_testing.seedreport import SeedReport
+from mcp_registry_testing.toolhivestate import ToolHiveState, preinstall_toolhive
 
 REPO = Path(__file__).resolve().parents[1]
 CONTROLPLANE_BUILD = REPO / "e2e" / "controlplane" / "build.sh"
+TOOLHIVE_CRD = REPO / "testdata" / "toolhive" / "mcpregistries-crd.yaml"
+UPSTREAM_SAMPLE = REPO / "testdata" / "registry-samples" / "fictional" / "registry-upstream.json"
 
 REPORT = pytest.StashKey[SeedReport]()
 
@@ -33,6 +36,13 @@ def real_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPl
             yield started
     except ControlPlaneError as exc:
         pytest.fail(f"the real control plane: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def toolhive_state(real_cluster: ControlPlane) -> ToolHiveState:
+    """The cluster as a ToolHive user leaves it (ToolHive's CRD storing v1beta1, objects it
+    stored): taken before anything installs this project's CRD chart over it."""
+    return preinstall_toolhive(real_cluster, TOOLHIVE_CRD, UPSTREAM_SAMPLE.read_bytes())
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from mcp_registry_testing.realtier import (
     AppliedSeed,
     RealTier,
 )
+from mcp_registry_testing.seedreport import SeedOutcome
 from mcp_registry_testing.waiting import WaitTimeoutError, wait_for
 
 SETTLE_TIMEOUT = 120.0
@@ -46,6 +47,24 @@ def diagnose(tier: RealTier, namespace: str, name: str) -> str:
         lines.append(f"server log:\n{record.pod.process.tail(15)}")
     lines.append(f"operator log:\n{tier.operator_log()}")
     return "\n".join(lines)
+
+
+def outcome(tier: RealTier, applied: AppliedSeed, *, servers: int | None, note: str) -> SeedOutcome:
+    """The state the seed's registry is in now, for the report."""
+    ns, name = applied.namespace, applied.registry
+    obj = tier.registry(ns, name)
+    ready = condition(obj)
+    first_ready = tier.phases.first(ns, name, "Ready")
+    return SeedOutcome(
+        manifest=applied.manifest,
+        registry=f"{ns}/{name}",
+        phase=str(phase(obj)),
+        ready=f"{ready.get('status')}/{ready.get('reason')}",
+        servers=servers,
+        seconds_to_ready=None if first_ready is None else first_ready - applied.applied_at,
+        phases_seen=tier.phases.phases(ns, name),
+        note=note,
+    )
 
 
 async def settle(tier: RealTier, applied: AppliedSeed) -> None:

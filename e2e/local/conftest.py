@@ -16,6 +16,7 @@ from mcp_registry_testing.controlplane.cluster import ControlPlane
 from mcp_registry_testing.realtier import RealTier, real_tier
 from mcp_registry_testing.seedreport import SeedReport
 from mcp_registry_testing.seedservices import Samples
+from mcp_registry_testing.toolhivestate import ToolHiveState
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_DIR = REPO / "examples"
@@ -51,8 +52,13 @@ def samples() -> Samples:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def tier(
-    real_cluster: ControlPlane, tmp_path_factory: pytest.TempPathFactory, seed_report: SeedReport
+    real_cluster: ControlPlane,
+    toolhive_state: ToolHiveState,
+    tmp_path_factory: pytest.TempPathFactory,
+    seed_report: SeedReport,
 ) -> AsyncIterator[RealTier]:
+    """The charts go over ToolHive's CRD and objects (`toolhive_state`), as a ToolHive user's
+    switch would."""
     all_docs = [doc for path in SEEDS for doc in seed_docs(path)]
     seed_report.kubernetes = str(real_cluster.version.get("gitVersion", ""))
     async with real_tier(

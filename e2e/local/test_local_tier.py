@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 from mcp_registry_testing.realtier import AppliedSeed, RealTier
-from mcp_registry_testing.seedreport import SeedOutcome, SeedReport
+from mcp_registry_testing.seedreport import SeedReport
 from mcp_registry_testing.waiting import wait_for
 
-from .checks import SETTLE_TIMEOUT, condition, diagnose, phase, settle, wait_for_rollout
+from .checks import SETTLE_TIMEOUT, condition, diagnose, outcome, phase, settle, wait_for_rollout
 
 pytestmark = [
     pytest.mark.controlplane,
@@ -86,24 +86,6 @@ async def served_names(tier: RealTier, applied: AppliedSeed, url: str) -> set[st
     status, body = await tier.get_json(endpoint, token=bearer_token(tier, applied))
     assert status == 200, f"GET {endpoint}: {status} {body}"
     return {item["server"]["name"] for item in body["servers"]}
-
-
-def outcome(tier: RealTier, applied: AppliedSeed, *, servers: int | None, note: str) -> SeedOutcome:
-    """The state the seed's registry is in now, for the report."""
-    ns, name = applied.namespace, applied.registry
-    obj = tier.registry(ns, name)
-    ready = condition(obj)
-    first_ready = tier.phases.first(ns, name, "Ready")
-    return SeedOutcome(
-        manifest=applied.manifest,
-        registry=f"{ns}/{name}",
-        phase=str(phase(obj)),
-        ready=f"{ready.get('status')}/{ready.get('reason')}",
-        servers=servers,
-        seconds_to_ready=None if first_ready is None else first_ready - applied.applied_at,
-        phases_seen=tier.phases.phases(ns, name),
-        note=note,
-    )
 
 
 @pytest.mark.parametrize("manifest", MANIFESTS)

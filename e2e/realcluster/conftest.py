@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from mcp_registry_testing.controlplane.cluster import ControlPlane
 from mcp_registry_testing.realtier import install_crd_chart
+from mcp_registry_testing.toolhivestate import ToolHiveState
 
 REPO = Path(__file__).resolve().parents[2]
 CRD_FILE = REPO / "crds" / "toolhive.stacklok.dev_mcpregistries.yaml"
@@ -22,8 +23,9 @@ def unique_namespace(prefix: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def cluster_with_crd(real_cluster: ControlPlane) -> ControlPlane:
-    """The CRD chart installed with the real helm (the release the e2e tier installs too)."""
+def cluster_with_crd(real_cluster: ControlPlane, toolhive_state: ToolHiveState) -> ControlPlane:
+    """The CRD chart installed with the real helm (the release the e2e tier installs too),
+    over ToolHive's CRD (`toolhive_state`)."""
     install_crd_chart(real_cluster, REPO / "charts")
     return real_cluster
 

@@ -64,8 +64,10 @@ def test_identity_printer_columns_and_subresources() -> None:
     assert names["shortNames"] == ["mcpreg", "registry"]
     assert names["categories"] == ["toolhive"]
     assert crd["spec"]["scope"] == "Namespaced"
-    (version,) = crd["spec"]["versions"]
-    assert (version["name"], version["served"], version["storage"]) == ("v1alpha1", True, True)
+    alpha, version = crd["spec"]["versions"]
+    assert (alpha["name"], alpha["served"], alpha["storage"]) == ("v1alpha1", True, False)
+    assert (version["name"], version["served"], version["storage"]) == ("v1beta1", True, True)
+    assert crd["spec"]["conversion"] == {"strategy": "None"}
     assert version["subresources"] == {"status": {}}
     columns = [
         (c["name"], c["type"], c.get("priority", 0)) for c in version["additionalPrinterColumns"]

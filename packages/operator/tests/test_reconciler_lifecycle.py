@@ -12,6 +12,7 @@ import yaml
 from mcp_registry_common.internaltoken import is_usable
 from mcp_registry_common.mcpregistry import FINALIZER, GROUP
 from mcp_registry_operator.controller.drift import APPLIED_DIGEST_ANNOTATION
+from mcp_registry_operator.controller.verdicts import FIRST_SYNC_DONE_MESSAGE
 from mcp_registry_operator.runtime.keys import Key
 from mcp_registry_testing.kubeapi import KubeApiDouble
 from mcp_registry_testing.phaselog import PhaseLog
@@ -114,28 +115,34 @@ async def test_create_reaches_ready_in_at_most_eleven_writes(
     assert found[0]["note"] == st["message"]
 
 
-async def test_create_with_an_unready_pod_syncing_goes_pending_to_ready_in_eleven_writes(
+async def test_create_with_an_unready_pod_syncing_goes_pending_syncing_ready_in_fifteen_writes(
     kube: KubeApiDouble, fake: FakeServers
 ) -> None:
-    """The realistic path: the pod runs before it is ready, first syncing, then with data
-    the readiness probe has not seen yet. A pod's report only tells a failure apart, so the
-    phase goes Pending → Ready, with no Syncing in between."""
+    """The realistic path: the pod runs before it is ready (the server's readiness gate holds
+    it while its first sync runs), then has data the readiness probe has not seen yet. The
+    phase goes Pending → Syncing → Ready, never back to Pending in between. Four writes more
+    than Pending → Ready would take, each a change worth telling: the Syncing status and its
+    event, the "first sync complete" status and its Synced event."""
     server = fake.server(NS, "reg")
     server.sources["toolhive"] = {**complete("toolhive"), "phase": "Syncing",
                                   "attemptCount": 1, "lastSyncTime": None}  # fmt: skip
     async with PhaseLog(kube) as phases, operator(kube, fake):
         create(kube, seed("01-minimal", name="reg"))
         await run_unready_pod(kube, NS, "reg", ip="10.244.0.21")
+        await wait_phase(kube, NS, "reg", "Syncing")
         await wait_for(lambda: len(fake.pod_calls) >= 2)  # two looks while it syncs
         server.sources["toolhive"] = complete("toolhive")
         calls = len(fake.pod_calls)
         await wait_for(lambda: len(fake.pod_calls) >= calls + 2)  # two with data, unready
-        assert status(kube, NS, "reg")["phase"] == "Pending"
+        st = status(kube, NS, "reg")
+        assert st["phase"] == "Syncing", st
+        assert st["message"] == FIRST_SYNC_DONE_MESSAGE
         kube.set_deployment_ready(NS, "reg-api")
         await wait_phase(kube, NS, "reg", "Ready")
-        await wait_events(kube, NS, "reg", ["Ready"])
-        assert len(writes(kube)) <= 11, [(w.method, w.path) for w in writes(kube)]
-    assert phases.phases(NS, "reg") == ("(none)", "Pending", "Ready")
+        await wait_events(kube, NS, "reg", ["Syncing", "Synced", "Ready"])
+        assert len(writes(kube)) <= 15, [(w.method, w.path) for w in writes(kube)]
+    seen = phases.phases(NS, "reg")  # Pending only if a look came before the pod ran
+    assert seen in (("(none)", "Pending", "Syncing", "Ready"), ("(none)", "Syncing", "Ready")), seen
 
 
 async def test_spec_change_rolls_the_deployment_and_readiness_waits_for_the_rollout(

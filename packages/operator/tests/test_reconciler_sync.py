@@ -182,12 +182,12 @@ async def test_a_failed_first_sync_on_an_unready_pod_fails_the_registry_then_rec
     async with operator(kube, fake):
         create(kube, seed("01-minimal", name="reg"))
         await run_unready_pod(kube, NS, "reg", ip="10.244.0.7")
-        await wait_for(lambda: len(fake.pod_calls) >= 2)
-        st = status(kube, NS, "reg")  # a first sync in progress is not news: still Pending
+        st = await wait_phase(kube, NS, "reg", "Syncing")  # the first sync, on an unready pod
         assert (st["phase"], condition(kube, NS, "reg", "Ready")["reason"]) == (
-            "Pending",
-            "NotReady",
+            "Syncing",
+            "Syncing",
         )
+        assert "url" not in st
         server.sources["toolhive"] = git_failed("toolhive")
         st = await wait_phase(kube, NS, "reg", "Failed")
         ready = condition(kube, NS, "reg", "Ready")

@@ -317,11 +317,14 @@ def operator_values() -> dict[str, Any]:
 
 def install_crd_chart(cluster: ControlPlane, charts: Path) -> None:
     """`helm upgrade --install` of the CRD chart: one release per cluster, installed by
-    whichever of the tier and the conformance suite comes first."""
+    whichever of the tier and the conformance suite comes first. `--take-ownership
+    --force-conflicts` adopt a CRD another installer left (ToolHive's, in the e2e tier), as
+    docs/crd-versions.md tells a user switching from ToolHive."""
     done = subprocess.run(
         [
             str(cluster.tool("helm")), f"--kubeconfig={cluster.admin_kubeconfig}",
             "upgrade", "--install", CRD_RELEASE, str(charts / "mcp-registry-crds"), "--wait",
+            "--take-ownership", "--force-conflicts",
         ],
         capture_output=True,
         text=True,

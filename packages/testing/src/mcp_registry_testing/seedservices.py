@@ -30,6 +30,8 @@ GIT_REPOS = {
 }
 UPSTREAM_FILE = "https://example.com/registry.json"
 UPSTREAM_API = "https://registry.example.com"
+UPSTREAM_HELD_FILE = "https://example.com/held/registry.json"
+"""Answered only once the upstream's `held` is set (a slow first sync)."""
 ISSUERS = {
     "https://kubernetes.default.svc.cluster.local": "registry-server",
     "https://YOUR_DOMAIN.okta.com/oauth2/default": "registry",
@@ -153,10 +155,12 @@ async def seed_services(
         await _git_hosts(stack, services, workdir=workdir, legacy=samples.legacy)
         upstream = FaultyUpstream(samples.upstream, pages=samples.pages)
         stack.callback(upstream.release.set)
+        stack.callback(upstream.held.set)
         base = await _serve(stack, upstream.app())
         services.upstream = upstream
         services.urls[UPSTREAM_FILE] = f"{base}/registry.json"
         services.urls[UPSTREAM_API] = base
+        services.urls[UPSTREAM_HELD_FILE] = f"{base}/held/registry.json"
         # https with the cluster CA: servers trust it as they would an in-cluster issuer.
         tls = services.certificates.server_context()
         for seed_issuer, audience in ISSUERS.items():

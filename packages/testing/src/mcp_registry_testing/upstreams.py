@@ -1,7 +1,8 @@
 """A local upstream for sync tests: a registry file at `/registry.json` that can be switched into
 one failure at a time (500, hang, truncated, not JSON, invalid, 200 MB, redirect loop, too
 many JSON values or servers for its size), and an MCP Registry API at `/v0.1/servers` serving
-fixed pages by cursor."""
+fixed pages by cursor. `/held/registry.json` answers the good file only once `held` is set (a
+slow first sync, as long as a test wants it)."""
 
 from __future__ import annotations
 
@@ -37,8 +38,9 @@ _CHUNK = 1024 * 1024
 class FaultyUpstream:
     """`mode` picks the behaviour of `/registry.json`; counters say what was served.
 
-    Handlers that hang wait on `release`; set it (fixture teardown) before the server stops.
-    With `gate` set, even good answers wait for it (to hold an attempt mid-fetch).
+    Handlers that hang wait on `release`, `/held/registry.json` on `held`; set both (fixture
+    teardown) before the server stops. With `gate` set, even good answers wait for it (to
+    hold an attempt mid-fetch).
     """
 
     def __init__(
@@ -51,13 +53,19 @@ class FaultyUpstream:
         self.streamed = 0
         self.release = asyncio.Event()
         self.gate: asyncio.Event | None = None
+        self.held = asyncio.Event()
         self.log: list[str] = []
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/registry.json", self.registry)
         app.router.add_get("/v0.1/servers", self.list_servers)
+        app.router.add_get("/held/registry.json", self.held_registry)
         return app
+
+    async def held_registry(self, request: web.Request) -> web.Response:
+        await self.held.wait()
+        return web.Response(body=self.body, content_type="application/json")
 
     async def registry(self, request: web.Request) -> web.StreamResponse:
         self.requests += 1

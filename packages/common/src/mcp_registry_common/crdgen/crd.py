@@ -17,9 +17,10 @@ from mcp_registry_common.mcpregistry import (
     KIND,
     LIST_KIND,
     PLURAL,
+    SERVED_VERSIONS,
     SHORT_NAMES,
     SINGULAR,
-    VERSION,
+    STORAGE_VERSION,
     MCPRegistry,
     MCPRegistrySpec,
     MCPRegistryStatus,
@@ -87,14 +88,18 @@ def open_api_schema() -> dict[str, Any]:
 
 @functools.cache
 def _build() -> dict[str, Any]:
-    version = {
-        "name": VERSION,
-        "served": True,
-        "storage": True,
-        "schema": {"openAPIV3Schema": open_api_schema()},
-        "subresources": {"status": {}},
-        "additionalPrinterColumns": PRINTER_COLUMNS,
-    }
+    schema = open_api_schema()
+    versions: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "served": True,
+            "storage": name == STORAGE_VERSION,
+            "schema": {"openAPIV3Schema": copy.deepcopy(schema)},
+            "subresources": {"status": {}},
+            "additionalPrinterColumns": copy.deepcopy(PRINTER_COLUMNS),
+        }
+        for name in SERVED_VERSIONS
+    ]
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -110,7 +115,10 @@ def _build() -> dict[str, Any]:
                 "categories": ["toolhive"],
             },
             "scope": "Namespaced",
-            "versions": [version],
+            # One schema under every version, so the API server's no-op conversion (it only
+            # rewrites apiVersion) loses no field either way (docs/crd-versions.md).
+            "conversion": {"strategy": "None"},
+            "versions": versions,
         },
     }
 

@@ -71,14 +71,19 @@ def _cell(text: str) -> str:
 def render_reference() -> str:
     """The Markdown reference of spec and status, deterministic."""
     crd = build_crd()
-    version = crd["spec"]["versions"][0]
+    versions = crd["spec"]["versions"]
+    version = versions[0]
+    served = " and ".join(f"`{v['name']}`" for v in versions if v["served"])
+    (stored,) = [v["name"] for v in versions if v["storage"]]
     root = version["schema"]["openAPIV3Schema"]
     names = crd["spec"]["names"]
     short_names = ", ".join(f"`{n}`" for n in names["shortNames"])
     lines = [
         f"<!-- {GENERATED} -->",
-        f"# {names['kind']} reference ({crd['spec']['group']}/{version['name']})",
+        f"# {names['kind']} reference ({crd['spec']['group']})",
         "",
+        f"Served as {served} with one schema (conversion `None`), stored as `{stored}` "
+        "(see [crd-versions.md](crd-versions.md)). "
         f"Plural `{names['plural']}`, short names {short_names}, namespaced, with a status "
         f"subresource. {_cell(root.get('description', ''))}",
         "",

@@ -1,4 +1,4 @@
-"""The MCPRegistry custom resource (toolhive.stacklok.dev/v1alpha1) as pydantic models."""
+"""The MCPRegistry custom resource (toolhive.stacklok.dev, v1alpha1 = v1beta1)."""
 
 from mcp_registry_common.mcpregistry.auth import (
     ROLE_NAMES,
@@ -35,8 +35,10 @@ from mcp_registry_common.mcpregistry.resource import (
     KIND,
     LIST_KIND,
     PLURAL,
+    SERVED_VERSIONS,
     SHORT_NAMES,
     SINGULAR,
+    STORAGE_VERSION,
     SYNC_TRIGGER_ANNOTATION,
     VERSION,
     MCPRegistry,
@@ -88,9 +90,11 @@ __all__ = [
     "LIST_KIND",
     "PLURAL",
     "ROLE_NAMES",
+    "SERVED_VERSIONS",
     "SHORT_NAMES",
     "SINGULAR",
     "SOURCE_TYPES",
+    "STORAGE_VERSION",
     "SYNC_TRIGGER_ANNOTATION",
     "TYPED_FIELDS",
     "VERSION",

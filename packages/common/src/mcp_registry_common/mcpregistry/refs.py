@@ -13,6 +13,11 @@ class SecretKeySelector(WireModel):
 
     name: ObjectName = Field(description="Name of the Secret.")
     key: ConfigKey = Field(description="Key within the Secret's data.")
+    optional: StrictBool | None = Field(
+        default=None,
+        description="Kept as corev1.SecretKeySelector has it (ToolHive's objects may carry it); "
+        "the operator needs the Secret whatever it says.",
+    )
 
 
 class ConfigMapKeySelector(WireModel):

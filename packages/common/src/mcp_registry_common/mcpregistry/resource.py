@@ -14,7 +14,12 @@ from mcp_registry_common.mcpregistry.status import MCPRegistryStatus
 
 GROUP: Final = "toolhive.stacklok.dev"
 VERSION: Final = "v1alpha1"
+"""The version this project's programs read and write (any served version is the same object)."""
 API_VERSION: Final = "toolhive.stacklok.dev/v1alpha1"
+STORAGE_VERSION: Final = "v1beta1"
+"""The version etcd keeps, as in ToolHive since its v1beta1 graduation (docs/crd-versions.md)."""
+SERVED_VERSIONS: Final = ("v1alpha1", "v1beta1")
+"""Served with one identical schema and conversion strategy None (docs/crd-versions.md)."""
 KIND: Final = "MCPRegistry"
 LIST_KIND = "MCPRegistryList"
 PLURAL = "mcpregistries"
@@ -46,8 +51,9 @@ class ObjectMeta(WireModel):
 class MCPRegistry(WireModel):
     """MCPRegistry runs a ToolHive-compatible MCP registry server configured from this spec."""
 
-    api_version: Literal["toolhive.stacklok.dev/v1alpha1"] = Field(
-        default=API_VERSION, description="Always toolhive.stacklok.dev/v1alpha1."
+    api_version: Literal["toolhive.stacklok.dev/v1alpha1", "toolhive.stacklok.dev/v1beta1"] = Field(
+        default=API_VERSION,
+        description="toolhive.stacklok.dev/v1alpha1 or v1beta1: one schema, served as both.",
     )
     kind: Literal["MCPRegistry"] = Field(default=KIND, description="Always MCPRegistry.")
     metadata: ObjectMeta = Field(default_factory=ObjectMeta, description="Object metadata.")

@@ -9,9 +9,9 @@ for backoff; TerminalError when only a new spec can help.
 
 The server's report is read from one of its running pods, on the pod's IP (`serverpods`): the
 internal port is on no Service. While the Deployment has no ready pod, that pod's report only
-tells a failed first sync apart (only the server can say why its pods stay unready), so that
-shows as Failed/SyncFailed, not Pending; any other report leaves the plain not-ready verdict
-(Pending), as without the pod.
+tells a first sync apart (only the server can say why its pods stay unready): a failed one
+shows as Failed/SyncFailed and one in progress as Syncing, not Pending (`judge_unready`); any
+other report leaves the plain not-ready verdict (Pending), as without the pod.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from mcp_registry_operator.controller.serverstatus import (
     ServerStatusError,
 )
 from mcp_registry_operator.controller.status import Change, Observed
-from mcp_registry_operator.controller.syncstate import judge_report
+from mcp_registry_operator.controller.syncstate import SyncJudgement, judge_report, judge_unready
 from mcp_registry_operator.controller.trigger import (
     pending_trigger,
     request_syncs,
@@ -96,6 +96,12 @@ class ReconcilerSettings:
     """Look again this soon while not Ready, or while a sync runs."""
     steady_interval: float = 60.0
     """Look again this often once Ready (the server's sync state changes without events)."""
+
+
+def _syncing(current: Current) -> bool:
+    """The stored status is Syncing for the current generation."""
+    stored = current.status or {}
+    return stored.get("phase") == Phase.SYNCING and _observed_current(current)
 
 
 def _failed_sync(current: Current) -> bool:
@@ -240,21 +246,21 @@ class MCPRegistryReconciler:
         asked = await self._pod_report(
             current, desired, trigger, deployment=deployment, token=token
         )
+        unready: SyncJudgement | None = None
         if not deployment.ready:
-            # An unready server may still answer: a failed first sync keeps its readiness
-            # probe failing, and only the server can say why.
+            # An unready server may still answer: its readiness gate holds it while a first
+            # sync runs or after one failed, and only the server can say why.
             log.debug("deployment_not_ready", detail=deployment.detail)
             glitch = asked is NoPod.UNKNOWN or isinstance(asked, Unanswered)
-            if glitch and _failed_sync(current):
-                return poll  # a glitch says nothing new: a Failed registry stays as it is
+            if glitch and (_failed_sync(current) or _syncing(current)):
+                return poll  # a glitch says nothing new: Failed or Syncing stays as it is
+            shown = (current.status or {}).get("phase")
             if (
                 not isinstance(asked, ServerReport)
-                or judge_report(asked, previous=stored).verdict.phase is not FAILED
+                or (unready := judge_unready(asked, previous=stored, shown=shown)) is None
             ):
-                # A pod's report only tells a failure apart: a first sync in progress, or data
-                # the readiness probe has not seen yet, stays the one "not ready" message (no
-                # Pending → Syncing → Pending flapping while pods come up or roll); a trigger
-                # the pod took is recorded, so it is not sent again.
+                # No first sync to tell: pods coming up or rolling stay the one "not ready"
+                # message; a trigger the pod took is recorded, so it is not sent again.
                 verdict = deployment_not_ready()
                 taken = trigger if isinstance(asked, ServerReport) else None
                 await self._fail(
@@ -274,7 +280,7 @@ class MCPRegistryReconciler:
                 current, verdict, template=template, synced=unknown, deployment=deployment
             )
             return poll
-        judgement = judge_report(server, previous=stored)
+        judgement = unready or judge_report(server, previous=stored)
         observed = Observed(
             verdict=judgement.verdict,
             generation=current.generation,

@@ -4,8 +4,10 @@ mirrored `status.syncStatus`.
 Ready means every served registry has data (the server says `ready`). A source that failed
 while its registry still serves earlier data keeps the phase Ready with Synced=False; a
 failed source that leaves a registry without any data makes the phase Failed (SyncFailed).
-Syncing is the phase while a registry waits for the first sync of its sources; a periodic
-re-sync of data already served does not leave Ready.
+Syncing is the phase while a registry waits for the first sync of its sources, also while the
+server's pods are still unready (its readiness gate holds them until every registry has data:
+`judge_unready`); a periodic or manual re-sync of data already served does not leave Ready
+(`status.syncStatus` shows it instead), so the phase never flaps at every sync interval.
 
 A source the server is retrying still counts as failing: the server reports each attempt as
 Syncing with attemptCount one higher, and resets the count to 0 only on success, so Syncing
@@ -17,6 +19,7 @@ stored in `status.syncStatus` is kept, there too (the entry of a retried source 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +29,12 @@ from mcp_registry_common.mcpregistry import SourceSyncStatus, SyncPhase, SyncSta
 
 from mcp_registry_operator.controller.conditions import ConditionSpec
 from mcp_registry_operator.controller.serverstatus import ServerReport, SourceReport
-from mcp_registry_operator.controller.verdicts import READY_MESSAGE, Phase, Verdict
+from mcp_registry_operator.controller.verdicts import (
+    FIRST_SYNC_DONE_MESSAGE,
+    READY_MESSAGE,
+    Phase,
+    Verdict,
+)
 
 MAX_SOURCES = 20
 """`status.syncStatus.sources` holds at most this many entries (the CRD's maxItems)."""
@@ -60,6 +68,23 @@ def judge_report(
         sync_status=sync_status,
         busy=bool(syncing),
     )
+
+
+def judge_unready(
+    report: ServerReport, *, previous: Mapping[str, Any] | None, shown: str | None
+) -> SyncJudgement | None:
+    """The report of a pod the Deployment does not count ready yet: a failed first sync is
+    Failed and one in progress is Syncing (Pending → Syncing → Ready); data already synced that
+    the readiness probe has not seen yet stays Syncing when that is what shows (`shown`: the
+    stored phase), so the phase does not step back to Pending for a probe period. Otherwise
+    None: the plain "not ready yet" verdict (Pending)."""
+    judgement = judge_report(report, previous=previous)
+    if judgement.verdict.phase in (Phase.FAILED, Phase.SYNCING):
+        return judgement
+    if shown == Phase.SYNCING:
+        verdict = Verdict(Phase.SYNCING, "Syncing", FIRST_SYNC_DONE_MESSAGE)
+        return dataclasses.replace(judgement, verdict=verdict)
+    return None
 
 
 def is_failing(source: SourceReport) -> bool:

@@ -41,6 +41,7 @@ STEP_OF_KIND = {
 
 READY_MESSAGE = "Registry API is ready and serving requests"
 NOT_READY_MESSAGE = "Registry API deployment is not ready yet"
+FIRST_SYNC_DONE_MESSAGE = "First sync complete; waiting for the server's pods to turn ready"
 TERMINATING_MESSAGE = "MCPRegistry is being terminated"
 
 
