@@ -238,6 +238,7 @@ def write_config(directory: Path, source: str) -> Path:
         f"  - name: bench\n    {source}\n    syncPolicy: {{interval: 1h}}\n"
         "registries:\n  - name: default\n    sources: [bench]\n"
         "auth: {mode: anonymous}\n"
+        "sync: {allowPrivateIP: true}\n"  # the upstream listens on loopback
     )
     return config
 

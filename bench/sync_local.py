@@ -75,6 +75,7 @@ def config(url: str) -> ServerConfig:
             "sources": [{"name": "bench", "file": {"url": url}, "syncPolicy": {"interval": "1h"}}],
             "registries": [{"name": "default", "sources": ["bench"]}],
             "auth": {"mode": "anonymous"},
+            "sync": {"allowPrivateIP": True},  # the upstream listens on loopback
         }
     )
 

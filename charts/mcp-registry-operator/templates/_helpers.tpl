@@ -79,10 +79,9 @@ mcp_registry_operator's server Role builder; a test checks it.
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
+# Held only to grant them (RBAC escalation prevention): each server's Role lets its
+# kubernetes sources watch these kinds (and take a Lease, granted above).
 - apiGroups: ["toolhive.stacklok.dev"]
   resources: ["mcpservers", "mcpremoteproxies", "virtualmcpservers"]
-  verbs: ["get", "list", "watch"]
-- apiGroups: ["gateway.networking.k8s.io"]
-  resources: ["httproutes", "gateways"]
   verbs: ["get", "list", "watch"]
 {{- end }}

@@ -26,6 +26,7 @@ async def test_admin_definitions_survive_a_restart(
         "registries": [{"name": "default", "sources": ["published"]}],
         "auth": {"mode": "anonymous", "authz": {"roles": {"superAdmin": [{"role": "root"}]}}},
         "database": pg_db.config_data(),
+        "sync": {"adminSources": {"fileRoots": [str(tmp_path)]}},
     }
     config = load_server_config_data(document).config
     assert config.database is not None

@@ -48,6 +48,7 @@ def anonymous_config(db: PgDatabase) -> ServerConfig:
         "registries": [{"name": "default", "sources": ["published"]}],
         "auth": {"mode": "anonymous", "authz": {"roles": {"superAdmin": [{"role": "root"}]}}},
         "database": db.config_data(),
+        "sync": {"adminSources": {"fileRoots": ["/"]}},  # the tests' files: anywhere
     }
     return load_server_config_data(document).config
 

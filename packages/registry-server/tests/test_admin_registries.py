@@ -110,7 +110,7 @@ async def test_other_tenants_neither_see_nor_touch_it(harness: AuthzServer) -> N
     )
     assert (status, body["detail"]) == (
         403,
-        "forbidden: insufficient claims for source platform-tools",
+        "forbidden: insufficient claims for a referenced source",
     )
 
     status, listed = await harness.call("GET", "/v1/registries", "acme-admin")
@@ -186,6 +186,41 @@ async def test_registry_write_rules(
     got, response = await harness.call("PUT", f"/v1/registries/{name}", persona, body=body)
     assert got == status, response
     assert detail in response["detail"]
+
+
+async def test_a_registry_names_only_the_sources_its_reader_may_see(harness: AuthzServer) -> None:
+    """acme-data may read the acme-wide registry but not its platform-team source: the
+    registry, alone or listed, does not name that source, and neither does a refusal."""
+    body = {"sources": ["platform-tools", "acme-shared"], "claims": {"org": "acme"}}
+    assert (await harness.call("PUT", "/v1/registries/acme", "acme-admin", body=body))[0] == 201
+    status, shown = await harness.call("GET", "/v1/registries/acme", "acme-data")
+    assert (status, shown["sources"]) == (200, ["acme-shared"])
+    status, listed = await harness.call("GET", "/v1/registries", "acme-data")
+    assert {r["name"]: r["sources"] for r in listed["registries"]} == {
+        "acme": ["acme-shared"],
+        "config-reg": [],
+    }
+    status, shown = await harness.call("GET", "/v1/registries/acme", "acme-admin")
+    assert shown["sources"] == ["platform-tools", "acme-shared"]
+
+    refusals = [
+        await harness.call(
+            "PUT",
+            "/v1/registries/g",
+            "globex-admin",
+            body={"sources": ["platform-tools"], "claims": {"org": "globex"}},
+        ),
+        await harness.call("DELETE", "/v1/sources/platform-tools", "globex-admin"),
+        await harness.call(
+            "PUT",
+            "/v1/sources/platform-tools",
+            "globex-admin",
+            body={"file": {"path": "/r.json"}, "syncPolicy": {"interval": "1h"}},
+        ),
+    ]
+    for status, refused in refusals:
+        assert status == 403, refused
+        assert "platform-tools" not in str(refused)
 
 
 async def test_config_registry_is_readable_but_not_deletable(harness: AuthzServer) -> None:

@@ -12,6 +12,7 @@ from mcp_registry_server.auth.fetch import FetchPolicy
 from mcp_registry_server.auth.introspection import ClientCredentials, Introspector, cache_key
 from mcp_registry_server.auth.jwt_validator import ClaimsChecker
 from mcp_registry_server.auth.settings import AuthSettings
+from mcp_registry_testing.blackhole import BlackHole
 from mcp_registry_testing.clock import FakeClock
 from mcp_registry_testing.oidc import OidcIssuer
 
@@ -128,3 +129,33 @@ async def test_cache_never_outlives_the_token(idp: OidcIssuer, http: aiohttp.Cli
     with pytest.raises(TokenRejectedError, match="expired"):
         await client.introspect(token)
     assert idp.counters.introspection == 2
+
+
+async def test_a_hanging_endpoint_is_backed_off_like_a_jwks_fetch(
+    idp: OidcIssuer, http: aiohttp.ClientSession
+) -> None:
+    """A hung introspection endpoint costs one timeout per backoff, not one per token: the
+    tokens arriving during the backoff are refused at once, without a connection."""
+    clock = FakeClock()
+    settings = AuthSettings(fetch_timeout=0.5, backoff_initial=2, backoff_max=8)
+    async with BlackHole() as hole:
+        checker = ClaimsChecker(provider="idp", issuer=idp.url, audience=idp.audience, clock=clock)
+        hung = Introspector(
+            url=hole.url("http", "/introspect"),
+            checker=checker,
+            http=http,
+            policy=FetchPolicy(allow_private_ip=True),
+            credentials=ClientCredentials(idp.client_id, idp.client_secret),
+            settings=settings,
+            clock=clock,
+        )
+        with pytest.raises(TokenRejectedError, match="introspection failed"):
+            await hung.introspect("opaque-1")
+        for token in ("opaque-2", "opaque-3", "opaque-4"):
+            with pytest.raises(TokenRejectedError, match="backing off"):
+                await hung.introspect(token)
+        assert hole.accepted == 1
+        clock.advance(2.1)
+        with pytest.raises(TokenRejectedError, match="introspection failed"):
+            await hung.introspect("opaque-5")
+        assert hole.accepted == 2

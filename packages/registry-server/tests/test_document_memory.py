@@ -69,6 +69,7 @@ def write_config(tmp_path: Path, source: str) -> Path:
         f"  - name: hostile\n    {source}\n    syncPolicy: {{interval: 1h}}\n"
         "registries:\n  - name: default\n    sources: [hostile]\n"
         "auth: {mode: anonymous}\n"
+        "sync: {allowPrivateIP: true}\n"  # the upstream listens on loopback
     )
     return config
 

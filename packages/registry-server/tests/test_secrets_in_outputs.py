@@ -98,6 +98,10 @@ async def start(aiohttp_client: Any, upstream: GuardedUpstream) -> Server:
         ],
         "registries": [{"name": "default", "sources": ["published", "leaky"]}],
         "auth": {"mode": "anonymous"},
+        "sync": {  # the upstream listens on loopback
+            "allowPrivateIP": True,
+            "adminSources": {"allowPrivateIP": True},
+        },
     }
     config = load_server_config_data(document).config
     public, internal = create_apps(config, run_sync=False)
@@ -145,7 +149,11 @@ async def test_a_source_view_written_back_keeps_the_stored_credentials(
     aiohttp_client: Any, upstream: GuardedUpstream
 ) -> None:
     served = await start(aiohttp_client, upstream)
-    source = {"file": {"url": upstream.source_url()}, "syncPolicy": {"interval": "1h"}}
+    source = {
+        "file": {"url": upstream.source_url()},
+        "syncPolicy": {"interval": "1h"},
+        "allowPrivateIP": True,  # the upstream listens on loopback
+    }
     created = await served.public.put("/v1/sources/guarded", json=source)
     assert created.status == 201
     assert_no_secret(await created.text())
@@ -154,7 +162,11 @@ async def test_a_source_view_written_back_keeps_the_stored_credentials(
     ] == "complete"
 
     view = await (await served.public.get("/v1/sources/guarded")).json()
-    written_back = {"file": view["sourceConfig"], "syncPolicy": {"interval": "2h"}}
+    written_back = {
+        "file": view["sourceConfig"],
+        "syncPolicy": {"interval": "2h"},
+        "allowPrivateIP": view["allowPrivateIP"],
+    }
     updated = await served.public.put("/v1/sources/guarded", json=written_back)
     assert updated.status == 200, await updated.text()
     assert (await updated.json())["syncSchedule"] == "2h0m0s"

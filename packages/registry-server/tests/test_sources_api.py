@@ -70,8 +70,8 @@ async def start(aiohttp_server: ServerFactory, registry: Registry) -> str:
 def api(
     endpoint: str, http: aiohttp.ClientSession, *, max_pages: int = 1000, **kw: int
 ) -> ApiFetcher:
-    return ApiFetcher(
-        endpoint, http=http, timeout=5.0, max_pages=max_pages, limits=FetchLimits(**kw)
+    return ApiFetcher(  # loopback upstreams: no private-address guard
+        endpoint, http=http, timeout=5.0, max_pages=max_pages, limits=FetchLimits(**kw), guard=None
     )
 
 

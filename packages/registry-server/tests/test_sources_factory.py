@@ -14,6 +14,7 @@ from mcp_registry_server.sources.errors import SourceConfigError
 from mcp_registry_server.sources.factory import fetcher_for
 from mcp_registry_server.sources.file import FilePathFetcher, FileUrlFetcher
 from mcp_registry_server.sources.git import GitFetcher
+from mcp_registry_server.sources.kubernetes.source import KubernetesSource
 from mcp_registry_server.sources.unsynced import UnsyncedFetcher
 
 INTERVAL = {"syncPolicy": {"interval": "1h"}}
@@ -37,7 +38,7 @@ def source(block: dict[str, Any]) -> SourceConfig:
         ({"file": {"path": "/data/registry.json"}} | INTERVAL, FilePathFetcher),
         ({"file": {"url": "https://example.com/registry.json"}} | INTERVAL, FileUrlFetcher),
         ({"managed": {}}, UnsyncedFetcher),
-        ({"kubernetes": {"namespaces": ["a"]}}, UnsyncedFetcher),
+        ({"kubernetes": {"namespaces": ["a"]}}, KubernetesSource),
     ],
 )
 async def test_kind_to_fetcher(

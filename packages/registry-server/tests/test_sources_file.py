@@ -144,7 +144,8 @@ def url_fetcher(
     server: TestServer, path: str, http: aiohttp.ClientSession, *, time_limit: float = 10.0
 ) -> FileUrlFetcher:
     url = str(server.make_url(path))
-    return FileUrlFetcher(url, http=http, timeout=time_limit, limits=FetchLimits())
+    # loopback upstreams: no private-address guard (test_sources_netguard.py has it)
+    return FileUrlFetcher(url, http=http, timeout=time_limit, limits=FetchLimits(), guard=None)
 
 
 async def test_url_ok_and_one_redirect(

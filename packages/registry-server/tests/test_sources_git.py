@@ -42,7 +42,8 @@ async def serve(
 
 def fetcher(tmp_path: Path, repository: str, **kw: object) -> GitFetcher:
     target = GitTarget(repository=repository, **kw)  # type: ignore[arg-type]
-    return GitFetcher(target, workdir=tmp_path / "work", limits=FetchLimits())
+    # loopback remotes: no private-address guard (test_sources_netguard.py has it)
+    return GitFetcher(target, workdir=tmp_path / "work", limits=FetchLimits(), guard=None)
 
 
 async def test_default_branch_over_http(

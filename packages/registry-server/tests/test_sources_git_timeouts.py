@@ -42,6 +42,7 @@ def fetcher(tmp_path: Path, repository: str, *, timeout: float) -> GitFetcher:
         workdir=tmp_path / "work",
         limits=FetchLimits(),
         timeout=timeout,
+        guard=None,  # loopback remotes (test_sources_netguard.py has the guard)
     )
 
 

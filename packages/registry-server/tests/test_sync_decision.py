@@ -61,6 +61,7 @@ def test_should_sync_splits_the_enum() -> None:
     syncing = {r for r in SyncReason if r.should_sync}
     assert syncing == {
         SyncReason.MANUAL,
+        SyncReason.SOURCE_CHANGED,
         SyncReason.NEVER_SYNCED,
         SyncReason.FILTER_CHANGED,
         SyncReason.RETRY,
@@ -77,3 +78,10 @@ def test_next_check() -> None:
     retry = NOW + timedelta(seconds=8)
     assert next_check(SyncReason.BACKOFF, st, retry_at=retry, **kw) == retry  # type: ignore[arg-type]
     assert next_check(SyncReason.NOT_SYNCED, st, retry_at=None, **kw) is None  # type: ignore[arg-type]
+
+
+def test_a_change_a_watched_source_reports_always_syncs() -> None:
+    fresh = status(SyncPhase.COMPLETE, ago=timedelta(seconds=1))
+    common = {"now": NOW, "interval": HOUR, "filter_hash": FILTER, "has_data": True}
+    assert decide(fresh, **common, synced=False) is SyncReason.NOT_SYNCED
+    assert decide(fresh, **common, synced=False, pushed=True) is SyncReason.SOURCE_CHANGED

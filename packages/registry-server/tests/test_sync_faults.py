@@ -61,6 +61,7 @@ def engine_for(
             "sources": [source | {"name": "src", "syncPolicy": {"interval": "1h"}}],
             "registries": [{"name": "default", "sources": ["src"]}],
             "auth": {"mode": "anonymous"},
+            "sync": {"allowPrivateIP": True},  # the upstreams listen on loopback
         }
     )
     changes = Recorder()

@@ -72,7 +72,7 @@ def hanging_config(
         "sources": [*hung_sources(hole, timeouts), healthy],  # last: queued behind the hung
         "registries": [{"name": "default", "sources": ["healthy"]}],
         "auth": {"mode": "anonymous"},
-        "sync": {"timeout": timeouts.attempt},
+        "sync": {"timeout": timeouts.attempt, "allowPrivateIP": True},  # loopback remotes
     }
     loaded = load_server_config_data(document)
     assert not loaded.warnings, loaded.warnings

@@ -47,6 +47,7 @@ from mcp_registry_server.service.catalog import Catalog
 from mcp_registry_server.service.engine import EngineFactory, OnChange, SyncEngineLike
 from mcp_registry_server.service.topology import topology_of
 from mcp_registry_server.sources.base import FetchLimits
+from mcp_registry_server.sources.kubernetes.settings import KubeSettings
 from mcp_registry_server.store.base import SourceStatus, Store
 from mcp_registry_server.store.capabilities import ChangeFeed
 from mcp_registry_server.store.memory import MemoryStore
@@ -83,6 +84,7 @@ def default_engine_factory(
     metrics: CollectorRegistry,
     concurrency: int = DEFAULT_CONCURRENCY,
     limits: FetchLimits | None = None,
+    kube: KubeSettings | None = None,
     observer: SyncObserver | None = None,
 ) -> SyncEngineLike:
     """The real sync engine."""
@@ -94,6 +96,7 @@ def default_engine_factory(
         metrics=metrics,
         concurrency=concurrency,
         limits=limits,
+        kube=kube,
         observer=observer,
     )
 
@@ -120,6 +123,7 @@ def create_apps(
     fetch_limits: FetchLimits | None = None,
     internal_token: str | None = None,
     internal_open: bool = False,
+    kube: KubeSettings | None = None,
 ) -> tuple[web.Application, web.Application]:
     """The (public, internal) apps serving `config`. Reads no argv and no environment.
 
@@ -135,7 +139,8 @@ def create_apps(
     fetch (both unused with an `engine_factory`).
     `internal_token` and `internal_open` decide who may use the internal port's `/status` and
     manual sync (`InternalAccess.decide`: the token's holder; else anyone in anonymous mode or
-    when open; else, in oauth mode, no one).
+    when open; else, in oauth mode, no one). `kube` is how kubernetes sources reach the
+    cluster (default: in cluster).
     """
     auth = build_auth_layer(config.auth, config.audit, allow_insecure_http=allow_insecure_http)
     opener = _store_opener(config, store=store, store_opener=store_opener)
@@ -185,6 +190,7 @@ def create_apps(
             default_engine_factory,
             concurrency=sync_concurrency,
             limits=fetch_limits,
+            kube=kube,
             observer=telemetry,
         ),
         http_session_factory=http_session_factory,
@@ -300,6 +306,10 @@ class _Lifecycle:
         store = self.opened
 
         async def on_change(source: str) -> None:
+            # A kubernetes source's per-entry claims go with its data (both written once).
+            claims = None if self.slot.engine is None else self.slot.engine.entry_claims(source)
+            if claims is not None:
+                await self.admin.set_entry_claims(source, claims)
             await self.catalog.refresh(store, source=source)
 
         engine = self.engine_factory(

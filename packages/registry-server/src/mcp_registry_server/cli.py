@@ -16,7 +16,7 @@ from aiohttp import web
 from mcp_registry_common.config import ConfigError, ServerConfig, load_server_config_file
 from mcp_registry_common.logshape import parse_format, parse_level
 
-from mcp_registry_server.api.fastreads import ServerRunner
+from mcp_registry_server.api.connections import server_runner
 from mcp_registry_server.api.internal_access import InternalTokenFileError, read_token_file
 from mcp_registry_server.api.loglimit import limit_at_level
 from mcp_registry_server.app import StoreNotConfiguredError, create_apps
@@ -27,6 +27,7 @@ from mcp_registry_server.cliargs import Address, build_parser, parse_address
 from mcp_registry_server.defaults import embedded_default_config
 from mcp_registry_server.logs import configure_logging, flush_logs
 from mcp_registry_server.sources.base import FetchLimits
+from mcp_registry_server.sources.kubernetes.settings import KubeSettings
 from mcp_registry_server.store.postgres import (
     DatabaseConfigError,
     PgpassError,
@@ -144,6 +145,7 @@ def _serve(args: argparse.Namespace) -> int:
             ),
             internal_token=token,
             internal_open=args.internal_open,
+            kube=KubeSettings.from_env(os.environ, kubeconfig=args.kubeconfig),
         )
     except (
         InternalTokenFileError,
@@ -168,11 +170,8 @@ async def _run(
     registry: str | None = None,
 ) -> int:
     """Serve both apps until SIGTERM/SIGINT, then shut down within `SHUTDOWN_TIMEOUT`."""
-    runners: list[web.AppRunner] = [
-        ServerRunner(
-            app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT / 2
-        )
-        for app in (public, internal)
+    runners = [
+        server_runner(app, shutdown_timeout=SHUTDOWN_TIMEOUT / 2) for app in (public, internal)
     ]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

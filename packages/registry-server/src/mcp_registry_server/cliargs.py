@@ -38,6 +38,11 @@ environment:
   MCP_REGISTRY_MAX_DOCUMENT_BYTES default for --max-document-bytes
   MCP_REGISTRY_MAX_SERVERS       default for --max-servers
   THV_REGISTRY_INSECURE_URL      true: accept plain-http OAuth issuer and JWKS URLs
+  THV_REGISTRY_WATCH_NAMESPACE   kubernetes sources without namespaces: watch these (comma
+                                 list; default: the server's own namespace)
+  THV_REGISTRY_LEADER_ELECTION_ID
+                                 kubernetes sources' Lease name prefix (default
+                                 toolhive-registry-server-leader-election)
 """
 
 
@@ -195,6 +200,13 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
             f"{BYTES_PER_SERVER} bytes of --max-document-bytes, "
             f"{DEFAULT_MAX_DOCUMENT_BYTES // BYTES_PER_SERVER} by default)"
         ),
+    )
+    serve.add_argument(
+        "--kubeconfig",
+        default=None,
+        metavar="PATH",
+        help="kubernetes sources: reach the cluster with this kubeconfig (its context's "
+        "namespace is the server's own) instead of the pod's service account",
     )
     validate = commands.add_parser("validate", help="check a config file and print its warnings")
     validate.add_argument("--config", type=Path, required=True, help="config.yaml to check")

@@ -111,6 +111,8 @@ class AuthzServer:
             "sources": list(sources),
             "registries": list(registries),
             "auth": auth,
+            # The admin API may create file sources in the data directory (and only there).
+            "sync": {"adminSources": {"fileRoots": [str(self.directory)]}},
         }
         if audit is not None:
             document["audit"] = dict(audit)

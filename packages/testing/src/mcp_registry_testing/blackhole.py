@@ -15,7 +15,8 @@ class BlackHole(Lifecycle):
     A client whose worker thread really ended has closed its socket, so `open` dropping to 0
     is how a test sees that nothing is left hanging."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.accepted = 0
         self.open = 0
         self._server: asyncio.Server | None = None
@@ -29,11 +30,11 @@ class BlackHole(Lifecycle):
         return int(self._server.sockets[0].getsockname()[1])
 
     def url(self, scheme: str, path: str = "") -> str:
-        """`scheme://127.0.0.1:<port><path>`."""
-        return f"{scheme}://127.0.0.1:{self.port}{path}"
+        """`scheme://<host>:<port><path>`."""
+        return f"{scheme}://{self.host}:{self.port}{path}"
 
     async def start(self) -> BlackHole:
-        self._server = await asyncio.start_server(self._swallow, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._swallow, self.host, 0)
         return self
 
     async def stop(self) -> None:

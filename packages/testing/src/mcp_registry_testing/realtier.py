@@ -301,7 +301,7 @@ def _images(node: NodeAgent, dns: ClusterDns, services: SeedServices, proxy: For
         extra_args=OPERATOR_SPEED,
     )
     return {
-        SERVER_IMAGE: Image(server),
+        SERVER_IMAGE: Image(server, kubeconfig_flag="--kubeconfig"),  # kubernetes sources
         OPERATOR_IMAGE: Image(operator, kubeconfig_flag="--kubeconfig"),
     }
 

@@ -129,6 +129,10 @@ class FakeSyncEngine:
         self._check(source)
         return source in self._has_data or source not in self._synced
 
+    def entry_claims(self, source: str) -> Mapping[str, Mapping[str, Any]] | None:
+        """No per-entry claims: nothing here watches a cluster."""
+        return None
+
     def _check(self, source: str) -> None:
         if source not in self._kinds:
             raise UnknownSourceError(source)

@@ -222,7 +222,8 @@ class KubernetesSourceConfig(ConfigModel):
 
     namespaces: list[str] = Field(
         default_factory=list,
-        description="Namespaces to watch; empty means THV_REGISTRY_WATCH_NAMESPACE, else all.",
+        description="Namespaces to watch; empty means THV_REGISTRY_WATCH_NAMESPACE, else the "
+        "server's own namespace (ToolHive: else all namespaces).",
     )
 
     @field_validator("namespaces")
@@ -259,6 +260,15 @@ class SourceConfig(ConfigModel):
     )
     claims: ConfigClaims | None = Field(
         default=None, description="Authorization claims copied onto every entry of the source."
+    )
+    allow_private_ip: bool | None = Field(
+        default=None,
+        alias="allowPrivateIP",
+        description="Ours: let the source's fetches (api.endpoint, file.url, git over http(s), "
+        "git:// or ssh) reach private, loopback, link-local and other non-public addresses, "
+        "e.g. an in-cluster Service. Absent means `sync.allowPrivateIP` for a config-file "
+        "source and false for one created through the admin API; true there needs "
+        "`sync.adminSources.allowPrivateIP: true`.",
     )
 
     @field_validator("name")
@@ -301,6 +311,11 @@ class SourceConfig(ConfigModel):
     def synced(self) -> bool:
         """True for git, api and file sources (fetched on `syncPolicy.interval`)."""
         return self.kind in SYNCED_KINDS
+
+    @property
+    def watched(self) -> bool:
+        """True for kubernetes sources (the server watches the cluster and pushes changes)."""
+        return self.kind == "kubernetes"
 
     def config_notes(self) -> list[tuple[Loc, str]]:
         if self.synced:

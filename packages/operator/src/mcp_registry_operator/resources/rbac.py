@@ -9,30 +9,25 @@ from mcp_registry_common.mcpregistry import MCPRegistry
 from mcp_registry_operator.resources.meta import object_meta
 from mcp_registry_operator.resources.naming import rbac_name
 
-_READ = ["get", "list", "watch"]
-_ALL = ["get", "list", "watch", "create", "update", "patch", "delete"]
-
 SERVER_ROLE_RULES: list[dict[str, Any]] = [
-    # kubernetes sources: MCP server objects annotated for export
+    # kubernetes sources: list and watch the MCP server objects annotated for export
     {
         "apiGroups": ["toolhive.stacklok.dev"],
         "resources": ["mcpservers", "mcpremoteproxies", "virtualmcpservers"],
-        "verbs": _READ,
+        "verbs": ["get", "list", "watch"],
     },
-    # endpoint resolution and HTTPRoute traversal
-    {"apiGroups": [""], "resources": ["services"], "verbs": _READ},
+    # kubernetes sources: one Lease per source elects the replica that writes
     {
-        "apiGroups": ["gateway.networking.k8s.io"],
-        "resources": ["httproutes", "gateways"],
-        "verbs": _READ,
+        "apiGroups": ["coordination.k8s.io"],
+        "resources": ["leases"],
+        "verbs": ["get", "create", "update"],
     },
-    # leader election of the kubernetes source watchers
-    {"apiGroups": [""], "resources": ["configmaps"], "verbs": _ALL},
-    {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": _ALL},
-    {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
 ]
-"""What the server may do in its namespace. The operator must hold every one of these verbs
-itself (RBAC escalation prevention); the chart's ClusterRole is tested against this list."""
+"""Exactly what the server does in its namespace (its kubernetes sources; nothing else of it
+talks to the API server). ToolHive's Role also grants services, HTTPRoutes, Gateways,
+ConfigMaps and events, which its server does not use either. The operator must hold every
+one of these verbs itself (RBAC escalation prevention); the chart's ClusterRole is tested
+against this list."""
 
 
 def build_service_account(registry: MCPRegistry, *, pull_secrets: list[str]) -> dict[str, Any]:

@@ -17,6 +17,11 @@ from mcp_registry_common.mcpregistry import DatabaseConfig as CRDatabase
 from mcp_registry_operator.resources.mounts import MountPlan, ObjectKind
 from mcp_registry_operator.resources.naming import DEFAULT_SOURCE_ANNOTATION
 
+SPEC_SOURCES_REACH_THE_CLUSTER = cfg.SyncSettings.model_validate({"allowPrivateIP": True})
+"""`sync.allowPrivateIP: true`: the spec's sources may fetch from in-cluster addresses (a
+Service's ClusterIP is private), as ToolHive's do; their author can run pods there anyway.
+Sources created through the server's admin API stay guarded (no `sync.adminSources`)."""
+
 DEFAULT_SOURCE = "default"
 """Name of the kubernetes source the operator adds (see `with_default_source`)."""
 
@@ -53,6 +58,7 @@ def render_server_config(registry: MCPRegistry, plan: MountPlan) -> cfg.ServerCo
         database=_database(spec.database_config),
         auth=_auth(spec.auth_config, plan),
         telemetry=_telemetry(spec),
+        sync=SPEC_SOURCES_REACH_THE_CLUSTER,
     )
 
 

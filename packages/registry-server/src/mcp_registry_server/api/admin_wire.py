@@ -8,8 +8,7 @@ from typing import Any
 from mcp_registry_common.durations import format_go_duration, parse_go_duration
 from mcp_registry_common.redaction import redact_text, redact_urls
 
-from mcp_registry_server.service.definitions import RegistryDef
-from mcp_registry_server.service.registry_admin import RegistryEntry
+from mcp_registry_server.service.registry_admin import RegistryEntry, RegistryView
 from mcp_registry_server.service.source_admin import EntryGroup, SourceView, VersionInfo
 from mcp_registry_server.snapshot.build import rfc3339
 from mcp_registry_server.store.base import SourceStatus, SyncPhase
@@ -35,6 +34,8 @@ def source_json(view: SourceView) -> dict[str, Any]:
         seconds = parse_go_duration(config.sync_policy.interval)
         document["syncSchedule"] = format_go_duration(seconds)
     document["claims"] = dict(source.claims or {})
+    if config.allow_private_ip is not None:
+        document["allowPrivateIP"] = config.allow_private_ip
     if view.status is not None:
         document["syncStatus"] = sync_status_json(view.status)
     document["createdAt"] = rfc3339(source.created_at)
@@ -63,20 +64,22 @@ def sources_json(views: Iterable[SourceView]) -> dict[str, Any]:
     return {"sources": [source_json(view) for view in views]}
 
 
-def registry_json(registry: RegistryDef) -> dict[str, Any]:
-    """One registry: its claims, origin, sources in priority order and times."""
+def registry_json(view: RegistryView) -> dict[str, Any]:
+    """One registry: its claims, origin, the sources the caller may see in priority order, and
+    times."""
+    registry = view.registry
     return {
         "name": registry.name,
         "claims": dict(registry.claims or {}),
         "creationType": str(registry.origin),
-        "sources": list(registry.config.sources),
+        "sources": list(view.sources),
         "createdAt": rfc3339(registry.created_at),
         "updatedAt": rfc3339(registry.updated_at),
     }
 
 
-def registries_json(registries: Iterable[RegistryDef]) -> dict[str, Any]:
-    return {"registries": [registry_json(registry) for registry in registries]}
+def registries_json(views: Iterable[RegistryView]) -> dict[str, Any]:
+    return {"registries": [registry_json(view) for view in views]}
 
 
 def source_entries_json(groups: Iterable[EntryGroup]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from mcp_registry_server.api.openapi_extensions import (
     ok,
     problem,
 )
+from mcp_registry_server.api.openapi_schemas import SEGMENT, SERVER_NAME
 
 REGISTRY_REPO = "https://github.com/modelcontextprotocol/registry"
 INFO_VERSION = "1.0.0"
@@ -95,19 +96,19 @@ def _operations(prefix: str, scoped: bool) -> dict[str, Any]:
 
 
 _PARAMETERS = {
-    "registryName": _param("registryName", "path", "A configured registry.", {"type": "string"}),
+    "registryName": _param("registryName", "path", "A configured registry.", SEGMENT),
     "serverName": _param(
         "serverName",
         "path",
         "URL-encoded server name (`/` as `%2F`), `dns-namespace/name`.",
-        {"type": "string", "minLength": 3, "maxLength": 200},
+        SERVER_NAME,
     ),
-    "version": _param("version", "path", "A version, or `latest`.", {"type": "string"}),
+    "version": _param("version", "path", "A version, or `latest`.", SEGMENT),
     "cursor": _param(
         "cursor",
         "query",
-        "`metadata.nextCursor` of the previous page, unchanged.",
-        {"type": "string"},
+        "`metadata.nextCursor` of the previous page, unchanged: any other value is refused (400).",
+        {"type": "string", "maxLength": 1024, "pattern": "^[A-Za-z0-9_-]+$"},
     ),
     "limit": _param(
         "limit",
@@ -119,17 +120,20 @@ _PARAMETERS = {
         "search",
         "query",
         "Case-insensitive substring of the name, title or description.",
-        {"type": "string"},
+        {"type": "string", "maxLength": 256},
     ),
     "updated_since": _param(
         "updated_since",
         "query",
-        "RFC 3339 time with a zone; only entries updated after it.",
-        {"type": "string", "format": "date-time"},
+        "RFC 3339 time with a zone (`2025-08-07T13:15:04.280Z`); only entries updated after it.",
+        {
+            "type": "string",
+            "format": "date-time",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}"
+            "(\\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$",
+        },
     ),
-    "versionFilter": _param(
-        "version", "query", "`latest`, or an exact version.", {"type": "string"}
-    ),
+    "versionFilter": _param("version", "query", "`latest`, or an exact version.", SEGMENT),
 }
 
 _OFFICIAL_META = {

@@ -6,6 +6,13 @@ import re
 from typing import Any
 
 from mcp_registry_server.api.admin_routes import ADMIN_ROUTES, AdminRoute
+from mcp_registry_server.api.openapi_schemas import (
+    CLAIMS,
+    PUBLISH,
+    REGISTRY,
+    SEGMENT,
+    SERVER_NAME,
+)
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -19,6 +26,17 @@ _ERRORS = {
 _SUCCESS = {"GET": "200", "PUT": "200", "POST": "200", "DELETE": "204"}
 _CREATED = {"/v1/entries", "/v1/sources/{name}", "/v1/registries/{name}"}
 """Routes that answer 201 when they create (PUT upserts, publish)."""
+_BODIES = {
+    ("POST", "/v1/entries"): PUBLISH,
+    ("PUT", "/v1/registries/{name}"): REGISTRY,
+    ("PUT", "/v1/entries/{type}/{name}/claims"): {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"claims": CLAIMS},
+    },
+}
+"""Request bodies the document describes in full (a source's is the `sources[]` item of the
+config reference, less `name`: see the README)."""
 
 
 def admin_paths() -> dict[str, Any]:
@@ -59,7 +77,7 @@ def _operation(route: AdminRoute) -> dict[str, Any]:
         **({"description": _paragraphs(description)} if description.strip() else {}),
         "x-audit-event": route.action,
         "parameters": [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            {"name": name, "in": "path", "required": True, "schema": _path_schema(route, name)}
             for name in _PLACEHOLDER.findall(route.path)
         ],
         "responses": responses,
@@ -67,12 +85,24 @@ def _operation(route: AdminRoute) -> dict[str, Any]:
     if route.role is not None:
         operation["x-required-role"] = route.role.value
     if route.method in ("PUT", "POST") and not route.path.endswith("/sync"):
-        operation["requestBody"] = {"required": True, "content": _json()}
+        body = _BODIES.get((route.method, route.path), {"type": "object"})
+        operation["requestBody"] = {"required": True, "content": _json(body)}
     return operation
 
 
-def _json() -> dict[str, Any]:
-    return {"application/json": {"schema": {"type": "object"}}}
+def _path_schema(route: AdminRoute, name: str) -> dict[str, Any]:
+    """An entry's `type` is `server` (skills and plugins are not stored) and its `name` a
+    server name; every other path value is a non-empty segment without whitespace."""
+    if route.path.startswith("/v1/entries/"):
+        if name == "type":
+            return {"type": "string", "enum": ["server"]}
+        if name == "name":
+            return SERVER_NAME
+    return SEGMENT
+
+
+def _json(schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"application/json": {"schema": schema or {"type": "object"}}}
 
 
 def _paragraphs(text: str) -> str:

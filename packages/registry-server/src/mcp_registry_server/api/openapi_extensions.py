@@ -7,6 +7,8 @@ from typing import Any
 
 from mcp_registry_common.formats import ExtensionKind
 
+from mcp_registry_server.api.openapi_schemas import SEGMENT
+
 _REF = "#/components/"
 LIST_METADATA: dict[str, Any] = {
     "type": "object",
@@ -59,7 +61,7 @@ def extension_paths(prefix: str, scoped: bool) -> dict[str, Any]:
             f"The latest version of one {noun}",
             one,
             ok(title),
-            {"404": problem(f"Unknown registry or {noun}")},
+            {"400": problem("Malformed path value"), "404": problem(f"Unknown registry or {noun}")},
         )
         paths[f"{base}/{{namespace}}/{{name}}/versions"] = _get(
             f"list{title}Versions_{suffix}",
@@ -67,7 +69,7 @@ def extension_paths(prefix: str, scoped: bool) -> dict[str, Any]:
             f"All versions of one {noun}",
             one,
             ok(f"{title}List"),
-            {"404": problem(f"Unknown registry or {noun}")},
+            {"400": problem("Malformed path value"), "404": problem(f"Unknown registry or {noun}")},
         )
         paths[f"{base}/{{namespace}}/{{name}}/versions/{{version}}"] = _get(
             f"get{title}Version_{suffix}",
@@ -75,7 +77,10 @@ def extension_paths(prefix: str, scoped: bool) -> dict[str, Any]:
             f"One version of one {noun}; `latest` is the newest",
             [*one, _ref("version")],
             ok(title),
-            {"404": problem(f"Unknown registry, {noun} or version")},
+            {
+                "400": problem("Malformed path value"),
+                "404": problem(f"Unknown registry, {noun} or version"),
+            },
         )
     return paths
 
@@ -109,14 +114,14 @@ EXTENSION_PARAMETERS: dict[str, Any] = {
         "in": "path",
         "required": True,
         "description": "The skill's or plugin's namespace (reverse DNS).",
-        "schema": {"type": "string"},
+        "schema": SEGMENT,
     },
     "itemName": {
         "name": "name",
         "in": "path",
         "required": True,
         "description": "The skill's or plugin's name.",
-        "schema": {"type": "string"},
+        "schema": SEGMENT,
     },
     "itemLimit": {
         "name": "limit",

@@ -12,6 +12,7 @@ from urllib.parse import quote_plus
 import aiohttp
 import structlog
 
+from mcp_registry_server.auth.backoff import RetryGate
 from mcp_registry_server.auth.errors import FetchError, TokenRejectedError, UnsafeUrlError
 from mcp_registry_server.auth.fetch import FetchPolicy, bearer_headers, fetch_json
 from mcp_registry_server.auth.jwt_validator import ClaimsChecker
@@ -62,6 +63,9 @@ class Introspector:
         self._settings = settings
         self._clock = clock
         self._cache: OrderedDict[str, tuple[dict[str, object], float]] = OrderedDict()
+        # As the JWKS fetch: after a failed call (a hang that timed out, a refused connection),
+        # tokens fail fast until the backoff ends instead of each waiting out the timeout.
+        self._gate = RetryGate(clock, settings.backoff_initial, settings.backoff_max)
 
     async def introspect(self, token: str) -> dict[str, object]:
         """The active token's claims; ``TokenRejectedError`` if inactive, invalid or unreachable."""
@@ -70,6 +74,8 @@ class Introspector:
         hit = self._cache.get(key)
         if hit is not None and self._clock() < hit[1]:
             return hit[0]
+        if not self._gate.open():
+            raise TokenRejectedError(provider, "introspection backing off after a failed call")
         try:
             response = await fetch_json(
                 self._http,
@@ -80,8 +86,10 @@ class Introspector:
                 form={"token": token, "token_type_hint": "access_token"},
             )
         except (FetchError, UnsafeUrlError) as error:
+            self._gate.failed()
             log.warning("introspection_failed", provider=provider, error=str(error))
             raise TokenRejectedError(provider, f"introspection failed: {error}") from error
+        self._gate.succeeded()
         claims = response.body
         if not isinstance(claims, dict) or claims.get("active") is not True:
             raise TokenRejectedError(provider, "introspection says the token is not active")

@@ -38,9 +38,9 @@ class AuthSettings:
     introspection_cache_size: int = 10_000
     """Entries kept in the introspection cache before the oldest are dropped."""
     backoff_initial: float = 1.0
-    """First wait after a failed discovery/JWKS fetch before the next attempt."""
+    """First wait after a failed discovery, JWKS or introspection call before the next one."""
     backoff_max: float = 60.0
-    """Cap of the exponential backoff between failed discovery/JWKS fetches."""
+    """Cap of the exponential backoff between failed discovery, JWKS or introspection calls."""
     max_token_bytes: int = 8000
     """Bearer tokens longer than this are refused (invalid_request) before any parsing; kept
     under aiohttp's 8190-byte header limit so that our 401, not a bare 400, answers."""

@@ -34,6 +34,7 @@ from mcp_registry_server.service.managed_entries import SERVER_KIND, EntriesChan
 from mcp_registry_server.store.base import SourceData, Store
 from mcp_registry_server.store.definitions import (
     NEVER_SAVED,
+    ClaimMap,
     DefinitionsRevision,
     DefinitionStore,
     LoadedDefinitions,
@@ -203,7 +204,7 @@ class AdminState:
         next apply or reload does it again (the engine's add and remove may be repeated)."""
         old = self._followed
         fetch = [
-            src.config
+            src.fetch_config(self.config.sync)
             for name, src in definitions.sources.items()
             if name not in old.sources or fetch_changed(old.sources[name].config, src.config)
         ]
@@ -278,6 +279,19 @@ class AdminState:
         """The managed source's entries of `kind` replaced by `change(current)` (see
         `ManagedEntries.update`); the entries written."""
         return await self.managed.update(self.store, self.definitions, source, change, kind=kind)
+
+    async def set_entry_claims(self, source: str, claims: Mapping[str, ClaimMap]) -> None:
+        """Make `claims` (entry name -> claims) those of `source`'s entries, as its data says
+        (a kubernetes source's authz-claims annotations); nothing is saved when unchanged."""
+
+        async def change() -> None:
+            wanted = {name: dict(value) for name, value in claims.items()}
+            if dict(self.definitions.entry_claims.get(source, {})) == wanted:
+                return
+            entry_claims = {**self.definitions.entry_claims, source: wanted}
+            await self.commit(self.definitions.evolve(entry_claims=entry_claims))
+
+        await self.write(change)
 
     def forget_managed(self, source: str) -> None:
         """Drop the cached managed entries if they are `source`'s (see `ManagedEntries`)."""

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import structlog
 from mcp_registry_common.config import RegistryConfig, ServerConfig, SourceConfig
+from mcp_registry_common.config.sync import SyncSettings
 from pydantic import ValidationError
 
 from mcp_registry_server.service.topology import Topology
@@ -57,6 +58,16 @@ class SourceDef:
     @property
     def claims(self) -> ClaimMap | None:
         return self.config.claims
+
+    def fetch_config(self, sync: SyncSettings | None) -> SourceConfig:
+        """The config the sync engine fetches with. An API-created source reaches non-public
+        addresses only when it says so and `sync.adminSources.allowPrivateIP` lets it (now: a
+        policy withdrawn later guards it again), never by the config-file default."""
+        if self.origin is Origin.CONFIG:
+            return self.config
+        policy = sync.admin_sources if sync is not None else None
+        allowed = bool(self.config.allow_private_ip) and bool(policy and policy.allow_private_ip)
+        return self.config.model_copy(update={"allow_private_ip": allowed})
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +128,7 @@ class Definitions:
         """`base` with every live source and registry (what the sync engine is built from)."""
         return base.model_copy(
             update={
-                "sources": [src.config for src in self.sources.values()],
+                "sources": [src.fetch_config(base.sync) for src in self.sources.values()],
                 "registries": [reg.config for reg in self.registries.values()],
             }
         )

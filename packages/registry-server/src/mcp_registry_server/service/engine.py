@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 from prometheus_client import CollectorRegistry
@@ -31,6 +31,9 @@ class SyncEngineLike(Protocol):
 
     def ever_synced(self, source: str) -> bool:
         """True once the source synced successfully or has persisted data."""
+
+    def entry_claims(self, source: str) -> Mapping[str, Mapping[str, Any]] | None:
+        """A kubernetes source's per-entry claims as its data last said (None: other kinds)."""
 
 
 class EngineFactory(Protocol):

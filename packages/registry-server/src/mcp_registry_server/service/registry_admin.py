@@ -28,6 +28,20 @@ class RegistryEntry:
     position: int
 
 
+@dataclass(frozen=True, slots=True)
+class RegistryView:
+    """A registry as one caller may see it: only the sources whose claims the caller covers
+    are named (a source the caller cannot see stays unnamed, as `GET /v1/sources` hides it)."""
+
+    registry: RegistryDef
+    sources: tuple[str, ...]
+    """The registry's visible sources, highest priority first."""
+
+
+SOURCE_FORBIDDEN = "forbidden: insufficient claims for a referenced source"
+"""403 for a registry listing a source the caller cannot see (which one is not said)."""
+
+
 def registry_not_found(name: str) -> ObjectNotFoundError:
     return ObjectNotFoundError(f"registry not found: {name}")
 
@@ -38,21 +52,35 @@ class RegistryAdmin:
     def __init__(self, state: AdminState) -> None:
         self._state = state
 
-    def list_visible(self, caller: Caller) -> list[RegistryDef]:
+    def list_visible(self, caller: Caller) -> list[RegistryView]:
         """Every registry the caller's claims cover, by name."""
         registries = self._state.definitions.registries
         return [
-            registries[name] for name in sorted(registries) if caller.sees(registries[name].claims)
+            self._view(caller, registries[name])
+            for name in sorted(registries)
+            if caller.sees(registries[name].claims)
         ]
 
-    def get(self, caller: Caller, name: str) -> RegistryDef:
+    def get(self, caller: Caller, name: str) -> RegistryView:
         """One registry; 404 when missing or not visible to the caller (existence hidden)."""
+        return self._view(caller, self._visible(caller, name))
+
+    def _visible(self, caller: Caller, name: str) -> RegistryDef:
         registry = self._state.definitions.registries.get(name)
         if registry is None or not caller.sees(registry.claims):
             raise registry_not_found(name)
         return registry
 
-    async def put(self, caller: Caller, config: RegistryConfig) -> tuple[RegistryDef, bool]:
+    def _view(self, caller: Caller, registry: RegistryDef) -> RegistryView:
+        sources = self._state.definitions.sources
+        visible = tuple(
+            name
+            for name in registry.config.sources
+            if name in sources and caller.sees(sources[name].claims)
+        )
+        return RegistryView(registry, visible)
+
+    async def put(self, caller: Caller, config: RegistryConfig) -> tuple[RegistryView, bool]:
         """Create (True) or update (False) an API-defined registry; snapshots are rebuilt."""
         state = self._state
 
@@ -66,7 +94,7 @@ class RegistryAdmin:
                 if src is None:
                     raise InvalidRequestError(f"unknown source: {source}")
                 if not caller.sees(src.claims):
-                    raise ForbiddenError(f"forbidden: insufficient claims for source {source}")
+                    raise ForbiddenError(SOURCE_FORBIDDEN)
             if not caller.may_grant(config.claims):
                 raise ForbiddenError(SUBSET_FORBIDDEN)
             now = state.now()
@@ -80,7 +108,8 @@ class RegistryAdmin:
             await state.apply(definitions.evolve(registries=registries))
             return registry, existing is None
 
-        return await state.write(attempt)
+        registry, created = await state.write(attempt)
+        return RegistryView(registry, tuple(registry.config.sources)), created
 
     async def delete(self, caller: Caller, name: str) -> None:
         """Delete an API-defined registry (its sources stay)."""
@@ -100,7 +129,7 @@ class RegistryAdmin:
     def entries(self, caller: Caller, name: str) -> list[RegistryEntry]:
         """Every version of every entry of every source of the registry that the caller may
         see, unshadowed, by name, version and source position."""
-        registry = self.get(caller, name)
+        registry = self._visible(caller, name)
         definitions = self._state.definitions
         positions = {source: index for index, source in enumerate(registry.config.sources)}
         result: list[RegistryEntry] = []
@@ -119,7 +148,7 @@ class RegistryAdmin:
 
 
 def _check_writable(existing: RegistryDef, caller: Caller) -> None:
+    if not caller.sees(existing.claims):  # first, as for sources: nothing named to an outsider
+        raise ForbiddenError("forbidden: insufficient claims for registry")
     if existing.origin is Origin.CONFIG:
         raise ForbiddenError(f"cannot modify config-created registry via API: {existing.name}")
-    if not caller.sees(existing.claims):
-        raise ForbiddenError(f"forbidden: insufficient claims for registry {existing.name}")

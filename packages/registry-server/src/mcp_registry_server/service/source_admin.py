@@ -19,6 +19,7 @@ from mcp_registry_server.service.errors import (
     InvalidRequestError,
     ObjectNotFoundError,
 )
+from mcp_registry_server.service.source_policy import check_admin_source
 from mcp_registry_server.service.stored_urls import with_stored_urls
 from mcp_registry_server.store.base import SourceData, SourceStatus
 from mcp_registry_server.store.definitions import ClaimMap
@@ -122,6 +123,8 @@ class SourceAdmin:
                 raise ConflictError("at most one managed source is allowed")
             if not caller.may_grant(config.claims):
                 raise ForbiddenError(SUBSET_FORBIDDEN)
+            sync = state.config.sync
+            check_admin_source(config, sync.admin_sources if sync is not None else None)
             stored = with_stored_urls(config, existing.config if existing is not None else None)
             now = state.now()
             source = SourceDef(
@@ -214,10 +217,11 @@ def version_info(server: Mapping[str, Any], *, at: datetime) -> VersionInfo:
 
 
 def _check_writable(existing: SourceDef, caller: Caller) -> None:
+    # Claims first: a caller who cannot see the source learns neither its name nor its origin.
+    if not caller.sees(existing.claims):
+        raise ForbiddenError("forbidden: insufficient claims for source")
     if existing.origin is Origin.CONFIG:
         raise ForbiddenError(f"cannot modify config-created source via API: {existing.name}")
-    if not caller.sees(existing.claims):
-        raise ForbiddenError(f"forbidden: insufficient claims for source {existing.name}")
 
 
 def _check_update(existing: SourceDef, new: SourceConfig, caller: Caller) -> None:

@@ -14,13 +14,14 @@ from mcp_registry_common.formats import RegistryFormatError, validate_server
 from mcp_registry_common.formats.limits import size_text, value_count_bound, values_problem
 from mcp_registry_common.redaction import redact_url
 
+from mcp_registry_server.netguard import GUARD, AddressGuard
 from mcp_registry_server.sources.base import FetchedServers, FetchLimits, canonical_json_hash
 from mcp_registry_server.sources.errors import (
     SourceDataError,
     SourceHTTPError,
     SourceTooLargeError,
 )
-from mcp_registry_server.sources.httpget import get_bytes
+from mcp_registry_server.sources.httpget import get_bytes, http_client
 
 PAGE_SIZE = 100
 API_VERSIONS = ("v0.1", "v0")
@@ -36,7 +37,8 @@ class Page:
 
 
 class ApiFetcher:
-    """Reads every server (all versions) of an upstream MCP registry, following cursors."""
+    """Reads every server (all versions) of an upstream MCP registry, following cursors;
+    `guard` checks every address connected to (None: any address, `allowPrivateIP`)."""
 
     def __init__(
         self,
@@ -46,17 +48,22 @@ class ApiFetcher:
         timeout: float,
         max_pages: int,
         limits: FetchLimits,
+        guard: AddressGuard | None = GUARD,
     ) -> None:
         self._base = endpoint.removesuffix("/")
-        self._http = http
+        self._client = http_client(http, guard)
         self._timeout = timeout
         self._max_pages = max_pages
         self._limits = limits
 
     async def fetch(self) -> FetchedServers:
+        async with self._client() as http:
+            return await self._fetch(http)
+
+    async def _fetch(self, http: aiohttp.ClientSession) -> FetchedServers:
         for version in API_VERSIONS:
             collection = f"{self._base}/{version}/servers"
-            raw = await self._read_all(collection)
+            raw = await self._read_all(http, collection)
             if raw == []:
                 # An empty answer would wipe the stored source; file sources refuse it too.
                 raise SourceDataError(f"{redact_url(collection)} lists no servers")
@@ -71,7 +78,9 @@ class ApiFetcher:
             f"{redact_url(self._base)} serves neither /v0.1/servers nor /v0/servers (HTTP 404)"
         )
 
-    async def _read_all(self, collection: str) -> list[dict[str, Any]] | None:
+    async def _read_all(
+        self, http: aiohttp.ClientSession, collection: str
+    ) -> list[dict[str, Any]] | None:
         """All `server` objects of `collection`, or None when its first page is a 404.
 
         The pages together must stay within the document limits: their bytes, their JSON
@@ -85,9 +94,7 @@ class ApiFetcher:
         for number in range(1, self._max_pages + 1):
             url = page_url(collection, cursor)
             try:
-                body = await get_bytes(
-                    self._http, url, time_limit=self._timeout, limits=self._limits
-                )
+                body = await get_bytes(http, url, time_limit=self._timeout, limits=self._limits)
             except SourceHTTPError as exc:
                 if exc.status == 404 and number == 1:
                     return None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 from mcp_registry_common.formats.limits import (
     DEFAULT_MAX_DOCUMENT_BYTES,
@@ -51,6 +51,9 @@ class FetchedDocument:
     """sha256 hex of `data`."""
     origin: str
     """Where it came from, for logs and messages (no secrets), e.g. `<repo>@<sha>:<path>`."""
+    local: bool = False
+    """Read from the server's own filesystem (`file.path`): a message about it must not quote
+    its contents (the file may be anything the server can read)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,10 @@ class FetchedServers:
     content_hash: str
     """sha256 hex of the canonical JSON of `servers`."""
     origin: str
+    claims: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Entry name -> its own claims (kubernetes sources: the authz-claims annotation)."""
+    skipped: tuple[str, ...] = ()
+    """Objects the source left out, and why (kubernetes sources; shown in the status)."""
 
 
 FetchResult = FetchedDocument | FetchedServers
@@ -71,6 +78,15 @@ class Fetcher(Protocol):
 
     async def fetch(self) -> FetchResult:
         """Fetch once. Safe to call again after a failure or a cancellation."""
+        ...
+
+
+@runtime_checkable
+class WatchedFetcher(Fetcher, Protocol):
+    """A source that pushes: it watches its origin and says when `fetch` would answer anew."""
+
+    async def run(self, changed: Callable[[], None]) -> None:
+        """Watch until cancelled, calling `changed` after every change."""
         ...
 
 

@@ -18,6 +18,10 @@ class SourceUnavailableError(FetchError):
     """The source could not be reached or refused the request."""
 
 
+class SourceAddressError(SourceUnavailableError):
+    """The private-address guard refused the source's address before connecting."""
+
+
 class SourceHTTPError(SourceUnavailableError):
     """The source answered with a non-200 HTTP status."""
 

@@ -8,11 +8,13 @@ import aiohttp
 from mcp_registry_common.config.sources import SourceConfig
 from mcp_registry_common.durations import parse_go_duration
 
+from mcp_registry_server.netguard import GUARD, AddressGuard
 from mcp_registry_server.sources.api import ApiFetcher
 from mcp_registry_server.sources.base import Fetcher, FetchLimits
 from mcp_registry_server.sources.errors import SourceConfigError
 from mcp_registry_server.sources.file import FilePathFetcher, FileUrlFetcher
 from mcp_registry_server.sources.git import DEFAULT_PATH, GitFetcher, GitTarget
+from mcp_registry_server.sources.kubernetes.settings import KubeSettings
 from mcp_registry_server.sources.unsynced import UNSYNCED_KINDS, UnsyncedFetcher
 
 
@@ -22,11 +24,22 @@ def fetcher_for(
     http: aiohttp.ClientSession,
     workdir: Path,
     limits: FetchLimits | None = None,
+    guard: AddressGuard | None = GUARD,
+    kube: KubeSettings | None = None,
+    elect: bool = False,
 ) -> Fetcher:
-    """The fetcher for `source`; `workdir` holds git clones (one directory per repository)."""
+    """The fetcher for `source`; `workdir` holds git clones (one directory per repository);
+    `guard` checks every address its fetches connect to (None when private ones are allowed).
+    A kubernetes source uses `kube`, and elects one writer by Lease when `elect` (a store
+    shared by replicas)."""
     limits = limits or FetchLimits()
     if source.kind in UNSYNCED_KINDS:
         return UnsyncedFetcher(source.kind)
+    if source.kind == "kubernetes":
+        # Imported here: kubernetes-asyncio is loaded only when such a source is configured.
+        from mcp_registry_server.sources.kubernetes.source import KubernetesSource
+
+        return KubernetesSource(source, settings=kube or KubeSettings(), elect=elect)
     if source.kind == "git" and source.git is not None:
         git = source.git
         auth = git.auth
@@ -38,7 +51,9 @@ def fetcher_for(
             username=auth.username if auth else None,
             password_file=Path(auth.password_file) if auth and auth.password_file else None,
         )
-        return GitFetcher(target, workdir=workdir, limits=limits, timeout=git.timeout_seconds)
+        return GitFetcher(
+            target, workdir=workdir, limits=limits, timeout=git.timeout_seconds, guard=guard
+        )
     if source.kind == "api" and source.api is not None:
         api = source.api
         return ApiFetcher(
@@ -47,11 +62,14 @@ def fetcher_for(
             timeout=parse_go_duration(api.timeout),
             max_pages=api.max_pages,
             limits=limits,
+            guard=guard,
         )
     if source.kind == "file" and source.file is not None:
         file = source.file
         if file.url:
-            return FileUrlFetcher(file.url, http=http, timeout=file.timeout_seconds, limits=limits)
+            return FileUrlFetcher(
+                file.url, http=http, timeout=file.timeout_seconds, limits=limits, guard=guard
+            )
         if file.path:
             return FilePathFetcher(Path(file.path), limits=limits)
     raise SourceConfigError(f"source {source.name!r}: no usable {source.kind} configuration")

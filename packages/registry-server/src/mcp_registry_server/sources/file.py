@@ -8,13 +8,14 @@ from pathlib import Path
 import aiohttp
 from mcp_registry_common.redaction import redact_url
 
+from mcp_registry_server.netguard import GUARD, AddressGuard
 from mcp_registry_server.sources.base import FetchedDocument, FetchLimits, sha256_hex
 from mcp_registry_server.sources.errors import (
     SourceNotFoundError,
     SourceTooLargeError,
     SourceUnavailableError,
 )
-from mcp_registry_server.sources.httpget import get_bytes
+from mcp_registry_server.sources.httpget import get_bytes, http_client
 
 
 class FilePathFetcher:
@@ -26,7 +27,9 @@ class FilePathFetcher:
 
     async def fetch(self) -> FetchedDocument:
         data = await asyncio.to_thread(read_file, self._path, max_bytes=self._limits.max_bytes)
-        return FetchedDocument(data=data, content_hash=sha256_hex(data), origin=str(self._path))
+        return FetchedDocument(
+            data=data, content_hash=sha256_hex(data), origin=str(self._path), local=True
+        )
 
 
 def read_file(path: Path, *, max_bytes: int) -> bytes:
@@ -47,18 +50,26 @@ def read_file(path: Path, *, max_bytes: int) -> bytes:
 
 
 class FileUrlFetcher:
-    """GETs a registry document from an http(s) URL with a timeout and a size limit."""
+    """GETs a registry document from an http(s) URL with a timeout and a size limit; `guard`
+    checks every address connected to (None: any address, `allowPrivateIP`)."""
 
     def __init__(
-        self, url: str, *, http: aiohttp.ClientSession, timeout: float, limits: FetchLimits
+        self,
+        url: str,
+        *,
+        http: aiohttp.ClientSession,
+        timeout: float,
+        limits: FetchLimits,
+        guard: AddressGuard | None = GUARD,
     ) -> None:
         self._url = url
-        self._http = http
+        self._client = http_client(http, guard)
         self._timeout = timeout
         self._limits = limits
 
     async def fetch(self) -> FetchedDocument:
-        data = await get_bytes(self._http, self._url, time_limit=self._timeout, limits=self._limits)
+        async with self._client() as http:
+            data = await get_bytes(http, self._url, time_limit=self._timeout, limits=self._limits)
         return FetchedDocument(
             data=data, content_hash=sha256_hex(data), origin=redact_url(self._url)
         )

@@ -26,10 +26,12 @@ from mcp_registry_common.config.sources import DEFAULT_GIT_TIMEOUT
 from mcp_registry_common.durations import parse_go_duration
 from mcp_registry_common.redaction import REDACTED, redact_text, redact_url
 
+from mcp_registry_server.netguard import GUARD, REFUSED, AddressGuard, refused
 from mcp_registry_server.sources.base import FetchedDocument, FetchLimits, sha256_hex
 from mcp_registry_server.sources.blocking import BlockingWorker, WorkerBusyError
 from mcp_registry_server.sources.errors import (
     FetchError,
+    SourceAddressError,
     SourceAuthError,
     SourceConfigError,
     SourceNotFoundError,
@@ -37,7 +39,7 @@ from mcp_registry_server.sources.errors import (
     SourceTooLargeError,
     SourceUnavailableError,
 )
-from mcp_registry_server.sources.gittransport import open_client
+from mcp_registry_server.sources.gittransport import ProxyRefusedError, open_client
 
 RefKind = Literal["commit", "tag", "branch", "default"]
 DEFAULT_PATH = "registry.json"
@@ -69,6 +71,7 @@ class GitFetcher:
 
     `timeout` is the socket timeout: the longest wait to connect or for the remote's next
     bytes. A fetch abandoned by its caller (the attempt's deadline) stops its thread at once.
+    `guard` checks every address connected to (None: any address, `allowPrivateIP`).
     """
 
     def __init__(
@@ -78,8 +81,10 @@ class GitFetcher:
         workdir: Path,
         limits: FetchLimits,
         timeout: float = DEFAULT_TIMEOUT,
+        guard: AddressGuard | None = GUARD,
     ) -> None:
         self._target = target
+        self._guard = guard
         self._clone_dir = workdir / clone_dir_name(target)
         self._limits = limits
         self._timeout = timeout
@@ -113,6 +118,7 @@ class GitFetcher:
                     timeout=self._timeout,
                     username=self._target.username,
                     password=password if self._target.username else None,
+                    guard=self._guard,
                 ) as (client, remote_path),
                 contextlib.closing(open_clone(self._clone_dir)) as clone,
             ):
@@ -269,6 +275,10 @@ def _translate(
     exc: Exception, target: GitTarget, password: str | None, *, timeout: float
 ) -> FetchError:
     where = target.describe()
+    if refused(exc):  # the guard's one message: no address, port or connect error told
+        return SourceAddressError(f"git fetch of {where} failed: {REFUSED}")
+    if isinstance(exc, ProxyRefusedError):
+        return SourceConfigError(f"git fetch of {where}: {exc}")
     if _timed_out(exc):
         return SourceTimeoutError(f"no answer from {where} within {timeout:g}s (git.timeout)")
     if isinstance(exc, HTTPUnauthorized):

@@ -11,6 +11,12 @@ worker thread.
   (a dead peer is dropped) and `BatchMode` (never a prompt); a server that stays alive but
   never answers is ended by the interrupt, which kills `ssh`, at the attempt's deadline.
 - `file://` and local paths have no socket.
+
+The private-address guard (`mcp_registry_server.netguard`), unless the source allows private
+addresses, checks the address each socket connects to: `git://` and http(s) sockets are opened
+to an address that passed it (redirects too: urllib3 opens their connections the same way), and
+`ssh` is told the checked address (`HostName`, with `HostKeyAlias` keeping known_hosts on the
+name). Through an HTTP proxy the proxy picks the address, so a guarded source refuses a proxy.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import math
 import select
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import IO, Any
@@ -40,6 +47,7 @@ from dulwich.protocol import (
     Protocol,
 )
 
+from mcp_registry_server.netguard import GUARD, REFUSED, AddressGuard, ForbiddenAddressError
 from mcp_registry_server.sources.blocking import current_interrupt
 
 _RETRIES = urllib3.Retry(
@@ -51,18 +59,34 @@ the whole fetch with backoff and logs each attempt once; urllib3's own tries wou
 "Retrying" warning each (three per attempt) and multiply the timeouts."""
 
 
+_fetch = threading.local()
+"""The guard of the fetch running on this thread, for the urllib3 connections it opens."""
+
+
+class ProxyRefusedError(Exception):
+    """A guarded source would go through an HTTP proxy, which chooses the address itself."""
+
+
 @contextmanager
 def open_client(
-    repository: str, *, timeout: float, username: str | None, password: str | None
+    repository: str,
+    *,
+    timeout: float,
+    username: str | None,
+    password: str | None,
+    guard: AddressGuard | None = GUARD,
 ) -> Iterator[tuple[GitClient, str]]:
     """A client for `repository` and the path to ask it for, closed (with any pooled HTTP
-    connection) afterwards; `timeout` is the socket timeout."""
+    connection) afterwards; `timeout` is the socket timeout, `guard` checks every address
+    connected to (None: any address)."""
     manager: urllib3.PoolManager | None = None
     parsed = urlparse(repository)
     if parsed.scheme == "git":
         if not parsed.hostname:
             raise ValueError(f"git:// URL without a host: {repository!r}")
-        client: GitClient = TimedTCPGitClient(parsed.hostname, parsed.port, timeout=timeout)
+        client: GitClient = TimedTCPGitClient(
+            parsed.hostname, parsed.port, timeout=timeout, guard=guard
+        )
         path = parsed.path
     elif parsed.scheme in ("http", "https"):
         made = default_urllib3_manager(
@@ -73,6 +97,13 @@ def open_client(
             timeout=timeout,
         )
         assert isinstance(made, urllib3.PoolManager)  # a wrapper only with auth callbacks
+        if guard is not None and isinstance(made, urllib3.ProxyManager):
+            made.clear()
+            raise ProxyRefusedError(
+                "an HTTP proxy is configured (https_proxy, http_proxy or git's http.proxy) and "
+                "would choose the address itself; the private-address guard cannot check it "
+                "(unset the proxy, or set allowPrivateIP to go through it unguarded)"
+            )
         manager = made
         client, path = dulwich_transport(
             repository, username=username, password=password, pool_manager=manager
@@ -80,10 +111,12 @@ def open_client(
     else:  # ssh://, user@host:path, file://, a local path
         client, path = dulwich_transport(repository, username=username, password=password)
         if isinstance(client, SSHGitClient):
-            client.ssh_vendor = TimedSSHVendor(timeout)
+            client.ssh_vendor = TimedSSHVendor(timeout, guard=guard)
+    _fetch.guard = guard
     try:
         yield client, path
     finally:
+        _fetch.guard = GUARD
         client.close()
         if manager is not None:
             manager.clear()
@@ -100,9 +133,12 @@ def _watched(sock: socket.socket) -> socket.socket:
 class TimedTCPGitClient(TCPGitClient):
     """dulwich's `git://` client, but the socket has a timeout and answers the interrupt."""
 
-    def __init__(self, host: str, port: int | None, *, timeout: float) -> None:
+    def __init__(
+        self, host: str, port: int | None, *, timeout: float, guard: AddressGuard | None
+    ) -> None:
         super().__init__(host, port=port)
         self._timeout = timeout
+        self._guard = guard
         self._closers: list[Callable[[], None]] = []
 
     def close(self) -> None:
@@ -120,7 +156,11 @@ class TimedTCPGitClient(TCPGitClient):
             raise TypeError(cmd)
         if not isinstance(path, bytes):
             path = path.encode(self._remote_path_encoding)
-        sock = _watched(socket.create_connection((self._host, self._port), self._timeout))
+        if self._guard is None:
+            opened = socket.create_connection((self._host, self._port), self._timeout)
+        else:
+            opened = self._guard.connect(self._host, self._port, self._timeout)
+        sock = _watched(opened)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         rfile = sock.makefile("rb", -1)
         wfile = sock.makefile("wb", 0)
@@ -166,8 +206,9 @@ def _can_read(sock: socket.socket) -> bool:
 class TimedSSHVendor(SubprocessSSHVendor):
     """The `ssh` program with connect and keep-alive timeouts; killed by the interrupt."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, *, guard: AddressGuard | None) -> None:
         self._timeout = timeout
+        self._guard = guard
 
     def run_command(
         self,
@@ -185,6 +226,11 @@ class TimedSSHVendor(SubprocessSSHVendor):
             f"-o ConnectTimeout={seconds} -o ServerAliveInterval={seconds} "
             "-o ServerAliveCountMax=1 -o BatchMode=yes"
         )
+        if self._guard is not None:  # ssh connects to the checked address, not the name
+            checked = self._guard.addresses(host, port or 22)
+            if not checked:
+                raise OSError(f"{host} resolved to no address")
+            options += f" -o HostName={checked[0][4][0]} -o HostKeyAlias={host}"
         wrapper = super().run_command(
             host,
             command,
@@ -201,14 +247,41 @@ class TimedSSHVendor(SubprocessSSHVendor):
         return wrapper
 
 
+def _checked_conn(
+    conn: urllib3.connection.HTTPConnection, new_conn: Callable[[], socket.socket]
+) -> socket.socket:
+    """`new_conn()` (urllib3's connect) to each address of the host that the fetch's guard
+    allows in turn, so the socket is connected to a checked address."""
+    guard: AddressGuard | None = getattr(_fetch, "guard", GUARD)
+    if guard is None:
+        return new_conn()
+    host = conn._dns_host
+    try:
+        infos = guard.addresses(host, conn.port or 80)
+    except ForbiddenAddressError as exc:
+        raise urllib3.exceptions.NewConnectionError(conn, REFUSED) from exc
+    except socket.gaierror:
+        return new_conn()  # urllib3's own NameResolutionError
+    failure: Exception | None = None
+    for info in infos:
+        conn._dns_host = str(info[4][0])
+        try:
+            return new_conn()
+        except (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError) as e:
+            failure = e
+        finally:
+            conn._dns_host = host
+    raise failure or urllib3.exceptions.NewConnectionError(conn, f"{host}: no address")
+
+
 class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
     def _new_conn(self) -> socket.socket:
-        return _watched(super()._new_conn())
+        return _watched(_checked_conn(self, super()._new_conn))
 
 
 class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
     def _new_conn(self) -> socket.socket:
-        return _watched(super()._new_conn())
+        return _watched(_checked_conn(self, super()._new_conn))
 
 
 class _WatchedHTTPPool(urllib3.HTTPConnectionPool):

@@ -1,5 +1,5 @@
-"""Source kinds the sync engine never fetches: `managed` (written by the admin API) and
-`kubernetes` (fed by a watcher); their fetchers only explain that."""
+"""The source kind the sync engine never fetches: `managed` (written by the admin API); its
+fetcher only explains that."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import NoReturn
 
 from mcp_registry_server.sources.errors import SourceConfigError
 
-UNSYNCED_KINDS = frozenset({"managed", "kubernetes"})
+UNSYNCED_KINDS = frozenset({"managed"})
 
 
 def unsynced_message(kind: str) -> str:
@@ -16,7 +16,7 @@ def unsynced_message(kind: str) -> str:
 
 
 class UnsyncedFetcher:
-    """Stands in for a managed or kubernetes source; fetching it is a programming error."""
+    """Stands in for a managed source; fetching it is a programming error."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from mcp_registry_common.formats import DocumentLimits
 
+from mcp_registry_server.sources.base import FetchedServers
 from mcp_registry_server.store.base import SourceData, Store
 from mcp_registry_server.sync.gate import ParseGate, ParseGateTimeoutError
 from mcp_registry_server.sync.metrics import SyncOutcome
@@ -51,7 +52,7 @@ async def run_attempt(
             convert_and_filter,
             fetched,
             format=src.config.format,
-            filter=src.config.filter,
+            filter=src.config.filter if src.config.synced else None,
             limits=limits,
         )
         try:
@@ -59,13 +60,16 @@ async def run_attempt(
         except ParseGateTimeoutError as exc:
             raise StageError(FailureStage.PARSE, str(exc)) from None
         await _store_data(src, prepared, store=store, clock=clock)
+    if isinstance(fetched, FetchedServers) and fetched.claims != src.entry_claims:
+        src.entry_claims, src.needs_publish = fetched.claims, True
     if src.needs_publish:
         try:
             await on_change(src.name)
         except Exception as exc:
             raise StageError(FailureStage.PUBLISH, describe(exc)) from None
         src.needs_publish = False
-    src.status = attempt_succeeded(src.status, now=clock(), changed=changed)
+    skipped = fetched.skipped if isinstance(fetched, FetchedServers) else ()
+    src.status = attempt_succeeded(src.status, now=clock(), changed=changed, skipped=skipped)
     return SyncOutcome.UPDATED if changed else SyncOutcome.UNCHANGED
 
 

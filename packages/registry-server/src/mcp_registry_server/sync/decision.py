@@ -12,6 +12,8 @@ class SyncReason(StrEnum):
     """The decision and its reason; `should_sync` tells which half of the enum a member is in."""
 
     MANUAL = "manual"
+    SOURCE_CHANGED = "source-changed"
+    """A watched source (kubernetes) reported a change."""
     NEVER_SYNCED = "never-synced"
     FILTER_CHANGED = "filter-changed"
     RETRY = "retry-after-failure"
@@ -28,6 +30,7 @@ class SyncReason(StrEnum):
 _SYNC = frozenset(
     {
         SyncReason.MANUAL,
+        SyncReason.SOURCE_CHANGED,
         SyncReason.NEVER_SYNCED,
         SyncReason.FILTER_CHANGED,
         SyncReason.RETRY,
@@ -46,13 +49,17 @@ def decide(
     retry_at: datetime | None = None,
     manual: bool = False,
     synced: bool = True,
+    pushed: bool = False,
 ) -> SyncReason:
     """The first rule that applies wins; the order is the policy.
 
-    A manual request always syncs; a failed source waits out its backoff (so a failing filter
+    A change a watched source reports always syncs (it is never scheduled otherwise); a
+    manual request always syncs; a failed source waits out its backoff (so a failing filter
     change cannot bypass it); then missing data, a changed filter, a previous failure (also an
     attempt orphaned by a restart) and an elapsed interval each trigger a sync.
     """
+    if pushed:
+        return SyncReason.SOURCE_CHANGED
     if not synced:
         return SyncReason.NOT_SYNCED
     if manual:

@@ -7,10 +7,11 @@ import contextlib
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import prometheus_client
@@ -18,18 +19,21 @@ import structlog
 from mcp_registry_common.config.server import ServerConfig
 from mcp_registry_common.config.sources import SourceConfig
 
-from mcp_registry_server.sources.base import FetchLimits
+from mcp_registry_server.sources.base import FetchLimits, WatchedFetcher
+from mcp_registry_server.sources.kubernetes.settings import KubeSettings
 from mcp_registry_server.sources.unsynced import unsynced_message
 from mcp_registry_server.store.base import SourceStatus, Store, SyncPhase
+from mcp_registry_server.store.capabilities import ChangeFeed
 from mcp_registry_server.sync.attempt import OnChange, describe, run_attempt
 from mcp_registry_server.sync.backoff import BackoffPolicy
 from mcp_registry_server.sync.decision import SyncReason, decide, next_check
 from mcp_registry_server.sync.errors import NotSyncableError, UnknownSourceError
+from mcp_registry_server.sync.follow import follow
 from mcp_registry_server.sync.gate import ParseGate
 from mcp_registry_server.sync.metrics import SyncMetrics, SyncObserver, SyncOutcome
 from mcp_registry_server.sync.pipeline import StageError
 from mcp_registry_server.sync.slots import Lane, SlotPool, Ticket
-from mcp_registry_server.sync.state import SYNC_TIMEOUT, SourceState, attempt_timeout, build_state
+from mcp_registry_server.sync.state import SYNC_TIMEOUT, SourceState, build_state
 from mcp_registry_server.sync.status import (
     FailureStage,
     attempt_failed,
@@ -44,6 +48,8 @@ DEFAULT_CONCURRENCY = 4
 """Sync slots: attempts that run at once (see `sync.slots`)."""
 SLOT_LEASE = 10.0
 """Seconds an attempt keeps its slot; a slower one runs on without it (see `sync.slots`)."""
+WATCH_RESTART_CAP = 60.0
+"""Longest pause before restarting a source's loop that crashed."""
 
 
 def utc_now() -> datetime:
@@ -77,10 +83,12 @@ class SyncEngine:
         backoff: BackoffPolicy | None = None,
         sync_timeout: float = SYNC_TIMEOUT,
         slot_lease: float = SLOT_LEASE,
+        kube: KubeSettings | None = None,
         observer: SyncObserver | None = None,
     ) -> None:
-        """`sync_timeout` applies to sources for which the config sets no timeout; `observer`
-        hears of every finished attempt (telemetry)."""
+        """`sync_timeout` applies to sources for which the config sets no timeout; `kube`
+        to every kubernetes source (which elects one writer when `store` is shared);
+        `observer` hears of every finished attempt (telemetry)."""
         self._store = store
         self._on_change = on_change
         self._metrics = SyncMetrics(metrics or prometheus_client.CollectorRegistry(), observer)
@@ -96,6 +104,7 @@ class SyncEngine:
         self._workdir = workdir or Path(tempfile.gettempdir()) / f"mcp-registry-git-{os.getpid()}"
         self._http, self._limits = http, limits or FetchLimits()
         self._parse_gate = ParseGate()  # one document parse at a time (its memory, once)
+        self._kube, self._elect = kube, isinstance(store, ChangeFeed)
         self._sources = {s.name: self._build(s) for s in config.sources}
         self._group: asyncio.TaskGroup | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -121,13 +130,22 @@ class SyncEngine:
             http=self._http,
             workdir=self._workdir / config.name,
             limits=self._limits,
-            timeout=attempt_timeout(config, self._settings, self._sync_timeout),
+            settings=self._settings,
+            default_timeout=self._sync_timeout,
+            kube=self._kube,
+            elect=self._elect,
         )
 
     def _start(self, src: SourceState) -> None:
-        if src.config.synced and self._group is not None:
+        if self._group is None:
+            return
+        if src.config.synced:
             self._tasks[src.name] = self._group.create_task(
-                self._supervise(src), name=f"sync-{src.name}"
+                self._supervise(src, self._loop), name=f"sync-{src.name}"
+            )
+        elif isinstance(src.fetcher, WatchedFetcher):
+            self._tasks[src.name] = self._group.create_task(
+                self._supervise(src, self._follow), name=f"watch-{src.name}"
             )
 
     async def add_source(self, config: SourceConfig) -> None:
@@ -179,7 +197,11 @@ class SyncEngine:
         stored = await self._store.load_sources()
         for name, src in self._sources.items():
             data = stored.get(name)
-            unsynced = None if src.config.synced else unsynced_message(src.config.kind)
+            fed = src.config.synced or src.config.watched
+            # A watched source starts from its persisted status (a standby replica never
+            # attempts, so it shows the writer's last one), else as not synced yet.
+            keep = src.config.synced or (src.config.watched and name in statuses)
+            unsynced = None if keep else unsynced_message(src.config.kind)
             src.status = initial_status(
                 name, persisted=statuses.get(name), data=data, unsynced_message=unsynced
             )
@@ -191,7 +213,7 @@ class SyncEngine:
                 servers=src.status.server_count,
                 synced_at=synced_at.timestamp() if synced_at else None,
             )
-            if not src.config.synced:
+            if not fed:
                 await self._save_status(src)
         for name in sorted(stored.keys() - self._sources.keys()):
             log.info("source_removed", source=name)
@@ -223,6 +245,11 @@ class SyncEngine:
         if src is None:
             raise UnknownSourceError(source)
         return src.ever_synced
+
+    def entry_claims(self, source: str) -> Mapping[str, Mapping[str, Any]] | None:
+        """A watched source's per-entry claims as its data last said (None: other kinds)."""
+        src = self._sources.get(source)
+        return src.entry_claims if src is not None and src.config.watched else None
 
     def next_attempt(self, source: str) -> NextAttempt:
         """The scheduler's view of `source`: next decision, when, and the current retry delay."""
@@ -259,15 +286,18 @@ class SyncEngine:
                 log.warning("sync_load_failed", error=repr(exc), retry_in=round(delay, 3))
                 await asyncio.sleep(delay)
 
-    async def _supervise(self, src: SourceState) -> None:
+    async def _supervise(
+        self, src: SourceState, loop: Callable[[SourceState], Awaitable[None]]
+    ) -> None:
         """Restart the source's loop after an unexpected error (a bug, not a sync failure)."""
         crashes = 0
         while True:
             try:
-                await self._loop(src)
+                await loop(src)
             except Exception:
                 crashes += 1
-                delay = self._backoff.delay(crashes, cap=src.interval.total_seconds())
+                cap = min(src.interval.total_seconds(), WATCH_RESTART_CAP)
+                delay = self._backoff.delay(crashes, cap=cap)
                 log.exception("sync_loop_crashed", source=src.name, restart_in=round(delay, 3))
                 await asyncio.sleep(delay)
 
@@ -287,7 +317,13 @@ class SyncEngine:
                 async with asyncio.timeout(delay):
                     await src.wake.wait()
 
-    def _decide(self, src: SourceState, *, now: datetime, manual: bool = False) -> SyncReason:
+    async def _follow(self, src: SourceState) -> None:
+        assert isinstance(src.fetcher, WatchedFetcher)
+        await follow(src.fetcher, lambda: self._sync(src, manual=False, pushed=True))
+
+    def _decide(
+        self, src: SourceState, *, now: datetime, manual: bool = False, pushed: bool = False
+    ) -> SyncReason:
         return decide(
             src.status,
             now=now,
@@ -297,12 +333,14 @@ class SyncEngine:
             retry_at=src.retry_at,
             manual=manual,
             synced=src.config.synced,
+            pushed=pushed,
         )
 
-    async def _sync(self, src: SourceState, *, manual: bool) -> SourceStatus:
-        """One attempt if still due once the source is free (a manual one always runs)."""
+    async def _sync(self, src: SourceState, *, manual: bool, pushed: bool = False) -> SourceStatus:
+        """One attempt if still due once the source is free (a manual or pushed one always
+        runs)."""
         async with src.lock:
-            reason = self._decide(src, now=self._clock(), manual=manual)
+            reason = self._decide(src, now=self._clock(), manual=manual, pushed=pushed)
             if reason.should_sync:
                 async with self._slots.slot(
                     lane=_lane(src, manual=manual),

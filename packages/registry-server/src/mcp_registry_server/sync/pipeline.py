@@ -103,7 +103,9 @@ def convert_and_filter(
             ) from None
         except RegistryFormatError as exc:
             stage = FailureStage.PARSE if _is_syntax(exc) else FailureStage.VALIDATION
-            raise StageError(stage, f"{result.origin}: {exc}") from None
+            quotes = result.local and exc.path != ROOT  # a key path or a `got '...'`
+            shown = LOCAL_INVALID if quotes else str(exc)
+            raise StageError(stage, f"{result.origin}: {shown}") from None
     else:
         servers = list(result.servers)
     skills, plugins = (parsed.skills, parsed.plugins) if parsed is not None else ([], [])
@@ -121,6 +123,14 @@ def convert_and_filter(
         skills=skills,
         plugins=plugins,
     )
+
+
+LOCAL_INVALID = (
+    "not a valid registry document (what is wrong is not shown for a local file, since it "
+    "could quote the file; check it with `mcp-registry-common validate <file>`)"
+)
+"""A local file's validation failure below the document's root: its key path or a `got '...'`
+would echo the file's contents (what a root-level problem says does not)."""
 
 
 def _is_syntax(exc: RegistryFormatError) -> bool:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from mcp_registry_common.config.sources import DEFAULT_SYNC_TIMEOUT, SourceConfig
@@ -13,9 +15,11 @@ from mcp_registry_common.config.sync import SyncSettings
 from mcp_registry_common.durations import parse_go_duration
 from mcp_registry_common.filtering import filter_hash
 
+from mcp_registry_server.netguard import GUARD, AddressGuard
 from mcp_registry_server.sources.base import Fetcher, FetchLimits, FetchResult
 from mcp_registry_server.sources.errors import FetchError, SourceConfigError
 from mcp_registry_server.sources.factory import fetcher_for
+from mcp_registry_server.sources.kubernetes.settings import KubeSettings
 from mcp_registry_server.sources.unsynced import unsynced_message
 from mcp_registry_server.store.base import SourceStatus
 from mcp_registry_server.sync.status import initial_status
@@ -46,6 +50,8 @@ class SourceState:
     retry_delay: float = 0.0
     needs_publish: bool = False
     """Stored data changed but on_change has not succeeded since."""
+    entry_claims: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """A watched source's per-entry claims, as its last fetch said."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     """One attempt at a time; a manual sync queues behind a running one."""
     wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -76,18 +82,35 @@ def attempt_timeout(config: SourceConfig, settings: SyncSettings | None, default
     return default
 
 
+def source_guard(config: SourceConfig, settings: SyncSettings | None) -> AddressGuard | None:
+    """The private-address guard of the source's fetches; None (any address) when its own
+    `allowPrivateIP`, else `sync.allowPrivateIP`, says so. (An API-created source's comes
+    resolved: `SourceDef.fetch_config`.)"""
+    allowed = config.allow_private_ip
+    if allowed is None:
+        allowed = settings is not None and settings.allow_private_ip
+    return None if allowed else GUARD
+
+
 def build_state(
     config: SourceConfig,
     *,
     http: aiohttp.ClientSession,
     workdir: Path,
     limits: FetchLimits | None,
-    timeout: float,
+    settings: SyncSettings | None,
+    default_timeout: float,
+    kube: KubeSettings | None = None,
+    elect: bool = False,
 ) -> SourceState:
-    """State for a configured source; a config that cannot be fetched fails at each attempt."""
+    """State for a configured source; a config that cannot be fetched fails at each attempt.
+    Its attempt timeout and address guard come from the source, else `settings` (`sync:`)."""
     fetcher: Fetcher
+    guard = source_guard(config, settings)
     try:
-        fetcher = fetcher_for(config, http=http, workdir=workdir, limits=limits)
+        fetcher = fetcher_for(
+            config, http=http, workdir=workdir, limits=limits, guard=guard, kube=kube, elect=elect
+        )
     except (FetchError, ValueError) as exc:
         fetcher = BrokenFetcher(str(exc))
     policy = config.sync_policy
@@ -97,7 +120,7 @@ def build_state(
         config=config,
         fetcher=fetcher,
         interval=interval,
-        timeout=timeout,
+        timeout=attempt_timeout(config, settings, default_timeout),
         filter_hash=filter_hash(config.filter),
         status=initial_status(config.name, persisted=None, data=None, unsynced_message=unsynced),
         ever_synced=not config.synced,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
@@ -117,9 +118,13 @@ def data_stored(
     )
 
 
-def attempt_succeeded(status: SourceStatus, *, now: datetime, changed: bool) -> SourceStatus:
-    """Complete; the failure streak ends."""
+def attempt_succeeded(
+    status: SourceStatus, *, now: datetime, changed: bool, skipped: Sequence[str] = ()
+) -> SourceStatus:
+    """Complete; the failure streak ends. `skipped` names what the source left out, and why."""
     message = "Sync completed successfully" if changed else "Sync completed: data unchanged"
+    if skipped:
+        message += f"; skipped {len(skipped)}: " + "; ".join(skipped)
     return replace(
         status, phase=SyncPhase.COMPLETE, message=message, attempt_count=0, last_sync_time=now
     )
