@@ -9,6 +9,8 @@ files the blocks write stay out of it). Three things are mapped, and only these:
 - ports 8080/8081 on 127.0.0.1 -> free ports (the server gets them from
   MCP_REGISTRY_ADDRESS / MCP_REGISTRY_INTERNAL_ADDRESS, and the URLs in the blocks are
   rewritten to match);
+- the sources' private-address guard is off (THV_REGISTRY_SYNC_ALLOWPRIVATEIP=true: the
+  stand-ins are on loopback);
 - `hatch run CMD` -> CMD in this test's own environment (a `hatch` on PATH that runs the
   hatch.toml script of that name, else the command), instead of hatch choosing one.
 """
@@ -142,6 +144,8 @@ async def test_the_command_blocks_run_as_written(doc: Path, tmp_path: Path) -> N
         + os.environ.get("PATH", ""),
         "MCP_REGISTRY_ADDRESS": f"127.0.0.1:{api}",
         "MCP_REGISTRY_INTERNAL_ADDRESS": f"127.0.0.1:{internal}",
+        # the stand-ins listen on loopback, which the sources' address guard refuses
+        "THV_REGISTRY_SYNC_ALLOWPRIVATEIP": "true",
         "NO_PROXY": "127.0.0.1,localhost",
         "no_proxy": "127.0.0.1,localhost",
     }

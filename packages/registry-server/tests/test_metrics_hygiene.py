@@ -29,6 +29,7 @@ async def test_a_deleted_sources_series_leave_metrics_with_it(
             ],
             "registries": [{"name": "default", "sources": ["kept"]}],
             "auth": {"mode": "anonymous"},
+            "sync": {"adminSources": {"fileRoots": [str(tmp_path)]}},
         }
     ).config
     public_app, internal_app = create_apps(config)

@@ -51,6 +51,7 @@ async def test_a_failing_fetch_is_one_try_with_no_urllib3_retrying_lines(
         workdir=tmp_path / "work",
         limits=FetchLimits(),
         timeout=5,
+        guard=None,  # a loopback remote: no private-address guard (test_sources_netguard.py)
     )
     with caplog.at_level(logging.DEBUG, logger="urllib3"):
         for attempt in (1, 2):
