@@ -10,7 +10,13 @@ from datetime import datetime
 
 import aiohttp
 from mcp_registry_common.mcpregistry import API_VERSION, KIND
-from prometheus_client import CollectorRegistry
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    disable_created_metrics,
+)
 
 from mcp_registry_operator.kube import ApiClient
 from mcp_registry_operator.kube.connecting import connect
@@ -111,7 +117,7 @@ def build_operator(
         tokens=tokens,
         settings=settings.reconciler,
     )
-    metrics = ControllerMetrics(metrics_registry or CollectorRegistry())
+    metrics = ControllerMetrics(metrics_registry or process_registry())
     controller = Controller(
         name=CONTROLLER_NAME,
         reconciler=reconciler,
@@ -175,6 +181,16 @@ def _forget_when_deleted(
                 remembered.forget(kind, namespace, name)
 
     return on_change
+
+
+def process_registry() -> CollectorRegistry:
+    """The registry `/metrics` serves: the process, Python platform and garbage-collector
+    collectors, as the server's, and no `_created` series (process-wide)."""
+    disable_created_metrics()  # type: ignore[no-untyped-call]
+    registry = CollectorRegistry()
+    for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+        registry.register(collector)
+    return registry
 
 
 async def run_operator(

@@ -173,6 +173,7 @@ class SyncEngine:
         await self._stop(src)
         await self._store.delete_source(source)
         del self._sources[source]
+        self._metrics.forget(source)
         await self._notify()
 
     async def _stop(self, src: SourceState) -> None:
