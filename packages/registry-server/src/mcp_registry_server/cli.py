@@ -155,3 +155,7 @@ def _serve(args: argparse.Namespace) -> int:
     api, admin = listen_addresses(args, os.environ)
     first = config.registries[0].name if config.registries else None
     return asyncio.run(serve_both(public, internal, api=api, admin=admin, registry=first))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
