@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from structlog.testing import capture_logs
 from mcp_registry_common.backoff import BackoffPolicy
 from mcp_registry_server.store.base import SourceData
 from mcp_registry_server.store.errors import StoreUnavailableError
@@ -148,6 +149,61 @@ async def test_change_feed_survives_a_restart(
         feed.cancel()
         await asyncio.gather(feed, return_exceptions=True)
         await reader.close(grace=2)
+
+
+async def test_a_revision_read_slower_than_the_poll_interval_keeps_the_feed(
+    own_pg: PgDatabase, settings: DatabaseSettings, store: PostgresStore
+) -> None:
+    """A loaded database answers the feed's read after its 0.2 s poll interval: the read
+    waits (up to the operation timeout) instead of dropping the connection and reconnecting
+    in a loop that, on a slow enough database, never delivers a change."""
+    reader = await PostgresStore.open(settings.app, options=FAST)
+    seen: list[str] = []
+
+    async def record(source: str) -> None:
+        seen.append(source)
+
+    cluster = own_pg.cluster
+    locker, observer = [
+        await asyncpg.connect(
+            host=cluster.host,
+            port=cluster.port,
+            user=cluster.superuser,
+            password=cluster.superuser_password,
+            database=own_pg.name,
+        )
+        for _ in range(2)
+    ]
+
+    async def feed_read_waited(seconds: float) -> bool:
+        waited = await observer.fetchval(
+            "SELECT max(extract(epoch FROM now() - query_start)) FROM pg_stat_activity"
+            " WHERE query LIKE 'SELECT name, revision FROM registry.source%'"
+            " AND wait_event_type = 'Lock'"
+        )
+        return waited is not None and waited >= seconds
+
+    await reader.load_sources()
+    with capture_logs() as logs:
+        feed = asyncio.create_task(reader.watch_changes(record))
+        try:
+            await wait_for(lambda: any(e["event"] == "change_feed_listening" for e in logs))
+            await locker.execute("BEGIN")
+            await locker.execute("LOCK TABLE registry.source IN ACCESS EXCLUSIVE MODE")
+            # one read held for five poll intervals (the old read gave up after one)
+            await wait_for(lambda: feed_read_waited(5 * FAST.poll_interval), timeout=20)
+            await locker.execute("COMMIT")
+            await store.replace_source(data("one", "a", 1))
+            await wait_for(lambda: seen == ["one"], timeout=20, message="change after the wait")
+        finally:
+            feed.cancel()
+            await asyncio.gather(feed, return_exceptions=True)
+            await reader.close(grace=2)
+            locker.terminate()
+            observer.terminate()
+    events = [e["event"] for e in logs]
+    assert "change_feed_retry" not in events, events
+    assert events.count("change_feed_listening") == 1, events
 
 
 async def test_store_opened_while_the_database_is_down_reports_unavailable(

@@ -84,6 +84,7 @@ async def _listen_once(
     *,
     watchers: Watchers,
     poll_interval: float,
+    read_timeout: float,
     on_connected: Callable[[], None],
 ) -> None:
     """One connection's life: LISTEN, re-read revisions on each wake-up; return when it dies."""
@@ -102,7 +103,7 @@ async def _listen_once(
         log.info("change_feed_listening", channel=CHANNEL)
         while not lost.is_set():
             wake.clear()  # before reading, so a NOTIFY during the read causes another read
-            await _deliver(conn, watchers=watchers, read_timeout=poll_interval)
+            await _deliver(conn, watchers=watchers, read_timeout=read_timeout)
             # The periodic poll covers a lost or never-delivered NOTIFY.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=poll_interval)
@@ -116,11 +117,14 @@ async def watch(
     settings: ConnectionSettings,
     watchers: Watchers,
     poll_interval: float,
+    read_timeout: float,
     backoff: BackoffPolicy,
 ) -> None:
     """Run until cancelled: report every source, and the definitions, another process changed
     (see RevisionTracker).
 
+    A read of the revisions may take `read_timeout` (the store's operation timeout), however
+    short the poll interval: a slow database delays the feed rather than dropping it.
     Each reconnect starts with a full re-read, so nothing that happened while the connection
     was down is missed. Connection failures back off exponentially with jitter.
     """
@@ -136,6 +140,7 @@ async def watch(
                 settings,
                 watchers=watchers,
                 poll_interval=poll_interval,
+                read_timeout=read_timeout,
                 on_connected=reset,
             )
         except Exception as exc:

@@ -275,6 +275,7 @@ class PostgresStore:
             settings=self._settings,
             watchers=watchers,
             poll_interval=self._options.poll_interval,
+            read_timeout=self._options.operation_timeout,
             backoff=self._options.backoff,
         )
 
