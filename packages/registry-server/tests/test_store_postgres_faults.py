@@ -9,7 +9,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from structlog.testing import capture_logs
 from mcp_registry_common.backoff import BackoffPolicy
 from mcp_registry_server.store.base import SourceData
 from mcp_registry_server.store.errors import StoreUnavailableError
@@ -22,6 +21,7 @@ from mcp_registry_server.store.postgres import (
 from mcp_registry_server.store.postgres.settings import DatabaseSettings
 from mcp_registry_testing.postgres import PgDatabase
 from mcp_registry_testing.waiting import wait_for
+from structlog.testing import capture_logs
 
 pytestmark = pytest.mark.db
 
