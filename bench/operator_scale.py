@@ -70,9 +70,9 @@ async def _run_operator(
 ) -> None:
     import aiohttp
     from mcp_registry_operator.app import OperatorSettings, build_operator
-    from mcp_registry_operator.controller.reconciler import ReconcilerSettings
-    from mcp_registry_operator.controller.statusclient import HttpServerStatusClient
     from mcp_registry_operator.kube.connecting import client_for, connect
+    from mcp_registry_operator.reconcile.reconciler import ReconcilerSettings
+    from mcp_registry_operator.reconcile.statusclient import HttpServerStatusClient
     from mcp_registry_operator.runtime.controller import ControllerSettings
 
     settings = OperatorSettings(

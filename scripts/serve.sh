@@ -8,11 +8,13 @@
 # their dependencies: about 60 MB, no development tools), made with uv and reused until a
 # pyproject.toml changes. The server replaces this script's process, so SIGTERM to the
 # script's PID or Ctrl-C stops the server cleanly (exit 0).
+#
+# Relative paths in the arguments (and in the config) are read from the directory it is run in.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+root="$(cd -P "$(dirname "$0")/.." && pwd -P)"
 
-venv=.venv-serve
-want="$(cat packages/common/pyproject.toml packages/registry-server/pyproject.toml | sha256sum | cut -c1-16)"
+venv="$root/.venv-serve"
+want="$(cat "$root/packages/common/pyproject.toml" "$root/packages/registry-server/pyproject.toml" | sha256sum | cut -c1-16)"
 if [[ ! -x "$venv/bin/mcp-registry-server" || "$(cat "$venv/.installed" 2>/dev/null)" != "$want" ]]; then
   if ! python3 -m uv --version >/dev/null 2>&1; then
     echo "serve: installing uv" >&2
@@ -21,7 +23,7 @@ if [[ ! -x "$venv/bin/mcp-registry-server" || "$(cat "$venv/.installed" 2>/dev/n
   echo "serve: preparing $venv (the server and its dependencies)" >&2
   python3 -m uv venv --quiet --allow-existing --python python3 "$venv"
   python3 -m uv pip install --quiet --python "$venv/bin/python" \
-    -e packages/common -e packages/registry-server
+    -e "$root/packages/common" -e "$root/packages/registry-server"
   echo "$want" >"$venv/.installed"
 fi
 exec "$venv/bin/mcp-registry-server" serve "$@"

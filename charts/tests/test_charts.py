@@ -5,6 +5,7 @@ keep the CRD chart byte-identical to crds/."""
 from __future__ import annotations
 
 import json
+import runpy
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,8 @@ def test_operator_renders_valid_kubernetes_objects(name: str, values: dict[str, 
     docs = render(OPERATOR, values)
     assert {d["kind"] for d in docs} >= {"Deployment", "ServiceAccount", "ClusterRole"}
     for doc in docs:
+        if doc["apiVersion"] == "monitoring.coreos.com/v1":
+            continue  # not a Kubernetes kind: checked against its Service below
         kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
 
 
@@ -182,3 +185,108 @@ def test_operator_may_create_read_and_replace_the_internal_token_secret(
     (cluster_role,) = by_kind(render(OPERATOR, values), "ClusterRole")
     secrets = {v for group, resource, v in granted(cluster_role["rules"]) if resource == "secrets"}
     assert {"create", "get", "update", "list", "watch"} <= secrets
+
+
+ALL_OPTIONS = "all-options-values.yaml"
+
+
+def operator_container(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    (deployment,) = by_kind(docs, "Deployment")
+    return dict(deployment["spec"]["template"]["spec"]["containers"][0])
+
+
+def test_every_new_option_reaches_the_rendered_objects() -> None:
+    values = dict(ci_values(OPERATOR))[ALL_OPTIONS]
+    docs = render(OPERATOR, values)
+    (deployment,) = by_kind(docs, "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    container = operator_container(docs)
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["MCP_REGISTRY_DEFAULT_PULL_SECRETS"] == "regcred,mirror-cred"
+    args = container["args"]
+    assert {"--workers=16", "--poll-interval=2.5", "--steady-interval=120"} <= set(args)
+    assert args[-1] == "--lease-name=custom-lease"  # extra args come last
+    assert "--health-address=:9090" in args
+    assert container["ports"] == [{"name": "metrics", "containerPort": 9090, "protocol": "TCP"}]
+    assert container["livenessProbe"] == {
+        "httpGet": {"path": "/healthz", "port": "metrics"},
+        "initialDelaySeconds": 30,
+        "periodSeconds": 15,
+        "timeoutSeconds": 3,
+        "failureThreshold": 5,
+    }
+    assert "readinessProbe" not in container
+    assert container["volumeMounts"] == values["extraVolumeMounts"]
+    assert pod["volumes"] == values["extraVolumes"]
+    assert pod["automountServiceAccountToken"] is False
+    (account,) = by_kind(docs, "ServiceAccount")
+    assert account["metadata"]["labels"]["team"] == "platform"
+    assert account["automountServiceAccountToken"] is False
+    (service,) = by_kind(docs, "Service")
+    assert service["spec"]["ports"] == [
+        {"name": "metrics", "port": 9090, "targetPort": "metrics", "protocol": "TCP"}
+    ]
+    assert service["spec"]["selector"].items() <= pod_labels(deployment).items()
+    (monitor,) = by_kind(docs, "ServiceMonitor")
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert (
+        monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    )
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["mcp-system"]}
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint == {
+        "port": "metrics",
+        "path": "/metrics",
+        "interval": "15s",
+        "scrapeTimeout": "5s",
+    }
+    # The python the operator runs accepts exactly these arguments.
+    from mcp_registry_operator.cli import build_parser, settings_from
+
+    parsed = build_parser().parse_args(args)
+    settings = settings_from(
+        parsed,
+        {"MCP_REGISTRY_DEFAULT_PULL_SECRETS": env["MCP_REGISTRY_DEFAULT_PULL_SECRETS"] or ""},
+    )
+    assert settings.controller.workers == 16
+    assert settings.reconciler.default_pull_secrets == ("regcred", "mirror-cred")
+    assert settings.health_port == 9090
+
+
+def pod_labels(deployment: dict[str, Any]) -> dict[str, str]:
+    return dict(deployment["spec"]["template"]["metadata"]["labels"])
+
+
+def test_defaults_make_no_metrics_service_and_keep_the_token_mounted() -> None:
+    docs = render(OPERATOR, {})
+    assert by_kind(docs, "Service") == []
+    assert by_kind(docs, "ServiceMonitor") == []
+    container = operator_container(docs)
+    assert "MCP_REGISTRY_DEFAULT_PULL_SECRETS" not in {e["name"] for e in container["env"]}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+    (deployment,) = by_kind(docs, "Deployment")
+    assert deployment["spec"]["template"]["spec"]["automountServiceAccountToken"] is True
+
+
+def test_a_bad_option_is_rejected_by_the_values_schema() -> None:
+    with pytest.raises(helm.HelmValuesError, match="workers"):
+        render(OPERATOR, {"operator": {"workers": 0}})
+    with pytest.raises(helm.HelmValuesError, match="interval"):
+        render(OPERATOR, {"metrics": {"serviceMonitor": {"enabled": True, "interval": "soon"}}})
+
+
+def test_the_chart_readme_is_generated_from_the_values_schema() -> None:
+    """`hatch run gen-chart-readme` writes it; every key the schema allows has a row."""
+    generator = runpy.run_path(str(CHARTS / "gen_readme.py"))
+    text = (OPERATOR / "README.md").read_text()
+    assert text == generator["render_readme"](OPERATOR), "run: hatch run gen-chart-readme"
+    for key in (
+        "serverDefaults.imagePullSecrets",
+        "operator.extraArgs",
+        "metrics.serviceMonitor.enabled",
+        "serviceAccount.automountServiceAccountToken",
+        "extraVolumeMounts",
+        "livenessProbe.periodSeconds",
+    ):
+        assert f"| `{key}` |" in text

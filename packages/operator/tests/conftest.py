@@ -1,4 +1,5 @@
-"""Fixtures for the operator runtime tests: the local API double and clients bound to it."""
+"""Fixtures of the operator tests: the local API double (serving the MCPRegistry CRD), a client
+bound to it, and the fake registry servers the reconciler asks."""
 
 from __future__ import annotations
 
@@ -11,17 +12,27 @@ import pytest
 from kubernetes_asyncio import client
 from mcp_registry_testing.kubeapi import KubeApiDouble
 
+from .operator_harness import FakeServers, double
+
 
 @pytest.fixture
 async def kube() -> AsyncIterator[KubeApiDouble]:
-    async with KubeApiDouble(bookmark_interval=0.2) as double:
-        yield double
+    """The API double, enforcing the checked-in CRD (schema and CEL admission)."""
+    async with double() as api:
+        yield api
 
 
 @pytest.fixture
 async def api(kube: KubeApiDouble) -> AsyncIterator[client.ApiClient]:
     async with client.ApiClient(client.Configuration(host=kube.url)) as api_client:
         yield api_client
+
+
+@pytest.fixture
+async def fake(kube: KubeApiDouble) -> AsyncIterator[FakeServers]:
+    """Registry servers answering the operator's status and sync calls."""
+    async with FakeServers(kube) as servers:
+        yield servers
 
 
 @contextlib.asynccontextmanager

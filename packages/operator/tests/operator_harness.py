@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 import yaml
 from aiohttp import web
 from mcp_registry_common.mcpregistry import GROUP
 from mcp_registry_operator.app import Operator, OperatorSettings, build_operator
-from mcp_registry_operator.controller.reconciler import ReconcilerSettings
-from mcp_registry_operator.controller.statusclient import HttpServerStatusClient
 from mcp_registry_operator.kube.connecting import client_for
+from mcp_registry_operator.reconcile.reconciler import ReconcilerSettings
+from mcp_registry_operator.reconcile.statusclient import HttpServerStatusClient
 from mcp_registry_operator.runtime.controller import ControllerSettings
 from mcp_registry_operator.runtime.informer import InformerSettings
 from mcp_registry_testing.crd_admission import admit
@@ -426,18 +425,3 @@ def reconciles(op: Operator) -> float:
         if metric.name == "controller_runtime_reconcile":
             total += sum(s.value for s in metric.samples if s.name.endswith("_total"))
     return total
-
-
-@pytest.fixture(name="kube")
-async def kube_fixture() -> AsyncIterator[KubeApiDouble]:
-    """The API double enforcing the CRD (overrides the runtime tests' plain `kube`); import it
-    into a test module to use it there."""
-    async with double() as api:
-        yield api
-
-
-@pytest.fixture(name="fake")
-async def fake_fixture(kube: KubeApiDouble) -> AsyncIterator[FakeServers]:
-    """Registry servers answering the operator's status and sync calls."""
-    async with FakeServers(kube) as servers:
-        yield servers

@@ -25,8 +25,6 @@ from .operator_harness import (
     FakeServers,
     create,
     exists,
-    fake_fixture,  # noqa: F401 (the `fake` fixture)
-    kube_fixture,  # noqa: F401 (the `kube` fixture)
     make_ready,
     operator,
     reconciles,
@@ -140,8 +138,10 @@ def test_an_unset_or_empty_watch_namespace_means_every_namespace(watch: str | No
 def test_the_chart_flags_parse() -> None:
     chart = Path(__file__).resolve().parents[3] / "charts/mcp-registry-operator/templates"
     text = (chart / "deployment.yaml").read_text()
-    assert "--health-address=:8081" in text
-    args = ["--health-address=:8081", "--log-level=info", "--log-format=json", "--leader-elect",
+    assert "--health-address=:{{ .Values.metrics.port }}" in text
+    assert "--workers={{ .Values.operator.workers }}" in text
+    args = ["--health-address=:8081", "--log-level=info", "--log-format=json", "--workers=8",
+            "--poll-interval=5", "--steady-interval=60", "--leader-elect",
             "--lease-name=mcp-registry-operator-leader"]  # fmt: skip
     assert parse(args, {}).leader_election is not None
 
@@ -168,10 +168,12 @@ async def test_the_command_runs_from_a_kubeconfig_logs_json_and_stops_on_sigterm
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "mcp_registry_operator", "run", f"--kubeconfig={kubeconfig}",
         f"--health-address=127.0.0.1:{port}", "--leader-elect", "--log-format=json",
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
     )  # fmt: skip
+    assert proc.stdout is not None
     assert proc.stderr is not None
-    reader = asyncio.create_task(proc.stderr.read())
+    reader = asyncio.create_task(proc.stdout.read())  # the logs go to stdout, as the server's
+    errors = asyncio.create_task(proc.stderr.read())
     try:
         await wait_for(lambda: FINALIZER in finalizers(kube, "reg"), 30.0)
         await wait_for(lambda: exists(kube, "deployments", NS, "reg-api", "apps"), 10.0)
@@ -184,6 +186,8 @@ async def test_the_command_runs_from_a_kubeconfig_logs_json_and_stops_on_sigterm
             await proc.wait()
     lines = (await reader).decode().splitlines()
     assert code == 0, lines[-5:]
+    stray = [ln for ln in (await errors).decode().splitlines() if ln.startswith("{")]
+    assert stray == []  # no log line on stderr
     records = [json.loads(line) for line in lines]  # every line is one JSON event
     names = [r["event"] for r in records]
     assert names[0] == "operator_starting"

@@ -9,24 +9,24 @@ from typing import Any
 
 import pytest
 from mcp_registry_common.mcpregistry import MCPRegistryStatus, parse_mcpregistry
-from mcp_registry_operator.controller.conditions import ConditionSpec, merge_conditions
-from mcp_registry_operator.controller.drift import covers, needs_apply, with_digest
-from mcp_registry_operator.controller.events import status_events
-from mcp_registry_operator.controller.index import ReferenceIndex
-from mcp_registry_operator.controller.recent import RecentWrites, WriteRef, caught_up
-from mcp_registry_operator.controller.references import (
+from mcp_registry_operator.reconcile.conditions import ConditionSpec, merge_conditions
+from mcp_registry_operator.reconcile.drift import covers, needs_apply, with_digest
+from mcp_registry_operator.reconcile.events import status_events
+from mcp_registry_operator.reconcile.index import ReferenceIndex
+from mcp_registry_operator.reconcile.recent import RecentWrites, WriteRef, caught_up
+from mcp_registry_operator.reconcile.references import (
     MissingReferenceError,
     resolve_references,
 )
-from mcp_registry_operator.controller.serverstatus import (
+from mcp_registry_operator.reconcile.serverstatus import (
     ServerStatusError,
     parse_report,
 )
-from mcp_registry_operator.controller.status import Change, Observed, merge_diff, render_status
-from mcp_registry_operator.controller.syncstate import judge_report
-from mcp_registry_operator.controller.trigger import pending_trigger
-from mcp_registry_operator.controller.validation import InvalidSpecError, parse_cached
-from mcp_registry_operator.controller.verdicts import (
+from mcp_registry_operator.reconcile.status import Change, Observed, merge_diff, render_status
+from mcp_registry_operator.reconcile.syncstate import judge_report
+from mcp_registry_operator.reconcile.trigger import pending_trigger
+from mcp_registry_operator.reconcile.validation import InvalidSpecError, parse_cached
+from mcp_registry_operator.reconcile.verdicts import (
     Phase,
     Verdict,
     deployment_state,
@@ -220,6 +220,12 @@ def status_of(phase: str, **conditions: str) -> dict[str, Any]:
     return {"phase": phase, "message": f"now {phase}", "conditions": conds}
 
 
+def stuck(phase: str, reason: str, message: str) -> dict[str, Any]:
+    """A status whose Ready condition says why the registry waits (the message names what)."""
+    ready = {"type": "Ready", "status": "False", "reason": reason, "message": message}
+    return {"phase": phase, "message": message, "conditions": [ready]}
+
+
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
@@ -233,9 +239,21 @@ def status_of(phase: str, **conditions: str) -> dict[str, Any]:
         (status_of("Ready", PodTemplateValid="False"), status_of("Ready", PodTemplateValid="True"),
          [("PodTemplateValidTrue", "Normal")]),
         ({**status_of("Ready")}, {**status_of("Terminating")}, [("Terminating", "Normal")]),
+        (None, stuck("Pending", "ReferenceNotFound", "ConfigMap 'a'"),
+         [("ReferenceNotFound", "Warning")]),
+        (stuck("Pending", "ReferenceNotFound", "ConfigMap 'a'"),
+         stuck("Pending", "ReferenceNotFound", "ConfigMap 'a'"), []),
+        (stuck("Pending", "ReferenceNotFound", "ConfigMap 'a'"),
+         stuck("Pending", "ReferenceNotFound", "Secret 'b'"), [("ReferenceNotFound", "Warning")]),
+        (status_of("Ready"), stuck("Pending", "ReferenceNotFound", "Secret 'b'"),
+         [("ReferenceNotFound", "Warning")]),
+        (stuck("Failed", "ValidationFailed", "Spec validation failed: x"),
+         stuck("Failed", "ValidationFailed", "Invalid PodTemplateSpec: y"),
+         [("ValidationFailed", "Warning")]),
     ],
     ids=["created", "created-invalid", "ready", "steady", "sync-failed", "status-unknown",
-         "template-fixed", "terminating"],
+         "template-fixed", "terminating", "created-missing-reference", "still-missing",
+         "another-missing", "reference-deleted", "another-invalid"],
 )  # fmt: skip
 def test_events_follow_changes(
     old: dict[str, Any] | None, new: dict[str, Any], expected: list[tuple[str, str]]

@@ -11,8 +11,8 @@ from typing import Any
 import yaml
 from mcp_registry_common.internaltoken import is_usable
 from mcp_registry_common.mcpregistry import FINALIZER, GROUP
-from mcp_registry_operator.controller.drift import APPLIED_DIGEST_ANNOTATION
-from mcp_registry_operator.controller.verdicts import FIRST_SYNC_DONE_MESSAGE
+from mcp_registry_operator.reconcile.drift import APPLIED_DIGEST_ANNOTATION
+from mcp_registry_operator.reconcile.verdicts import FIRST_SYNC_DONE_MESSAGE
 from mcp_registry_operator.runtime.keys import Key
 from mcp_registry_testing.kubeapi import KubeApiDouble
 from mcp_registry_testing.phaselog import PhaseLog
@@ -27,10 +27,9 @@ from .operator_harness import (
     deployment,
     events,
     exists,
-    fake_fixture,  # noqa: F401 (the `fake` fixture)
-    kube_fixture,  # noqa: F401 (the `kube` fixture)
     make_ready,
     operator,
+    reconciles,
     registries_rt,
     registry,
     run_unready_pod,
@@ -259,6 +258,32 @@ async def test_a_missing_reference_waits_in_pending_and_proceeds_once_it_exists(
             create(kube, obj)
         st = await ready(kube)
     assert st["conditions"][0]["reason"] == "Ready"
+
+
+async def test_a_registry_stuck_on_a_missing_reference_or_a_bad_template_records_warnings(
+    kube: KubeApiDouble, fake: FakeServers
+) -> None:
+    """One Warning per problem, naming the missing object (kubectl describe, event alerts);
+    the same problem seen again at every look is no new event."""
+    clash = seed("13-pod-template")["spec"]["podTemplateSpec"]
+    clash["spec"]["volumes"] = [{"name": "tmp", "emptyDir": {}}]
+    async with operator(kube, fake) as op:
+        create(kube, seed("03-private-git", name="reg"))
+        await wait_events(kube, NS, "reg", ["ReferenceNotFound"])
+        looked = reconciles(op)
+        await wait_for(lambda: reconciles(op) >= looked + 2, 10.0)  # looked again: still missing
+        [warning] = events(kube, NS, "reg")
+        assert (warning["type"], warning["reason"]) == ("Warning", "ReferenceNotFound")
+        assert "Secret 'git-credentials'" in warning["note"]
+        for obj in seed_secrets("03-private-git"):
+            create(kube, obj)
+        await ready(kube)
+        update_spec(kube, "reg", lambda s: s.update(podTemplateSpec=clash))
+        found = await wait_events(
+            kube, NS, "reg", ["ReferenceNotFound", "Ready", "ValidationFailed"]
+        )
+        assert found[-1]["type"] == "Warning"
+        assert "Invalid PodTemplateSpec" in found[-1]["note"]
 
 
 async def test_database_passwords_reach_only_the_pgpass_secret(

@@ -3,10 +3,10 @@ without duplicates, drift is repaired, apiserver errors and lost watches are sur
 
 from __future__ import annotations
 
-from mcp_registry_operator.controller.kinds import OWNED
 from mcp_registry_operator.kube import CONFIG_MAPS
 from mcp_registry_operator.kube.applying import apply_object
 from mcp_registry_operator.kube.connecting import client_for
+from mcp_registry_operator.reconcile.kinds import OWNED
 from mcp_registry_operator.runtime.keys import object_key
 from mcp_registry_testing.kubeapi import KubeApiDouble
 from mcp_registry_testing.waiting import wait_for
@@ -18,8 +18,6 @@ from .operator_harness import (
     deployment_controller,
     events,
     exists,
-    fake_fixture,  # noqa: F401 (the `fake` fixture)
-    kube_fixture,  # noqa: F401 (the `kube` fixture)
     make_ready,
     operator,
     reconciles,

@@ -16,8 +16,6 @@ from .operator_harness import (
     condition,
     create,
     events,
-    fake_fixture,  # noqa: F401 (the `fake` fixture)
-    kube_fixture,  # noqa: F401 (the `kube` fixture)
     make_ready,
     operator,
     reconciles,

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import aiohttp
 import pytest
 from aiohttp import web
-from mcp_registry_operator.controller.statusclient import HttpServerStatusClient
+from mcp_registry_operator.reconcile.statusclient import HttpServerStatusClient
 from mcp_registry_testing.loopback import serve
 
 REPORT = {"registries": [], "sources": []}
@@ -36,7 +36,7 @@ async def server_url() -> AsyncIterator[str]:
         return web.json_response(REPORT)
 
     async def sync(request: web.Request) -> web.Response:
-        return web.json_response({}, status=202)
+        return web.json_response({"name": request.match_info["name"], "phase": "Complete"})
 
     app = web.Application()
     app.add_routes([web.get("/{ip}/status", status), web.post("/{ip}/sources/{name}/sync", sync)])

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcp_registry_operator.controller.serverstatus import ServerReport, parse_report
-from mcp_registry_operator.controller.syncstate import judge_report, judge_unready
-from mcp_registry_operator.controller.verdicts import FIRST_SYNC_DONE_MESSAGE, Phase
+from mcp_registry_common.internalapi import ServerReport
+from mcp_registry_operator.reconcile.serverstatus import parse_report
+from mcp_registry_operator.reconcile.syncstate import judge_report, judge_unready
+from mcp_registry_operator.reconcile.verdicts import FIRST_SYNC_DONE_MESSAGE, Phase
 
 from .operator_harness import complete
 

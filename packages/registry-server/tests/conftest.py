@@ -1,11 +1,17 @@
-"""Shared fixtures: a throw-away PostgreSQL 15 cluster per session, a fresh database per test."""
+"""Shared fixtures: a throw-away PostgreSQL 15 cluster per session, a fresh database per test;
+an HTTP client session, an OIDC issuer and a fake clock; an upstream registry to sync from."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from mcp_registry_testing.clock import FakeClock
+from mcp_registry_testing.oidc import OidcIssuer
 from mcp_registry_testing.postgres import (
     PgCluster,
     PgDatabase,
@@ -13,6 +19,13 @@ from mcp_registry_testing.postgres import (
     create_database,
     create_registry_roles,
 )
+from mcp_registry_testing.upstreams import FaultyUpstream
+
+UPSTREAM_SAMPLE = (
+    Path(__file__).resolve().parents[3]
+    / "testdata/registry-samples/fictional/registry-upstream.json"
+)
+"""The fictional upstream registry (9 servers) the `upstream` fixture serves."""
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +57,35 @@ def own_pg(tmp_path: Path) -> Iterator[PgDatabase]:
         cluster.start()
         roles = create_registry_roles(cluster, directory=tmp_path)
         yield create_database(cluster, roles)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """An HTTP client session, closed after the test."""
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+async def idp() -> AsyncIterator[OidcIssuer]:
+    """An OIDC issuer (discovery, JWKS, introspection) on loopback."""
+    async with OidcIssuer() as issuer:
+        yield issuer
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def upstream(
+    aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
+) -> AsyncIterator[tuple[FaultyUpstream, str]]:
+    """The fictional upstream registry behind a switchable fault, and its document's URL."""
+    fake = FaultyUpstream(UPSTREAM_SAMPLE.read_bytes())
+    server = await aiohttp_server(fake.app())
+    yield fake, str(server.make_url("/registry.json"))
+    fake.release.set()
+    if fake.gate is not None:
+        fake.gate.set()

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import structlog
 from aiohttp.test_utils import TestClient
+from mcp_registry_common.backoff import BackoffPolicy
 from mcp_registry_common.config import ServerConfig, load_server_config_data
 from mcp_registry_server.app import create_apps
 from mcp_registry_server.store.postgres import StoreOptions, postgres_store_opener
-from mcp_registry_server.store.postgres.availability import BackoffPolicy
 from mcp_registry_testing.authz import server, upstream_document
 from mcp_registry_testing.postgres import PgDatabase
 from mcp_registry_testing.waiting import wait_for
@@ -22,7 +22,7 @@ from pytest_aiohttp import AiohttpClient
 pytestmark = pytest.mark.db
 
 PROBLEM = "application/problem+json"
-FAST = StoreOptions(backoff=BackoffPolicy(initial=0.02, cap=0.3), poll_interval=0.5)
+FAST = StoreOptions(backoff=BackoffPolicy(base=0.02, cap=0.3), poll_interval=0.5)
 
 
 def admin_config(db: PgDatabase) -> ServerConfig:

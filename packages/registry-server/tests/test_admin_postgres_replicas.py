@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from mcp_registry_common.backoff import BackoffPolicy
 from mcp_registry_common.config import ServerConfig, load_server_config_data
 from mcp_registry_server.app import create_apps
 from mcp_registry_server.store.base import SourceData
@@ -25,7 +26,6 @@ from mcp_registry_server.store.postgres import (
     postgres_store_opener,
     resolve_settings,
 )
-from mcp_registry_server.store.postgres.availability import BackoffPolicy
 from mcp_registry_server.store.postgres.pool import connect
 from mcp_registry_testing.authz import AuthzServer, file_source, server, upstream_document
 from mcp_registry_testing.oidc import OidcIssuer
@@ -35,9 +35,9 @@ from pytest_aiohttp import AiohttpClient
 
 pytestmark = pytest.mark.db
 
-NOTIFY_ONLY = StoreOptions(backoff=BackoffPolicy(initial=0.02, cap=0.3), poll_interval=600.0)
+NOTIFY_ONLY = StoreOptions(backoff=BackoffPolicy(base=0.02, cap=0.3), poll_interval=600.0)
 """No poll within a test: whatever converges is carried by the NOTIFY."""
-POLL_ONLY = StoreOptions(backoff=BackoffPolicy(initial=0.02, cap=0.3), poll_interval=0.2)
+POLL_ONLY = StoreOptions(backoff=BackoffPolicy(base=0.02, cap=0.3), poll_interval=0.2)
 
 Client = TestClient[Any, Any]
 

@@ -73,12 +73,6 @@ async def list_servers(request: web.Request) -> web.Response:
 
 
 @pytest.fixture
-async def idp() -> AsyncIterator[OidcIssuer]:
-    async with OidcIssuer() as issuer:
-        yield issuer
-
-
-@pytest.fixture
 async def app_and_log(
     idp: OidcIssuer, tmp_path: Path
 ) -> AsyncIterator[tuple[web.Application, Path]]:

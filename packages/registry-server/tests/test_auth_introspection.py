@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -15,18 +14,6 @@ from mcp_registry_server.auth.settings import AuthSettings
 from mcp_registry_testing.blackhole import BlackHole
 from mcp_registry_testing.clock import FakeClock
 from mcp_registry_testing.oidc import OidcIssuer
-
-
-@pytest.fixture
-async def idp() -> AsyncIterator[OidcIssuer]:
-    async with OidcIssuer() as issuer:
-        yield issuer
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def introspector(

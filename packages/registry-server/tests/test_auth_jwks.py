@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -21,18 +20,6 @@ from mcp_registry_testing.tls import make_certificates
 from pytest_aiohttp import AiohttpServer
 
 LOCAL = FetchPolicy(allow_private_ip=True)
-
-
-@pytest.fixture
-async def idp() -> AsyncIterator[OidcIssuer]:
-    async with OidcIssuer() as issuer:
-        yield issuer
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def cache_for(

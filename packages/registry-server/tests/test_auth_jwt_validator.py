@@ -40,11 +40,6 @@ def issuer() -> OidcIssuer:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def validator(clock: FakeClock) -> JwtValidator:
     return JwtValidator(
         ClaimsChecker(provider="idp", issuer=ISSUER, audience=AUDIENCE, leeway=30, clock=clock)

@@ -82,17 +82,6 @@ async def idp_b() -> AsyncIterator[OidcIssuer]:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 async def client(
     aiohttp_client: AiohttpClient,
     idp_a: OidcIssuer,

@@ -30,12 +30,6 @@ async def idp_b() -> AsyncIterator[OidcIssuer]:
         yield issuer
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 def introspecting(
     idp: OidcIssuer, name: str, directory: Path, *, secret: str | None = None, **extra: Any
 ) -> OAuthProvider:

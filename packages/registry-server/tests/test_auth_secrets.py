@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -29,12 +28,6 @@ async def servers(request: web.Request) -> web.Response:
 
 async def create(request: web.Request) -> web.Response:
     return web.json_response({}, status=201)
-
-
-@pytest.fixture
-async def idp() -> AsyncIterator[OidcIssuer]:
-    async with OidcIssuer() as issuer:
-        yield issuer
 
 
 def provider(idp: OidcIssuer, tmp_path: Path, name: str, secret: str) -> OAuthProvider:

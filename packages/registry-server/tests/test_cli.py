@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -17,8 +18,8 @@ from mcp_registry_server.cli import (
     listen_addresses,
     main,
     parse_address,
-    try_these,
 )
+from mcp_registry_server.serving import try_these
 from mcp_registry_testing.serverprocess import ServerProcess
 from mcp_registry_testing.waiting import wait_for
 
@@ -246,6 +247,42 @@ async def test_serve_embedded_default(embedded_server: ServerProcess) -> None:
             assert (await response.json())["server"]["name"] == "io.github.stacklok/pg-explorer"
     process.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(process.wait(), timeout=30) == 0
+
+
+@pytest.mark.parametrize("fmt", ["json", "console"])
+async def test_serve_honours_the_log_format_the_operator_sets(fmt: str) -> None:
+    env = {**os.environ, "MCP_REGISTRY_LOG_FORMAT": fmt}
+
+    def logged(server: ServerProcess) -> list[str]:  # the log line, not the plain one
+        return [ln for ln in server.output if "listening" in ln and not ln.startswith("mcp-")]
+
+    async with ServerProcess.running(env=env, log_level="info") as server:
+        await wait_for(lambda: logged(server), timeout=20)
+        line = logged(server)[0]
+    if fmt == "json":
+        assert json.loads(line)["event"] == "listening"
+    else:
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(line)
+        assert "api=http://127.0.0.1:" in line
+
+
+def test_an_unknown_log_format_is_refused_on_the_command_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        build_parser({}).parse_args(["serve", "--log-format", "xml"])
+    assert "--log-format" in capsys.readouterr().err
+    assert build_parser({"MCP_REGISTRY_LOG_FORMAT": "console"}).parse_args(
+        ["serve"]
+    ).log_format == ("console")
+
+
+def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("mcp-registry-server 0.1.0 (commit ")
 
 
 def test_help_lists_every_config_key_settable_from_the_environment(

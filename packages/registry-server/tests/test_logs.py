@@ -10,14 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
-from mcp_registry_server.logs import (
-    LineSink,
-    configure_logging,
-    flush_logs,
-    log_fields,
-    parse_level,
-    redact_secrets,
-)
+from mcp_registry_common.logshape import parse_level
+from mcp_registry_common.logshape import redact_event as redact_secrets
+from mcp_registry_server.logs import configure_logging, flush_logs, log_fields
+from mcp_registry_server.logsink import LineSink
 from mcp_registry_testing.waiting import wait_for
 
 

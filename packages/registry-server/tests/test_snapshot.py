@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from mcp_registry_common.timestamps import rfc3339
 from mcp_registry_server.snapshot import ListQuery, build_snapshot
 from mcp_registry_server.snapshot.build import (
     OFFICIAL_META_KEY,
     SERVER_SCHEMA_URL,
-    rfc3339,
     server_status,
 )
 from mcp_registry_server.snapshot.versions import is_newer, latest_of, semver_key

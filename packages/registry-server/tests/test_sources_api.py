@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +54,6 @@ class Registry:
         if page is None:
             return web.json_response({"error": "bad cursor"}, status=400)
         return web.json_response(page)
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def start(aiohttp_server: ServerFactory, registry: Registry) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,6 @@ from mcp_registry_server.sources.kubernetes.source import KubernetesSource
 from mcp_registry_server.sources.unsynced import UnsyncedFetcher
 
 INTERVAL = {"syncPolicy": {"interval": "1h"}}
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def source(block: dict[str, Any]) -> SourceConfig:

@@ -134,12 +134,6 @@ async def upstream(aiohttp_server: ServerFactory) -> AsyncIterator[tuple[Upstrea
     fake.release.set()
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 def url_fetcher(
     server: TestServer, path: str, http: aiohttp.ClientSession, *, time_limit: float = 10.0
 ) -> FileUrlFetcher:

@@ -12,6 +12,7 @@ from typing import Any, TypeAlias
 
 import asyncpg
 import pytest
+from mcp_registry_common.backoff import BackoffPolicy
 from mcp_registry_server.store.base import SourceData
 from mcp_registry_server.store.errors import StoreError, StoreUnavailableError
 from mcp_registry_server.store.postgres import (
@@ -23,7 +24,6 @@ from mcp_registry_server.store.postgres import (
     resolve_settings,
     run_migrations,
 )
-from mcp_registry_server.store.postgres.availability import BackoffPolicy
 from mcp_registry_server.store.postgres.pool import create_pool, pooled
 from mcp_registry_server.store.postgres.records import MetaTooLargeError, UnencodableServerError
 from mcp_registry_server.store.postgres.settings import DatabaseSettings
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.db
 
 Conn: TypeAlias = "asyncpg.Connection[Any]"
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
-FAST = StoreOptions(backoff=BackoffPolicy(initial=0.02, cap=0.2), poll_interval=0.2)
+FAST = StoreOptions(backoff=BackoffPolicy(base=0.02, cap=0.2), poll_interval=0.2)
 Opener = Callable[..., Awaitable[PostgresStore]]
 
 

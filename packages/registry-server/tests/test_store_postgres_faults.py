@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from mcp_registry_common.backoff import BackoffPolicy
 from mcp_registry_server.store.base import SourceData
 from mcp_registry_server.store.errors import StoreUnavailableError
 from mcp_registry_server.store.postgres import (
@@ -17,7 +18,6 @@ from mcp_registry_server.store.postgres import (
     resolve_settings,
     run_migrations,
 )
-from mcp_registry_server.store.postgres.availability import BackoffPolicy
 from mcp_registry_server.store.postgres.settings import DatabaseSettings
 from mcp_registry_testing.pgrows import hold_next_server_row
 from mcp_registry_testing.postgres import PgDatabase
@@ -26,7 +26,7 @@ from mcp_registry_testing.waiting import wait_for
 pytestmark = pytest.mark.db
 
 FAST = StoreOptions(
-    backoff=BackoffPolicy(initial=0.02, cap=0.3), poll_interval=0.2, operation_timeout=5.0
+    backoff=BackoffPolicy(base=0.02, cap=0.3), poll_interval=0.2, operation_timeout=5.0
 )
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 

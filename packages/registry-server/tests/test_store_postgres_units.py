@@ -11,8 +11,9 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+from mcp_registry_common.backoff import BackoffPolicy, equal_jitter
 from mcp_registry_server.store.errors import StoreError, StoreUnavailableError
-from mcp_registry_server.store.postgres.availability import AvailabilityGate, BackoffPolicy
+from mcp_registry_server.store.postgres.availability import AvailabilityGate
 from mcp_registry_server.store.postgres.credentials import Credential, PasswordOrigin
 from mcp_registry_server.store.postgres.definitions import definitions_from_json
 from mcp_registry_server.store.postgres.pool import connect_kwargs
@@ -168,7 +169,7 @@ def test_a_failed_write_restores_what_was_known() -> None:
 
 
 def test_backoff_grows_to_the_cap_with_jitter() -> None:
-    policy = BackoffPolicy(initial=0.5, cap=8.0)
+    policy = BackoffPolicy(base=0.5, cap=8.0, jitter=equal_jitter)
     assert [policy.delay(n, 0.0) for n in (1, 2, 3, 4, 5, 6)] == [0.25, 0.5, 1.0, 2.0, 4.0, 4.0]
     assert [policy.delay(n, 0.999) for n in (1, 6, 100)] == pytest.approx([0.5, 8.0, 8.0], rel=1e-2)
 
@@ -176,7 +177,9 @@ def test_backoff_grows_to_the_cap_with_jitter() -> None:
 def test_gate_fails_fast_until_the_retry_time() -> None:
     now = [100.0]
     gate = AvailabilityGate(
-        policy=BackoffPolicy(initial=1.0, cap=4.0), clock=lambda: now[0], rng=random.Random(1)
+        policy=BackoffPolicy(base=1.0, cap=4.0, jitter=equal_jitter),
+        clock=lambda: now[0],
+        rng=random.Random(1),
     )
     gate.ensure_open()
     error = gate.failed(ConnectionRefusedError(111, "refused"))

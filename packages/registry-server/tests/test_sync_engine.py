@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +13,14 @@ import pytest
 import structlog
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from mcp_registry_common.backoff import BackoffPolicy, no_jitter
 from mcp_registry_common.config.server import ServerConfig
 from mcp_registry_server.store.base import SourceData, SourceStatus, SyncPhase
 from mcp_registry_server.store.memory import MemoryStore
-from mcp_registry_server.sync.backoff import BackoffPolicy, no_jitter
 from mcp_registry_server.sync.decision import SyncReason
-from mcp_registry_server.sync.engine import SyncEngine
 from mcp_registry_server.sync.errors import NotSyncableError, UnknownSourceError
 from mcp_registry_testing.gitrepos import GitHttpServer, GitRepo
+from mcp_registry_testing.sync_setup import ChangeRecorder, make_engine, running
 from mcp_registry_testing.upstreams import FaultyUpstream
 from prometheus_client import CollectorRegistry, generate_latest
 
@@ -44,20 +43,6 @@ FILTER_07 = {
     "names": {"include": ["official/*"], "exclude": ["*/deprecated"]},
     "tags": {"include": ["production"], "exclude": ["experimental"]},
 }
-
-
-class Changes:
-    """The on_change callback: records names; fails the next `fail` calls."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-        self.fail = 0
-
-    async def __call__(self, source: str) -> None:
-        if self.fail:
-            self.fail -= 1
-            raise RuntimeError("snapshot rebuild failed")
-        self.names.append(source)
 
 
 def config(*sources: dict[str, Any], **top: Any) -> ServerConfig:
@@ -83,55 +68,6 @@ def url_source(name: str, url: str, *, timeout: str = "10s", **extra: Any) -> di
     return {"name": name} | source | extra
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-async def upstream(aiohttp_server: ServerFactory) -> AsyncIterator[tuple[FaultyUpstream, str]]:
-    fake = FaultyUpstream(UPSTREAM.read_bytes())
-    server = await aiohttp_server(fake.app())
-    yield fake, str(server.make_url("/registry.json"))
-    fake.release.set()
-    if fake.gate is not None:
-        fake.gate.set()
-
-
-def make_engine(
-    cfg: ServerConfig,
-    *,
-    http: aiohttp.ClientSession,
-    tmp_path: Path,
-    store: MemoryStore | None = None,
-    changes: Changes | None = None,
-    **kw: Any,
-) -> SyncEngine:
-    kw.setdefault("backoff", BackoffPolicy(base=1.0, jitter=no_jitter))
-    return SyncEngine(
-        config=cfg,
-        store=store or MemoryStore(),
-        on_change=changes or Changes(),
-        http=http,
-        metrics=kw.pop("metrics", CollectorRegistry()),
-        workdir=tmp_path / "git",
-        **kw,
-    )
-
-
-@contextlib.asynccontextmanager
-async def running(engine: SyncEngine) -> AsyncIterator[asyncio.Task[None]]:
-    task = asyncio.create_task(engine.run())
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            async with asyncio.timeout(5):
-                await task
-
-
 def complete(status: SourceStatus) -> bool:
     return status.phase is SyncPhase.COMPLETE
 
@@ -152,7 +88,7 @@ async def test_url_source_syncs_then_skips_unchanged_data(
     upstream: tuple[FaultyUpstream, str], http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
     _, url = upstream
-    store, changes, metrics = MemoryStore(), Changes(), CollectorRegistry()
+    store, changes, metrics = MemoryStore(), ChangeRecorder(), CollectorRegistry()
     engine = make_engine(
         config(url_source("up", url)),
         http=http,
@@ -233,7 +169,7 @@ async def test_git_source(
         "git": {"repository": str(server.make_url(git.mount)), "path": "data/registry.json"},
         "syncPolicy": {"interval": "30m"},
     }
-    store, changes = MemoryStore(), Changes()
+    store, changes = MemoryStore(), ChangeRecorder()
     engine = make_engine(config(source), http=http, tmp_path=tmp_path, store=store, changes=changes)
     assert complete(await engine.sync_now("g"))
     assert {s["name"] for s in (await stored(store, "g")).servers} == NAMES
@@ -299,7 +235,7 @@ async def test_filter_change_forces_a_resync_at_start(
     upstream: tuple[FaultyUpstream, str], http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
     _, url = upstream
-    store, metrics, changes = MemoryStore(), CollectorRegistry(), Changes()
+    store, metrics, changes = MemoryStore(), CollectorRegistry(), ChangeRecorder()
     await make_engine(
         config(url_source("up", url)), http=http, tmp_path=tmp_path, store=store
     ).sync_now("up")
@@ -483,7 +419,7 @@ async def test_publish_failure_is_retried_even_when_data_is_unchanged(
     upstream: tuple[FaultyUpstream, str], http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
     _, url = upstream
-    store, changes = MemoryStore(), Changes()
+    store, changes = MemoryStore(), ChangeRecorder()
     changes.fail = 1
     engine = make_engine(
         config(url_source("up", url)), http=http, tmp_path=tmp_path, store=store, changes=changes

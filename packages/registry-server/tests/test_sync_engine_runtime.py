@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -15,7 +13,7 @@ from mcp_registry_server.store.errors import StoreUnavailableError
 from mcp_registry_server.store.memory import MemoryStore
 from mcp_registry_server.sync.engine import SyncEngine
 from mcp_registry_server.sync.errors import UnknownSourceError
-from prometheus_client import CollectorRegistry
+from mcp_registry_testing.sync_setup import ChangeRecorder, make_engine, running
 
 SAMPLES = Path(__file__).resolve().parents[3] / "testdata" / "registry-samples"
 UPSTREAM = SAMPLES / "fictional" / "registry-upstream.json"
@@ -36,32 +34,6 @@ def base_config() -> ServerConfig:
     )
 
 
-class Changes:
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    async def __call__(self, source: str) -> None:
-        self.names.append(source)
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@contextlib.asynccontextmanager
-async def running(engine: SyncEngine) -> AsyncIterator[asyncio.Task[None]]:
-    task = asyncio.create_task(engine.run())
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            async with asyncio.timeout(5):
-                await task
-
-
 def status_of(engine: SyncEngine, name: str) -> SourceStatus | None:
     return next((s for s in engine.statuses() if s.name == name), None)
 
@@ -69,15 +41,8 @@ def status_of(engine: SyncEngine, name: str) -> SourceStatus | None:
 async def test_a_source_added_while_running_syncs_at_once_and_removal_forgets_it(
     http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
-    store, changes = MemoryStore(), Changes()
-    engine = SyncEngine(
-        config=base_config(),
-        store=store,
-        on_change=changes,
-        http=http,
-        metrics=CollectorRegistry(),
-        workdir=tmp_path / "git",
-    )
+    store, changes = MemoryStore(), ChangeRecorder()
+    engine = make_engine(base_config(), http=http, tmp_path=tmp_path, store=store, changes=changes)
     async with running(engine) as task:
         await engine.add_source(file_source("added", UPSTREAM))
         await engine.wait_for(
@@ -102,14 +67,7 @@ async def test_a_changed_source_keeps_its_status_and_refetches(
     http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
     store = MemoryStore()
-    engine = SyncEngine(
-        config=base_config(),
-        store=store,
-        on_change=Changes(),
-        http=http,
-        metrics=CollectorRegistry(),
-        workdir=tmp_path / "git",
-    )
+    engine = make_engine(base_config(), http=http, tmp_path=tmp_path, store=store)
     await engine.add_source(file_source("s", UPSTREAM))
     first = await engine.sync_now("s")
     assert first.server_count == 9
@@ -129,7 +87,7 @@ async def test_an_added_managed_source_is_complete_without_syncing(
     store = MemoryStore()
     config = base_config().model_copy(update={"sources": []})
     engine = SyncEngine(
-        config=config, store=store, on_change=Changes(), http=http, workdir=tmp_path / "git"
+        config=config, store=store, on_change=ChangeRecorder(), http=http, workdir=tmp_path / "git"
     )
     await engine.load()
     await engine.add_source(SourceConfig.model_validate({"name": "pub", "managed": {}}))
@@ -158,14 +116,7 @@ async def test_a_removal_whose_store_delete_failed_is_done_by_a_repeat(
     http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
     store = DeleteFailsOnce()
-    engine = SyncEngine(
-        config=base_config(),
-        store=store,
-        on_change=Changes(),
-        http=http,
-        metrics=CollectorRegistry(),
-        workdir=tmp_path / "git",
-    )
+    engine = make_engine(base_config(), http=http, tmp_path=tmp_path, store=store)
     async with running(engine):
         await engine.add_source(file_source("added", UPSTREAM))
         await engine.wait_for("added", lambda s: s.phase is SyncPhase.COMPLETE, within=5)

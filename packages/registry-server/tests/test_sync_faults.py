@@ -3,7 +3,7 @@ data untouched, says what failed, counts attempts and backs off further each tim
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,47 +15,20 @@ from mcp_registry_common.config.server import ServerConfig
 from mcp_registry_server.sources.base import MIB, FetchLimits
 from mcp_registry_server.store.base import SyncPhase
 from mcp_registry_server.store.memory import MemoryStore
-from mcp_registry_server.sync.backoff import BackoffPolicy, no_jitter
 from mcp_registry_server.sync.decision import SyncReason
 from mcp_registry_server.sync.engine import SyncEngine
 from mcp_registry_testing.gitrepos import GitHttpServer, GitRepo
+from mcp_registry_testing.sync_setup import ChangeRecorder, make_engine
 from mcp_registry_testing.upstreams import HUGE_BYTES, Fault, FaultyUpstream
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
-SAMPLE = (
-    Path(__file__).resolve().parents[3]
-    / "testdata"
-    / "registry-samples"
-    / "fictional"
-    / "registry-upstream.json"
-)
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    async def __call__(self, source: str) -> None:
-        self.names.append(source)
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-async def upstream(aiohttp_server: ServerFactory) -> AsyncIterator[tuple[FaultyUpstream, str]]:
-    fake = FaultyUpstream(SAMPLE.read_bytes())
-    server = await aiohttp_server(fake.app())
-    yield fake, str(server.make_url("/registry.json"))
-    fake.release.set()
+SAMPLES = Path(__file__).resolve().parents[3] / "testdata" / "registry-samples"
+SAMPLE = SAMPLES / "fictional" / "registry-upstream.json"
 
 
 def engine_for(
     source: dict[str, Any], *, http: aiohttp.ClientSession, store: MemoryStore, tmp_path: Path
-) -> tuple[SyncEngine, Recorder]:
+) -> tuple[SyncEngine, ChangeRecorder]:
     cfg = ServerConfig.model_validate(
         {
             "sources": [source | {"name": "src", "syncPolicy": {"interval": "1h"}}],
@@ -64,21 +37,16 @@ def engine_for(
             "sync": {"allowPrivateIP": True},  # the upstreams listen on loopback
         }
     )
-    changes = Recorder()
-    engine = SyncEngine(
-        config=cfg,
-        store=store,
-        on_change=changes,
-        http=http,
-        workdir=tmp_path / "git",
-        limits=FetchLimits(max_bytes=8 * MIB),
-        backoff=BackoffPolicy(base=1.0, jitter=no_jitter),
+    changes = ChangeRecorder()
+    limits = FetchLimits(max_bytes=8 * MIB)
+    engine = make_engine(
+        cfg, http=http, tmp_path=tmp_path, store=store, changes=changes, limits=limits
     )
     return engine, changes
 
 
 async def assert_failures_keep_data(
-    engine: SyncEngine, store: MemoryStore, changes: Recorder, *, expected: str
+    engine: SyncEngine, store: MemoryStore, changes: ChangeRecorder, *, expected: str
 ) -> None:
     """A good sync, then (the fault switched on by `expected`'s caller) three failing ones."""
     good = engine.statuses()[0]

@@ -24,13 +24,8 @@ from mcp_registry_testing.loopback import Served, serve
 from mcp_registry_testing.waiting import wait_for
 from prometheus_client import CollectorRegistry
 
-SAMPLE = (
-    Path(__file__).resolve().parents[3]
-    / "testdata"
-    / "registry-samples"
-    / "fictional"
-    / "registry-upstream.json"
-)
+SAMPLES = Path(__file__).resolve().parents[3] / "testdata" / "registry-samples"
+SAMPLE = SAMPLES / "fictional" / "registry-upstream.json"
 HUNG_PER_KIND = 10
 INTERVAL = "3s"
 

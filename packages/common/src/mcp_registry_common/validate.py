@@ -45,10 +45,10 @@ class FileReport:
     ignored: int = 0
 
 
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files as given; a directory stands for its *.yaml, *.yml and *.json files, sorted."""
     out: list[Path] = []
-    for path in paths:
+    for path in map(Path, paths):
         if path.is_dir():
             out.extend(sorted(p for p in path.iterdir() if p.suffix in SUFFIXES and p.is_file()))
         else:
@@ -72,9 +72,10 @@ def classify(doc: object) -> DocumentKind | None:
     raise ValueError(UNRECOGNISED)
 
 
-def validate_file(path: Path) -> FileReport:
+def validate_file(path: str | Path) -> FileReport:
     """Read, decode and check every document in `path`. In a file with several documents
     that matter, paths start with `documents[i]`."""
+    path = Path(path)
     report = FileReport(path=path)
     try:
         raw = path.read_bytes()

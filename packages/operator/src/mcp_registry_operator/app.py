@@ -10,22 +10,29 @@ from datetime import datetime
 
 import aiohttp
 from mcp_registry_common.mcpregistry import API_VERSION, KIND
-from prometheus_client import CollectorRegistry
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    disable_created_metrics,
+)
 
-from mcp_registry_operator.controller.applier import Applier
-from mcp_registry_operator.controller.caches import Caches
-from mcp_registry_operator.controller.events import EventSink, KubeEventSink
-from mcp_registry_operator.controller.index import ReferenceIndex
-from mcp_registry_operator.controller.internaltoken import InternalTokens
-from mcp_registry_operator.controller.kinds import MCP_REGISTRIES, OWNED, REFERENCED
-from mcp_registry_operator.controller.recent import RecentWrites
-from mcp_registry_operator.controller.reconciler import MCPRegistryReconciler, ReconcilerSettings
-from mcp_registry_operator.controller.registrywriter import RegistryWriter
-from mcp_registry_operator.controller.serverpods import PodFinder
-from mcp_registry_operator.controller.serverstatus import ServerStatusClient
-from mcp_registry_operator.controller.statusclient import HttpServerStatusClient
 from mcp_registry_operator.kube import ApiClient
 from mcp_registry_operator.kube.connecting import connect
+from mcp_registry_operator.reconcile.applier import Applier
+from mcp_registry_operator.reconcile.askserver import ServerAsker
+from mcp_registry_operator.reconcile.caches import Caches
+from mcp_registry_operator.reconcile.events import EventSink, KubeEventSink
+from mcp_registry_operator.reconcile.index import ReferenceIndex
+from mcp_registry_operator.reconcile.internaltoken import InternalTokens
+from mcp_registry_operator.reconcile.kinds import MCP_REGISTRIES, OWNED, REFERENCED
+from mcp_registry_operator.reconcile.recent import RecentWrites
+from mcp_registry_operator.reconcile.reconciler import MCPRegistryReconciler, ReconcilerSettings
+from mcp_registry_operator.reconcile.registrywriter import RegistryWriter
+from mcp_registry_operator.reconcile.serverpods import PodFinder
+from mcp_registry_operator.reconcile.serverstatus import ServerStatusClient
+from mcp_registry_operator.reconcile.statusclient import HttpServerStatusClient
 from mcp_registry_operator.resources.naming import MANAGED_BY
 from mcp_registry_operator.runtime.controller import Controller, ControllerSettings
 from mcp_registry_operator.runtime.health import HealthServer
@@ -106,12 +113,11 @@ def build_operator(
             events=sink,
             **writer_kwargs,
         ),
-        status_client=status_client,
-        pods=PodFinder(api=api),
+        asker=ServerAsker(pods=PodFinder(api=api), client=status_client),
         tokens=tokens,
         settings=settings.reconciler,
     )
-    metrics = ControllerMetrics(metrics_registry or CollectorRegistry())
+    metrics = ControllerMetrics(metrics_registry or process_registry())
     controller = Controller(
         name=CONTROLLER_NAME,
         reconciler=reconciler,
@@ -175,6 +181,16 @@ def _forget_when_deleted(
                 remembered.forget(kind, namespace, name)
 
     return on_change
+
+
+def process_registry() -> CollectorRegistry:
+    """The registry `/metrics` serves: the process, Python platform and garbage-collector
+    collectors, as the server's, and no `_created` series (process-wide)."""
+    disable_created_metrics()  # type: ignore[no-untyped-call]
+    registry = CollectorRegistry()
+    for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+        registry.register(collector)
+    return registry
 
 
 async def run_operator(

@@ -8,13 +8,17 @@ import asyncio
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
 
 import structlog
+from mcp_registry_common.buildinfo import BUILD_FILE, BuildInfo, read_build_info
+from mcp_registry_common.logshape import LOG_FORMATS
 
 from mcp_registry_operator import __version__
 from mcp_registry_operator.app import OperatorSettings, run_operator
-from mcp_registry_operator.controller.reconciler import ReconcilerSettings
 from mcp_registry_operator.logs import LEVELS, configure_logging
+from mcp_registry_operator.reconcile.reconciler import ReconcilerSettings
 from mcp_registry_operator.runtime.controller import ControllerSettings
 from mcp_registry_operator.runtime.leader import LeaderElectionSettings, LeadershipLostError
 
@@ -49,6 +53,32 @@ def comma_list(text: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (text or "").split(",") if part.strip())
 
 
+def missing_kubeconfig(kubeconfig: str | None, env: Mapping[str, str], home: Path) -> str | None:
+    """Pure: outside a cluster, the one line to print when no kubeconfig file can be read
+    (`--kubeconfig`, else each path of $KUBECONFIG, else ~/.kube/config); None when one can."""
+    if kubeconfig is not None:
+        candidates = [kubeconfig]
+    elif env.get("KUBECONFIG"):
+        candidates = [p for p in env["KUBECONFIG"].split(os.pathsep) if p]
+    else:
+        candidates = [str(home / ".kube" / "config")]
+    if any(Path(path).expanduser().is_file() for path in candidates):
+        return None
+    return (
+        "no cluster to connect to: not in a pod (KUBERNETES_SERVICE_HOST is unset) and no "
+        f"kubeconfig at {', '.join(candidates)}; give --kubeconfig PATH or set KUBECONFIG"
+    )
+
+
+def build_info() -> BuildInfo:
+    """The running build: the version, and the commit and build time an image stamped."""
+    return read_build_info(
+        "mcp-registry-operator",
+        fallback_version=__version__,
+        build_file=resources.files("mcp_registry_operator") / "data" / BUILD_FILE,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mcp-registry-operator",
@@ -56,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument("--version", action="version", version=build_info().line(parser.prog))
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser(
         "run",
@@ -77,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--lease-name", default="mcp-registry-operator-leader")
     run.add_argument("--log-level", default="info", choices=sorted(LEVELS))
-    run.add_argument("--log-format", default="json", choices=("json", "console"))
+    run.add_argument("--log-format", default="json", choices=LOG_FORMATS)
     run.add_argument(
         "--kubeconfig",
         default=None,
@@ -141,9 +171,14 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         print(f"mcp-registry-operator: {exc}", file=sys.stderr)
         return 2
     in_cluster = bool(environ.get("KUBERNETES_SERVICE_HOST")) and args.kubeconfig is None
+    problem = None if in_cluster else missing_kubeconfig(args.kubeconfig, environ, Path.home())
+    if problem is not None:
+        print(f"mcp-registry-operator: {problem}", file=sys.stderr)
+        return 1
     log.info(
         "operator_starting",
         version=__version__,
+        commit=build_info().commit,
         namespaces=list(settings.reconciler.namespaces or ["*"]),
         leader_election=settings.leader_election is not None,
         image=settings.reconciler.image,

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 import aiohttp
 import structlog
 from aiohttp import web
+from mcp_registry_common.backoff import BackoffPolicy, equal_jitter
 from mcp_registry_common.config import ServerConfig
+from mcp_registry_common.retrying import keep_trying
 from prometheus_client import CollectorRegistry
 
 from mcp_registry_server.api.admin_routes import admin_routes
@@ -64,8 +66,8 @@ CLIENT_MAX_SIZE = 1024 * 1024
 """Request bodies above 1 MiB are refused (413): no endpoint takes more than a small JSON body."""
 ENGINE_STOP_TIMEOUT = 10.0
 """Seconds the sync engine gets to finish after cancellation before shutdown moves on."""
-ENGINE_RESTART_CAP = 60.0
-"""Longest pause before restarting a sync engine that crashed."""
+ENGINE_RESTART = BackoffPolicy(base=1.0, cap=60.0, jitter=equal_jitter)
+"""Pauses before restarting a sync engine that crashed (1 s doubling up to 60 s, jittered)."""
 
 StoreOpener = Callable[[], AbstractAsyncContextManager[Store]]
 """Opens the configured store (e.g. a PostgreSQL pool) for the app's lifetime and closes it."""
@@ -338,12 +340,8 @@ class _Lifecycle:
 
 async def _keep_running(engine: SyncEngineLike) -> None:
     """Run the engine; restart it with capped exponential backoff if it ever crashes."""
-    delay = 1.0
-    while True:
-        try:
-            await engine.run()
-            return
-        except Exception:
-            log.exception("sync_engine_crashed", restart_in_s=delay)
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, ENGINE_RESTART_CAP)
+
+    def crashed(exc: Exception, crashes: int, delay: float) -> None:
+        log.exception("sync_engine_crashed", restart_in_s=round(delay, 3))
+
+    await keep_trying(engine.run, policy=ENGINE_RESTART, failed=crashed)

@@ -6,33 +6,25 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import structlog
-from aiohttp import web
 from mcp_registry_common.config import ConfigError, ServerConfig, load_server_config_file
-from mcp_registry_common.config.envoverrides import env_help
-from mcp_registry_common.formats.limits import (
-    BYTES_PER_SERVER,
-    DEFAULT_MAX_DOCUMENT_BYTES,
-    MIB,
-)
-from mcp_registry_common.internaltoken import TOKEN_FILE_ENV
-from mcp_registry_common.quantity import QuantityError, parse_quantity
+from mcp_registry_common.internalapi import API_PORT, INTERNAL_PORT
+from mcp_registry_common.logshape import parse_format, parse_level
 
-from mcp_registry_server.api.connections import server_runner
 from mcp_registry_server.api.internal_access import InternalTokenFileError, read_token_file
-from mcp_registry_server.api.loglimit import DEFAULT_PER_SECOND, limit_at_level
+from mcp_registry_server.api.loglimit import limit_at_level
 from mcp_registry_server.app import StoreNotConfiguredError, create_apps
 from mcp_registry_server.auth.errors import AuthConfigError
 from mcp_registry_server.auth.layer import insecure_urls_allowed
 from mcp_registry_server.buildinfo import current_build_info
+from mcp_registry_server.cliargs import build_parser, parse_address
 from mcp_registry_server.defaults import embedded_default_config
-from mcp_registry_server.logs import configure_logging, flush_logs, parse_level
+from mcp_registry_server.logs import configure_logging
+from mcp_registry_server.serving import Address, serve_both
 from mcp_registry_server.sources.base import FetchLimits
 from mcp_registry_server.sources.kubernetes.settings import KubeSettings
 from mcp_registry_server.store.postgres import (
@@ -41,54 +33,10 @@ from mcp_registry_server.store.postgres import (
     postgres_store_opener,
 )
 from mcp_registry_server.store.postgres.commands import (
-    add_database_commands,
     run_database_command,
 )
-from mcp_registry_server.sync.engine import DEFAULT_CONCURRENCY
 
 log = structlog.get_logger("mcp_registry_server.cli")
-
-SHUTDOWN_TIMEOUT = 30.0
-"""Seconds a SIGTERM/SIGINT shutdown may take: in-flight requests, then the sync engine."""
-EPILOG = """\
-environment:
-  MCP_REGISTRY_ADDRESS           default for --address (HOST:PORT)
-  MCP_REGISTRY_INTERNAL_ADDRESS  default for --internal-address (HOST:PORT)
-  MCP_REGISTRY_INTERNAL_TOKEN_FILE
-                                 default for --internal-token-file (the operator sets it)
-  MCP_REGISTRY_INTERNAL_OPEN     true: as --internal-open
-  MCP_REGISTRY_LOG_LEVEL         default for --log-level; falls back to THV_REGISTRY_LOG_LEVEL,
-                                 then LOG_LEVEL (debug|info|warn|error; default info)
-  MCP_REGISTRY_REQUEST_LOG_LIMIT default for --request-log-limit
-  MCP_REGISTRY_SYNC_CONCURRENCY  default for --sync-concurrency
-  MCP_REGISTRY_MAX_DOCUMENT_BYTES default for --max-document-bytes
-  MCP_REGISTRY_MAX_SERVERS       default for --max-servers
-  THV_REGISTRY_INSECURE_URL      true: accept plain-http OAuth issuer and JWKS URLs
-  THV_REGISTRY_WATCH_NAMESPACE   kubernetes sources without namespaces: watch these (comma
-                                 list; default: the server's own namespace)
-  THV_REGISTRY_LEADER_ELECTION_ID
-                                 kubernetes sources' Lease name prefix (default
-                                 toolhive-registry-server-leader-election)
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class Address:
-    """Where a listener binds; `host` None means every interface."""
-
-    host: str | None
-    port: int
-
-
-def parse_address(text: str) -> Address:
-    """`HOST:PORT`, `:PORT` (all interfaces) or `[V6]:PORT`; `localhost` means 127.0.0.1."""
-    host, sep, port_text = text.rpartition(":")
-    if not sep or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-        raise argparse.ArgumentTypeError(f"address {text!r} must be HOST:PORT, e.g. :8080")
-    host = host.removeprefix("[").removesuffix("]")
-    if host == "localhost":
-        host = "127.0.0.1"
-    return Address(host=host or None, port=int(port_text))
 
 
 def listen_addresses(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[Address, Address]:
@@ -96,153 +44,11 @@ def listen_addresses(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[
     embedded default (no --config) binds loopback only: its admin API is anonymous and
     writable, a demo for this machine, not for the network."""
     host = "127.0.0.1" if args.config is None else ""
-    api = args.address or parse_address(env.get("MCP_REGISTRY_ADDRESS") or f"{host}:8080")
+    api = args.address or parse_address(env.get("MCP_REGISTRY_ADDRESS") or f"{host}:{API_PORT}")
     internal = args.internal_address or parse_address(
-        env.get("MCP_REGISTRY_INTERNAL_ADDRESS") or f"{host}:8081"
+        env.get("MCP_REGISTRY_INTERNAL_ADDRESS") or f"{host}:{INTERNAL_PORT}"
     )
     return api, internal
-
-
-def _at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number of `minimum` or more."""
-
-    def parse(text: str) -> int:
-        if not text.strip().isdigit() or int(text) < minimum:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of {minimum} or more")
-        return int(text)
-
-    return parse
-
-
-_non_negative, _positive = _at_least(0), _at_least(1)
-
-
-def _byte_size(text: str) -> int:
-    """A whole number of bytes of 1 or more, plain or as a quantity (`10Mi`, `20M`)."""
-    try:
-        size, _ = parse_quantity(text.strip())
-    except QuantityError:
-        size = None
-    if size is None or size.denominator != 1 or size < 1:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a size in bytes of 1 or more (e.g. 10485760 or 10Mi)"
-        )
-    return int(size)
-
-
-def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
-    """The argument parser; `env` supplies the documented defaults."""
-    parser = argparse.ArgumentParser(
-        prog="mcp-registry-server",
-        description="Syncs MCP server catalogs and serves the MCP Registry API.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser(
-        "serve",
-        help="run the server (without --config: the embedded sample registry)",
-        epilog=f"{EPILOG}\n{env_help(ServerConfig)}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    serve.add_argument("--config", type=Path, help="config.yaml (default: the embedded default)")
-    serve.add_argument(
-        "--address",
-        type=parse_address,
-        default=None,
-        help="public API listener, HOST:PORT (default :8080; 127.0.0.1:8080 without --config)",
-    )
-    serve.add_argument(
-        "--internal-address",
-        type=parse_address,
-        default=None,
-        help="health/readiness/metrics/status listener, HOST:PORT (default :8081; "
-        "127.0.0.1:8081 without --config)",
-    )
-    serve.add_argument(
-        "--internal-token-file",
-        type=Path,
-        default=env.get(TOKEN_FILE_ENV) or None,
-        metavar="PATH",
-        help=(
-            "a file holding the internal token: /status and POST /sources/{name}/sync on the "
-            "internal port then need it as a bearer (401 without it), in either auth mode"
-        ),
-    )
-    serve.add_argument(
-        "--internal-open",
-        action="store_true",
-        default=env.get("MCP_REGISTRY_INTERNAL_OPEN", "").strip().lower() == "true",
-        help=(
-            "without a token file, serve /status and manual syncs on the internal port to "
-            "anyone even in oauth mode (default: anonymous mode only; oauth mode answers 403)"
-        ),
-    )
-    serve.add_argument(
-        "--log-level",
-        default=env.get("MCP_REGISTRY_LOG_LEVEL")
-        or env.get("THV_REGISTRY_LOG_LEVEL")
-        or env.get("LOG_LEVEL"),
-        help="debug, info, warn or error (default info)",
-    )
-    serve.add_argument(
-        "--request-log-limit",
-        type=_non_negative,
-        default=env.get("MCP_REGISTRY_REQUEST_LOG_LIMIT", str(DEFAULT_PER_SECOND)),
-        metavar="N",
-        help=(
-            "info lines for successful requests per second; the rest are counted in one "
-            "http_requests_not_logged line per second (0: a line for every request; "
-            f"default {DEFAULT_PER_SECOND}). Failed requests are always logged."
-        ),
-    )
-    serve.add_argument(
-        "--sync-concurrency",
-        type=_positive,
-        default=env.get("MCP_REGISTRY_SYNC_CONCURRENCY", str(DEFAULT_CONCURRENCY)),
-        metavar="N",
-        help=(
-            "sync attempts that run at once; one still running after its slot lease (10 s) "
-            "runs on without a slot, and no source waits longer than its interval for one "
-            f"(default {DEFAULT_CONCURRENCY})"
-        ),
-    )
-    serve.add_argument(
-        "--max-document-bytes",
-        type=_byte_size,
-        default=env.get("MCP_REGISTRY_MAX_DOCUMENT_BYTES", str(DEFAULT_MAX_DOCUMENT_BYTES)),
-        metavar="SIZE",
-        help=(
-            "largest registry document a source may fetch (a file, URL or git blob, or an API "
-            "source's pages together), in bytes or as 10Mi; it also allows one JSON value per "
-            "16 bytes. The server's peak memory grows with it: see the README, Memory "
-            f"(default {DEFAULT_MAX_DOCUMENT_BYTES // MIB}Mi)"
-        ),
-    )
-    serve.add_argument(
-        "--max-servers",
-        type=_positive,
-        default=env.get("MCP_REGISTRY_MAX_SERVERS"),
-        metavar="N",
-        help=(
-            "most servers one source may list (default: one per "
-            f"{BYTES_PER_SERVER} bytes of --max-document-bytes, "
-            f"{DEFAULT_MAX_DOCUMENT_BYTES // BYTES_PER_SERVER} by default)"
-        ),
-    )
-    serve.add_argument(
-        "--kubeconfig",
-        default=None,
-        metavar="PATH",
-        help="kubernetes sources: reach the cluster with this kubeconfig (its context's "
-        "namespace is the server's own) instead of the pod's service account",
-    )
-    validate = commands.add_parser("validate", help="check a config file and print its warnings")
-    validate.add_argument("--config", type=Path, required=True, help="config.yaml to check")
-    version = commands.add_parser("version", help="print the build's version")
-    version.add_argument("--format", choices=("text", "json"), default="text")
-    add_database_commands(commands)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -307,9 +113,14 @@ def _validate(path: Path) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     level, level_warning = parse_level(args.log_level)
-    configure_logging(level)
+    as_json, format_warning = parse_format(os.environ.get("MCP_REGISTRY_LOG_FORMAT"))
+    if args.log_format is not None:
+        as_json, format_warning = args.log_format == "json", None
+    configure_logging(level, json=as_json)
     if level_warning:
         log.warning("log_level_invalid", detail=level_warning)
+    if format_warning:
+        log.warning("log_format_invalid", detail=format_warning)
     config = embedded_default_config() if args.config is None else _load(args.config)
     if config is None:
         return 2
@@ -343,77 +154,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     api, admin = listen_addresses(args, os.environ)
     first = config.registries[0].name if config.registries else None
-    return asyncio.run(_run(public, internal, api=api, admin=admin, registry=first))
-
-
-async def _run(
-    public: web.Application,
-    internal: web.Application,
-    *,
-    api: Address,
-    admin: Address,
-    registry: str | None = None,
-) -> int:
-    """Serve both apps until SIGTERM/SIGINT, then shut down within `SHUTDOWN_TIMEOUT`."""
-    runners = [
-        server_runner(app, shutdown_timeout=SHUTDOWN_TIMEOUT / 2) for app in (public, internal)
-    ]
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    started: list[web.AppRunner] = []
-    try:
-        urls = []
-        for runner, address in zip(runners, (api, admin), strict=True):
-            await runner.setup()  # the public app's resources start here, before any listener
-            started.append(runner)
-            await web.TCPSite(runner, address.host, address.port).start()
-            urls.append(_url(runner))
-        flush_logs()  # start-up lines before the plain one
-        print(
-            f"mcp-registry-server listening on {urls[0]} (API) and {urls[1]} (internal)\n"
-            + try_these(urls[0], urls[1], registry),
-            flush=True,
-        )
-        log.info("listening", api=urls[0], internal=urls[1])
-        await stop.wait()
-        log.info("shutting_down", timeout_s=SHUTDOWN_TIMEOUT)
-        return 0
-    except OSError as exc:
-        log.error("listen_failed", error=str(exc))
-        return 1
-    except Exception:
-        log.exception("startup_failed")
-        return 1
-    finally:
-        try:
-            async with asyncio.timeout(SHUTDOWN_TIMEOUT):
-                for runner in reversed(started):
-                    await runner.cleanup()
-        except TimeoutError:
-            log.error("shutdown_timeout", timeout_s=SHUTDOWN_TIMEOUT)
-
-
-def try_these(api: str, internal: str, registry: str | None) -> str:
-    """URLs a person can paste (a wildcard listener is reached on 127.0.0.1)."""
-    api, internal = (_pasteable(api), _pasteable(internal))
-    lines = [f"  readiness: {internal}/readiness"]
-    if registry is not None:
-        lines.insert(0, f"  servers:   {api}/registry/{registry}/v0.1/servers")
-    return "\n".join(lines)
-
-
-def _pasteable(url: str) -> str:
-    for wildcard in ("//0.0.0.0:", "//[::]:"):
-        url = url.replace(wildcard, "//127.0.0.1:")
-    return url
-
-
-def _url(runner: web.AppRunner) -> str:
-    """The URL of the runner's first bound socket (the real port when 0 was asked for)."""
-    host, port = runner.addresses[0][:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    return asyncio.run(serve_both(public, internal, api=api, admin=admin, registry=first))
 
 
 if __name__ == "__main__":

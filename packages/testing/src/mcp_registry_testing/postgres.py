@@ -6,16 +6,16 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mcp_registry_common.config.database import DatabaseConfig
+
+from mcp_registry_testing.pgprocs import alive, as_root, child_pids, chown_to, free_port, wait_until
 
 
 def _pg_bin() -> Path:
@@ -49,52 +49,6 @@ class PostgresClusterError(RuntimeError):
     """A cluster command failed; the message carries its output and the server log tail."""
 
 
-def wait_until(predicate: Callable[[], bool], *, timeout: float, what: str) -> None:
-    """Poll `predicate` until true; raise TimeoutError naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _as_root() -> bool:
-    return os.geteuid() == 0
-
-
-def _chown_to_postgres(path: Path) -> None:
-    if _as_root():
-        shutil.chown(path, user=OS_USER, group=OS_USER)
-
-
-def _alive(pid: int) -> bool:
-    """True when `pid` exists and is not a zombie (nobody may reap our daemonised postmaster)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def _parent(entry: Path) -> int | None:
-    try:
-        return int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _children(pid: int) -> list[int]:
-    procs = (e for e in Path("/proc").iterdir() if e.name.isdigit())
-    return [int(e.name) for e in procs if _parent(e) == pid]
-
-
 @dataclass
 class PgCluster:
     """One PostgreSQL cluster in its own temporary directory, listening on 127.0.0.1:port."""
@@ -125,12 +79,12 @@ class PgCluster:
                 "(scripts/bootstrap.sh --with-postgres)"
             )
         base = Path(tempfile.mkdtemp(prefix="mcp-pg-"))
-        _chown_to_postgres(base)
+        chown_to(base, OS_USER)
         cluster = cls(base_dir=base, port=free_port(), superuser=superuser, bin_dir=bin_dir)
         pwfile = base / "pwfile"
         pwfile.write_text(cluster.superuser_password + "\n")
         pwfile.chmod(0o600)
-        _chown_to_postgres(pwfile)
+        chown_to(pwfile, OS_USER)
         try:
             cluster._run(
                 "initdb",
@@ -170,7 +124,7 @@ class PgCluster:
             target = self.data_dir / name
             shutil.copyfile(source, target)
             target.chmod(0o600)
-            _chown_to_postgres(target)
+            chown_to(target, OS_USER)
         (self.data_dir / "pg_hba.conf").write_text(hba)
         with (self.data_dir / "postgresql.conf").open("a") as handle:
             handle.write(
@@ -180,7 +134,7 @@ class PgCluster:
 
     def _run(self, tool: str, *args: str, timeout: float = 120.0) -> str:
         cmd = [str(self.bin_dir / tool), *args]
-        if _as_root():
+        if as_root():
             cmd = ["runuser", "-u", OS_USER, "--", *cmd]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
         if proc.returncode != 0:
@@ -204,7 +158,7 @@ class PgCluster:
 
     def is_running(self) -> bool:
         pid = self.postmaster_pid()
-        return pid is not None and _alive(pid)
+        return pid is not None and alive(pid)
 
     def start(self, *, timeout: float = 60.0) -> None:
         """Start and wait until connections are accepted."""
@@ -226,14 +180,14 @@ class PgCluster:
     def kill(self, *, timeout: float = 30.0) -> None:
         """SIGKILL the postmaster, as a crash would; wait until every backend is gone too."""
         pid = self.postmaster_pid()
-        if pid is None or not _alive(pid):
+        if pid is None or not alive(pid):
             raise PostgresClusterError("kill: the cluster is not running")
-        children = _children(pid)
+        children = child_pids(pid)
         os.kill(pid, signal.SIGKILL)
-        wait_until(lambda: not _alive(pid), timeout=timeout, what=f"postmaster {pid} to die")
+        wait_until(lambda: not alive(pid), timeout=timeout, what=f"postmaster {pid} to die")
         # Backends exit on their own once they notice the postmaster died.
         wait_until(
-            lambda: not any(_alive(c) for c in children),
+            lambda: not any(alive(c) for c in children),
             timeout=timeout,
             what="backends to exit after the postmaster died",
         )

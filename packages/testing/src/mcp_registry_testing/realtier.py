@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import os
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,32 +20,30 @@ from typing import Any
 import aiohttp
 import yaml
 
-from mcp_registry_testing.clusterdns import Address, ClusterDns
+from mcp_registry_testing.clusterdns import ClusterDns
 from mcp_registry_testing.controlplane.client import KubeClient
 from mcp_registry_testing.controlplane.cluster import ControlPlane
 from mcp_registry_testing.controlplane.informer import Informer
-from mcp_registry_testing.controlplane.nodeagent import Image, NodeAgent, PodRecord
+from mcp_registry_testing.controlplane.nodeagent import NodeAgent
+from mcp_registry_testing.controlplane.podworker import PodRecord
 from mcp_registry_testing.forwardproxy import ForwardProxy
+from mcp_registry_testing.nodeimages import (
+    OPERATOR_IMAGE,
+    SERVER_IMAGE,
+    database_hosts,
+    node_images,
+)
 from mcp_registry_testing.phaselog import GROUP, PLURAL, PhaseLog
-from mcp_registry_testing.podconfig import HostMap
-from mcp_registry_testing.pods import NodeRuntime, Pod
+from mcp_registry_testing.pods import Pod
 from mcp_registry_testing.seedlocal import SeedRewrite, localise
 from mcp_registry_testing.seedservices import Samples, SeedServices, seed_services
 from mcp_registry_testing.waiting import wait_for
 
-BIN = Path(sys.executable).parent
-SERVER_IMAGE = "mcp-registry-server"
-OPERATOR_IMAGE = "mcp-registry-operator"
 OPERATOR_NAMESPACE = "mcp-registry-system"
 OPERATOR_RELEASE = "mcp-registry-operator"
 CRD_RELEASE = "mcp-registry-crds"
 IMAGE_TAG = "e2e"
 COMMAND_TIMEOUT = 120.0
-SERVER_PORT_FLAGS = {8080: "--address", 8081: "--internal-address"}
-"""The server image listens on :8080 (API) and :8081 (internal) unless these flags say else."""
-OPERATOR_PORT_FLAGS = {8081: "--health-address"}
-OPERATOR_SPEED = ("--poll-interval", "1", "--steady-interval", "5")
-"""Shorter looks than the chart's defaults, so the tier settles in seconds."""
 
 
 class CommandError(RuntimeError):
@@ -252,60 +249,6 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
-def _host_map(dns: ClusterDns) -> HostMap:
-    def hosts(host: str, port: int) -> tuple[str, int] | None:
-        found = dns.try_resolve(host, port)
-        return None if found is None else (found.host, found.port)
-
-    return hosts
-
-
-def _database_hosts(dns: ClusterDns, services: SeedServices, docs: Sequence[Any]) -> None:
-    """Each databaseConfig host:port (e.g. postgres.database.svc.cluster.local:5432) -> PG."""
-    if services.postgres is None:
-        return
-    for doc in docs:
-        db = (doc.get("spec") or {}).get("databaseConfig") if doc.get("kind") else None
-        if db:
-            dns.add_host(db["host"], int(db["port"]), Address("127.0.0.1", services.postgres.port))
-
-
-def _images(node: NodeAgent, dns: ClusterDns, services: SeedServices, proxy: ForwardProxy,
-            home: Path) -> dict[str, Image]:  # fmt: skip
-    """The two programs this node can run, as their images would."""
-    assert services.certificates is not None
-    base = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "LANG": "C.UTF-8"}
-    server = NodeRuntime(
-        read=node.read,
-        hosts=_host_map(dns),
-        entrypoint=(str(BIN / "mcp-registry-server"),),
-        port_flags=SERVER_PORT_FLAGS,
-        base_env=base,
-        # An in-cluster image trusts the CA of the services it is pointed at (seed 08 uses
-        # sslMode verify-full; the OAuth issuers are https).
-        extra_env={"SSL_CERT_FILE": str(services.certificates.ca_cert)},
-    )
-    operator = NodeRuntime(
-        read=node.read,
-        hosts=_host_map(dns),
-        entrypoint=(str(BIN / "mcp-registry-operator"),),
-        port_flags=OPERATOR_PORT_FLAGS,
-        base_env=base,
-        extra_env={
-            "HTTP_PROXY": proxy.url,
-            "http_proxy": proxy.url,
-            "NO_PROXY": "127.0.0.1,localhost",
-            "no_proxy": "127.0.0.1,localhost",
-            "MCP_REGISTRY_POD_PROXY": "true",  # pod IPs are reached through the proxy here
-        },
-        extra_args=OPERATOR_SPEED,
-    )
-    return {
-        SERVER_IMAGE: Image(server, kubeconfig_flag="--kubeconfig"),  # kubernetes sources
-        OPERATOR_IMAGE: Image(operator, kubeconfig_flag="--kubeconfig"),
-    }
-
-
 def operator_values() -> dict[str, Any]:
     """Chart values: the images this node runs; everything else as the chart ships it."""
     return {
@@ -382,7 +325,7 @@ async def real_tier(
         )
         service_cache = await stack.enter_async_context(Informer(kube, "/api/v1/services"))
         dns = ClusterDns(lambda ns, name: service_cache.get(f"{ns}/{name}"))
-        _database_hosts(dns, services, seed_docs)
+        database_hosts(dns, services, seed_docs)
         proxy = await stack.enter_async_context(ForwardProxy(dns))
         phases = PhaseLog()
         registries = await stack.enter_async_context(
@@ -395,7 +338,7 @@ async def real_tier(
             workdir=workdir / "pods",
             kubelet_version=str(cluster.version.get("gitVersion", "")),
         )
-        node.images.update(_images(node, dns, services, proxy, workdir))
+        node.images.update(node_images(node, dns, services, proxy, workdir))
         await stack.enter_async_context(node)
         session = await stack.enter_async_context(aiohttp.ClientSession(trust_env=False))
         tier = RealTier(

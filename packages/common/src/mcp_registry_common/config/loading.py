@@ -99,9 +99,10 @@ def load_server_config(
 
 
 def load_server_config_file(
-    path: Path, *, allow_insecure_urls: bool = False, env: Mapping[str, str] | None = None
+    path: str | Path, *, allow_insecure_urls: bool = False, env: Mapping[str, str] | None = None
 ) -> LoadedConfig:
     """`load_server_config` on a file; an unreadable file is a ConfigError too."""
+    path = Path(path)
     try:
         text = path.read_bytes()
     except OSError as exc:

@@ -134,7 +134,8 @@ def render_crd_yaml() -> str:
     return HEADER + body
 
 
-def write_crd(path: Path) -> None:
+def write_crd(path: str | Path) -> None:
     """Write render_crd_yaml() to `path`, creating parent directories."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_crd_yaml(), encoding="utf-8")

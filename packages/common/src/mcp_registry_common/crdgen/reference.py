@@ -122,5 +122,7 @@ def render_reference() -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_reference(path: Path) -> None:
+def write_reference(path: str | Path) -> None:
+    """Write render_reference() to `path`."""
+    path = Path(path)
     path.write_text(render_reference(), encoding="utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mcp_registry_common.internalapi import HEALTH_PATH, READINESS_PATH
 from mcp_registry_common.internaltoken import TOKEN_FILE_ENV
 from mcp_registry_common.mcpregistry import MCPRegistry
 from mcp_registry_common.memory import DEFAULT_MEMORY_LIMIT, memory_limit_quantity
@@ -181,12 +182,12 @@ def _server_container(
         "env": env,
         "resources": RESOURCES,
         "livenessProbe": {
-            "httpGet": {"path": "/health", "port": INTERNAL_PORT},
+            "httpGet": {"path": HEALTH_PATH, "port": INTERNAL_PORT},
             "initialDelaySeconds": 10,
             "periodSeconds": 10,
         },
         "readinessProbe": {
-            "httpGet": {"path": "/readiness", "port": INTERNAL_PORT},
+            "httpGet": {"path": READINESS_PATH, "port": INTERNAL_PORT},
             "initialDelaySeconds": 5,
             "periodSeconds": 5,
         },

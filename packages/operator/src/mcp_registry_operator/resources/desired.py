@@ -51,17 +51,33 @@ class Desired:
     pod_template_problems: list[str]
     config_hash: str
     """The pod template's config-hash annotation: pods of the current config carry it."""
+    references: list[Reference]
+    """What the server reads from the cluster (see `Rendered.references`)."""
 
 
-def references(registry: MCPRegistry) -> list[Reference]:
+@dataclass(frozen=True)
+class Rendered:
+    """The server config rendered once per reconcile, with what it needs from the cluster."""
+
+    config: ServerConfig
+    config_yaml: str
+    """What the ConfigMap serves: configYAML verbatim (comments and layout kept), else the
+    rendered config."""
+    plan: MountPlan
+    references: list[Reference]
     """ConfigMaps and Secrets the server reads (a change rolls the pods), plus the database
-    password Secrets. In configYAML mode: the pgpass Secret and the objects spec.volumes use."""
+    password Secrets; sorted."""
+
+
+def render(registry: MCPRegistry) -> Rendered:
+    """Render the server config (raises ValueError when the spec cannot be rendered)."""
+    plan = MountPlan()
+    config = render_server_config(registry, plan)
+    config_yaml = registry.spec.config_yaml or dump_server_config(config)
     refs: set[Reference] = set()
-    if registry.spec.config_yaml:
+    if registry.spec.config_yaml:  # configYAML mode: the objects spec.volumes use
         refs |= set(_volume_references(registry))
     else:
-        plan = MountPlan()
-        render_server_config(registry, plan)
         refs |= set(plan.references())
     if registry.spec.pgpass_secret_ref is not None:
         refs.add(("Secret", registry.spec.pgpass_secret_ref.name))
@@ -71,7 +87,12 @@ def references(registry: MCPRegistry) -> list[Reference]:
             ("Secret", db.db_app_user_password_secret_ref.name),
             ("Secret", db.db_migration_user_password_secret_ref.name),
         }
-    return sorted(refs)
+    return Rendered(config, config_yaml, plan, sorted(refs))
+
+
+def references(registry: MCPRegistry) -> list[Reference]:
+    """What `render(registry)` says the registry references."""
+    return render(registry).references
 
 
 def _volume_references(registry: MCPRegistry) -> list[Reference]:
@@ -86,11 +107,12 @@ def _volume_references(registry: MCPRegistry) -> list[Reference]:
     return found
 
 
-def build_desired(registry: MCPRegistry, inputs: Inputs) -> Desired:
-    plan = MountPlan()
-    config = render_server_config(registry, plan)
-    # configYAML is served verbatim (the user's comments and layout kept), once it parses.
-    config_yaml = registry.spec.config_yaml or dump_server_config(config)
+def build_desired(
+    registry: MCPRegistry, inputs: Inputs, rendered: Rendered | None = None
+) -> Desired:
+    """Every object `registry` should produce; `rendered`: its config, if already rendered."""
+    rendered = rendered or render(registry)
+    plan, config_yaml = rendered.plan, rendered.config_yaml
     token_digest = hashlib.sha256(inputs.internal_token.encode()).hexdigest()
     hashed = f"{config_yaml}\0{inputs.references_digest}\0{token_digest}"
     config_hash = hashlib.sha256(hashed.encode()).hexdigest()
@@ -113,7 +135,9 @@ def build_desired(registry: MCPRegistry, inputs: Inputs) -> Desired:
         + extra_volume_problems(registry)
         + _duplicate_mount_paths(deployment)
     )
-    return Desired(config, config_yaml, objects, problems, config_hash)
+    return Desired(
+        rendered.config, config_yaml, objects, problems, config_hash, rendered.references
+    )
 
 
 def _pull_secrets(registry: MCPRegistry, inputs: Inputs) -> list[str]:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 import re
 
+from mcp_registry_common import internalapi
+
 COMPONENT = "registry-api"
 MANAGED_BY = "mcp-registry-operator"
 CONTAINER = "registry-api"
 """The server container; the name users target in podTemplateSpec."""
 
-HTTP_PORT = 8080
+HTTP_PORT = internalapi.API_PORT
 """The registry API: on the pod and on Service `<n>-api`."""
-INTERNAL_PORT = 8081
+INTERNAL_PORT = internalapi.INTERNAL_PORT
 """Probes, metrics, status and manual sync: on the pod only (asked on the pod's IP)."""
 CONFIG_VOLUME = "registry-server-config"
 CONFIG_DIR = "/config"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
+from mcp_registry_common.backoff import BackoffPolicy, equal_jitter
 
 from ..kube import ApiClient, GoneError, Resource, TooManyRequestsError
 from ..kube.listing import list_objects
@@ -105,8 +106,8 @@ class Informer:
 
     def _backoff(self, attempt: int, exc: Exception) -> float:
         s = self.settings
-        delay = min(s.backoff_base * 2.0**attempt, s.backoff_cap)
-        delay *= 0.5 + 0.5 * s.rng.random()
+        policy = BackoffPolicy(base=s.backoff_base, cap=s.backoff_cap, jitter=equal_jitter)
+        delay = policy.delay(attempt + 1, s.rng.random())
         if isinstance(exc, TooManyRequestsError) and exc.retry_after:
             delay = max(delay, exc.retry_after)
         return delay

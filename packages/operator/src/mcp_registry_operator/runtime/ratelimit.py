@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from mcp_registry_common.backoff import BackoffPolicy, upward_jitter
+
 from .keys import Key
 
 Clock = Callable[[], float]
@@ -34,19 +36,24 @@ class RateLimiter(Protocol):
 
 @dataclass
 class ExponentialBackoff:
-    """base · 2^failures, capped, times a random factor in [1, 1 + jitter] (then capped again)."""
+    """base · 2^failures, capped, times a random factor in [1, 1 + jitter] (then capped again):
+    the common backoff with upward jitter (client-go's per-item limiter; the ceiling is a
+    minimum, so a key is never retried sooner than it)."""
 
     base: float = 0.005
     cap: float = 300.0
     jitter: float = 0.1
     rng: random.Random = field(default_factory=random.Random)
     _failures: dict[Key, int] = field(default_factory=dict)
+    _policy: BackoffPolicy = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._policy = BackoffPolicy(self.base, cap=self.cap, jitter=upward_jitter(self.jitter))
 
     def when(self, key: Key) -> float:
-        n = self._failures.get(key, 0)
-        self._failures[key] = n + 1
-        delay = min(self.base * 2.0 ** min(n, 64), self.cap)
-        return min(delay * (1.0 + self.jitter * self.rng.random()), self.cap)
+        n = self._failures.get(key, 0) + 1
+        self._failures[key] = n
+        return self._policy.delay(n, self.rng.random())
 
     def forget(self, key: Key) -> None:
         self._failures.pop(key, None)

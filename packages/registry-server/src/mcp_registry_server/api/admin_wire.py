@@ -7,10 +7,10 @@ from typing import Any
 
 from mcp_registry_common.durations import format_go_duration, parse_go_duration
 from mcp_registry_common.redaction import redact_text, redact_urls
+from mcp_registry_common.timestamps import rfc3339
 
 from mcp_registry_server.service.registry_admin import RegistryEntry, RegistryView
 from mcp_registry_server.service.source_admin import EntryGroup, SourceView, VersionInfo
-from mcp_registry_server.snapshot.build import rfc3339
 from mcp_registry_server.store.base import SourceStatus, SyncPhase
 
 _PHASES = {SyncPhase.SYNCING: "syncing", SyncPhase.COMPLETE: "complete", SyncPhase.FAILED: "failed"}

@@ -4,23 +4,30 @@ and manual sync (only as `InternalAccess` allows: the operator's token, see inte
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
-from typing import Any
+from typing import cast
 
 from aiohttp import hdrs, web
-from mcp_registry_common.redaction import redact_text
+from mcp_registry_common.internalapi import (
+    HEALTH_PATH,
+    READINESS_PATH,
+    STATUS_PATH,
+    SYNC_ROUTE,
+    RegistryReport,
+    ServerReport,
+    SourcePhase,
+    SourceReport,
+)
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from mcp_registry_server.api.problems import UnavailableError
 from mcp_registry_server.keys import BUILD_INFO, CATALOG, ENGINE, INTERNAL_ACCESS, METRICS, STORE
 from mcp_registry_server.service.engine import SyncEngineLike
 from mcp_registry_server.service.topology import unready_sources
-from mcp_registry_server.snapshot.build import rfc3339
 from mcp_registry_server.store.base import SourceStatus
 from mcp_registry_server.store.capabilities import ReadinessProbe
 from mcp_registry_server.store.errors import StoreUnavailableError
 
-QUIET_ROUTES = frozenset({"/health", "/readiness", "/metrics", "/status"})
+QUIET_ROUTES = frozenset({HEALTH_PATH, READINESS_PATH, "/metrics", STATUS_PATH})
 """Polled by probes, scrapers and the operator: logged at debug level only (a refused caller,
 401 or 403, is logged as a warning all the same)."""
 
@@ -28,12 +35,12 @@ QUIET_ROUTES = frozenset({"/health", "/readiness", "/metrics", "/status"})
 def internal_routes() -> list[web.RouteDef]:
     """Every URL of the internal port: probes and metrics for anyone, the rest guarded."""
     return [
-        web.get("/health", health),
-        web.get("/readiness", readiness),
+        web.get(HEALTH_PATH, health),
+        web.get(READINESS_PATH, readiness),
         web.get("/version", version),
         web.get("/metrics", metrics),
-        web.get("/status", status),
-        web.post("/sources/{name}/sync", sync_source),
+        web.get(STATUS_PATH, status),
+        web.post(SYNC_ROUTE, sync_source),
     ]
 
 
@@ -75,24 +82,23 @@ async def status(request: web.Request) -> web.Response:
     for name, sources in catalog.registries.items():
         snapshot = catalog.snapshot(name)
         registries.append(
-            {
-                "name": name,
-                "sources": list(sources),
-                "ready": name not in waiting,
-                "waitingFor": waiting.get(name, []),
-                "serverCount": snapshot.server_count if snapshot else 0,
-            }
+            RegistryReport(
+                name=name,
+                sources=list(sources),
+                ready=name not in waiting,
+                waiting_for=waiting.get(name, []),
+                server_count=snapshot.server_count if snapshot else 0,
+            )
         )
-    return web.json_response(
-        {"sources": source_statuses(engine.statuses()), "registries": registries}
-    )
+    report = ServerReport(sources=source_reports(engine.statuses()), registries=registries)
+    return web.json_response(report.render())
 
 
 async def sync_source(request: web.Request) -> web.Response:
     """POST /sources/{name}/sync: sync one source now and return its resulting status."""
     _authorize(request)
     result = await _engine(request).sync_now(request.match_info["name"])
-    return web.json_response(source_status(result))
+    return web.json_response(source_report(result).render())
 
 
 async def _check_store(request: web.Request) -> None:
@@ -121,27 +127,23 @@ def _waiting(request: web.Request, engine: SyncEngineLike) -> dict[str, list[str
     return unready_sources(request.app[CATALOG].topology, ever_synced=engine.ever_synced)
 
 
-def source_statuses(statuses: Iterable[SourceStatus]) -> list[dict[str, Any]]:
-    """The camelCase JSON of several source statuses."""
-    return [source_status(item) for item in statuses]
+def source_reports(statuses: Iterable[SourceStatus]) -> list[SourceReport]:
+    """The reports of several source statuses."""
+    return [source_report(item) for item in statuses]
 
 
-def source_status(item: SourceStatus) -> dict[str, Any]:
-    """The camelCase JSON of one source status (times in RFC 3339, absent ones null); URLs in
-    the message are redacted (the operator copies it into the MCPRegistry's status)."""
-    return {
-        "name": item.name,
-        "phase": str(item.phase),
-        "message": redact_text(item.message),
-        "attemptCount": item.attempt_count,
-        "lastAttempt": _time(item.last_attempt),
-        "lastSyncTime": _time(item.last_sync_time),
-        "contentHash": item.content_hash,
-        "serverCount": item.server_count,
-        "skillCount": item.skill_count,
-        "pluginCount": item.plugin_count,
-    }
-
-
-def _time(moment: datetime | None) -> str | None:
-    return None if moment is None else rfc3339(moment)
+def source_report(item: SourceStatus) -> SourceReport:
+    """One source status as the contract reports it (times in RFC 3339, absent ones null; URLs
+    in the message redacted: the operator copies it into the MCPRegistry's status)."""
+    return SourceReport(
+        name=item.name,
+        phase=cast(SourcePhase, str(item.phase)),
+        message=item.message,
+        attempt_count=item.attempt_count,
+        last_attempt=item.last_attempt,
+        last_sync_time=item.last_sync_time,
+        content_hash=item.content_hash,
+        server_count=item.server_count,
+        skill_count=item.skill_count,
+        plugin_count=item.plugin_count,
+    )

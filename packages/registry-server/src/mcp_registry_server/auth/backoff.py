@@ -1,9 +1,12 @@
-"""Lazy retry gate: exponential backoff with full jitter and a cap between failed fetches."""
+"""Lazy retry gate: exponential backoff with jitter and a cap between failed fetches (the one
+`mcp_registry_common.backoff` policy, in the upper half of its window)."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+
+from mcp_registry_common.backoff import BackoffPolicy, RetryWindow, equal_jitter
 
 from mcp_registry_server.auth.settings import Clock
 
@@ -17,20 +20,28 @@ class RetryGate:
     initial: float
     cap: float
     rng: random.Random = field(default_factory=random.Random)
-    failures: int = 0
-    not_before: float = 0.0
+    _window: RetryWindow = field(init=False)
+
+    def __post_init__(self) -> None:
+        policy = BackoffPolicy(base=self.initial, cap=self.cap, jitter=equal_jitter)
+        self._window = RetryWindow(policy)
+
+    @property
+    def failures(self) -> int:
+        return self._window.failures
+
+    @property
+    def not_before(self) -> float:
+        return self._window.not_before
 
     def open(self) -> bool:
         """Whether an attempt may be made now."""
-        return self.clock() >= self.not_before
+        return self._window.open(self.clock())
 
     def failed(self) -> None:
         """Record a failure and schedule the earliest next attempt."""
-        self.failures += 1
-        ceiling = min(self.cap, self.initial * (2 ** min(self.failures - 1, 30)))
-        self.not_before = self.clock() + self.rng.uniform(ceiling / 2, ceiling)
+        self._window.failed(self.clock(), self.rng.random())
 
     def succeeded(self) -> None:
         """Forget earlier failures."""
-        self.failures = 0
-        self.not_before = 0.0
+        self._window.succeeded()

@@ -14,28 +14,24 @@ between, `write` adopts the stored definitions and runs the operation once more.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import structlog
 from mcp_registry_common.config import ServerConfig, SourceConfig
-from mcp_registry_common.formats import ExtensionKind
 
 from mcp_registry_server.service.catalog import Catalog
 from mcp_registry_server.service.catchup import CatchUp
 from mcp_registry_server.service.definitions import (
     Definitions,
-    Origin,
     fetch_changed,
     merge_definitions,
 )
 from mcp_registry_server.service.engine import SyncEngineLike
 from mcp_registry_server.service.errors import ConflictError, RuntimeUnavailableError
+from mcp_registry_server.service.managed_entries import SERVER_KIND, EntriesChange, ManagedEntries
 from mcp_registry_server.store.base import SourceData, Store
-from mcp_registry_server.store.capabilities import ChangeFeed
 from mcp_registry_server.store.definitions import (
     NEVER_SAVED,
     ClaimMap,
@@ -56,65 +52,8 @@ CONCURRENT_CHANGE = (
 )
 
 
-EntriesChange = Callable[[list[Mapping[str, Any]]], Sequence[Mapping[str, Any]]]
-"""The managed source's new documents of one kind (server.json, skill or plugin) from its
-current ones (it may raise)."""
-SERVER_KIND = "server"
-"""The kind of `SourceData.servers` (`ExtensionKind` names the others)."""
-
-
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def managed_data(
-    source: str,
-    servers: Sequence[Mapping[str, Any]],
-    now: datetime,
-    *,
-    skills: Sequence[Mapping[str, Any]] = (),
-    plugins: Sequence[Mapping[str, Any]] = (),
-) -> SourceData:
-    """The managed source's data holding `servers` (and `skills`, `plugins`), hashed like a
-    synced payload."""
-    document: Any = list(servers)
-    if skills or plugins:
-        document = {"servers": document, "skills": list(skills), "plugins": list(plugins)}
-    body = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
-    return SourceData(
-        source=source,
-        servers=tuple(servers),
-        content_hash=hashlib.sha256(body.encode()).hexdigest(),
-        synced_at=now,
-        skills=tuple(skills),
-        plugins=tuple(plugins),
-    )
-
-
-def entries_of(data: SourceData | None, kind: str) -> list[Mapping[str, Any]]:
-    """The documents of `kind` (`server`, `skill`, `plugin`) in `data` (none without data)."""
-    if data is None:
-        return []
-    return list(data.servers if kind == SERVER_KIND else data.items(ExtensionKind(kind)))
-
-
-def with_entries(
-    source: str,
-    current: SourceData | None,
-    kind: str,
-    docs: Sequence[Mapping[str, Any]],
-    now: datetime,
-) -> SourceData:
-    """The managed source's data with its documents of `kind` replaced by `docs`."""
-    parts = {k: entries_of(current, k) for k in (SERVER_KIND, *ExtensionKind)}
-    parts[kind] = list(docs)
-    return managed_data(
-        source,
-        parts[SERVER_KIND],
-        now,
-        skills=parts[ExtensionKind.SKILL],
-        plugins=parts[ExtensionKind.PLUGIN],
-    )
 
 
 @runtime_checkable
@@ -157,7 +96,8 @@ class AdminState:
         error (`apply` hands them the difference from these)."""
         self._engine = engine
         self._store: Store | None = None
-        self._managed: SourceData | None = None
+        self.managed = ManagedEntries(catalog, clock)
+        """The managed source's entries (a cache over the store)."""
         self._catch_up = CatchUp(
             self._follow_live, name="admin-definitions-catch-up", initial=catch_up_after
         )
@@ -177,9 +117,7 @@ class AdminState:
         self.definitions = merge_definitions(self.config, stored.definitions, now=self.now())
         self.stored_revision = stored.revision
         self._store = store
-        managed = self.definitions.managed
-        if managed is not None:
-            self._managed = (await store.load_sources()).get(managed.name)
+        await self.managed.load(store, self.definitions.managed)
         await self.catalog.reconfigure(store, self.definitions.topology())
         self._followed = self.definitions  # the sync engine is built from them
 
@@ -284,7 +222,7 @@ class AdminState:
                     await engine.add_source(config)
                 for name in gone:
                     await engine.remove_source(name)
-                    self.forget_managed(name)
+                    self.managed.forget(name)
             if definitions.topology() != old.topology():
                 await self.reconfigure_catalog()
         except Exception:
@@ -328,52 +266,19 @@ class AdminState:
         await self.catalog.reconfigure(self.store, self.definitions.topology())
 
     async def source_data(self, source: str) -> SourceData | None:
-        """What the store holds for `source`: from the catalog's inputs when a registry uses
-        it (no store read), else from the store."""
-        if self._managed is not None and self._managed.source == source:
-            return self._managed
-        for registry in self.definitions.registries_using(source):
-            for data in self.catalog.inputs(registry):
-                if data.source == source:
-                    return data
-        return (await self.store.load_sources()).get(source)
+        """What the store holds for `source` (see `ManagedEntries.source_data`)."""
+        return await self.managed.source_data(self.store, self.definitions, source)
 
     async def managed_entries(self, source: str, kind: str) -> list[Mapping[str, Any]]:
-        """The managed source's documents of `kind` (empty when nothing was published),
-        read afresh from a store shared by replicas: another one may have published since."""
-        store = self.store
-        if isinstance(store, ChangeFeed):
-            self._managed = data = (await store.load_sources()).get(source)
-        else:
-            data = self._managed
-            if data is None or data.source != source:
-                data = await self.source_data(source)
-        return entries_of(data, kind)
+        """The managed source's documents of `kind` (see `ManagedEntries.entries`)."""
+        return await self.managed.entries(self.store, self.definitions, source, kind)
 
     async def update_managed(
         self, source: str, change: EntriesChange, *, kind: str = SERVER_KIND
     ) -> Sequence[Mapping[str, Any]]:
-        """Replace the managed source's entries of `kind` with `change(current ones)` as one store
-        update (replicas' updates of the source never interleave: `change` sees the entries
-        as they are now, and may raise to write nothing), then rebuild the registries that
-        serve it; the entries written."""
-        now = self.now()
-
-        def apply(current: SourceData | None) -> SourceData:
-            return with_entries(source, current, kind, change(entries_of(current, kind)), now)
-
-        store = self.store
-        defined = self.definitions.sources.get(source)
-        if isinstance(store, DefinitionStore) and defined and defined.origin is Origin.API:
-            # Under the source's lock the stored definitions must still list it: a replica
-            # that deleted it saved them first (then DefinitionsConflictError, and `write`
-            # decides again on the stored ones), so no entry outlives its source.
-            data = await store.update_source(source, apply, while_defined=True)
-        else:
-            data = await store.update_source(source, apply)
-        self._managed = data
-        await self.catalog.refresh(self.store, source=source)
-        return entries_of(data, kind)
+        """The managed source's entries of `kind` replaced by `change(current)` (see
+        `ManagedEntries.update`); the entries written."""
+        return await self.managed.update(self.store, self.definitions, source, change, kind=kind)
 
     async def set_entry_claims(self, source: str, claims: Mapping[str, ClaimMap]) -> None:
         """Make `claims` (entry name -> claims) those of `source`'s entries, as its data says
@@ -389,7 +294,5 @@ class AdminState:
         await self.write(change)
 
     def forget_managed(self, source: str) -> None:
-        """Drop the cached managed entries if they are `source`'s (it was deleted, or another
-        replica wrote it: the next read goes to the catalog or the store)."""
-        if self._managed is not None and self._managed.source == source:
-            self._managed = None
+        """Drop the cached managed entries if they are `source`'s (see `ManagedEntries`)."""
+        self.managed.forget(source)

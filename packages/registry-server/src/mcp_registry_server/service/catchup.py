@@ -2,16 +2,19 @@
 
 An admin change that was saved but whose hand-over to the sync engine or the catalog failed
 (the database blinked) must not wait for the next admin change: `CatchUp` runs the action again
-after `initial` seconds, doubling up to `cap`, until it succeeds or is stopped. One task at a
-time; asking again while it runs changes nothing.
+after about `initial` seconds, doubling up to `cap` (the common backoff, in the upper half of
+its window), until it succeeds or is stopped. One task at a time; asking again while it runs
+changes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable
 
 import structlog
+from mcp_registry_common.backoff import BackoffPolicy, Random, equal_jitter
 
 log = structlog.get_logger(__name__)
 
@@ -24,12 +27,13 @@ class CatchUp:
         name: str,
         initial: float = 1.0,
         cap: float = 30.0,
+        draw: Random = random.random,
     ) -> None:
         """`action` returns True once there is nothing left to do (then the task ends)."""
         self._action = action
         self._name = name
-        self._initial = initial
-        self._cap = cap
+        self._backoff = BackoffPolicy(base=initial, cap=cap, jitter=equal_jitter)
+        self._draw = draw
         self._task: asyncio.Task[None] | None = None
         self._stopped = False
 
@@ -52,10 +56,9 @@ class CatchUp:
             await asyncio.gather(task, return_exceptions=True)
 
     async def _run(self) -> None:
-        delay = self._initial
         attempt = 0
         while True:
-            await asyncio.sleep(delay)
+            await asyncio.sleep(self._backoff.delay(attempt + 1, self._draw()))
             attempt += 1
             try:
                 if await self._action():
@@ -63,4 +66,3 @@ class CatchUp:
                     return
             except Exception as exc:  # retried: the task must outlive a failing attempt
                 log.warning("catch_up_failed", task=self._name, attempt=attempt, error=str(exc))
-            delay = min(delay * 2, self._cap)

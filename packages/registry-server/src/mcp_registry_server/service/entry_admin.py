@@ -12,7 +12,7 @@ from typing import Any
 
 import structlog
 
-from mcp_registry_server.service.admin_state import SERVER_KIND, AdminState
+from mcp_registry_server.service.admin_state import AdminState
 from mcp_registry_server.service.caller import SUBSET_FORBIDDEN, Caller
 from mcp_registry_server.service.definitions import Definitions, SourceDef, entry_claims_key
 from mcp_registry_server.service.errors import (
@@ -21,6 +21,7 @@ from mcp_registry_server.service.errors import (
     InvalidRequestError,
     ObjectNotFoundError,
 )
+from mcp_registry_server.service.managed_entries import SERVER_KIND
 from mcp_registry_server.service.views import claim_key
 from mcp_registry_server.store.definitions import ClaimMap
 from mcp_registry_server.store.errors import DefinitionsConflictError

@@ -6,10 +6,11 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from mcp_registry_common.formats import ExtensionKind, item_key
+from mcp_registry_common.timestamps import as_utc, rfc3339
 
 from mcp_registry_server.snapshot.model import Entry, Items, RegistrySnapshot
 from mcp_registry_server.snapshot.versions import latest_of
@@ -41,7 +42,7 @@ def build_snapshot(
     claimed: dict[str, dict[str, Entry]] = {}
     skipped = 0
     for source in sources:
-        updated_at = _as_utc(source.synced_at)
+        updated_at = as_utc(source.synced_at)
         own: dict[str, dict[str, Entry]] = {}
         for server in source.servers:
             name, version = server.get("name"), server.get("version")
@@ -96,7 +97,7 @@ def items_of(claimed: Iterable[tuple[str, tuple[SourceData, Mapping[str, ServerD
     for key, (source, by_version) in claimed:
         count += 1
         latest = latest_of(by_version)
-        updated_at = _as_utc(source.synced_at)
+        updated_at = as_utc(source.synced_at)
         entries.extend(
             _item_entry(key, item, is_latest=version == latest, updated_at=updated_at)
             for version, item in by_version.items()
@@ -175,18 +176,6 @@ def server_status(server: ServerDoc) -> str:
             if isinstance(status, str) and status.lower() == "deprecated":
                 return "deprecated"
     return "active"
-
-
-def rfc3339(moment: datetime) -> str:
-    """`moment` in UTC as RFC 3339 with microseconds and a `Z` (what Go clients parse)."""
-    return _as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _as_utc(moment: datetime) -> datetime:
-    """`moment` converted to UTC; a naive datetime is taken to be UTC already."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _digest(registry: str, collections: Iterable[Sequence[Entry]]) -> str:

@@ -50,8 +50,13 @@ from dulwich.protocol import (
 from mcp_registry_server.netguard import GUARD, REFUSED, AddressGuard, ForbiddenAddressError
 from mcp_registry_server.sources.blocking import current_interrupt
 
-_RETRIES = urllib3.Retry(total=3, connect=0, read=0)
-"""urllib3's default, but no second try of a connect or read that failed or timed out."""
+_RETRIES = urllib3.Retry(
+    total=3, connect=0, read=0, other=0, status=0, respect_retry_after_header=False
+)
+"""Redirects only (urllib3's default of three): no second try of a connect, read or TLS
+handshake that failed or timed out, nor of a 503 with Retry-After. The sync engine retries
+the whole fetch with backoff and logs each attempt once; urllib3's own tries would add a
+"Retrying" warning each (three per attempt) and multiply the timeouts."""
 
 
 _fetch = threading.local()

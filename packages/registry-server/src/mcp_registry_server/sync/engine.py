@@ -4,41 +4,50 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
+import random
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import prometheus_client
 import structlog
+from mcp_registry_common.backoff import BackoffPolicy, Random
 from mcp_registry_common.config.server import ServerConfig
 from mcp_registry_common.config.sources import SourceConfig
+from mcp_registry_common.retrying import keep_trying
 
 from mcp_registry_server.sources.base import FetchLimits, WatchedFetcher
 from mcp_registry_server.sources.kubernetes.settings import KubeSettings
-from mcp_registry_server.sources.unsynced import unsynced_message
-from mcp_registry_server.store.base import SourceStatus, Store, SyncPhase
+from mcp_registry_server.store.base import SourceStatus, Store
 from mcp_registry_server.store.capabilities import ChangeFeed
 from mcp_registry_server.sync.attempt import OnChange, describe, run_attempt
-from mcp_registry_server.sync.backoff import BackoffPolicy
 from mcp_registry_server.sync.decision import SyncReason, decide, next_check
 from mcp_registry_server.sync.errors import NotSyncableError, UnknownSourceError
 from mcp_registry_server.sync.follow import follow
 from mcp_registry_server.sync.gate import ParseGate
-from mcp_registry_server.sync.metrics import SyncMetrics, SyncObserver, SyncOutcome
+from mcp_registry_server.sync.metrics import SyncMetrics, SyncObserver
+from mcp_registry_server.sync.outcomes import report_completed, report_failed, report_served
 from mcp_registry_server.sync.pipeline import StageError
-from mcp_registry_server.sync.slots import Lane, SlotPool, Ticket
-from mcp_registry_server.sync.state import SYNC_TIMEOUT, SourceState, build_state
+from mcp_registry_server.sync.slots import SlotPool, Ticket
+from mcp_registry_server.sync.state import (
+    SYNC_TIMEOUT,
+    NextAttempt,
+    SourceState,
+    build_state,
+    lane,
+    restore_state,
+    utc_now,
+)
 from mcp_registry_server.sync.status import (
     FailureStage,
     attempt_failed,
     attempt_started,
-    initial_status,
 )
 
 log = structlog.get_logger("mcp_registry_server.sync")
@@ -50,19 +59,6 @@ SLOT_LEASE = 10.0
 """Seconds an attempt keeps its slot; a slower one runs on without it (see `sync.slots`)."""
 WATCH_RESTART_CAP = 60.0
 """Longest pause before restarting a source's loop that crashed."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class NextAttempt:
-    """What a source's loop will do next, and the last computed retry delay."""
-
-    reason: SyncReason
-    at: datetime | None
-    retry_delay: float
 
 
 class SyncEngine:
@@ -81,21 +77,24 @@ class SyncEngine:
         workdir: Path | None = None,
         limits: FetchLimits | None = None,
         backoff: BackoffPolicy | None = None,
+        draw: Random = random.random,
         sync_timeout: float = SYNC_TIMEOUT,
         slot_lease: float = SLOT_LEASE,
         kube: KubeSettings | None = None,
         observer: SyncObserver | None = None,
     ) -> None:
         """`sync_timeout` applies to sources for which the config sets no timeout; `kube`
-        to every kubernetes source (which elects one writer when `store` is shared);
-        `observer` hears of every finished attempt (telemetry)."""
+        to every kubernetes source (which elects one writer when `store` is shared); `backoff`
+        (full jitter, capped at each source's interval) draws its jitter from `draw`; `observer`
+        hears of every finished attempt (telemetry)."""
         self._store = store
         self._on_change = on_change
         self._metrics = SyncMetrics(metrics or prometheus_client.CollectorRegistry(), observer)
         self._slots = SlotPool(max(1, concurrency))
         self._slot_lease = slot_lease
         self._clock = clock
-        self._backoff = backoff or BackoffPolicy()
+        self._backoff, self._draw = backoff or BackoffPolicy(), draw
+        self._retry = functools.partial(keep_trying, policy=self._backoff, draw=draw)
         self._sync_timeout = sync_timeout
         self._settings = config.sync
         self._changed = asyncio.Condition()
@@ -174,6 +173,7 @@ class SyncEngine:
         await self._stop(src)
         await self._store.delete_source(source)
         del self._sources[source]
+        self._metrics.forget(source)
         await self._notify()
 
     async def _stop(self, src: SourceState) -> None:
@@ -195,24 +195,9 @@ class SyncEngine:
         statuses = await self._store.load_statuses()
         stored = await self._store.load_sources()
         for name, src in self._sources.items():
-            data = stored.get(name)
-            fed = src.config.synced or src.config.watched
-            # A watched source starts from its persisted status (a standby replica never
-            # attempts, so it shows the writer's last one), else as not synced yet.
-            keep = src.config.synced or (src.config.watched and name in statuses)
-            unsynced = None if keep else unsynced_message(src.config.kind)
-            src.status = initial_status(
-                name, persisted=statuses.get(name), data=data, unsynced_message=unsynced
-            )
-            src.has_data = data is not None
-            src.ever_synced = src.has_data or not src.config.synced
-            synced_at = src.status.last_sync_time if src.has_data else None
-            self._metrics.served(
-                name,
-                servers=src.status.server_count,
-                synced_at=synced_at.timestamp() if synced_at else None,
-            )
-            if not fed:
+            restore_state(src, persisted=statuses.get(name), data=stored.get(name))
+            report_served(self._metrics, src)
+            if not (src.config.synced or src.config.watched):
                 await self._save_status(src)
         for name in sorted(stored.keys() - self._sources.keys()):
             log.info("source_removed", source=name)
@@ -221,13 +206,16 @@ class SyncEngine:
 
     async def sync_now(self, source: str) -> SourceStatus:
         """Sync `source` now (after any attempt in progress) and return its new status."""
-        src = self._sources.get(source)
-        if src is None:
-            raise UnknownSourceError(source)
+        src = self._source(source)
         if not src.config.synced:
             raise NotSyncableError(source, src.config.kind)
         await self.load()
         return await self._sync(src, manual=True)
+
+    def _source(self, source: str) -> SourceState:
+        if (src := self._sources.get(source)) is None:
+            raise UnknownSourceError(source)
+        return src
 
     @property
     def concurrency(self) -> int:
@@ -240,9 +228,7 @@ class SyncEngine:
 
     def ever_synced(self, source: str) -> bool:
         """True once the source has data to serve (synced, or persisted before this start)."""
-        src = self._sources.get(source)
-        if src is None:
-            raise UnknownSourceError(source)
+        src = self._source(source)
         return src.ever_synced
 
     def entry_claims(self, source: str) -> Mapping[str, Mapping[str, Any]] | None:
@@ -252,9 +238,7 @@ class SyncEngine:
 
     def next_attempt(self, source: str) -> NextAttempt:
         """The scheduler's view of `source`: next decision, when, and the current retry delay."""
-        src = self._sources.get(source)
-        if src is None:
-            raise UnknownSourceError(source)
+        src = self._source(source)
         now = self._clock()
         reason = self._decide(src, now=now)
         at = next_check(reason, src.status, now=now, interval=src.interval, retry_at=src.retry_at)
@@ -264,9 +248,7 @@ class SyncEngine:
         self, source: str, predicate: Callable[[SourceStatus], bool], *, within: float
     ) -> SourceStatus:
         """Wait until `predicate(status)` holds for `source`; TimeoutError after `within` s."""
-        src = self._sources.get(source)
-        if src is None:
-            raise UnknownSourceError(source)
+        src = self._source(source)
         async with asyncio.timeout(within), self._changed:
             await self._changed.wait_for(lambda: predicate(src.status))
         return src.status
@@ -274,31 +256,23 @@ class SyncEngine:
     # -- scheduling -------------------------------------------------------------------------
 
     async def _load_with_retry(self) -> None:
-        attempt = 0
-        while True:
-            try:
-                await self.load()
-                return
-            except Exception as exc:  # the store is down: keep trying, never give up
-                attempt += 1
-                delay = self._backoff.delay(attempt, cap=60.0)
-                log.warning("sync_load_failed", error=repr(exc), retry_in=round(delay, 3))
-                await asyncio.sleep(delay)
+        """Load until the store answers: never give up."""
+
+        def failed(exc: Exception, attempt: int, delay: float) -> None:
+            log.warning("sync_load_failed", error=repr(exc), retry_in=round(delay, 3))
+
+        await self._retry(self.load, failed=failed, cap=60.0)
 
     async def _supervise(
         self, src: SourceState, loop: Callable[[SourceState], Awaitable[None]]
     ) -> None:
         """Restart the source's loop after an unexpected error (a bug, not a sync failure)."""
-        crashes = 0
-        while True:
-            try:
-                await loop(src)
-            except Exception:
-                crashes += 1
-                cap = min(src.interval.total_seconds(), WATCH_RESTART_CAP)
-                delay = self._backoff.delay(crashes, cap=cap)
-                log.exception("sync_loop_crashed", source=src.name, restart_in=round(delay, 3))
-                await asyncio.sleep(delay)
+
+        def crashed(exc: Exception, crashes: int, delay: float) -> None:
+            log.exception("sync_loop_crashed", source=src.name, restart_in=round(delay, 3))
+
+        cap = min(src.interval.total_seconds(), WATCH_RESTART_CAP)
+        await self._retry(lambda: loop(src), failed=crashed, cap=cap)
 
     async def _loop(self, src: SourceState) -> None:
         while True:
@@ -342,7 +316,7 @@ class SyncEngine:
             reason = self._decide(src, now=self._clock(), manual=manual, pushed=pushed)
             if reason.should_sync:
                 async with self._slots.slot(
-                    lane=_lane(src, manual=manual),
+                    lane=lane(src, manual=manual),
                     wait=src.interval.total_seconds(),  # never waits longer than its interval
                     lease=self._slot_lease,
                     on_overrun=lambda: log.warning(
@@ -394,45 +368,17 @@ class SyncEngine:
         seconds = loop.time() - started
         src.retry_at, src.retry_delay, src.ever_synced = None, 0.0, True
         await self._save_status(src)
-        synced_at = src.status.last_sync_time
-        self._metrics.attempt(src.name, outcome=outcome, reason=reason, seconds=seconds)
-        self._metrics.served(
-            src.name,
-            servers=src.status.server_count,
-            synced_at=synced_at.timestamp() if synced_at else None,
-        )
-        log.info(
-            "sync_completed",
-            source=src.name,
-            outcome=outcome,
-            reason=reason,
-            duration=round(seconds, 3),
-            servers=src.status.server_count,
-        )
+        report_completed(self._metrics, src, outcome=outcome, reason=reason, seconds=seconds)
 
     async def _record_failure(
         self, src: SourceState, error: StageError, *, reason: SyncReason, seconds: float
     ) -> None:
         src.status = attempt_failed(src.status, stage=error.stage, error=error.message)
         cap = src.interval.total_seconds()
-        src.retry_delay = self._backoff.delay(src.status.attempt_count, cap=cap)
+        src.retry_delay = self._backoff.delay(src.status.attempt_count, self._draw(), cap=cap)
         src.retry_at = self._clock() + timedelta(seconds=src.retry_delay)
         await self._save_status(src)
-        self._metrics.attempt(
-            src.name, outcome=SyncOutcome.FAILED, reason=reason, seconds=seconds, stage=error.stage
-        )
-        self._metrics.failed(src.name, stage=error.stage)
-        log.warning(
-            "sync_failed",
-            source=src.name,
-            outcome=SyncOutcome.FAILED,
-            reason=reason,
-            stage=error.stage,
-            error=error.message,
-            attempt=src.status.attempt_count,
-            retry_in=round(src.retry_delay, 3),
-            duration=round(seconds, 3),
-        )
+        report_failed(self._metrics, src, error, reason=reason, seconds=seconds)
 
     async def _save_status(self, src: SourceState) -> None:
         """Persist and announce; a store outage is logged, never fatal (memory stays correct)."""
@@ -445,10 +391,3 @@ class SyncEngine:
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
-
-
-def _lane(src: SourceState, *, manual: bool) -> Lane:
-    """Manual syncs first, then sources whose last attempt did not fail."""
-    if manual:
-        return Lane.MANUAL
-    return Lane.FAILING if src.status.phase is SyncPhase.FAILED else Lane.HEALTHY

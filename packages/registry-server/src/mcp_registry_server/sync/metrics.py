@@ -65,6 +65,18 @@ class SyncMetrics:
             registry=registry,
         )
 
+    def forget(self, source: str) -> None:
+        """Remove every series of `source` (it was deleted: a stale last-success timestamp
+        would fire staleness alerts forever)."""
+        for metric in (
+            self.duration,
+            self.attempts,
+            self.failures,
+            self.servers,
+            self.last_success,
+        ):
+            metric.remove_by_labels({"source": source})
+
     def attempt(
         self,
         source: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +21,28 @@ from mcp_registry_server.sources.errors import FetchError, SourceConfigError
 from mcp_registry_server.sources.factory import fetcher_for
 from mcp_registry_server.sources.kubernetes.settings import KubeSettings
 from mcp_registry_server.sources.unsynced import unsynced_message
-from mcp_registry_server.store.base import SourceStatus
+from mcp_registry_server.store.base import SourceData, SourceStatus, SyncPhase
+from mcp_registry_server.sync.decision import SyncReason
+from mcp_registry_server.sync.slots import Lane
 from mcp_registry_server.sync.status import initial_status
 
 DEFAULT_INTERVAL = timedelta(minutes=30)
 """Used only if a synced source somehow has no `syncPolicy` (the config model requires one)."""
 SYNC_TIMEOUT = parse_go_duration(DEFAULT_SYNC_TIMEOUT)
 """Seconds one attempt may take (all API pages, a whole git fetch) unless the config says."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class NextAttempt:
+    """What a source's loop will do next, and the last computed retry delay."""
+
+    reason: SyncReason
+    at: datetime | None
+    retry_delay: float
 
 
 @dataclass(eq=False)
@@ -125,3 +140,23 @@ def build_state(
         status=initial_status(config.name, persisted=None, data=None, unsynced_message=unsynced),
         ever_synced=not config.synced,
     )
+
+
+def lane(src: SourceState, *, manual: bool) -> Lane:
+    """Manual syncs first, then sources whose last attempt did not fail."""
+    if manual:
+        return Lane.MANUAL
+    return Lane.FAILING if src.status.phase is SyncPhase.FAILED else Lane.HEALTHY
+
+
+def restore_state(
+    src: SourceState, *, persisted: SourceStatus | None, data: SourceData | None
+) -> None:
+    """Start `src` from what the store kept. A watched source starts from its persisted
+    status (a standby replica never attempts, so it shows the writer's last one); a source
+    that is neither synced nor persisted shows as not synced yet."""
+    keep = src.config.synced or (src.config.watched and persisted is not None)
+    unsynced = None if keep else unsynced_message(src.config.kind)
+    src.status = initial_status(src.name, persisted=persisted, data=data, unsynced_message=unsynced)
+    src.has_data = data is not None
+    src.ever_synced = src.has_data or not src.config.synced

@@ -13,27 +13,30 @@ Secret's write-only `stringData` is merged into `data` on every write.
 from __future__ import annotations
 
 import asyncio
-import base64
 import copy
 import secrets
 import uuid
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from .patching import (
     ApplyConflictError,
     Owners,
     fields_v1,
-    leaf_paths,
-    ownable,
     server_side_apply,
 )
 from .resources import ResourceType
 from .selectors import Predicate
 from .status import ApiError, already_exists, conflict, gone, not_found
+from .writerules import (
+    fold_string_data,
+    invalid_error,
+    now_iso,
+    refuse_shared_lists,
+    tracked_content,
+)
 
 Obj = dict[str, Any]
 _SERVER_METADATA = (
@@ -82,68 +85,6 @@ class Watcher:
             and self.namespace in (None, ns)
             and self.matches(ev.obj)
         )
-
-
-def fold_string_data(rt: ResourceType, obj: Obj) -> Obj:
-    """A core Secret's write-only `stringData` merged into `data` (base64), as the API does."""
-    if (rt.group, rt.plural) == ("", "secrets") and "stringData" in obj:
-        plain = obj.pop("stringData") or {}
-        data = dict(obj.get("data") or {})
-        data.update({k: base64.b64encode(str(v).encode()).decode() for k, v in plain.items()})
-        obj["data"] = data
-    return obj
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _content(obj: Mapping[str, Any]) -> Obj:
-    """What generation tracks: everything but metadata, status and the type fields."""
-    skip = ("metadata", "status", "apiVersion", "kind")
-    return {k: v for k, v in obj.items() if k not in skip}
-
-
-def _invalid(rt: ResourceType, name: str, exc: Exception) -> ApiError:
-    """Turn an admission failure into the 422 (or 400) the real API server answers."""
-    to_status = getattr(exc, "to_status", None)
-    if callable(to_status):
-        body = to_status()
-        return ApiError(body["code"], body["reason"], body["message"], details=body.get("details"))
-    causes = [
-        {"reason": "FieldValueInvalid", "message": m, "field": f}
-        for f, m in getattr(exc, "causes", [])
-    ]
-    text = ", ".join(f"{c['field']}: {c['message']}" for c in causes)
-    return ApiError(
-        422,
-        "Invalid",
-        f'{rt.kind}.{rt.group} "{name}" is invalid: [{text}]',
-        details={"name": name, "group": rt.group, "kind": rt.kind, "causes": causes},
-    )
-
-
-def _refuse_shared_lists(rt: ResourceType, intent: Obj, *, manager: str, owners: Owners) -> None:
-    """Built-in lists (containers, ports, env, volumes…) merge by key on the real server; the
-    double treats every list as atomic, so a second manager applying a list of a built-in
-    object that another manager applied would get a wrong answer: refuse it loudly."""
-    lists = {path for path in leaf_paths(ownable(intent)) if isinstance(_at(intent, path), list)}
-    for other, owned in owners.items():
-        shared = sorted(lists & owned)
-        if other != manager and shared:
-            raise ApiError(
-                501,
-                "NotImplemented",
-                f"the API double treats lists atomically: {manager!r} applying "
-                f"{'.'.join(shared[0])} of a {rt.kind} that {other!r} applied needs the real "
-                "server's merge by key (see e2e/realcluster)",
-            )
-
-
-def _at(obj: Any, path: tuple[str, ...]) -> Any:
-    for key in path:
-        obj = obj.get(key) if isinstance(obj, dict) else None
-    return obj
 
 
 class Store:
@@ -268,7 +209,7 @@ class Store:
 
     def _commit(self, rt: ResourceType, old: Obj, new: Obj, validation: str = "Warn") -> Obj:
         new = self._admit(rt, new, old, validation)
-        if _content(new) != _content(old):
+        if tracked_content(new) != tracked_content(old):
             new["metadata"]["generation"] = old["metadata"].get("generation", 1) + 1
         if new == old:
             return copy.deepcopy(old)
@@ -305,7 +246,7 @@ class Store:
         uid = (old or {}).get("metadata", {}).get("uid", "")
         owners_now = self._owners.get(uid, {})
         if not rt.custom:
-            _refuse_shared_lists(rt, intent, manager=manager, owners=owners_now)
+            refuse_shared_lists(rt, intent, manager=manager, owners=owners_now)
         try:
             merged, owners = server_side_apply(
                 base, intent, manager=manager, force=force, owners=owners_now
@@ -374,7 +315,7 @@ class Store:
         except Exception as exc:
             if not hasattr(exc, "causes"):
                 raise
-            raise _invalid(rt, obj["metadata"].get("name", ""), exc) from exc
+            raise invalid_error(rt, obj["metadata"].get("name", ""), exc) from exc
         return admitted
 
     # ----- watches -------------------------------------------------------------------------

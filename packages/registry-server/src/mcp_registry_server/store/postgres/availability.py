@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 import structlog
+from mcp_registry_common.backoff import BackoffPolicy, equal_jitter
 
 from mcp_registry_server.store.errors import StoreUnavailableError
 
@@ -50,19 +51,9 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
-@dataclass(frozen=True, slots=True)
-class BackoffPolicy:
-    """Exponential backoff with jitter between attempts while the database is unreachable."""
-
-    initial: float = 0.2
-    cap: float = 10.0
-    factor: float = 2.0
-
-    def delay(self, failures: int, rand: float) -> float:
-        """Delay after `failures` consecutive failures (>= 1); `rand` in [0, 1) spreads it over
-        the upper half of the exponential window so replicas do not retry in lockstep."""
-        ceiling = min(self.cap, self.initial * self.factor ** min(max(failures - 1, 0), 60))
-        return ceiling / 2 + ceiling / 2 * rand
+DATABASE_BACKOFF = BackoffPolicy(base=0.2, cap=10.0, jitter=equal_jitter)
+"""Between attempts while the database is unreachable: the upper half of the exponential window
+(callers fail fast meanwhile), so replicas do not retry in lockstep."""
 
 
 @dataclass(slots=True)
@@ -72,7 +63,7 @@ class AvailabilityGate:
     Without it every request and probe during an outage would wait for a connect timeout.
     """
 
-    policy: BackoffPolicy = field(default_factory=BackoffPolicy)
+    policy: BackoffPolicy = DATABASE_BACKOFF
     clock: Callable[[], float] = time.monotonic
     rng: random.Random = field(default_factory=random.Random)
     failures: int = 0

@@ -14,8 +14,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import structlog
+from mcp_registry_common.backoff import BackoffPolicy
 
-from mcp_registry_server.store.postgres.availability import BackoffPolicy, describe, is_unavailable
+from mcp_registry_server.store.postgres.availability import describe, is_unavailable
 from mcp_registry_server.store.postgres.pool import Connection, connect
 from mcp_registry_server.store.postgres.revisions import RevisionTracker
 from mcp_registry_server.store.postgres.settings import SCHEMA, ConnectionSettings

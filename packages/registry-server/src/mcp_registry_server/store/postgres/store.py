@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
 import asyncpg
 import structlog
+from mcp_registry_common.backoff import BackoffPolicy
 
 from mcp_registry_server.store.base import SourceChange, SourceData, SourceStatus
 from mcp_registry_server.store.definitions import (
@@ -23,8 +24,8 @@ from mcp_registry_server.store.definitions import (
 from mcp_registry_server.store.errors import StoreError, StoreUnavailableError
 from mcp_registry_server.store.postgres import changes, definitions_row, source_rows
 from mcp_registry_server.store.postgres.availability import (
+    DATABASE_BACKOFF,
     AvailabilityGate,
-    BackoffPolicy,
     describe,
     is_stale_connection,
     is_unavailable,
@@ -50,7 +51,7 @@ class StoreOptions:
 
     acquire_timeout: float = 5.0
     """How long an operation waits for a pooled connection (or a new one) before giving up."""
-    backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
+    backoff: BackoffPolicy = DATABASE_BACKOFF
     """Fail-fast window after a connection failure, and the change feed's reconnect delays."""
     poll_interval: float = 30.0
     """The change feed re-reads source revisions this often even without a NOTIFY."""

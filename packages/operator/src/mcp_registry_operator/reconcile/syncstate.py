@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from mcp_registry_common.internalapi import ServerReport, SourceReport
 from mcp_registry_common.mcpregistry import SourceSyncStatus, SyncPhase, SyncStatus
 
-from mcp_registry_operator.controller.conditions import ConditionSpec
-from mcp_registry_operator.controller.serverstatus import ServerReport, SourceReport
-from mcp_registry_operator.controller.verdicts import (
+from mcp_registry_operator.reconcile.conditions import ConditionSpec
+from mcp_registry_operator.reconcile.verdicts import (
     FIRST_SYNC_DONE_MESSAGE,
     READY_MESSAGE,
     Phase,

@@ -5,7 +5,12 @@ One event per change: a new phase (reason = the Ready condition's reason, or Ter
 PodTemplateValid or Synced between two known statuses (reason and message of that condition).
 A condition seen for the first time is announced only when it is not True and the phase did
 not change with it. The first status of a new object (Pending) is not announced: creation is
-not news. Notes are built from status messages, which never carry secret values.
+not news. A registry stuck until someone acts (a referenced ConfigMap or Secret missing, an
+invalid spec or pod template: the Ready reasons in `STUCK`) is always a Warning, also on its
+first status and whenever the reason or the message (which names the missing object or the
+problem) changes without a new phase; the same problem again is no new event (statuses that
+do not change are not written). Notes are built from status messages, which never carry secret
+values.
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from mcp_registry_operator.controller.conditions import POD_TEMPLATE_VALID, READY, SYNCED, find
-from mcp_registry_operator.controller.verdicts import Phase
 from mcp_registry_operator.kube import ApiClient
 from mcp_registry_operator.kube.events import emit_event
+from mcp_registry_operator.reconcile.conditions import POD_TEMPLATE_VALID, READY, SYNCED, find
+from mcp_registry_operator.reconcile.verdicts import Phase
 
 EventType = Literal["Normal", "Warning"]
+STUCK = frozenset({"ReferenceNotFound", "ValidationFailed"})
+"""Ready reasons of a registry that waits for someone to act: announced as Warnings."""
 
 
 @dataclass(frozen=True)
@@ -34,9 +41,12 @@ def status_events(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list
     events: list[EventSpec] = []
     phase = new.get("phase")
     phase_changed = phase != old.get("phase")
-    if phase_changed and (old.get("phase") or phase != Phase.PENDING):
-        ready = find(new.get("conditions"), READY) or {}
-        warning = phase == Phase.FAILED
+    ready = find(new.get("conditions"), READY) or {}
+    was_ready = find(old.get("conditions"), READY) or {}
+    stuck = ready.get("reason") in STUCK
+    newly_stuck = stuck and _problem(ready) != _problem(was_ready)
+    if (phase_changed and (old.get("phase") or phase != Phase.PENDING)) or newly_stuck:
+        warning = phase == Phase.FAILED or stuck
         reason = phase if phase == Phase.TERMINATING else ready.get("reason") or phase
         events.append(
             EventSpec(
@@ -63,6 +73,10 @@ def status_events(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list
             )
         )
     return events
+
+
+def _problem(condition: Mapping[str, Any]) -> tuple[object, object]:
+    return condition.get("reason"), condition.get("message")
 
 
 class EventSink(Protocol):

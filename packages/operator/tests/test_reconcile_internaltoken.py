@@ -12,11 +12,11 @@ import pytest
 from kubernetes_asyncio import client
 from mcp_registry_common.internaltoken import is_usable
 from mcp_registry_common.mcpregistry import MCPRegistry, parse_mcpregistry
-from mcp_registry_operator.controller.applier import ApplyStepError
-from mcp_registry_operator.controller.caches import Caches
-from mcp_registry_operator.controller.internaltoken import InternalTokens
-from mcp_registry_operator.controller.verdicts import Step
 from mcp_registry_operator.kube import ApiClient
+from mcp_registry_operator.reconcile.applier import ApplyStepError
+from mcp_registry_operator.reconcile.caches import Caches
+from mcp_registry_operator.reconcile.internaltoken import InternalTokens
+from mcp_registry_operator.reconcile.verdicts import Step
 from mcp_registry_operator.resources.internaltoken import build_internal_token_secret, token_of
 from mcp_registry_operator.runtime.keys import Key
 from mcp_registry_testing.kubeapi import KubeApiDouble

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcp_registry_operator.controller.caches import Caches
-from mcp_registry_operator.controller.drift import intent_digest, needs_apply, with_digest
-from mcp_registry_operator.controller.kinds import resource_for
-from mcp_registry_operator.controller.recent import RecentWrites, WriteRef
-from mcp_registry_operator.controller.verdicts import STEP_OF_KIND, Step
 from mcp_registry_operator.kube import ApiClient, KubeApiError
 from mcp_registry_operator.kube.applying import apply_object
+from mcp_registry_operator.reconcile.caches import Caches
+from mcp_registry_operator.reconcile.drift import intent_digest, needs_apply, with_digest
+from mcp_registry_operator.reconcile.kinds import resource_for
+from mcp_registry_operator.reconcile.recent import RecentWrites, WriteRef
+from mcp_registry_operator.reconcile.verdicts import STEP_OF_KIND, Step
 
 
 class ApplyStepError(Exception):

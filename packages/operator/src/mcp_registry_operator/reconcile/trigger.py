@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from mcp_registry_common.config import ServerConfig
 from mcp_registry_common.mcpregistry import SYNC_TRIGGER_ANNOTATION
 
-from mcp_registry_operator.controller.serverstatus import (
+from mcp_registry_operator.reconcile.serverstatus import (
     ServerStatusClient,
     SourceNotSyncableError,
 )

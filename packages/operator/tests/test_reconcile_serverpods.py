@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import structlog
 from kubernetes_asyncio import client
-from mcp_registry_operator.controller.serverpods import (
+from mcp_registry_operator.reconcile.serverpods import (
     FORBIDDEN_RETRY,
     NoPod,
     PodFinder,
@@ -16,7 +16,7 @@ from mcp_registry_operator.controller.serverpods import (
     choose_pod,
     pod_selector,
 )
-from mcp_registry_operator.controller.statusclient import pod_url
+from mcp_registry_operator.reconcile.statusclient import pod_url
 from mcp_registry_operator.resources.naming import CONFIG_HASH_ANNOTATION, selector
 from mcp_registry_testing.kubeapi import KubeApiDouble
 

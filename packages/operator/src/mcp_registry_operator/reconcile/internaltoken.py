@@ -18,13 +18,13 @@ import structlog
 from mcp_registry_common.internaltoken import new_token
 from mcp_registry_common.mcpregistry import MCPRegistry
 
-from mcp_registry_operator.controller.applier import ApplyStepError
-from mcp_registry_operator.controller.caches import Caches
-from mcp_registry_operator.controller.recent import RecentWrites, WriteRef
-from mcp_registry_operator.controller.verdicts import Step
 from mcp_registry_operator.kube import SECRETS, AlreadyExistsError, ApiClient, KubeApiError
 from mcp_registry_operator.kube.fetching import get_object
 from mcp_registry_operator.kube.writing import create_object, replace_object
+from mcp_registry_operator.reconcile.applier import ApplyStepError
+from mcp_registry_operator.reconcile.caches import Caches
+from mcp_registry_operator.reconcile.recent import RecentWrites, WriteRef
+from mcp_registry_operator.reconcile.verdicts import Step
 from mcp_registry_operator.resources.internaltoken import build_internal_token_secret, token_of
 from mcp_registry_operator.resources.naming import internal_token_secret_name
 

@@ -7,19 +7,25 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Callable
-from urllib.parse import quote
 
 import aiohttp
+from mcp_registry_common.internalapi import (
+    INTERNAL_PORT,
+    STATUS_PATH,
+    InvalidReportError,
+    ServerReport,
+    SourceReport,
+    parse_sync_reply,
+    sync_path,
+)
 from mcp_registry_common.internaltoken import authorization
 
-from mcp_registry_operator.controller.serverstatus import (
-    ServerReport,
+from mcp_registry_operator.kube.calls import read_limited
+from mcp_registry_operator.reconcile.serverstatus import (
     ServerStatusError,
     SourceNotSyncableError,
     parse_report,
 )
-from mcp_registry_operator.kube.calls import read_limited
-from mcp_registry_operator.resources.naming import INTERNAL_PORT
 
 PodUrlFor = Callable[[str], str]
 """pod IP -> base URL of that pod's internal port, no trailing slash."""
@@ -54,19 +60,23 @@ class HttpServerStatusClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
 
     async def status(self, *, pod_ip: str, token: str) -> ServerReport:
-        url = f"{self._pod_url_for(pod_ip)}/status"
+        url = f"{self._pod_url_for(pod_ip)}{STATUS_PATH}"
         status, body = await self._call("GET", url, token)
         if status != 200:
             raise ServerStatusError(f"GET {url}: HTTP {status}")
         return parse_report(_json(url, body))
 
-    async def sync(self, *, pod_ip: str, token: str, source: str) -> None:
-        url = f"{self._pod_url_for(pod_ip)}/sources/{quote(source, safe='')}/sync"
-        status, _ = await self._call("POST", url, token)
+    async def sync(self, *, pod_ip: str, token: str, source: str) -> SourceReport:
+        url = f"{self._pod_url_for(pod_ip)}{sync_path(source)}"
+        status, body = await self._call("POST", url, token)
         if status == 409:
             raise SourceNotSyncableError(f"POST {url}: source {source!r} is not syncable")
         if not 200 <= status < 300:
             raise ServerStatusError(f"POST {url}: HTTP {status}")
+        try:
+            return parse_sync_reply(_json(url, body))
+        except InvalidReportError as exc:
+            raise ServerStatusError(f"POST {url}: unexpected reply: {exc}") from None
 
     async def _call(self, method: str, url: str, token: str) -> tuple[int, bytes]:
         headers = {"Authorization": authorization(token)}
@@ -86,5 +96,5 @@ def _json(url: str, body: bytes) -> object:
     try:
         parsed: object = json.loads(body)
     except ValueError:
-        raise ServerStatusError(f"GET {url}: the reply is not JSON") from None
+        raise ServerStatusError(f"{url}: the reply is not JSON") from None
     return parsed

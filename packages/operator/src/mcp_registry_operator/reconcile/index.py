@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from mcp_registry_operator.controller.validation import InvalidSpecError, parse_cached
+from mcp_registry_operator.reconcile.validation import InvalidSpecError, parse_cached
 from mcp_registry_operator.resources.desired import references
 from mcp_registry_operator.runtime.informer import KeyHandler
 from mcp_registry_operator.runtime.keys import Key

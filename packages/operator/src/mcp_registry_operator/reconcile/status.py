@@ -9,14 +9,14 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from mcp_registry_operator.controller.conditions import (
+from mcp_registry_operator.reconcile.conditions import (
     POD_TEMPLATE_VALID,
     READY,
     SYNCED,
     ConditionSpec,
     merge_conditions,
 )
-from mcp_registry_operator.controller.verdicts import Verdict
+from mcp_registry_operator.reconcile.verdicts import Verdict
 
 
 class Change(Enum):

@@ -8,13 +8,13 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mcp_registry_common.mcpregistry import MCPRegistry, SecretKeySelector
 
-from mcp_registry_operator.resources.desired import references
+from mcp_registry_operator.resources.desired import Reference, references
 from mcp_registry_operator.resources.pgpass import DatabasePasswords
 
 Lookup = Callable[[str, str, str], Mapping[str, Any] | None]
@@ -32,10 +32,14 @@ class Resolved:
     passwords: DatabasePasswords | None
 
 
-def resolve_references(registry: MCPRegistry, lookup: Lookup) -> Resolved:
+def resolve_references(
+    registry: MCPRegistry, lookup: Lookup, refs: Iterable[Reference] | None = None
+) -> Resolved:
+    """Read `refs` (default: what the registry references) from the caches; raises
+    MissingReferenceError naming the first one missing."""
     namespace = registry.metadata.namespace or ""
     digest = hashlib.sha256((registry.metadata.uid or "").encode())
-    for kind, name in references(registry):
+    for kind, name in references(registry) if refs is None else refs:
         obj = lookup(kind, namespace, name)
         if obj is None:
             raise MissingReferenceError(

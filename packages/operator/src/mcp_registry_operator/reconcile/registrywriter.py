@@ -11,12 +11,12 @@ from typing import Any
 import structlog
 from mcp_registry_common.mcpregistry import FINALIZER, KIND
 
-from mcp_registry_operator.controller.events import EventSink, status_events
-from mcp_registry_operator.controller.kinds import MCP_REGISTRIES
-from mcp_registry_operator.controller.recent import RecentWrites, WriteRef
-from mcp_registry_operator.controller.status import Observed, merge_diff, render_status
 from mcp_registry_operator.kube import ApiClient
 from mcp_registry_operator.kube.patching import merge_patch, patch_status
+from mcp_registry_operator.reconcile.events import EventSink, status_events
+from mcp_registry_operator.reconcile.kinds import MCP_REGISTRIES
+from mcp_registry_operator.reconcile.recent import RecentWrites, WriteRef
+from mcp_registry_operator.reconcile.status import Observed, merge_diff, render_status
 
 log = structlog.get_logger(__name__)
 Obj = dict[str, Any]
