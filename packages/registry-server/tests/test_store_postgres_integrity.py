@@ -6,7 +6,7 @@ database holding data."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -16,7 +16,6 @@ import pytest
 from mcp_registry_server.store.base import SourceData
 from mcp_registry_server.store.postgres import PostgresStore, StoreOptions, resolve_settings
 from mcp_registry_server.store.postgres.migrator import load_migrations, migrate_up
-from mcp_registry_server.store.postgres.pool import connect
 from mcp_registry_server.store.postgres.settings import DatabaseSettings
 from mcp_registry_testing.postgres import PgDatabase
 from mcp_registry_testing.waiting import wait_for
@@ -40,21 +39,6 @@ def source(name: str, count: int) -> SourceData:
 @pytest.fixture
 async def settings(pg_db: PgDatabase, tmp_path: Path) -> DatabaseSettings:
     return resolve_settings(pg_db.config(), env=pg_db.env, home=tmp_path)
-
-
-@pytest.fixture
-async def open_conn(settings: DatabaseSettings) -> AsyncIterator[Callable[[str], Any]]:
-    """open_conn("migration" | "app") → a connection as that role; all closed afterwards."""
-    opened: list[Conn] = []
-
-    async def opener(role: str) -> Conn:
-        conn = await connect(settings.migration if role == "migration" else settings.app)
-        opened.append(conn)
-        return conn
-
-    yield opener
-    for conn in opened:
-        conn.terminate()
 
 
 @pytest.fixture
