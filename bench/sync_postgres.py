@@ -2,8 +2,9 @@
 
 Starts a throw-away PostgreSQL 15 cluster (scram, an app and a migration role), migrates it,
 then times, interleaved round by round on the same rows:
-  * `PostgresStore.replace_source` of N servers over N existing ones (upsert the source row,
-    DELETE, COPY, NOTIFY, commit: what a sync does), against
+  * `PostgresStore.replace_source` of N servers over N existing ones (upsert the source row
+    taking a new revision, COPY the rows of that revision, DELETE the older ones, NOTIFY,
+    commit: what a sync does), against
   * a bare `copy_records_to_table` of the same rows into an empty table of the same shape
     (target: replace_source at most 1.5x), and for information the two ways a replace can be
     written with bare asyncpg: DELETE then COPY into the table (what the store does) and COPY
@@ -38,7 +39,7 @@ from urllib.parse import quote
 from mcp_registry_server.store.base import SourceData
 from mcp_registry_server.store.postgres import open_store, resolve_settings
 from mcp_registry_server.store.postgres.pool import connect
-from mcp_registry_server.store.postgres.records import SERVER_COLUMNS, server_records
+from mcp_registry_server.store.postgres.records import SERVER_COLUMNS, at_revision, server_records
 from mcp_registry_testing.postgres import (
     PgCluster,
     PgDatabase,
@@ -161,7 +162,7 @@ async def store_bench(db: PgDatabase, servers: list[dict[str, Any]], repeat: int
     settings = resolve_settings(db.config(), env=db.env, home=home)
     store = await open_store(settings)  # runs `migrate up` first, as `serve` does
     raw = await connect(settings.migration)  # owns the database: may create bench tables
-    rows = server_records("bench", servers, max_meta_size=settings.max_meta_size)
+    rows = at_revision(server_records("bench", servers, max_meta_size=settings.max_meta_size), 0)
     columns = list(SERVER_COLUMNS)
     for table in ("bench_copy", "bench_direct", "bench_staged"):
         await raw.execute(f"CREATE TABLE {table} (LIKE registry.server INCLUDING ALL)")

@@ -1,15 +1,20 @@
 """Shared fixtures: a throw-away PostgreSQL 15 cluster per session, a fresh database per test;
+connections as the app or migration role (`open_conn`, for a module that defines `settings`);
 an HTTP client session, an OIDC issuer and a fake clock; an upstream registry to sync from."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeAlias
 
 import aiohttp
+import asyncpg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from mcp_registry_server.store.postgres.pool import connect
+from mcp_registry_server.store.postgres.settings import DatabaseSettings
 from mcp_registry_testing.clock import FakeClock
 from mcp_registry_testing.oidc import OidcIssuer
 from mcp_registry_testing.postgres import (
@@ -26,6 +31,7 @@ UPSTREAM_SAMPLE = (
     / "testdata/registry-samples/fictional/registry-upstream.json"
 )
 """The fictional upstream registry (9 servers) the `upstream` fixture serves."""
+Conn: TypeAlias = "asyncpg.Connection[Any]"
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +46,23 @@ def pg_cluster() -> Iterator[PgCluster]:
 def pg_roles(pg_cluster: PgCluster, tmp_path_factory: pytest.TempPathFactory) -> RegistryRoles:
     """The app and migration roles (scram passwords) and their 0600 pgpass file."""
     return create_registry_roles(pg_cluster, directory=tmp_path_factory.mktemp("pgpass"))
+
+
+@pytest.fixture
+async def open_conn(
+    settings: DatabaseSettings,  # the requesting module's fixture
+) -> AsyncIterator[Callable[[str], Any]]:
+    """open_conn("migration" | "app") → a connection as that role; all closed afterwards."""
+    opened: list[Conn] = []
+
+    async def opener(role: str) -> Conn:
+        conn = await connect(settings.migration if role == "migration" else settings.app)
+        opened.append(conn)
+        return conn
+
+    yield opener
+    for conn in opened:
+        conn.terminate()
 
 
 @pytest.fixture

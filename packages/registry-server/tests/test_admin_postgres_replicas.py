@@ -303,8 +303,9 @@ async def bare_publish(pg_db: PgDatabase, tmp_path: Path, name: str) -> None:
             )
             await conn.execute("DELETE FROM registry.server WHERE source = 'published'")
             await conn.execute(
-                "INSERT INTO registry.server (source, position, name, version, body)"
-                " VALUES ('published', 0, $1, '1.0.0', $2)",
+                "INSERT INTO registry.server (source, revision, position, name, version, body)"
+                " SELECT 'published', revision, 0, $1, '1.0.0', $2 FROM registry.source"
+                " WHERE name = 'published'",
                 name,
                 server(name),
             )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -22,7 +21,6 @@ from mcp_registry_server.store.postgres.migrator import (
     migrate_up,
     read_state,
 )
-from mcp_registry_server.store.postgres.pool import connect
 from mcp_registry_server.store.postgres.settings import DatabaseSettings
 from mcp_registry_testing.postgres import PgDatabase
 from mcp_registry_testing.waiting import wait_for
@@ -41,23 +39,6 @@ def _settings(db: PgDatabase, tmp_path: Path) -> DatabaseSettings:
 @pytest.fixture
 def settings(pg_db: PgDatabase, tmp_path: Path) -> DatabaseSettings:
     return _settings(pg_db, tmp_path)
-
-
-@pytest.fixture
-async def open_conn(
-    settings: DatabaseSettings,
-) -> AsyncIterator[Callable[[str], Any]]:
-    """open_conn("migration" | "app") → a connection as that role; all closed afterwards."""
-    opened: list[Conn] = []
-
-    async def opener(role: str) -> Conn:
-        conn = await connect(settings.migration if role == "migration" else settings.app)
-        opened.append(conn)
-        return conn
-
-    yield opener
-    for conn in opened:
-        conn.terminate()
 
 
 def test_packaged_migrations_are_paired_and_ordered() -> None:

@@ -27,6 +27,7 @@ from mcp_registry_server.store.postgres import (
 from mcp_registry_server.store.postgres.pool import create_pool, pooled
 from mcp_registry_server.store.postgres.records import MetaTooLargeError, UnencodableServerError
 from mcp_registry_server.store.postgres.settings import DatabaseSettings
+from mcp_registry_testing.pgrows import hold_next_server_row
 from mcp_registry_testing.postgres import PgDatabase
 from mcp_registry_testing.waiting import wait_for
 
@@ -177,15 +178,11 @@ async def test_an_unencodable_server_is_named_and_nothing_is_written(open_pg: Op
 
 
 async def block_copy_at(conn: Conn, *, source: str, position: int) -> asyncpg.Transaction:
-    """Hold an uncommitted row at (source, position): a COPY of that key waits on it."""
+    """Hold uncommitted rows at (source, next revisions, position): the next replace's COPY
+    waits on them."""
     tx = conn.transaction()
     await tx.start()
-    await conn.execute(
-        "INSERT INTO registry.server (source, position, name, version, body)"
-        " VALUES ($1, $2, 'blocker', '0', '{}')",
-        source,
-        position,
-    )
+    await hold_next_server_row(conn, source=source, position=position)
     return tx
 
 

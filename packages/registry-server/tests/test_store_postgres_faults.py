@@ -19,6 +19,7 @@ from mcp_registry_server.store.postgres import (
     run_migrations,
 )
 from mcp_registry_server.store.postgres.settings import DatabaseSettings
+from mcp_registry_testing.pgrows import hold_next_server_row
 from mcp_registry_testing.postgres import PgDatabase
 from mcp_registry_testing.waiting import wait_for
 from structlog.testing import capture_logs
@@ -100,10 +101,7 @@ async def test_postmaster_killed_mid_copy_keeps_the_previous_data(
         database=own_pg.name,
     )
     await blocker.execute("BEGIN")
-    await blocker.execute(
-        "INSERT INTO registry.server (source, position, name, version, body)"
-        " VALUES ('src', 5000, 'blocker', '0', '{}')"
-    )
+    await hold_next_server_row(blocker, source="src", position=5000)
     sync = asyncio.create_task(store.replace_source(data("src", "new", 10_000)))
 
     async def copy_waiting() -> bool:

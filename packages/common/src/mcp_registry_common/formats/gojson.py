@@ -179,8 +179,13 @@ def _roundtrip(value: Any) -> Any:
     if kind is dict:
         out = {}
         for key in sorted(value):
+            item = value[key]
+            of = type(item)  # leaves inline (most values are; a call costs more than this)
+            if of is str or of is bool or item is None or (of is int and _exact(item)):
+                out[key] = item
+                continue
             try:
-                out[key] = _roundtrip(value[key])
+                out[key] = _roundtrip(item)
             except _NumberError as exc:
                 exc.trail.append(key)
                 raise
@@ -188,6 +193,10 @@ def _roundtrip(value: Any) -> Any:
     if kind is list:
         items = []
         for i, item in enumerate(value):
+            of = type(item)
+            if of is str or of is bool or item is None or (of is int and _exact(item)):
+                items.append(item)
+                continue
             try:
                 items.append(_roundtrip(item))
             except _NumberError as exc:
@@ -195,10 +204,15 @@ def _roundtrip(value: Any) -> Any:
                 raise
         return items
     if kind is int:
-        return value if -_FLOAT64_EXACT <= value <= _FLOAT64_EXACT else _float64(value)
+        return value if _exact(value) else _float64(value)
     if kind is float:
         return _float64(value)
     return value
+
+
+def _exact(number: int) -> bool:
+    """An integer float64 holds exactly."""
+    return -_FLOAT64_EXACT <= number <= _FLOAT64_EXACT
 
 
 def _float64(number: float) -> int | float:

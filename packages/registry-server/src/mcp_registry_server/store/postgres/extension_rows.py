@@ -18,13 +18,15 @@ from mcp_registry_server.store.postgres.records import (
 )
 from mcp_registry_server.store.postgres.settings import SCHEMA
 
-COLUMNS = ("source", "kind", "position", "body")
+COLUMNS = ("source", "revision", "kind", "position", "body")
 Items = dict[ExtensionKind, list[Mapping[str, Any]]]
 """A source's skills and plugins, each in stored order."""
 
 
-def extension_records(data: SourceData) -> list[tuple[str, str, int, EncodedJson]]:
-    """One (source, kind, position, body) row per skill and plugin, in input order."""
+def extension_records(
+    data: SourceData, revision: int
+) -> list[tuple[str, int, str, int, EncodedJson]]:
+    """One (source, revision, kind, position, body) row per skill and plugin, in input order."""
     records = []
     for kind in ExtensionKind:
         for position, item in enumerate(data.items(kind)):
@@ -35,18 +37,23 @@ def extension_records(data: SourceData) -> list[tuple[str, str, int, EncodedJson
                     f"{kind.value} {item.get('name')!r} (index {position}) of source"
                     f" {data.source!r} is not JSON: {exc}"
                 ) from exc
-            records.append((data.source, kind.value, position, body))
+            records.append((data.source, revision, kind.value, position, body))
     return records
 
 
-async def write_extensions(conn: Connection, data: SourceData) -> None:
-    """Replace the source's skill and plugin rows (inside the caller's transaction)."""
-    records = extension_records(data)
-    await conn.execute(f"DELETE FROM {SCHEMA}.extension_item WHERE source = $1", data.source)
+async def write_extensions(conn: Connection, data: SourceData, revision: int) -> None:
+    """Replace the source's skill and plugin rows by those of `revision` (inside the caller's
+    transaction, which has just taken that revision)."""
+    records = extension_records(data, revision)
     if records:
         await conn.copy_records_to_table(
             "extension_item", schema_name=SCHEMA, columns=COLUMNS, records=records
         )
+    await conn.execute(
+        f"DELETE FROM {SCHEMA}.extension_item WHERE source = $1 AND revision < $2",
+        data.source,
+        revision,
+    )
 
 
 async def read_extensions(conn: Connection, source: str | None = None) -> dict[str, Items]:
@@ -56,7 +63,7 @@ async def read_extensions(conn: Connection, source: str | None = None) -> dict[s
     args: Sequence[str] = ()
     if source is not None:
         query, args = f"{query} WHERE source = $1", (source,)
-    rows = await conn.fetch(f"{query} ORDER BY source, kind, position", *args)
+    rows = await conn.fetch(f"{query} ORDER BY source, revision, kind, position", *args)
     found: dict[str, Items] = {}
     for row in rows:
         items = found.setdefault(row["source"], {})

@@ -10,7 +10,8 @@ from mcp_registry_server.store.errors import StoreError
 from mcp_registry_server.store.packed import pack_one
 
 PUBLISHER_META_KEY = "io.modelcontextprotocol.registry/publisher-provided"
-SERVER_COLUMNS = ("source", "position", "name", "version", "body")
+SERVER_COLUMNS = ("source", "revision", "position", "name", "version", "body")
+"""The server table's columns as `at_revision` fills them for COPY."""
 
 
 class MetaTooLargeError(StoreError):
@@ -23,6 +24,10 @@ class UnencodableServerError(StoreError):
 
 class EncodedJson(bytes):
     """Compact UTF-8 JSON already encoded; the jsonb codec sends it as is."""
+
+
+Record = tuple[str, int, str, str, EncodedJson]
+"""(source, position, name, version, body): one server, before its revision is known."""
 
 
 def _as_dict(value: Any) -> Any:
@@ -56,7 +61,7 @@ def publisher_meta_size(server: Mapping[str, Any]) -> int:
 
 def server_records(
     source: str, servers: Sequence[Mapping[str, Any]], *, max_meta_size: int
-) -> list[tuple[str, int, str, str, EncodedJson]]:
+) -> list[Record]:
     """One (source, position, name, version, body) row per server, in input order.
 
     Each body is encoded once, here. The publisher metadata is part of the body, so it is
@@ -78,3 +83,10 @@ def server_records(
             )
         records.append((source, position, name, str(server.get("version", "")), body))
     return records
+
+
+def at_revision(
+    records: Sequence[Record], revision: int
+) -> list[tuple[str, int, int, str, str, EncodedJson]]:
+    """`records` as rows of SERVER_COLUMNS, written by the source revision `revision`."""
+    return [(s, revision, p, n, v, b) for s, p, n, v, b in records]

@@ -28,7 +28,8 @@ from mcp_registry_server.store.postgres.extension_rows import (
 from mcp_registry_server.store.postgres.pool import Connection
 from mcp_registry_server.store.postgres.records import (
     SERVER_COLUMNS,
-    EncodedJson,
+    Record,
+    at_revision,
     server_records,
 )
 from mcp_registry_server.store.postgres.revisions import RevisionTracker
@@ -67,8 +68,8 @@ ON CONFLICT (name) DO UPDATE SET
     plugin_count = EXCLUDED.plugin_count, updated_at = now()
 """
 
-Records = list[tuple[str, int, str, str, EncodedJson]]
-"""Rows for COPY into the server table, as `server_records` builds them."""
+Records = list[Record]
+"""The source's servers as `server_records` builds them (their revision is added when written)."""
 
 
 class ChangeRaisedError(Exception):
@@ -142,7 +143,7 @@ async def load_sources(
             f"SELECT name, content_hash, synced_at, revision FROM {SCHEMA}.source"
         )
         rows = await conn.fetch(
-            f"SELECT source, body FROM {SCHEMA}.server ORDER BY source, position"
+            f"SELECT source, body FROM {SCHEMA}.server ORDER BY source, revision, position"
         )
         extensions = await read_extensions(conn)
     bodies: dict[str, list[dict[str, Any]]] = {}
@@ -227,7 +228,8 @@ async def _read_source(conn: Connection, source: str) -> SourceData | None:
     if row is None:
         return None
     rows = await conn.fetch(
-        f"SELECT body FROM {SCHEMA}.server WHERE source = $1 ORDER BY position", source
+        f"SELECT body FROM {SCHEMA}.server WHERE source = $1 ORDER BY revision, position",
+        source,
     )
     data = SourceData(
         source=source,
@@ -240,16 +242,23 @@ async def _read_source(conn: Connection, source: str) -> SourceData | None:
 
 async def _write_source(conn: Connection, data: SourceData, records: Records) -> int:
     """Replace the source's rows inside the caller's transaction and NOTIFY the other
-    replicas (delivered only if it commits); the source's new revision."""
+    replicas (delivered only if it commits); the source's new revision.
+
+    The new rows carry the new revision, so COPY never meets a key of the old rows, which
+    the same transaction deletes afterwards (revisions come from one sequence: every older
+    row has a smaller one, a range of the primary key): readers see old rows or new ones."""
     # The upsert locks the source row, so a delete of the source waits for this transaction.
     revision: int = await conn.fetchval(
         _UPSERT_SOURCE, data.source, data.content_hash, _utc(data.synced_at), len(records)
     )
-    await conn.execute(f"DELETE FROM {SCHEMA}.server WHERE source = $1", data.source)
     if records:
         await conn.copy_records_to_table(
-            "server", schema_name=SCHEMA, columns=SERVER_COLUMNS, records=records
-        )
-    await write_extensions(conn, data)
+            "server", schema_name=SCHEMA, columns=SERVER_COLUMNS,
+            records=at_revision(records, revision),
+        )  # fmt: skip
+    await conn.execute(
+        f"DELETE FROM {SCHEMA}.server WHERE source = $1 AND revision < $2", data.source, revision
+    )
+    await write_extensions(conn, data, revision)
     await changes.notify(conn, data.source)
     return revision
