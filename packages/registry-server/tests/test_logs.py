@@ -78,6 +78,26 @@ def test_credentials_in_urls_are_redacted_in_values_messages_and_tracebacks(
     assert third["event"] == f"lost {shown}"
 
 
+def test_console_tracebacks_are_plain_and_redacted(stream: io.StringIO) -> None:
+    """The console format renders a traceback as text before redaction, as JSON does: the URL
+    in the exception is redacted, and no frame's local variables are printed (structlog's
+    console renderer would print them whenever `rich` is installed)."""
+    configure_logging(logging.INFO, stream=stream, json=False)
+    leaky = "https://bot:pw-9d1e@h.example/r.json?access_token=tok-51c2"
+    password = "local-only-3be1"
+    try:
+        raise RuntimeError(f"could not fetch {leaky} ({len(password)})")
+    except RuntimeError:
+        structlog.get_logger("test").exception("sync_crashed")
+    flush_logs()
+    text = stream.getvalue()
+    assert "sync_crashed" in text
+    assert "Traceback (most recent call last)" in text
+    assert "could not fetch https://REDACTED@h.example/r.json?access_token=REDACTED" in text
+    for secret in ("pw-9d1e", "tok-51c2", password):
+        assert secret not in text
+
+
 def test_console_output_when_asked(stream: io.StringIO) -> None:
     configure_logging(logging.DEBUG, stream=stream, json=False)
     structlog.get_logger().debug("visible", authorization="Bearer x")

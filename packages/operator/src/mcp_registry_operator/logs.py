@@ -38,11 +38,14 @@ def configure_logging(*, level: str, fmt: LogFormat, stream: TextIO | None = Non
     renderer: Processor = (
         structlog.processors.JSONRenderer(serializer=_dumps)
         if as_json
-        else structlog.dev.ConsoleRenderer(colors=out.isatty())
+        else structlog.dev.ConsoleRenderer(
+            colors=out.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
     )
-    # Redacted last, after a traceback is rendered to text (JSON output), so URLs in it are too.
-    tail: list[Processor] = [structlog.processors.format_exc_info] if as_json else []
-    tail.append(redact_event)
+    # Redacted last, after a traceback is rendered to plain text (in both formats: a console
+    # renderer given the exception itself would print it unredacted, and with `rich` installed
+    # would print every frame's local variables too), so URLs in it are redacted as well.
+    tail: list[Processor] = [structlog.processors.format_exc_info, redact_event]
     structlog.configure(
         processors=[*shared, *tail, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(number),
