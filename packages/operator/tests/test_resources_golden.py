@@ -14,7 +14,7 @@ import pytest
 import yaml
 from mcp_registry_common.config import load_server_config
 from mcp_registry_common.mcpregistry import MCPRegistry, parse_mcpregistry
-from mcp_registry_operator.resources.desired import Inputs, build_desired, references
+from mcp_registry_operator.resources.desired import Inputs, build_desired, references, render
 from mcp_registry_operator.resources.pgpass import DatabasePasswords
 
 REPO = Path(__file__).resolve().parents[3]
@@ -100,6 +100,13 @@ def test_the_service_exposes_the_api_port_only(seed: Path) -> None:
         "http": 8080,
         "internal": 8081,  # still on the pod: the probes and the operator use it
     }
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem)
+def test_the_reference_index_sees_what_a_render_references(seed: Path) -> None:
+    """`references` (asked at every change of a registry) skips the YAML, not a reference."""
+    registry = seed_registry(seed)
+    assert references(registry) == render(registry).references
 
 
 def test_references_include_git_and_database_secrets() -> None:

@@ -67,12 +67,6 @@ def fetcher_of(
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
 async def listener() -> AsyncIterator[BlackHole]:
     """A real loopback listener: any connection to it would be counted."""
     async with BlackHole() as hole:

@@ -74,6 +74,18 @@ def render(registry: MCPRegistry) -> Rendered:
     plan = MountPlan()
     config = render_server_config(registry, plan)
     config_yaml = registry.spec.config_yaml or dump_server_config(config)
+    return Rendered(config, config_yaml, plan, _references(registry, plan))
+
+
+def references(registry: MCPRegistry) -> list[Reference]:
+    """What `render(registry)` says the registry references, without writing its YAML (the
+    reference index asks this at every change of a registry)."""
+    plan = MountPlan()
+    render_server_config(registry, plan)
+    return _references(registry, plan)
+
+
+def _references(registry: MCPRegistry, plan: MountPlan) -> list[Reference]:
     refs: set[Reference] = set()
     if registry.spec.config_yaml:  # configYAML mode: the objects spec.volumes use
         refs |= set(_volume_references(registry))
@@ -87,12 +99,7 @@ def render(registry: MCPRegistry) -> Rendered:
             ("Secret", db.db_app_user_password_secret_ref.name),
             ("Secret", db.db_migration_user_password_secret_ref.name),
         }
-    return Rendered(config, config_yaml, plan, sorted(refs))
-
-
-def references(registry: MCPRegistry) -> list[Reference]:
-    """What `render(registry)` says the registry references."""
-    return render(registry).references
+    return sorted(refs)
 
 
 def _volume_references(registry: MCPRegistry) -> list[Reference]:
