@@ -1,13 +1,15 @@
 """The server's list and get endpoints against a bare aiohttp handler serving the same bytes.
 
 Starts the real server (`mcp-registry-server serve`, a file source of N generated servers) and a
-bare aiohttp app returning fixed bytes of the same sizes, each in its own process, then drives
+bare aiohttp app returning fixed bytes, the same response the server sent (body and headers;
+aiohttp writes Date, Server and Content-Length for both), each in its own process, then drives
 both from this process over loopback with a minimal keep-alive HTTP/1.1 client (so the client
 is not the bottleneck): `GET /v0.1/servers?limit=100` walking cursors, and
 `GET /v0.1/servers/{name}/versions/latest`. The server logs at info to a file, as a container
 runtime keeps its stdout, with its default request log limit (`--request-log-limit 0` here
 gives it a line for every request) and the bench checks that every request was either logged or
-counted. Prints requests/second, the ratios (targets: list >= 0.6, get >= 0.9), the server's
+counted. Prints requests/second, the ratios (each the median of the rounds' ratios, a round
+being one server run then one bare run; targets: list >= 0.6, get >= 0.9), the server's
 RSS with everything loaded and after the run (target <= 120 MB after the run at 10,000
 servers; with more servers the target grows linearly), the sync and snapshot build times
 from the server's log, what one server costs in each structure (measured in this process
@@ -123,17 +125,35 @@ def structure_costs(registry: dict[str, Any]) -> dict[str, float]:
     }
 
 
+MADE_BY_AIOHTTP = frozenset({"content-length", "date", "server", "connection"})
+"""Response headers aiohttp writes itself (the bare handler's responses get them the same way)."""
+
+
+def recorded_response(raw: bytes) -> tuple[list[tuple[str, str]], bytes]:
+    """The headers (those aiohttp does not write itself) and body of a recorded response."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    headers = []
+    for line in head.decode("latin-1").split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        if name.lower() not in MADE_BY_AIOHTTP:
+            headers.append((name, value.strip()))
+    return headers, body
+
+
 def bare_server(list_file: str, get_file: str) -> None:
-    """The baseline: an aiohttp app with no middleware returning fixed bytes."""
+    """The baseline: an aiohttp app with no middleware returning fixed bytes, the same the
+    server sent (headers included: its ETag, Vary, security headers and a request id)."""
     from aiohttp import web
 
-    list_body, get_body = Path(list_file).read_bytes(), Path(get_file).read_bytes()
+    (list_headers, list_body), (get_headers, get_body) = (
+        recorded_response(Path(file).read_bytes()) for file in (list_file, get_file)
+    )
 
     async def list_handler(request: web.Request) -> web.Response:
-        return web.Response(body=list_body, content_type="application/json")
+        return web.Response(body=list_body, headers=list_headers)
 
     async def get_handler(request: web.Request) -> web.Response:
-        return web.Response(body=get_body, content_type="application/json")
+        return web.Response(body=get_body, headers=get_headers)
 
     async def main() -> None:
         app = web.Application()
@@ -163,11 +183,16 @@ class Connection:
         return cls(reader, writer)
 
     async def get(self, path: str) -> tuple[int, bytes]:
+        status, _, body = await self.exchange(path)
+        return status, body
+
+    async def exchange(self, path: str) -> tuple[int, bytes, bytes]:
+        """GET `path`: (status, head, body)."""
         self.writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
         length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
-        return status, await self.reader.readexactly(length)
+        return status, head, await self.reader.readexactly(length)
 
     def close(self) -> None:
         self.writer.close()
@@ -326,11 +351,11 @@ async def run(args: argparse.Namespace, servers: int) -> dict[str, Any]:
         random.Random(7).shuffle(names)
         get_paths = [f"/v0.1/servers/{name}/versions/latest" for name in names]
         probe = await Connection.open(api)
-        list_page = (await probe.get("/v0.1/servers?limit=100"))[1]
-        one = (await probe.get(get_paths[0]))[1]
+        _, list_head, list_page = await probe.exchange("/v0.1/servers?limit=100")
+        _, get_head, one = await probe.exchange(get_paths[0])
         probe.close()
-        (workdir / "list.bin").write_bytes(list_page)
-        (workdir / "get.bin").write_bytes(one)
+        (workdir / "list.bin").write_bytes(list_head + list_page)
+        (workdir / "get.bin").write_bytes(get_head + one)
         bare = await start(
             workdir / "bare.log",
             *(__file__, "--bare", str(workdir / "list.bin"), str(workdir / "get.bin")),
@@ -360,27 +385,34 @@ async def run(args: argparse.Namespace, servers: int) -> dict[str, Any]:
         for name, (ours, baseline, count) in workloads.items():
             workers = {"server": ours, "bare": baseline}
             runs: dict[str, list[Run]] = {"server": [], "bare": []}
-            for round_ in range(args.rounds + 1):  # alternate, so both see the same machine load
+            # round 0 warms up (every URL read once, so kept); then the two alternate, and each
+            # round's ratio compares two runs made one after the other, on the same machine load
+            for round_ in range(args.rounds + 1):
                 for who, (url, pid) in targets.items():
-                    size = min(count, 500) if round_ == 0 else count  # round 0 warms up
                     run_ = await drive(
-                        url, pid, requests=size, connections=args.connections, worker=workers[who]
+                        url, pid, requests=count, connections=args.connections, worker=workers[who]
                     )
                     if round_:
                         runs[who].append(run_)
                     if who == "server":
-                        api_requests += size // args.connections * args.connections
+                        api_requests += count // args.connections * args.connections
             ours_rps, bare_rps = (statistics.median(r.rps for r in runs[w]) for w in targets)
             ours_cpu, bare_cpu = (statistics.median(r.cpu_us for r in runs[w]) for w in targets)
-            ratio = ours_rps / bare_rps
+            paired = zip(runs["server"], runs["bare"], strict=True)
+            ratio, cpu_ratio = (
+                statistics.median(values)
+                for values in zip(
+                    *((o.rps / b.rps, b.cpu_us / o.cpu_us) for o, b in paired), strict=True
+                )
+            )
             ok &= ratio >= TARGETS[name]
             figures[f"{name}_ratio"] = round(ratio, 3)
-            figures[f"{name}_cpu_ratio"] = round(bare_cpu / ours_cpu, 3)
+            figures[f"{name}_cpu_ratio"] = round(cpu_ratio, 3)
             print(
                 f"{name:5s} server {ours_rps:8.0f} req/s  bare {bare_rps:8.0f} req/s  "
                 f"ratio {ratio:.2f} (target >= {TARGETS[name]})   "
                 f"server CPU/request {ours_cpu:6.1f} us, bare {bare_cpu:6.1f} us, "
-                f"CPU ratio {bare_cpu / ours_cpu:.2f}"
+                f"CPU ratio {cpu_ratio:.2f}"
             )
         final_rss = rss_mb(server.pid)
         if args.log_level == "info":
@@ -422,7 +454,7 @@ def main() -> int:
     parser.add_argument("--servers", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=20_000, help="get requests (list: 1/5)")
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=5, help="measured rounds (median is shown)")
+    parser.add_argument("--rounds", type=int, default=9, help="measured rounds (medians are shown)")
     parser.add_argument("--log-level", default="info", help="the server's log level")
     parser.add_argument(
         "--request-log-limit", help="the server's --request-log-limit (default: its default)"

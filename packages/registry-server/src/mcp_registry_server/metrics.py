@@ -12,13 +12,13 @@ from prometheus_client import (
     PROCESS_COLLECTOR,
     CollectorRegistry,
     Gauge,
-    Histogram,
     disable_created_metrics,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from mcp_registry_server.buildinfo import BuildInfo
+from mcp_registry_server.histogram import LoopHistogram
 from mcp_registry_server.service.catalog import Catalog
 
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
@@ -30,7 +30,7 @@ class ServerMetrics:
     """The collector registry `/metrics` exposes and the instruments the HTTP layer records."""
 
     registry: CollectorRegistry
-    request_duration: Histogram
+    request_duration: LoopHistogram
 
 
 def create_metrics(build: BuildInfo) -> ServerMetrics:
@@ -41,13 +41,13 @@ def create_metrics(build: BuildInfo) -> ServerMetrics:
     registry = CollectorRegistry(auto_describe=True)
     for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
         registry.register(collector)
-    request_duration = Histogram(
+    request_duration = LoopHistogram(
         "http_server_request_duration_seconds",
         "Duration of HTTP requests, by route template, method and status code.",
-        ["http_route", "http_request_method", "http_response_status_code"],
+        ("http_route", "http_request_method", "http_response_status_code"),
         buckets=REQUEST_BUCKETS,
-        registry=registry,
     )
+    registry.register(request_duration)
     info = Gauge(
         "mcp_registry_build_info",
         "Always 1; the labels describe the running build.",

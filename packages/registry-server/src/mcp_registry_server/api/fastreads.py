@@ -20,7 +20,7 @@ from aiohttp import web
 
 from mcp_registry_server.api.observe import RequestObserver
 from mcp_registry_server.api.registry import registry_of
-from mcp_registry_server.api.responses import ResponseCache, represent, wants_gzip
+from mcp_registry_server.api.responses import ResponseCache, represent
 from mcp_registry_server.service.catalog import Catalog
 
 RequestHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
@@ -58,17 +58,19 @@ class FastReads:
         if snapshot is None:
             return None  # the app decides (and answers 404 for an unknown registry)
         kept = self._responses.peek((snapshot.etag, raw))
-        if kept is None or (kept.gzip_body is None and wants_gzip(request)):
-            return None  # the app renders it, or gzips it once
-        request_id = self._observer.request_id(request)
+        if kept is None:
+            return None  # the app renders it
         response = represent(request, kept)
+        if response is None:
+            return None  # the app gzips it, once
         self._observer.answered(
             request,
             response.headers,
             route=kept.route,
             status=response.status,
             started=started,
-            request_id=request_id,
+            request_id=self._observer.request_id(request),
+            secured=True,
         )
         return response
 

@@ -7,15 +7,15 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Callable, Collection, MutableMapping
+from collections.abc import Collection, MutableMapping
 from typing import Any
 
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
-from prometheus_client import Histogram
 
 from mcp_registry_server.api.loglimit import DEFAULT_PER_SECOND, RequestLogLimit
+from mcp_registry_server.histogram import LoopHistogram
 from mcp_registry_server.logs import log_fields
 
 log = structlog.get_logger("mcp_registry_server.http")
@@ -37,14 +37,6 @@ def route_template(request: web.Request) -> str:
     return resource.canonical if resource is not None else UNKNOWN_ROUTE
 
 
-def request_ids() -> Callable[[], str]:
-    """A source of request ids: 32 hex digits, a random per-process prefix and a counter
-    (unique without a syscall per request, unlike uuid4)."""
-    prefix = secrets.token_hex(8)
-    counter = itertools.count()
-    return lambda: f"{prefix}{next(counter):016x}"
-
-
 class RequestObserver:
     """What every request gets, whichever path answers it: an id (the caller's when it is
     safe), the security headers, a latency sample labelled by route, one log line (for a
@@ -52,7 +44,7 @@ class RequestObserver:
 
     def __init__(
         self,
-        duration: Histogram,
+        duration: LoopHistogram,
         *,
         quiet_routes: Collection[str] = (),
         log_limit: RequestLogLimit | None = None,
@@ -60,7 +52,10 @@ class RequestObserver:
         self._duration = duration
         self._quiet_routes = frozenset(quiet_routes)
         self._log_limit = log_limit or RequestLogLimit(DEFAULT_PER_SECOND)
-        self._new_id = request_ids()
+        # ids: 32 hex digits, a random per-process prefix and a counter (unique without a
+        # syscall per request, unlike uuid4)
+        self._id_prefix = secrets.token_hex(8)
+        self._id_counter = itertools.count()
         self._samples: dict[tuple[str, str, int], Any] = {}  # labelled histogram children
 
     async def close(self, app: web.Application) -> None:
@@ -68,14 +63,11 @@ class RequestObserver:
         self._log_limit.close()
 
     def request_id(self, request: web.BaseRequest) -> str:
+        """The caller's `X-Request-ID` when it is safe to log and echo, else a new id."""
         given = request.headers.get(REQUEST_ID_HEADER)
-        return given if given and _SAFE_REQUEST_ID.fullmatch(given) else self._new_id()
-
-    @staticmethod
-    def label(headers: MutableMapping[str, str], request_id: str) -> None:
-        """Add the security headers and the request id to a response's headers."""
-        headers.update(SECURITY_HEADERS)
-        headers[REQUEST_ID_HEADER] = request_id
+        if given and _SAFE_REQUEST_ID.fullmatch(given):
+            return given
+        return f"{self._id_prefix}{next(self._id_counter):016x}"
 
     def answered(
         self,
@@ -86,10 +78,14 @@ class RequestObserver:
         status: int,
         started: float,
         request_id: str,
+        secured: bool = False,
     ) -> None:
-        """A response (or HTTP exception) with `headers` and `status` is going out: label it,
+        """A response (or HTTP exception) with `headers` and `status` is going out: label it
+        (`secured`: its headers carry `SECURITY_HEADERS` already, as kept responses' do),
         then sample and log the request."""
-        self.label(headers, request_id)
+        if not secured:
+            headers.update(SECURITY_HEADERS)
+        headers[REQUEST_ID_HEADER] = request_id
         self.finish(request, route=route, status=status, started=started, request_id=request_id)
 
     def finish(
@@ -102,11 +98,14 @@ class RequestObserver:
         if sample is None:
             sample = self._samples[key] = self._duration.labels(route, request.method, str(status))
         sample.observe(elapsed)
-        # A quiet route's refusals are not routine polling: a caller without the credential.
-        quiet = route in self._quiet_routes and status not in REFUSALS
-        level = logging.DEBUG if quiet else _level(status)
-        if level == logging.INFO and not self._log_limit.admit():
-            return
+        if status < 400 and route not in self._quiet_routes:  # most requests: a success
+            if not self._log_limit.admit():
+                return
+            level = logging.INFO
+        else:
+            # A quiet route's refusals are not routine polling: a caller without the credential.
+            quiet = route in self._quiet_routes and status not in REFUSALS
+            level = logging.DEBUG if quiet else _level(status)
         log_fields(
             log,
             level,

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from aiohttp import web
 from multidict import CIMultiDict
 
-from mcp_registry_server.api.observe import route_template
+from mcp_registry_server.api.observe import SECURITY_HEADERS, route_template
 from mcp_registry_server.snapshot import Entry
 
 JSON = "application/json"
 VARY = ("Vary", "Accept-Encoding")
 PLAIN_JSON = ("Content-Type", JSON)
+SECURED = tuple(SECURITY_HEADERS.items())
 GZIP_TAG_SUFFIX = "-gzip"
 """Appended to the opaque tag of a gzipped representation (a strong ETag names one encoding)."""
 RESPONSE_CACHE_BYTES = 32 * 1024 * 1024
@@ -45,7 +46,8 @@ class Kept:
     route: str
     gzip_body: bytes | None = None
     plain_headers: CIMultiDict[str] | None = None
-    """The plain 200's headers, made on its first use (each response copies them)."""
+    """The plain 200's headers (the security headers too), made on its first use (each
+    response copies them)."""
 
 
 class ResponseCache:
@@ -140,15 +142,12 @@ async def cached_json(
     responses = request.app[RESPONSES]
     key = (snapshot_etag, request.raw_path)
     kept = responses.get(key, route=route_template(request), render=render)
-    if kept.gzip_body is None and wants_gzip(request):
+    response = represent(request, kept)
+    if response is None:  # the first client to accept gzip: compress once, for every later one
         responses.keep_gzip(key, kept, await gzipped(kept.body))
-    return represent(request, kept)
-
-
-def wants_gzip(request: web.BaseRequest) -> bool:
-    """True when the client accepts gzip (then every 200 it gets is gzipped)."""
-    accept_encoding = request.headers.get("Accept-Encoding")
-    return accept_encoding is not None and _accepts_gzip(accept_encoding)
+        response = represent(request, kept)
+        assert response is not None  # the gzipped body is there now
+    return response
 
 
 async def gzipped(body: bytes) -> bytes:
@@ -163,26 +162,31 @@ def _gzip(body: bytes) -> bytes:
     return compressor.compress(body) + compressor.flush()
 
 
-def represent(request: web.BaseRequest, kept: Kept) -> web.Response:
+def represent(request: web.BaseRequest, kept: Kept) -> web.Response | None:
     """The 200 (gzipped whenever the client accepts gzip, so the tag depends on the request
-    alone) or the 304 for a kept response."""
-    accept_encoding = request.headers.get("Accept-Encoding")
-    if_none_match = request.headers.get("If-None-Match")
+    alone) or the 304 for a kept response, with the security headers; None when the client
+    accepts gzip and `kept` has no gzipped body yet (compressing is the caller's: off the
+    loop, and only once)."""
+    headers = request.headers
+    accept_encoding = headers.get("Accept-Encoding")
+    if_none_match = headers.get("If-None-Match")
     if not accept_encoding and not if_none_match:  # the plain 200: most reads, made directly
         plain = kept.plain_headers
         if plain is None:
-            plain = kept.plain_headers = CIMultiDict((VARY, ("ETag", f'"{kept.tag}"'), PLAIN_JSON))
+            etag = ("ETag", f'"{kept.tag}"')
+            plain = kept.plain_headers = CIMultiDict((VARY, etag, PLAIN_JSON, *SECURED))
         return web.Response(body=kept.body, headers=plain)  # copies `plain`
     gzip = _accepts_gzip(accept_encoding or "")
-    headers = {"Vary": "Accept-Encoding", "ETag": f'"{kept.tag}{GZIP_TAG_SUFFIX if gzip else ""}"'}
+    tag = f'"{kept.tag}{GZIP_TAG_SUFFIX if gzip else ""}"'
+    labels: dict[str, str] = {"Vary": "Accept-Encoding", "ETag": tag, **SECURITY_HEADERS}
     if _matches(if_none_match, kept.tag):
-        return web.Response(status=304, headers=headers)
+        return web.Response(status=304, headers=labels)
     if not gzip:
-        return web.Response(body=kept.body, content_type=JSON, headers=headers)
-    # `cached_json` and the fast path gzip a kept body before they get here
-    body = kept.gzip_body if kept.gzip_body is not None else _gzip(kept.body)
-    headers |= {"Content-Type": JSON, "Content-Encoding": "gzip"}
-    return web.Response(body=body, headers=headers)
+        return web.Response(body=kept.body, content_type=JSON, headers=labels)
+    if kept.gzip_body is None:
+        return None
+    labels |= {"Content-Type": JSON, "Content-Encoding": "gzip"}
+    return web.Response(body=kept.gzip_body, headers=labels)
 
 
 def _matches(if_none_match: str | None, opaque: str) -> bool:
