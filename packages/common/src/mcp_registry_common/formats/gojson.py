@@ -11,6 +11,7 @@ from mcp_registry_common.formats.errors import RegistryFormatError, index_path, 
 
 _FLOAT64_EXACT = 2**53
 _GO_PLAIN_FLOAT_LIMIT = 1e21  # Go prints float64 without an exponent below this
+_ITEM_EXPECTED = {str: "a string", int: "an integer", dict: "an object"}
 
 
 def _type_error(path: str, *, expected: str, value: object) -> RegistryFormatError:
@@ -36,18 +37,16 @@ class GoFields:
 
     __slots__ = ("_parent", "_step", "obj")
 
-    def __init__(self, obj: dict[str, Any], path: str) -> None:
+    def __init__(
+        self,
+        obj: dict[str, Any],
+        parent: GoFields | str,
+        step: str | tuple[str, int] | None = None,
+    ) -> None:
+        """`obj` at JSON path `parent` (a string), or at member `step` of `parent` (a struct)."""
         self.obj = obj
-        self._parent: GoFields | str = path
-        self._step: str | tuple[str, int] | None = None
-
-    @classmethod
-    def _nested(
-        cls, obj: dict[str, Any], parent: GoFields, step: str | tuple[str, int]
-    ) -> GoFields:
-        fields = cls.__new__(cls)
-        fields.obj, fields._parent, fields._step = obj, parent, step
-        return fields
+        self._parent = parent
+        self._step = step
 
     @property
     def path(self) -> str:
@@ -101,23 +100,27 @@ class GoFields:
 
     def texts(self, key: str) -> list[str] | None:
         """A Go []string; None when null or absent."""
-        return self._typed_list(key, kind=str, expected="a string")
+        return self._typed_list(key, str)
 
     def integers(self, key: str) -> list[int] | None:
         """A Go []int; None when null or absent."""
-        return self._typed_list(key, kind=int, expected="an integer")
+        return self._typed_list(key, int)
 
     def child(self, key: str) -> GoFields | None:
         """A nested struct pointer; None when null or absent."""
-        obj = self.mapping(key)
-        return None if obj is None else GoFields._nested(obj, self, key)
+        obj = self.obj.get(key)
+        if obj is None:
+            return None
+        if type(obj) is not dict:
+            raise _type_error(self.where(key), expected="an object", value=obj)
+        return GoFields(obj, self, key)
 
     def children(self, key: str) -> list[GoFields] | None:
         """A Go slice of structs; None when null or absent."""
-        items = self._typed_list(key, kind=dict, expected="an object")
+        items = self._typed_list(key, dict)
         if items is None:
             return None
-        return [GoFields._nested(item, self, (key, i)) for i, item in enumerate(items)]
+        return [GoFields(item, self, (key, i)) for i, item in enumerate(items)]
 
     def mapping(self, key: str) -> dict[str, Any] | None:
         """A Go map[string]any; None when null or absent."""
@@ -136,16 +139,25 @@ class GoFields:
                 raise _type_error(key_path(self.where(key), name), expected="a string", value=value)
         return mapping
 
-    def _typed_list(self, key: str, *, kind: type, expected: str) -> list[Any] | None:
+    def _typed_list(self, key: str, kind: type, /) -> list[Any] | None:
         value = self.obj.get(key)
         if value is None:
             return None
+        if type(value) is list:
+            for item in value:
+                if type(item) is not kind:
+                    break
+            else:
+                return value
+        raise self._list_error(key, kind)
+
+    def _list_error(self, key: str, kind: type) -> RegistryFormatError:
+        value = self.obj.get(key)
         if type(value) is not list:
-            raise _type_error(self.where(key), expected="an array", value=value)
-        for i, item in enumerate(value):
-            if type(item) is not kind:
-                raise _type_error(index_path(self.where(key), i), expected=expected, value=item)
-        return value
+            return _type_error(self.where(key), expected="an array", value=value)
+        i, item = next((i, item) for i, item in enumerate(value) if type(item) is not kind)
+        where = index_path(self.where(key), i)
+        return _type_error(where, expected=_ITEM_EXPECTED[kind], value=item)
 
 
 class _NumberError(Exception):
@@ -157,19 +169,28 @@ class _NumberError(Exception):
         self.trail: list[str | int] = []
 
 
-def go_roundtrip(value: Any, path: str | GoFields) -> Any:
+def go_roundtrip(value: Any, path: str | GoFields, key: str | None = None) -> Any:
     """What Go's `json.Unmarshal` into `map[string]any` followed by `json.Marshal` yields.
 
     Object keys come out sorted at every level; every number passes through float64, so
     integers beyond 2**53 lose precision and integral floats print as integers (`1.0` -> `1`).
+    `value` is at `path`, or at its member `key` when given (the path is spelled out only when
+    a number no float64 holds makes it fail).
     """
     try:
         return _roundtrip(value)
     except _NumberError as exc:
         path = path if isinstance(path, str) else path.path
+        if key is not None:
+            exc.trail.append(key)
         for step in reversed(exc.trail):
             path = index_path(path, step) if isinstance(step, int) else key_path(path, step)
         raise RegistryFormatError(path, f"number {exc.number!r} does not fit a float64") from None
+
+
+def float64_exact(number: int) -> bool:
+    """An integer float64 holds exactly (Go's round trip leaves it as it is)."""
+    return -_FLOAT64_EXACT <= number <= _FLOAT64_EXACT
 
 
 def _roundtrip(value: Any) -> Any:
@@ -181,7 +202,7 @@ def _roundtrip(value: Any) -> Any:
         for key in sorted(value):
             item = value[key]
             of = type(item)  # leaves inline (most values are; a call costs more than this)
-            if of is str or of is bool or item is None or (of is int and _exact(item)):
+            if of is str or of is bool or item is None or (of is int and float64_exact(item)):
                 out[key] = item
                 continue
             try:
@@ -194,7 +215,7 @@ def _roundtrip(value: Any) -> Any:
         items = []
         for i, item in enumerate(value):
             of = type(item)
-            if of is str or of is bool or item is None or (of is int and _exact(item)):
+            if of is str or of is bool or item is None or (of is int and float64_exact(item)):
                 items.append(item)
                 continue
             try:
@@ -204,15 +225,10 @@ def _roundtrip(value: Any) -> Any:
                 raise
         return items
     if kind is int:
-        return value if _exact(value) else _float64(value)
+        return value if float64_exact(value) else _float64(value)
     if kind is float:
         return _float64(value)
     return value
-
-
-def _exact(number: int) -> bool:
-    """An integer float64 holds exactly."""
-    return -_FLOAT64_EXACT <= number <= _FLOAT64_EXACT
 
 
 def _float64(number: float) -> int | float:

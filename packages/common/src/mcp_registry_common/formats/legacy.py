@@ -88,11 +88,12 @@ class LegacyEntry(NamedTuple):
         """JSON path of the entry in the legacy document."""
         return key_path(self.kind, self.key)
 
-    def convert(self) -> dict[str, Any]:
-        """The entry as upstream server.json."""
+    def convert(self, path: str | None = None) -> dict[str, Any]:
+        """The entry as upstream server.json (`path`: the entry's, when already known)."""
+        path = path or self.path
         if self.kind == "servers":
-            return image_to_server(self.key, self.entry, path=self.path)
-        return remote_to_server(self.key, self.entry, path=self.path)
+            return image_to_server(self.key, self.entry, path=path)
+        return remote_to_server(self.key, self.entry, path=path)
 
 
 def legacy_entries(doc: Mapping[str, Any]) -> Iterator[LegacyEntry]:
