@@ -27,6 +27,7 @@ from mcp_registry_common.formats.limits import (
 )
 from mcp_registry_common.formats.skills import ExtensionKind, validate_items
 from mcp_registry_common.formats.upstream import validate_server
+from mcp_registry_common.gcpause import gc_paused
 
 DEFAULT_VERSION = "1.0.0"
 """Registry `version` assumed when the document has none."""
@@ -144,32 +145,40 @@ def _parse_legacy(doc: dict[str, Any], limits: DocumentLimits) -> ParsedRegistry
     last_updated = _timestamp(doc.get("last_updated"), "last_updated")
     count = sum(len(as_object(doc.get(kind), kind) or ()) for kind in ("servers", "remote_servers"))
     check_server_count(count, limits, path=ROOT)  # servers and remote_servers together
-    servers: list[dict[str, Any]] = []
-    seen: dict[tuple[str, str], str] = {}
-    for item in legacy_entries(doc):
-        _check_legacy_entry(item)
-        server = validate_server(item.convert(), path=item.path)
-        _check_unique(seen, server=server, path=item.path)
-        servers.append(server)
+    with gc_paused():  # some 20 new containers per server, none of them cyclic
+        servers = _convert_legacy(doc)
     if not servers:
         raise RegistryFormatError("servers", f"{NO_SERVERS} (servers and remote_servers are empty)")
     return ParsedRegistry("toolhive", version, last_updated, servers)
 
 
-def _check_legacy_entry(item: LegacyEntry) -> None:
-    """What the legacy schema requires and the converter would silently pass on."""
+def _convert_legacy(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    servers: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], str] = {}
+    for item in legacy_entries(doc):
+        path = item.path
+        _check_legacy_entry(item, path)
+        server = validate_server(item.convert(path), path=path)
+        _check_unique(seen, server=server, path=path)
+        servers.append(server)
+    return servers
+
+
+def _check_legacy_entry(item: LegacyEntry, path: str) -> None:
+    """What the legacy schema requires and the converter would silently pass on (`path`: the
+    entry's)."""
     entry = item.entry
     if type(entry) is not dict:
-        raise RegistryFormatError(item.path, f"must be an object, got {json_type(entry)}")
+        raise RegistryFormatError(path, f"must be an object, got {json_type(entry)}")
     remote = item.kind == "remote_servers"
     required = "url" if remote else "image"
     if not entry.get(required):
-        raise RegistryFormatError(key_path(item.path, required), f"{required} is required")
+        raise RegistryFormatError(key_path(path, required), f"{required} is required")
     transport = entry.get("transport")
     allowed = _REMOTE_TRANSPORTS if remote else _CONTAINER_TRANSPORTS
     if (remote or transport is not None) and transport not in allowed:
         raise RegistryFormatError(
-            key_path(item.path, "transport"),
+            key_path(path, "transport"),
             f"must be one of {', '.join(allowed)}, got {json.dumps(transport)}",
         )
 
