@@ -34,7 +34,8 @@ def image_to_server(
 ) -> dict[str, Any]:
     """One legacy container entry (`servers.<key>`) as server.json with one OCI package.
 
-    `path` names the entry in error messages (default `servers.<key>`).
+    `path` names the entry in error messages (default `servers.<key>`). `entry` is not
+    modified; the result may share its lists of strings.
     """
     fields = _entry_fields(entry, path or key_path("servers", key))
     server = _base_server(key, fields)
@@ -58,7 +59,8 @@ def remote_to_server(
 ) -> dict[str, Any]:
     """One legacy remote entry (`remote_servers.<key>`) as server.json with one remote.
 
-    `path` names the entry in error messages (default `remote_servers.<key>`).
+    `path` names the entry in error messages (default `remote_servers.<key>`). `entry` is not
+    modified; the result may share its lists of strings.
     """
     fields = _entry_fields(entry, path or key_path("remote_servers", key))
     server = _base_server(key, fields)
