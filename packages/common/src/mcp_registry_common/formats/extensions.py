@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from mcp_registry_common.formats.gojson import GoFields, float64_exact, go_roundtrip
+from mcp_registry_common.formats.gojson import FLOAT64_EXACT, GoFields, go_roundtrip
 from mcp_registry_common.formats.tooldefs import tool_definition
 
 DEFAULT_STATUS = "active"
@@ -82,12 +82,15 @@ def _roundtrip_members(ext: dict[str, Any]) -> list[str]:
 def _typed_integers_exact(ext: dict[str, Any]) -> bool:
     """Whether every integer of the typed structs in `ext` passes float64 unchanged."""
     network = ext.get("permissions", _NONE).get("network", _NONE)
-    return (
-        float64_exact(ext.get("proxy_port", 0))
-        and float64_exact(ext.get("metadata", _NONE).get("stars", 0))
-        and float64_exact(ext.get("oauth_config", _NONE).get("callback_port", 0))
-        and all(map(float64_exact, network.get("outbound", _NONE).get("allow_port", ())))
+    ports = network.get("outbound", _NONE).get("allow_port") or (0,)
+    integers: tuple[int, ...] = (
+        ext.get("proxy_port", 0),
+        ext.get("metadata", _NONE).get("stars", 0),
+        ext.get("oauth_config", _NONE).get("callback_port", 0),
+        min(ports),
+        max(ports),
     )
+    return min(integers) >= -FLOAT64_EXACT and max(integers) <= FLOAT64_EXACT
 
 
 _NONE: Mapping[str, Any] = MappingProxyType({})

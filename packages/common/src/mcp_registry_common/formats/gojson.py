@@ -9,7 +9,8 @@ from typing import Any
 
 from mcp_registry_common.formats.errors import RegistryFormatError, index_path, json_type, key_path
 
-_FLOAT64_EXACT = 2**53
+FLOAT64_EXACT = 2**53
+"""The largest integer (and, negated, the smallest) float64 holds with all integers below it."""
 _GO_PLAIN_FLOAT_LIMIT = 1e21  # Go prints float64 without an exponent below this
 _ITEM_EXPECTED = {str: "a string", int: "an integer", dict: "an object"}
 
@@ -190,7 +191,7 @@ def go_roundtrip(value: Any, path: str | GoFields, key: str | None = None) -> An
 
 def float64_exact(number: int) -> bool:
     """An integer float64 holds exactly (Go's round trip leaves it as it is)."""
-    return -_FLOAT64_EXACT <= number <= _FLOAT64_EXACT
+    return -FLOAT64_EXACT <= number <= FLOAT64_EXACT
 
 
 def _roundtrip(value: Any) -> Any:

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from mcp_registry_common.formats.errors import ROOT, RegistryFormatError, json_type, key_path
 from mcp_registry_common.formats.extensions import build_extensions
 from mcp_registry_common.formats.gojson import GoFields, as_object
+from mcp_registry_common.formats.plainlegacy import plain_image_to_server
 from mcp_registry_common.formats.upstream import (
     PUBLISHER_PROVIDED_KEY,
     SERVER_SCHEMA_URL,
@@ -37,6 +38,15 @@ def image_to_server(
     `path` names the entry in error messages (default `servers.<key>`). `entry` is not
     modified; the result may share its lists of strings.
     """
+    if type(entry) is dict and (server := plain_image_to_server(key, entry)) is not None:
+        return server
+    return checked_image_to_server(key, entry, path=path)
+
+
+def checked_image_to_server(
+    key: str, entry: Mapping[str, Any], *, path: str | None = None
+) -> dict[str, Any]:
+    """`image_to_server` reading field by field as Go does, for any entry (the reference)."""
     fields = _entry_fields(entry, path or key_path("servers", key))
     server = _base_server(key, fields)
     kind = fields.text("transport") or "stdio"

@@ -18,7 +18,7 @@ from mcp_registry_common.formats.errors import (
     key_path,
 )
 from mcp_registry_common.formats.gojson import as_object
-from mcp_registry_common.formats.legacy import LegacyEntry, legacy_entries
+from mcp_registry_common.formats.legacy import image_to_server, legacy_entries, remote_to_server
 from mcp_registry_common.formats.limits import (
     DEFAULT_DOCUMENT_LIMITS,
     DocumentLimits,
@@ -155,22 +155,21 @@ def _parse_legacy(doc: dict[str, Any], limits: DocumentLimits) -> ParsedRegistry
 def _convert_legacy(doc: dict[str, Any]) -> list[dict[str, Any]]:
     servers: list[dict[str, Any]] = []
     seen: dict[tuple[str, str], str] = {}
-    for item in legacy_entries(doc):
-        path = item.path
-        _check_legacy_entry(item, path)
-        server = validate_server(item.convert(path), path=path)
+    for kind, key, entry in legacy_entries(doc):
+        path = key_path(kind, key)
+        remote = kind == "remote_servers"
+        _check_legacy_entry(entry, path=path, remote=remote)
+        convert = remote_to_server if remote else image_to_server
+        server = validate_server(convert(key, entry, path=path), path=path)
         _check_unique(seen, server=server, path=path)
         servers.append(server)
     return servers
 
 
-def _check_legacy_entry(item: LegacyEntry, path: str) -> None:
-    """What the legacy schema requires and the converter would silently pass on (`path`: the
-    entry's)."""
-    entry = item.entry
+def _check_legacy_entry(entry: object, *, path: str, remote: bool) -> None:
+    """What the legacy schema requires and the converter would silently pass on."""
     if type(entry) is not dict:
         raise RegistryFormatError(path, f"must be an object, got {json_type(entry)}")
-    remote = item.kind == "remote_servers"
     required = "url" if remote else "image"
     if not entry.get(required):
         raise RegistryFormatError(key_path(path, required), f"{required} is required")
