@@ -17,7 +17,7 @@ from mcp_registry_common.logshape import parse_format, parse_level
 
 from mcp_registry_server.api.internal_access import InternalTokenFileError, read_token_file
 from mcp_registry_server.api.loglimit import limit_at_level
-from mcp_registry_server.app import StoreNotConfiguredError, create_apps
+from mcp_registry_server.app import StoreNotConfiguredError, StoreOpener, create_apps
 from mcp_registry_server.auth.errors import AuthConfigError
 from mcp_registry_server.auth.layer import insecure_urls_allowed
 from mcp_registry_server.buildinfo import current_build_info
@@ -27,14 +27,8 @@ from mcp_registry_server.logs import configure_logging
 from mcp_registry_server.serving import Address, serve_both
 from mcp_registry_server.sources.base import FetchLimits
 from mcp_registry_server.sources.kubernetes.settings import KubeSettings
-from mcp_registry_server.store.postgres import (
-    DatabaseConfigError,
-    PgpassError,
-    postgres_store_opener,
-)
-from mcp_registry_server.store.postgres.commands import (
-    run_database_command,
-)
+from mcp_registry_server.store.postgres.pgpass import PgpassError
+from mcp_registry_server.store.postgres.settings import DatabaseConfigError, DatabaseConfigLike
 
 log = structlog.get_logger("mcp_registry_server.cli")
 
@@ -59,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "validate":
         return _validate(args.config)
     if args.command in ("migrate", "prime-db"):
+        # Imported here: the database modules load asyncpg, which `serve` on the in-memory
+        # store never needs (the asyncpg-loaded-lazily test checks it).
+        from mcp_registry_server.store.postgres.commands import run_database_command
+
         return run_database_command(
             args,
             load_config=_load,
@@ -129,7 +127,7 @@ def _serve(args: argparse.Namespace) -> int:
         if args.internal_token_file is not None:
             token = read_token_file(args.internal_token_file)
         # database: → PostgreSQL; `migrate up` runs as the store opens (before listening).
-        opener = None if config.database is None else postgres_store_opener(config.database)
+        opener = None if config.database is None else _postgres_opener(config.database)
         public, internal = create_apps(
             config,
             store_opener=opener,
@@ -155,6 +153,14 @@ def _serve(args: argparse.Namespace) -> int:
     api, admin = listen_addresses(args, os.environ)
     first = config.registries[0].name if config.registries else None
     return asyncio.run(serve_both(public, internal, api=api, admin=admin, registry=first))
+
+
+def _postgres_opener(database: DatabaseConfigLike) -> StoreOpener:
+    """The PostgreSQL store opener; imported here so that asyncpg loads only with a
+    database: section (the asyncpg-loaded-lazily test checks it)."""
+    from mcp_registry_server.store.postgres.lifecycle import postgres_store_opener
+
+    return postgres_store_opener(database)
 
 
 if __name__ == "__main__":

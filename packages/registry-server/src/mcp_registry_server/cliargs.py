@@ -20,7 +20,7 @@ from mcp_registry_common.quantity import QuantityError, parse_quantity
 from mcp_registry_server.api.loglimit import DEFAULT_PER_SECOND
 from mcp_registry_server.buildinfo import current_build_info
 from mcp_registry_server.serving import Address
-from mcp_registry_server.store.postgres.commands import add_database_commands
+from mcp_registry_server.store.postgres.commandline import add_database_commands
 from mcp_registry_server.sync.engine import DEFAULT_CONCURRENCY
 
 EPILOG = """\

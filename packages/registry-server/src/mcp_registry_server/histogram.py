@@ -43,7 +43,9 @@ class LoopHistogram(Collector):
         self._documentation = documentation
         self._labelnames = tuple(labelnames)
         self._bounds = tuple(sorted(buckets))
-        self._les = [*(floatToGoString(bound) for bound in self._bounds), "+Inf"]
+        # the `le` labels as prometheus-client writes them (untyped there)
+        les = [floatToGoString(bound) for bound in self._bounds]  # type: ignore[no-untyped-call]
+        self._les: list[str] = [*les, "+Inf"]
         self._series: dict[tuple[str, ...], LoopSeries] = {}
 
     def labels(self, *values: str) -> LoopSeries:
