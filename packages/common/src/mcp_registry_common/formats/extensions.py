@@ -44,6 +44,34 @@ def build_extensions(entry: GoFields, *, remote: bool) -> dict[str, Any]:
     # Keys up to `overview` interleave with the kind's own; the ones after are common to both.
     head = _remote_head if remote else _container_head
     ext = head(entry, custom_metadata=custom_metadata, metadata=meta, overview=overview)
+    put_common_tail(
+        ext,
+        proxy_port=proxy_port,
+        stateless=stateless,
+        status=status,
+        tags=tags,
+        tier=tier,
+        tool_definitions=tool_definitions,
+        tools=tools,
+    )
+    for key in _roundtrip_members(ext):
+        ext[key] = go_roundtrip(ext[key], entry, key)
+    return ext
+
+
+def put_common_tail(
+    ext: dict[str, Any],
+    *,
+    proxy_port: int | None,
+    stateless: bool | None,
+    status: str,
+    tags: list[str] | None,
+    tier: str | None,
+    tool_definitions: list[dict[str, Any]] | None,
+    tools: list[str] | None,
+) -> dict[str, Any]:
+    """`ext` with the keys both kinds share after their own (`proxy_port` to `tools`) added in
+    sorted order, empty ones omitted, `status` always."""
     if proxy_port:
         ext["proxy_port"] = proxy_port
     if stateless:
@@ -57,8 +85,6 @@ def build_extensions(entry: GoFields, *, remote: bool) -> dict[str, Any]:
         ext["tool_definitions"] = tool_definitions
     if tools:
         ext["tools"] = tools
-    for key in _roundtrip_members(ext):
-        ext[key] = go_roundtrip(ext[key], entry, key)
     return ext
 
 

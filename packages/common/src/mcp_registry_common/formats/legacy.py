@@ -7,27 +7,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
+from mcp_registry_common.formats.converted import (
+    CONVERTED_VERSION,
+    HTTP_TRANSPORTS,
+    publisher_meta,
+    reverse_dns_name,
+)
 from mcp_registry_common.formats.errors import ROOT, RegistryFormatError, json_type, key_path
 from mcp_registry_common.formats.extensions import build_extensions
 from mcp_registry_common.formats.gojson import GoFields, as_object
 from mcp_registry_common.formats.plainlegacy import plain_image_to_server
-from mcp_registry_common.formats.upstream import (
-    PUBLISHER_PROVIDED_KEY,
-    SERVER_SCHEMA_URL,
-    TOOLHIVE_NAMESPACE,
-    UPSTREAM_SCHEMA_URL,
-)
-
-CONVERTED_VERSION = "1.0.0"
-"""Every converted server gets this version (a TODO in toolhive-core)."""
-
-STACKLOK_PREFIX = "io.github.stacklok/"
-_HTTP_TRANSPORTS = ("streamable-http", "sse")
-
-
-def reverse_dns_name(key: str) -> str:
-    """`BuildReverseDNSName`: the key itself if it contains `/`, else `io.github.stacklok/<key>`."""
-    return key if "/" in key else STACKLOK_PREFIX + key
+from mcp_registry_common.formats.upstream import SERVER_SCHEMA_URL, UPSTREAM_SCHEMA_URL
 
 
 def image_to_server(
@@ -52,7 +42,7 @@ def checked_image_to_server(
     kind = fields.text("transport") or "stdio"
     transport: dict[str, Any] = {"type": kind}
     port = fields.integer("target_port")  # read always: Go decodes (and type-checks) every field
-    if kind in _HTTP_TRANSPORTS:
+    if kind in HTTP_TRANSPORTS:
         transport["url"] = f"http://localhost:{port}" if port > 0 else "http://localhost"
     image = fields.text("image")
     package: dict[str, Any] = {"registryType": "oci", "identifier": image, "transport": transport}
@@ -60,7 +50,7 @@ def checked_image_to_server(
     if env:
         package["environmentVariables"] = env
     server["packages"] = [package]
-    server["_meta"] = _publisher_meta(image, build_extensions(fields, remote=False))
+    server["_meta"] = publisher_meta(image, build_extensions(fields, remote=False))
     return server
 
 
@@ -84,7 +74,7 @@ def remote_to_server(
     if headers:
         remote["headers"] = headers
     server["remotes"] = [remote]
-    server["_meta"] = _publisher_meta(url, build_extensions(fields, remote=True))
+    server["_meta"] = publisher_meta(url, build_extensions(fields, remote=True))
     return server
 
 
@@ -172,7 +162,3 @@ def _key_value_input(var: GoFields, *, choices: bool) -> dict[str, Any]:
         out["choices"] = values
     out["name"] = var.text("name")
     return out
-
-
-def _publisher_meta(key: str, extensions: dict[str, Any]) -> dict[str, Any]:
-    return {PUBLISHER_PROVIDED_KEY: {TOOLHIVE_NAMESPACE: {key: extensions}}}

@@ -14,17 +14,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcp_registry_common.formats.gojson import FLOAT64_EXACT
-from mcp_registry_common.formats.upstream import (
-    PUBLISHER_PROVIDED_KEY,
-    SERVER_SCHEMA_URL,
-    TOOLHIVE_NAMESPACE,
+from mcp_registry_common.formats.converted import (
+    CONVERTED_VERSION,
+    HTTP_TRANSPORTS,
+    publisher_meta,
+    reverse_dns_name,
 )
+from mcp_registry_common.formats.extensions import DEFAULT_STATUS, put_common_tail
+from mcp_registry_common.formats.gojson import FLOAT64_EXACT
+from mcp_registry_common.formats.upstream import SERVER_SCHEMA_URL
 
-_CONVERTED_VERSION = "1.0.0"  # legacy.CONVERTED_VERSION (legacy imports this module)
-_STACKLOK_PREFIX = "io.github.stacklok/"  # legacy.STACKLOK_PREFIX
-_DEFAULT_STATUS = "active"  # extensions.DEFAULT_STATUS
-_HTTP_TRANSPORTS = ("streamable-http", "sse")
 _TEXT = frozenset({str, type(None)})
 _FLAG = frozenset({bool, type(None)})
 _OBJECT = frozenset({dict, type(None)})
@@ -60,20 +59,20 @@ def plain_image_to_server(key: str, entry: dict[str, Any]) -> dict[str, Any] | N
     metadata, permissions, provenance = objects
     server: dict[str, Any] = {
         "$schema": SERVER_SCHEMA_URL,
-        "name": name or (key if "/" in key else _STACKLOK_PREFIX + key),
+        "name": name or reverse_dns_name(key),
         "description": description or "",
     }
     if title:
         server["title"] = title
     if repository_url:
         server["repository"] = {"url": repository_url, "source": "github"}
-    server["version"] = _CONVERTED_VERSION
+    server["version"] = CONVERTED_VERSION
     package = _package(entry, transport or "stdio", image or "")
-    ext = _extensions(entry, status or _DEFAULT_STATUS, metadata, permissions, provenance)
+    ext = _extensions(entry, status or DEFAULT_STATUS, metadata, permissions, provenance)
     if package is None or ext is None:
         return None
     server["packages"] = [package]
-    server["_meta"] = {PUBLISHER_PROVIDED_KEY: {TOOLHIVE_NAMESPACE: {image or "": ext}}}
+    server["_meta"] = publisher_meta(image or "", ext)
     return server
 
 
@@ -82,7 +81,7 @@ def _package(entry: dict[str, Any], kind: str, image: str) -> dict[str, Any] | N
     if type(port) not in _NUMBER:
         return None
     transport: dict[str, Any] = {"type": kind}
-    if kind in _HTTP_TRANSPORTS:
+    if kind in HTTP_TRANSPORTS:
         transport["url"] = f"http://localhost:{port}" if port and port > 0 else "http://localhost"
     package: dict[str, Any] = {"registryType": "oci", "identifier": image, "transport": transport}
     env_vars = entry.get("env_vars")
@@ -161,18 +160,16 @@ def _extensions(
         if (block := _provenance(provenance)) is None:
             return None
         ext["provenance"] = block
-    if proxy_port:
-        ext["proxy_port"] = proxy_port
-    if stateless:
-        ext["stateless"] = True
-    ext["status"] = status
-    if tags:
-        ext["tags"] = tags
-    if tier:
-        ext["tier"] = tier
-    if tools:
-        ext["tools"] = tools
-    return ext
+    return put_common_tail(
+        ext,
+        proxy_port=proxy_port,
+        stateless=stateless,
+        status=status,
+        tags=tags,
+        tier=tier,
+        tool_definitions=None,
+        tools=tools,
+    )
 
 
 def _metadata(metadata: dict[str, Any]) -> dict[str, Any] | None:
