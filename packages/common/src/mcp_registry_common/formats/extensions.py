@@ -202,11 +202,21 @@ def _permissions(profile: GoFields) -> dict[str, Any]:
     write = profile.texts("write")
     privileged = profile.flag("privileged")
     network = profile.child("network")
-    out: dict[str, Any] = {}
-    if name:
-        out["name"] = name
+    block = None if network is None else _network(network)
+    return permissions_block(name, block, privileged, read, write)
+
+
+def permissions_block(
+    name: str | None,
+    network: dict[str, Any] | None,
+    privileged: bool | None,
+    read: list[str] | None,
+    write: list[str] | None,
+) -> dict[str, Any]:
+    """The `permissions` block from its values, keys sorted, empty ones (but `network`) omitted."""
+    out: dict[str, Any] = {"name": name} if name else {}
     if network is not None:
-        out["network"] = _network(network)
+        out["network"] = network
     if privileged:
         out["privileged"] = True
     if read:

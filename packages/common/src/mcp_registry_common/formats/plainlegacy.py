@@ -20,7 +20,11 @@ from mcp_registry_common.formats.converted import (
     publisher_meta,
     reverse_dns_name,
 )
-from mcp_registry_common.formats.extensions import DEFAULT_STATUS, put_common_tail
+from mcp_registry_common.formats.extensions import (
+    DEFAULT_STATUS,
+    permissions_block,
+    put_common_tail,
+)
 from mcp_registry_common.formats.gojson import FLOAT64_EXACT
 from mcp_registry_common.formats.upstream import SERVER_SCHEMA_URL
 
@@ -201,18 +205,10 @@ def _permissions(profile: dict[str, Any]) -> dict[str, Any] | None:
         or type(network) not in _OBJECT
     ):
         return None
-    out: dict[str, Any] = {"name": name} if name else {}
-    if network is not None:
-        if (block := _network(network)) is None:
-            return None
-        out["network"] = block
-    if privileged:
-        out["privileged"] = True
-    if read:
-        out["read"] = read
-    if write:
-        out["write"] = write
-    return out
+    block = None
+    if network is not None and (block := _network(network)) is None:
+        return None
+    return permissions_block(name, block, privileged, read, write)
 
 
 def _network(network: dict[str, Any]) -> dict[str, Any] | None:
