@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from mcp_registry_common.formats.converted import (
     CONVERTED_VERSION,
@@ -78,33 +78,20 @@ def remote_to_server(
     return server
 
 
-class LegacyEntry(NamedTuple):
-    """One entry of a legacy registry: `kind` is `servers` (container) or `remote_servers`."""
-
-    kind: str
-    key: str
-    entry: Any
-
-    @property
-    def path(self) -> str:
-        """JSON path of the entry in the legacy document."""
-        return key_path(self.kind, self.key)
-
-    def convert(self, path: str | None = None) -> dict[str, Any]:
-        """The entry as upstream server.json (`path`: the entry's, when already known)."""
-        path = path or self.path
-        if self.kind == "servers":
-            return image_to_server(self.key, self.entry, path=path)
-        return remote_to_server(self.key, self.entry, path=path)
+def convert_entry(kind: str, key: str, entry: Any, *, path: str | None = None) -> dict[str, Any]:
+    """One entry of `kind` (`servers`: container, `remote_servers`: remote) as server.json."""
+    if kind == "servers":
+        return image_to_server(key, entry, path=path)
+    return remote_to_server(key, entry, path=path)
 
 
-def legacy_entries(doc: Mapping[str, Any]) -> Iterator[LegacyEntry]:
-    """Every container (`servers`) then remote (`remote_servers`) entry, each group sorted by
-    key; `groups` are ignored, as ToolHive ignores them."""
+def legacy_entries(doc: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """`(kind, key, entry)` for every container (`servers`) then remote (`remote_servers`)
+    entry, each group sorted by key; `groups` are ignored, as ToolHive ignores them."""
     for kind in ("servers", "remote_servers"):
         entries = as_object(doc.get(kind), kind) or {}
         for key in sorted(entries):
-            yield LegacyEntry(kind, key, entries[key])
+            yield kind, key, entries[key]
 
 
 def legacy_to_upstream(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -113,7 +100,7 @@ def legacy_to_upstream(doc: Mapping[str, Any]) -> dict[str, Any]:
     Servers: containers sorted by key, then remotes sorted by key (Go's order is random).
     """
     fields = _entry_fields(doc, ROOT)
-    servers = [item.convert() for item in legacy_entries(doc)]
+    servers = [convert_entry(*item) for item in legacy_entries(doc)]
     return {
         "$schema": UPSTREAM_SCHEMA_URL,
         "version": fields.text("version"),

@@ -18,7 +18,7 @@ from mcp_registry_common.formats.errors import (
     key_path,
 )
 from mcp_registry_common.formats.gojson import as_object
-from mcp_registry_common.formats.legacy import image_to_server, legacy_entries, remote_to_server
+from mcp_registry_common.formats.legacy import convert_entry, legacy_entries
 from mcp_registry_common.formats.limits import (
     DEFAULT_DOCUMENT_LIMITS,
     DocumentLimits,
@@ -159,8 +159,7 @@ def _convert_legacy(doc: dict[str, Any]) -> list[dict[str, Any]]:
         path = key_path(kind, key)
         remote = kind == "remote_servers"
         _check_legacy_entry(entry, path=path, remote=remote)
-        convert = remote_to_server if remote else image_to_server
-        server = validate_server(convert(key, entry, path=path), path=path)
+        server = validate_server(convert_entry(kind, key, entry, path=path), path=path)
         _check_unique(seen, server=server, path=path)
         servers.append(server)
     return servers
