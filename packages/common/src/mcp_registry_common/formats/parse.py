@@ -18,13 +18,18 @@ from mcp_registry_common.formats.errors import (
     key_path,
 )
 from mcp_registry_common.formats.gojson import as_object
-from mcp_registry_common.formats.legacy import convert_entry, legacy_entries
+from mcp_registry_common.formats.legacy import (
+    checked_image_to_server,
+    legacy_entries,
+    remote_to_server,
+)
 from mcp_registry_common.formats.limits import (
     DEFAULT_DOCUMENT_LIMITS,
     DocumentLimits,
     check_server_count,
     check_unparsed,
 )
+from mcp_registry_common.formats.plainlegacy import plain_image_to_server
 from mcp_registry_common.formats.skills import ExtensionKind, validate_items
 from mcp_registry_common.formats.upstream import validate_server
 from mcp_registry_common.gcpause import gc_paused
@@ -159,7 +164,14 @@ def _convert_legacy(doc: dict[str, Any]) -> list[dict[str, Any]]:
         path = key_path(kind, key)
         remote = kind == "remote_servers"
         _check_legacy_entry(entry, path=path, remote=remote)
-        server = validate_server(convert_entry(kind, key, entry, path=path), path=path)
+        plain = None if remote else plain_image_to_server(key, entry)  # as image_to_server
+        if plain is not None:
+            server = plain
+        elif remote:
+            server = remote_to_server(key, entry, path=path)
+        else:
+            server = checked_image_to_server(key, entry, path=path)
+        validate_server(server, path=path)
         _check_unique(seen, server=server, path=path)
         servers.append(server)
     return servers

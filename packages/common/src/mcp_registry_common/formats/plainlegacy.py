@@ -107,8 +107,12 @@ def _env_input(var: object) -> dict[str, Any] | None:
     get = var.get
     name, description, default = get("name"), get("description"), get("default")
     required, secret = get("required"), get("secret")
-    if not _TEXT.issuperset((type(name), type(description), type(default))) or not (
-        _FLAG.issuperset((type(required), type(secret)))
+    if (
+        type(name) not in _TEXT
+        or type(description) not in _TEXT
+        or type(default) not in _TEXT
+        or type(required) not in _FLAG
+        or type(secret) not in _FLAG
     ):
         return None
     out: dict[str, Any] = {"description": description} if description else {}
