@@ -69,6 +69,37 @@ def test_a_response_larger_than_the_budget_is_served_but_not_kept() -> None:
     assert len(calls) == 2
 
 
+def test_the_budget_grows_with_what_the_catalog_serves() -> None:
+    each = len(b"aaaa") + len("/a") + KEPT_OVERHEAD_BYTES
+    served = [0]
+    cache, calls = ResponseCache(each, grow_with=lambda: served[0]), []
+    assert cache.budget == each  # a small catalog: the floor
+    served[0] = 3 * each
+    assert cache.budget == 3 * each
+    for url in ("/a", "/b", "/c"):
+        body(cache, url, url.encode() * 2, calls)
+    assert len(cache) == 3  # all kept: one walk of every page fits
+    served[0] = 0  # the catalog shrank: the next insert evicts down to the floor
+    body(cache, "/d", b"dddd", calls)
+    assert len(cache) == 1
+    assert body(cache, "/d", b"new-d", calls) == b"dddd"
+
+
+async def test_the_apps_budget_is_at_least_the_served_entries_bytes(aiohttp_client: Any) -> None:
+    config = one_source_config()
+    factory = FakeEngineFactory()
+    public, _internal = create_apps(config, engine_factory=factory, run_sync=False)
+    await aiohttp_client(public)
+    cache = public[RESPONSES]
+    assert cache.budget == cache.max_bytes  # nothing served yet
+    await factory.engine.publish("s", [entry("io.x/a", "1.0.0"), entry("io.x/b", "2.0.0")])
+    snapshot = public[CATALOG].snapshot("default")
+    assert snapshot is not None
+    assert snapshot.body_bytes == sum(len(item.body) for item in snapshot.entries) > 0
+    cache.max_bytes = 1  # the floor out of the way: the served bytes decide
+    assert cache.budget == snapshot.body_bytes
+
+
 def test_a_gzipped_body_is_kept_once_and_counted_in_the_budget() -> None:
     each = len(b"aaaa") + len("/a") + KEPT_OVERHEAD_BYTES
     cache, calls = ResponseCache(2 * each + 3), []

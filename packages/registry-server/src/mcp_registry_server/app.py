@@ -173,7 +173,7 @@ def create_apps(
     admin = build_admin_services(config, catalog=catalog, engine=lambda: slot.engine)
     public[ADMIN] = admin
     public.add_routes([*auth.routes, *registry_routes(), *extension_routes(), *admin_routes()])
-    public[RESPONSES] = responses = ResponseCache()
+    public[RESPONSES] = responses = ResponseCache(grow_with=catalog.served_bytes)
     if auth.authenticator is None and telemetry is None:
         # anonymous: a kept read is the same for every caller (traced requests take the
         # app's path, through the telemetry middleware)

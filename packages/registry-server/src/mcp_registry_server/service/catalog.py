@@ -49,6 +49,10 @@ class Catalog:
         """The current snapshot of `registry`, or None when no such registry is configured."""
         return self._snapshots.get(registry)
 
+    def served_bytes(self) -> int:
+        """Bytes of every registry's rendered entries."""
+        return sum(snapshot.body_bytes for snapshot in self._snapshots.values())
+
     def inputs(self, registry: str) -> tuple[SourceData, ...]:
         """The source data the current snapshot of `registry` was built from, in priority order
         (claim-filtered views are assembled from it); empty before the first refresh."""
