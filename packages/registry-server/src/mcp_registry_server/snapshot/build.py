@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from mcp_registry_common.formats import ExtensionKind, item_key
+from mcp_registry_common.gcpause import gc_paused
 from mcp_registry_common.timestamps import as_utc, rfc3339
 
 from mcp_registry_server.snapshot.model import Entry, Items, RegistrySnapshot
@@ -39,6 +40,13 @@ def build_snapshot(
     (stored sources keep theirs packed); `isLatest` is settled once a name's versions are
     all known.
     """
+    # entries hold no cycles; at 100,000 servers a full collection during the build cost a
+    # fifth of it
+    with gc_paused():
+        return _build(registry=registry, sources=sources, built_at=built_at)
+
+
+def _build(*, registry: str, sources: Sequence[SourceData], built_at: float) -> RegistrySnapshot:
     claimed: dict[str, dict[str, Entry]] = {}
     skipped = 0
     for source in sources:
