@@ -82,7 +82,6 @@ def _build(*, registry: str, sources: Sequence[SourceData], built_at: float) -> 
         server_count=len(claimed),
         skipped=skipped,
         extensions={kind: items for kind, items in extensions.items() if items.entries},
-        body_bytes=sum(len(entry.body) for entry in entries),
     )
 
 

@@ -130,8 +130,11 @@ class RegistrySnapshot(SortedEntries):
     """Entries dropped while building because they had no string name or version."""
     extensions: Mapping[ExtensionKind, Items] = field(default_factory=dict)
     """The registry's skills and plugins (a kind absent here has none)."""
-    body_bytes: int = 0
+    body_bytes: int = field(init=False)
     """Bytes of the rendered entries (what one walk of every list page carries)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "body_bytes", sum(len(entry.body) for entry in self.entries))
 
     def items(self, kind: ExtensionKind) -> Items:
         """The registry's skills or plugins (empty when it has none)."""
