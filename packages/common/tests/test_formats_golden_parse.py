@@ -45,3 +45,33 @@ def test_legacy_parse_errors_are_unchanged(case: dict[str, str | None]) -> None:
     with pytest.raises(RegistryFormatError) as caught:
         parse_registry(document.encode())
     assert str(caught.value) == expected
+
+
+SINK_DOCUMENTS = [
+    SAMPLES / "toolhive-legacy-real-subset.json",
+    GOLDEN / "edge-cases-legacy.input.json",
+    SAMPLES / "toolhive-upstream-real-subset.json",
+]
+
+
+@pytest.mark.parametrize("document", SINK_DOCUMENTS, ids=lambda path: path.stem)
+def test_a_sink_gets_the_same_servers_in_order_instead_of_the_result(document: Path) -> None:
+    data = document.read_bytes()
+    received: list[dict[str, object]] = []
+    parsed = parse_registry(data, on_server=received.append)
+    assert parsed.servers == []
+    assert received == parse_registry(data).servers
+    assert json.dumps(received) == json.dumps(parse_registry(data).servers)  # key order too
+
+
+@pytest.mark.parametrize("case", ERROR_CASES, ids=[f"case{i}" for i in range(len(ERROR_CASES))])
+def test_with_a_sink_the_errors_are_the_same(case: dict[str, str | None]) -> None:
+    document, expected = case["document"], case["error"]
+    assert document is not None
+    received: list[dict[str, object]] = []
+    if expected is None:
+        parse_registry(document, on_server=received.append)
+        return
+    with pytest.raises(RegistryFormatError) as caught:
+        parse_registry(document, on_server=received.append)
+    assert str(caught.value) == expected

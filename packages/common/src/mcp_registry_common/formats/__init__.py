@@ -11,7 +11,7 @@ from mcp_registry_common.formats.limits import (
     RegistryLimitError,
     value_count_bound,
 )
-from mcp_registry_common.formats.parse import ParsedRegistry, parse_registry
+from mcp_registry_common.formats.parse import ParsedRegistry, ServerSink, parse_registry
 from mcp_registry_common.formats.skills import (
     ExtensionKind,
     item_key,
@@ -41,6 +41,7 @@ __all__ = [
     "RegistryFormat",
     "RegistryFormatError",
     "RegistryLimitError",
+    "ServerSink",
     "detect_format",
     "image_to_server",
     "item_key",

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
 from mcp_registry_common.formats.detect import RegistryFormat, detect_format
@@ -37,6 +38,9 @@ from mcp_registry_common.gcpause import gc_paused
 DEFAULT_VERSION = "1.0.0"
 """Registry `version` assumed when the document has none."""
 
+ServerSink = Callable[[dict[str, Any]], None]
+"""Takes each validated server as it is produced (see `parse_registry`'s `on_server`)."""
+
 NO_SERVERS = "upstream registry must contain at least one server"
 _VERSION_RE = re.compile(r"\d+\.\d+\.\d+", re.ASCII)
 _RFC3339_RE = re.compile(
@@ -55,6 +59,7 @@ class ParsedRegistry:
     version: str
     last_updated: str | None
     servers: list[dict[str, Any]]
+    """Empty when the servers went to an `on_server` sink instead."""
     skills: list[dict[str, Any]] = field(default_factory=list)
     plugins: list[dict[str, Any]] = field(default_factory=list)
 
@@ -64,8 +69,14 @@ def parse_registry(
     *,
     format: RegistryFormat | None = None,
     limits: DocumentLimits = DEFAULT_DOCUMENT_LIMITS,
+    on_server: ServerSink | None = None,
 ) -> ParsedRegistry:
     """Check limits, decode, detect (or check the declared `format`), convert legacy, validate.
+
+    With `on_server`, each server goes to it once validated, in document order, instead of
+    into the result: a converted legacy server can then be consumed (packed, dropped) before
+    the next one is built, so they never all exist at once (4.8 kB each in memory). An error
+    may still come after some servers went to it; the caller then discards them.
 
     Raises RegistryFormatError whose message starts with the JSON path of the problem
     (paths of a legacy document name its `servers.<key>` entries). At least one server is
@@ -82,8 +93,13 @@ def parse_registry(
             f"format mismatch: source declares {format!r} but the data is in {detected} format",
         )
     if detected == "upstream":
-        return _parse_upstream(doc, limits)
-    return _parse_legacy(doc, limits)
+        parsed = _parse_upstream(doc, limits)
+        if on_server is not None:  # the document's own objects: nothing to save by streaming
+            for server in parsed.servers:
+                on_server(server)
+            return replace(parsed, servers=[])
+        return parsed
+    return _parse_legacy(doc, limits, on_server)
 
 
 def decode_json(data: bytes | str) -> Any:
@@ -148,20 +164,24 @@ def _parse_upstream(doc: dict[str, Any], limits: DocumentLimits) -> ParsedRegist
     )
 
 
-def _parse_legacy(doc: dict[str, Any], limits: DocumentLimits) -> ParsedRegistry:
+def _parse_legacy(
+    doc: dict[str, Any], limits: DocumentLimits, on_server: ServerSink | None
+) -> ParsedRegistry:
     version = _registry_version(doc.get("version"))
     last_updated = _timestamp(doc.get("last_updated"), "last_updated")
     count = sum(len(as_object(doc.get(kind), kind) or ()) for kind in ("servers", "remote_servers"))
     check_server_count(count, limits, path=ROOT)  # servers and remote_servers together
-    with gc_paused():  # some 20 new containers per server, none of them cyclic
-        servers = _convert_legacy(doc)
-    if not servers:
+    servers: list[dict[str, Any]] = []
+    with gc_paused():  # some 14 new containers per server, none of them cyclic
+        converted = _convert_legacy(doc, servers.append if on_server is None else on_server)
+    if not converted:
         raise RegistryFormatError("servers", f"{NO_SERVERS} (servers and remote_servers are empty)")
     return ParsedRegistry("toolhive", version, last_updated, servers)
 
 
-def _convert_legacy(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    servers: list[dict[str, Any]] = []
+def _convert_legacy(doc: dict[str, Any], on_server: ServerSink) -> int:
+    """Convert and check every entry, each to `on_server`; how many there were."""
+    count = 0
     seen: dict[tuple[str, str], str] = {}
     for kind, key, entry in legacy_entries(doc):
         path = key_path(kind, key)
@@ -176,8 +196,9 @@ def _convert_legacy(doc: dict[str, Any]) -> list[dict[str, Any]]:
             server = checked_image_to_server(key, entry, path=path)
         validate_server(server, path=path)
         _check_unique(seen, server=server, path=path)
-        servers.append(server)
-    return servers
+        on_server(server)
+        count += 1
+    return count
 
 
 def _check_legacy_entry(entry: object, *, path: str, remote: bool) -> None:
