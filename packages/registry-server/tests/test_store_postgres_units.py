@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 from mcp_registry_common.backoff import BackoffPolicy, equal_jitter
 from mcp_registry_server.store.errors import StoreError, StoreUnavailableError
+from mcp_registry_server.store.packed import PackedServers
 from mcp_registry_server.store.postgres.availability import AvailabilityGate
 from mcp_registry_server.store.postgres.credentials import Credential, PasswordOrigin
 from mcp_registry_server.store.postgres.definitions import definitions_from_json
 from mcp_registry_server.store.postgres.pool import connect_kwargs
 from mcp_registry_server.store.postgres.records import (
+    EncodedJson,
     MetaTooLargeError,
     publisher_meta_size,
     server_records,
@@ -118,18 +120,34 @@ def test_server_records_keep_order_and_encode_once() -> None:
     assert rows[1][4] == b'{"name":"a/y","nested":{"k":[1,2]}}'
 
 
+def test_packed_servers_give_the_same_rows_with_their_bodies_as_they_are() -> None:
+    """What a sync stores arrives packed: the rows are those of the plain servers, and each
+    body is the packed one (not encoded again)."""
+    servers = [
+        {"name": "b/x", "version": "2", "title": "ü", "big": 2**70},
+        {"name": "a/y", "nested": {"k": [1, 2.5, None]}},
+    ]
+    packed = PackedServers.pack(servers)
+    rows = server_records("src", packed, max_meta_size=10)
+    assert rows == server_records("src", servers, max_meta_size=10)
+    assert [bytes(row[4]) for row in rows] == list(packed.bodies)
+    assert all(type(row[4]) is EncodedJson for row in rows)
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["plain", "packed"])
 @pytest.mark.parametrize(("payload", "ok"), [("x" * 8, True), ("x" * 9, False)])
-def test_meta_size_limit_is_exact(payload: str, ok: bool) -> None:
+def test_meta_size_limit_is_exact(payload: str, ok: bool, packed: bool) -> None:
     server = {"name": "n", "_meta": {META: {"p": payload}}, "padding": "y" * 100}
+    servers = PackedServers.pack([server]) if packed else [server]
     limit = len('{"p":""}') + 8
     assert publisher_meta_size(server) == len('{"p":""}') + len(payload)
     if ok:
-        assert len(server_records("s", [server], max_meta_size=limit)) == 1
+        assert len(server_records("s", servers, max_meta_size=limit)) == 1
     else:
         with pytest.raises(
             MetaTooLargeError, match=f"more than database.maxMetaSize \\({limit}\\)"
         ):
-            server_records("s", [server], max_meta_size=limit)
+            server_records("s", servers, max_meta_size=limit)
 
 
 def test_revisions_report_only_other_writers() -> None:

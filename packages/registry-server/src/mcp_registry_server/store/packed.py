@@ -65,6 +65,11 @@ class PackedServers(Sequence[Mapping[str, Any]]):
         return cls(pack_one(server) for server in servers)
 
     @property
+    def bodies(self) -> tuple[bytes, ...]:
+        """Each server's compact JSON, in order."""
+        return self._bodies
+
+    @property
     def packed_size(self) -> int:
         """Bytes of JSON kept."""
         return sum(len(body) for body in self._bodies)

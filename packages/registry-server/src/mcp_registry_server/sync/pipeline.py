@@ -1,4 +1,4 @@
-"""One sync attempt's data path: fetch (bounded in time), then parse/convert and filter.
+"""One sync attempt's data path: fetch (bounded in time), then parse/convert, filter and pack.
 
 Every failure leaves as a `StageError` naming the step, so the engine can say what failed.
 The engine skips the second step when the fetched content and the filter are unchanged.
@@ -11,17 +11,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mcp_registry_common.filtering import SourceFilter, apply_filter, apply_name_filter
+from mcp_registry_common.filtering import SourceFilter, apply_name_filter, server_allowed
 from mcp_registry_common.formats import (
     DocumentLimits,
     ParsedRegistry,
     RegistryFormat,
     RegistryFormatError,
     RegistryLimitError,
+    ServerSink,
     item_key,
     parse_registry,
 )
 from mcp_registry_common.formats.errors import ROOT
+from mcp_registry_common.gcpause import gc_paused
 from mcp_registry_common.redaction import redact_text
 
 from mcp_registry_server.sources.base import (
@@ -36,6 +38,7 @@ from mcp_registry_server.sources.errors import (
     SourceDataError,
     SourceTooLargeError,
 )
+from mcp_registry_server.store.packed import PackedServers, pack_one
 from mcp_registry_server.sync.status import FailureStage
 
 
@@ -52,10 +55,10 @@ class StageError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """What an attempt would store: filtered upstream servers, skills and plugins, and the
-    fetched content's hash."""
+    """What an attempt would store: filtered upstream servers (packed), skills and plugins,
+    and the fetched content's hash."""
 
-    servers: Sequence[dict[str, Any]]
+    servers: PackedServers
     content_hash: str
     origin: str
     skills: Sequence[dict[str, Any]] = ()
@@ -86,43 +89,98 @@ def convert_and_filter(
     filter: SourceFilter | None,
     limits: DocumentLimits,
 ) -> Prepared:
-    """Parse a fetched document (any format → upstream servers), then apply the source filter.
+    """Parse a fetched document (any format → upstream servers), apply the source filter,
+    and pack the servers (compact JSON, as stores keep them).
 
     A document over `limits` is refused before it is decoded (or, over the server limit,
     before any server is converted). CPU-bound on big registries: the engine runs it in a
-    worker thread."""
-    servers: list[dict[str, Any]]
-    parsed: ParsedRegistry | None = None
-    if isinstance(result, FetchedDocument):
+    worker thread.
+
+    Memory: each server is filtered and packed as soon as it is converted, so converted
+    legacy servers (4.8 kB each as Python objects, against 1.2 kB packed) never all exist at
+    once; the decoded document is the peak.
+
+    The cyclic collector is paused throughout, and everything the step builds but the packed
+    bodies is freed before it resumes, so the collector never walks it. Resumed while the
+    converted servers were alive, it walked them in three passes as they aged (100,000
+    servers: 2.7 s of a 4.1 s parse).
+    """
+    with gc_paused():
+        return _convert_filter_pack(result, format=format, filter=filter, limits=limits)
+
+
+def _convert_filter_pack(
+    result: FetchResult,
+    *,
+    format: RegistryFormat | None,
+    filter: SourceFilter | None,
+    limits: DocumentLimits,
+) -> Prepared:
+    bodies: list[bytes] = []
+
+    def keep(server: dict[str, Any]) -> None:
+        """Filter and pack one server as it comes: the converted ones never all exist."""
         try:
-            parsed = parse_registry(result.data, format=format, limits=limits)
-            servers = parsed.servers
-        except RegistryLimitError as exc:
-            raise StageError(
-                FailureStage.PARSE, f"{result.origin}: {exc} (limit: {limit_setting(exc.limit)})"
-            ) from None
-        except RegistryFormatError as exc:
-            stage = FailureStage.PARSE if _is_syntax(exc) else FailureStage.VALIDATION
-            quotes = result.local and exc.path != ROOT  # a key path or a `got '...'`
-            shown = LOCAL_INVALID if quotes else str(exc)
-            raise StageError(stage, f"{result.origin}: {shown}") from None
-    else:
-        servers = list(result.servers)
-    skills, plugins = (parsed.skills, parsed.plugins) if parsed is not None else ([], [])
+            allowed = server_allowed(server, filter)
+        except ValueError as exc:
+            raise _FilterFailedError(str(exc)) from None
+        if allowed:
+            try:
+                bodies.append(pack_one(server))
+            except (TypeError, ValueError) as exc:  # what no fetched JSON holds
+                name = server.get("name")
+                raise StageError(FailureStage.VALIDATION, f"server {name!r}: {exc}") from None
+
+    skills: list[dict[str, Any]] = []
+    plugins: list[dict[str, Any]] = []
+    try:
+        if isinstance(result, FetchedDocument):
+            parsed = _parse(result, format=format, limits=limits, on_server=keep)
+            skills, plugins = parsed.skills, parsed.plugins
+        else:
+            for server in result.servers:
+                keep(server)
+    except _FilterFailedError as exc:
+        raise StageError(FailureStage.FILTER, str(exc)) from None
     if filter is not None:
         try:
-            servers = apply_filter(servers, filter)
             skills = apply_name_filter(skills, filter, key=item_key)
             plugins = apply_name_filter(plugins, filter, key=item_key)
         except ValueError as exc:
             raise StageError(FailureStage.FILTER, str(exc)) from None
     return Prepared(
-        servers=servers,
+        servers=PackedServers(bodies),
         content_hash=result.content_hash,
         origin=result.origin,
         skills=skills,
         plugins=plugins,
     )
+
+
+class _FilterFailedError(Exception):
+    """The source filter failed on a server while the document was being parsed."""
+
+
+def _parse(
+    result: FetchedDocument,
+    *,
+    format: RegistryFormat | None,
+    limits: DocumentLimits,
+    on_server: ServerSink,
+) -> ParsedRegistry:
+    """`parse_registry` with its errors as StageErrors naming the document (never quoting a
+    local file)."""
+    try:
+        return parse_registry(result.data, format=format, limits=limits, on_server=on_server)
+    except RegistryLimitError as exc:
+        raise StageError(
+            FailureStage.PARSE, f"{result.origin}: {exc} (limit: {limit_setting(exc.limit)})"
+        ) from None
+    except RegistryFormatError as exc:
+        stage = FailureStage.PARSE if _is_syntax(exc) else FailureStage.VALIDATION
+        quotes = result.local and exc.path != ROOT  # a key path or a `got '...'`
+        shown = LOCAL_INVALID if quotes else str(exc)
+        raise StageError(stage, f"{result.origin}: {shown}") from None
 
 
 LOCAL_INVALID = (

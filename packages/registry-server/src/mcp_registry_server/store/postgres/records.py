@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mcp_registry_server.store.errors import StoreError
-from mcp_registry_server.store.packed import pack_one
+from mcp_registry_server.store.packed import PackedServers, pack_one
 
 PUBLISHER_META_KEY = "io.modelcontextprotocol.registry/publisher-provided"
 SERVER_COLUMNS = ("source", "revision", "position", "name", "version", "body")
@@ -64,14 +64,17 @@ def server_records(
 ) -> list[Record]:
     """One (source, position, name, version, body) row per server, in input order.
 
-    Each body is encoded once, here. The publisher metadata is part of the body, so it is
-    only measured on its own when the whole body is larger than the limit.
+    Each body is encoded once, here, or taken as it is from packed servers (what a sync
+    stores: their iteration decodes each one for its name and version). The publisher
+    metadata is part of the body, so it is only measured on its own when the whole body is
+    larger than the limit.
     """
     records = []
+    bodies = servers.bodies if isinstance(servers, PackedServers) else None
     for position, server in enumerate(servers):
         name = str(server.get("name", ""))
         try:
-            body = encode_server(server)
+            body = encode_server(server) if bodies is None else EncodedJson(bodies[position])
         except (TypeError, ValueError) as exc:
             raise UnencodableServerError(
                 f"server {name!r} (index {position}) of source {source!r} is not JSON: {exc}"
