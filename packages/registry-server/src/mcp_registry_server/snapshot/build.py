@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -51,6 +51,7 @@ def _build(*, registry: str, sources: Sequence[SourceData], built_at: float) -> 
     skipped = 0
     for source in sources:
         updated_at = as_utc(source.synced_at)
+        stamp = rfc3339(updated_at)
         own: dict[str, dict[str, Entry]] = {}
         for server in source.servers:
             name, version = server.get("name"), server.get("version")
@@ -61,7 +62,7 @@ def _build(*, registry: str, sources: Sequence[SourceData], built_at: float) -> 
                 continue  # a higher-priority source owns the name
             by_version = own.setdefault(name, {})
             if version not in by_version:  # the first copy of a version wins
-                by_version[version] = _entry(server, is_latest=False, updated_at=updated_at)
+                by_version[version] = _entry(server, updated_at=updated_at, stamp=stamp)
         claimed.update(own)
     entries: list[Entry] = []
     for by_version in claimed.values():
@@ -70,7 +71,7 @@ def _build(*, registry: str, sources: Sequence[SourceData], built_at: float) -> 
             _as_latest(entry) if version == latest else entry
             for version, entry in by_version.items()
         )
-    entries.sort(key=lambda entry: (entry.name, entry.version))
+    entries.sort(key=_by_key)
     extensions = {kind: build_items(sources, kind) for kind in ExtensionKind}
     return RegistrySnapshot(
         registry=registry,
@@ -140,25 +141,29 @@ _LATEST_END = b'"isLatest":true}}}'
 
 def _as_latest(entry: Entry) -> Entry:
     """`entry` marked as its server's latest version: its body's last member, the official
-    meta's `isLatest`, made true (the bytes `_entry` renders with `is_latest=True`)."""
+    meta's `isLatest`, made true."""
     assert entry.body.endswith(_NOT_LATEST_END)
     body = entry.body[: -len(_NOT_LATEST_END)] + _LATEST_END
-    return dataclasses.replace(entry, body=body, is_latest=True)
+    return Entry(entry.name, entry.version, body, entry.search_text, entry.updated_at, True)
 
 
-def _entry(server: ServerDoc, *, is_latest: bool, updated_at: datetime) -> Entry:
-    """Render one server version as its response item."""
+_by_key = operator.attrgetter("name", "version")
+"""An entry's (name, version): the order of a snapshot's entries."""
+
+
+def _entry(server: ServerDoc, *, updated_at: datetime, stamp: str) -> Entry:
+    """Render one server version as its response item, not (yet) marked as the latest;
+    `stamp` is `updated_at` in RFC 3339."""
     schema = server.get("$schema")
     document: dict[str, Any] = {
         "$schema": schema if isinstance(schema, str) and schema else SERVER_SCHEMA_URL
     }
     document.update((key, value) for key, value in server.items() if key != "$schema")
-    stamp = rfc3339(updated_at)
     official = {
         "status": server_status(server),
         "publishedAt": stamp,
         "updatedAt": stamp,
-        "isLatest": is_latest,
+        "isLatest": False,
     }
     item = {"server": document, "_meta": {OFFICIAL_META_KEY: official}}
     body = json.dumps(item, ensure_ascii=False, separators=(",", ":"), default=str).encode()
@@ -169,7 +174,7 @@ def _entry(server: ServerDoc, *, is_latest: bool, updated_at: datetime) -> Entry
         body=body,
         search_text="\x00".join(field.lower() for field in fields if isinstance(field, str)),
         updated_at=updated_at,
-        is_latest=is_latest,
+        is_latest=False,
     )
 
 
