@@ -11,8 +11,9 @@ gives it a line for every request) and the bench checks that every request was e
 counted. Prints requests/second, the ratios (each the median of the rounds' ratios, a round
 being one server run then one bare run; targets: list >= 0.6, get >= 0.9), the server's
 RSS with everything loaded and after the run (target <= 120 MB after the run at 10,000
-servers; with more servers the target grows linearly), the sync and snapshot build times
-from the server's log (medians of the first sync and `--resyncs` more full syncs), what one
+servers; with more servers the target grows linearly), then the sync and snapshot build times
+from the server's log (medians of the first sync and `--resyncs` more full syncs, made after
+the reads) and the RSS after them (no target: see the line it prints), what one
 server costs in each structure (measured in this process with tracemalloc), and a last
 `summary {json}` line with every figure and target.
 `--scale K` runs N servers, then K x N, and prints how each figure grew (targets: memory and
@@ -377,8 +378,6 @@ async def run(args: argparse.Namespace, servers: int) -> dict[str, Any]:
         # info lines reach the log up to 0.1 s late: wait for them
         await wait_line(server, workdir / "server.log", SYNCED)
         await wait_line(server, workdir / "server.log", BUILT)
-        syncs, builds = await full_syncs(args.resyncs, internal, data, registry, workdir)
-        sync_s, build_ms = statistics.median(syncs), statistics.median(builds)
         # the sync's line comes after the heap it freed went back to the system; the snapshot
         # serves before that (at 100,000 servers, readiness came with 1.1 GB still mapped)
         loaded_rss = rss_mb(server.pid)
@@ -411,13 +410,8 @@ async def run(args: argparse.Namespace, servers: int) -> dict[str, Any]:
             f"log_level={args.log_level}"
         )
         print(f"list page {len(list_page)} bytes, get {len(one)} bytes")
-        print(
-            f"full sync {sync_s * 1e3:.0f} ms, snapshot build {build_ms:.0f} ms (server log; "
-            f"medians of {len(syncs)}: " + ", ".join(f"{t * 1e3:.0f}" for t in syncs) + " ms)"
-        )
         ok = True
-        figures: dict[str, Any] = {"servers": servers, "sync_ms": sync_s * 1e3}
-        figures["snapshot_build_ms"] = build_ms
+        figures: dict[str, Any] = {"servers": servers}
         api_requests = 2  # the probe's
         targets = {"server": (api, server.pid), "bare": (bare_url, bare.pid)}
         for name, (ours, baseline, count) in workloads.items():
@@ -466,6 +460,18 @@ async def run(args: argparse.Namespace, servers: int) -> dict[str, Any]:
             f"server RSS: {loaded_rss:.1f} MB loaded, {final_rss:.1f} MB after the run "
             f"(target <= {rss_target:.0f} MB)"
         )
+        # timed last, so the memory figures above are those of one sync then the reads
+        syncs, builds = await full_syncs(args.resyncs, internal, data, registry, workdir)
+        sync_s, build_ms = statistics.median(syncs), statistics.median(builds)
+        resynced_rss = rss_mb(server.pid)
+        print(
+            f"full sync {sync_s * 1e3:.0f} ms, snapshot build {build_ms:.0f} ms (server log; "
+            f"medians of {len(syncs)}: " + ", ".join(f"{t * 1e3:.0f}" for t in syncs) + " ms); "
+            f"RSS after them {resynced_rss:.1f} MB (no target: the allocator's fragmentation "
+            "grows it for some 50 syncs, then it stays)"
+        )
+        figures |= {"sync_ms": sync_s * 1e3, "snapshot_build_ms": build_ms}
+        figures["rss_after_resyncs_mb"] = round(resynced_rss, 1)
         costs = structure_costs(registry)
         print(
             "bytes per server: "
@@ -501,7 +507,7 @@ def main() -> int:
         "--bare", nargs=2, metavar=("LIST_FILE", "GET_FILE"), help=argparse.SUPPRESS
     )
     parser.add_argument(
-        "--resyncs", type=int, default=2, help="full syncs after the first (medians shown)"
+        "--resyncs", type=int, default=4, help="full syncs after the first (medians shown)"
     )
     parser.add_argument(
         "--scale", type=int, default=0, help="also run K x --servers and compare (e.g. 10)"
