@@ -346,13 +346,23 @@ async def test_a_missing_git_path_fails_the_first_sync_then_a_fix_recovers(
     good, git["path"] = git["path"], "pkg/catalog/missing/registry.json"
     applied = await tier.apply_seed("02-git-missing-path.yaml", docs, namespace="e2e-sync-failure")
     ns, name = applied.namespace, applied.registry
+    seen: list[dict[str, Any] | None] = []
+
+    def failed_between_retries() -> bool:
+        """The registry Failed and its source too, in one read: the server retries a failed
+        sync, and while a retry runs the source's phase is Syncing (the registry stays
+        Failed), so one read can show either."""
+        seen.append(tier.registry(ns, name))
+        sources = ((seen[-1] or {}).get("status") or {}).get("syncStatus", {}).get("sources")
+        return phase(seen[-1]) == "Failed" and bool(sources) and sources[0]["phase"] == "Failed"
+
     await wait_for(
-        lambda: phase(tier.registry(ns, name)) == "Failed",
+        failed_between_retries,
         timeout=SETTLE_TIMEOUT,
         interval=0.1,
         message=f"never Failed:\n{diagnose(tier, ns, name)}",
     )
-    obj = tier.registry(ns, name)
+    obj = seen[-1]
     status = (obj or {}).get("status") or {}
     ready = condition(obj)
     assert (ready.get("status"), ready.get("reason")) == ("False", "SyncFailed"), status
