@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from mcp_registry_server.store.base import SourceData, SourceStatus, SyncPhase
 from mcp_registry_server.store.memory import MemoryStore
-from mcp_registry_server.store.packed import PackedServers, identity_of, pack_one
+from mcp_registry_server.store.packed import PackedServers
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -42,16 +42,3 @@ async def test_servers_are_kept_packed_and_read_back_as_written() -> None:
     assert isinstance(first, dict)
     first["name"] = "changed by a reader"
     assert kept[0]["name"] == "x/y"  # every read decodes afresh
-
-
-async def test_a_syncs_identities_are_not_kept() -> None:
-    """A sync's packed servers carry their (name, version) for database rows; the memory
-    store keeps the bodies alone (the same servers, some 100 bytes each less)."""
-    servers = [{"name": "x/y", "version": "1"}]
-    identified = PackedServers([pack_one(servers[0])], [identity_of(servers[0])])
-    store = MemoryStore()
-    await store.replace_source(SourceData("a", identified, "1", NOW))
-    kept = (await store.load_sources())["a"].servers
-    assert isinstance(kept, PackedServers)
-    assert kept.identities is None
-    assert kept.bodies == identified.bodies

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from mcp_registry_common.backoff import BackoffPolicy, equal_jitter
 from mcp_registry_server.store.errors import StoreError, StoreUnavailableError
-from mcp_registry_server.store.packed import PackedServers, identity_of, pack_one
+from mcp_registry_server.store.packed import PackedServers
 from mcp_registry_server.store.postgres.availability import AvailabilityGate
 from mcp_registry_server.store.postgres.credentials import Credential, PasswordOrigin
 from mcp_registry_server.store.postgres.definitions import definitions_from_json
@@ -128,32 +128,17 @@ def test_packed_servers_give_the_same_rows_with_their_bodies_as_they_are() -> No
         {"name": "a/y", "nested": {"k": [1, 2.5, None]}},
     ]
     packed = PackedServers.pack(servers)
-    identified = PackedServers(packed.bodies, map(identity_of, servers))
-    expected = server_records("src", servers, max_meta_size=10)
-    for given in (packed, identified):
-        rows = server_records("src", given, max_meta_size=10)
-        assert rows == expected
-        assert [bytes(row[4]) for row in rows] == list(packed.bodies)
-        assert all(type(row[4]) is EncodedJson for row in rows)
+    rows = server_records("src", packed, max_meta_size=10)
+    assert rows == server_records("src", servers, max_meta_size=10)
+    assert [bytes(row[4]) for row in rows] == list(packed.bodies)
+    assert all(type(row[4]) is EncodedJson for row in rows)
 
 
-def test_identities_name_the_rows_without_decoding() -> None:
-    """A sync's packed servers carry each one's (name, version): the rows take them."""
-    packed = PackedServers([b'{"name":"a/x","version":"1"}'], [("a/x", "1")])
-    assert server_records("s", packed, max_meta_size=1000)[0][2:4] == ("a/x", "1")
-    stray = PackedServers([b"not json"], [("a/x", "1")])  # not decoded: only its identity read
-    assert server_records("s", stray, max_meta_size=1000)[0][2:4] == ("a/x", "1")
-
-
-@pytest.mark.parametrize("packed", ["plain", "packed", "identified"])
+@pytest.mark.parametrize("packed", [False, True], ids=["plain", "packed"])
 @pytest.mark.parametrize(("payload", "ok"), [("x" * 8, True), ("x" * 9, False)])
-def test_meta_size_limit_is_exact(payload: str, ok: bool, packed: str) -> None:
+def test_meta_size_limit_is_exact(payload: str, ok: bool, packed: bool) -> None:
     server = {"name": "n", "_meta": {META: {"p": payload}}, "padding": "y" * 100}
-    servers: Any = {
-        "plain": [server],
-        "packed": PackedServers.pack([server]),
-        "identified": PackedServers([pack_one(server)], [identity_of(server)]),
-    }[packed]
+    servers = PackedServers.pack([server]) if packed else [server]
     limit = len('{"p":""}') + 8
     assert publisher_meta_size(server) == len('{"p":""}') + len(payload)
     if ok:

@@ -64,8 +64,6 @@ def test_servers_come_out_packed_and_filtered() -> None:
     )
     assert isinstance(prepared.servers, PackedServers)
     assert [server["name"] for server in prepared.servers] == ["io.github.stacklok/server-1"]
-    identities = [(server["name"], server["version"]) for server in prepared.servers]
-    assert list(prepared.servers.identities or ()) == identities
 
 
 def test_served_servers_are_packed_too() -> None:

@@ -48,34 +48,14 @@ def unpack_one(body: bytes) -> dict[str, Any]:
     return server
 
 
-Identity = tuple[str, str]
-"""A server's (name, version) as a stored row names it: `identity_of`."""
-
-
-def identity_of(server: Mapping[str, Any]) -> Identity:
-    """`server`'s name and version as strings (empty when missing)."""
-    return str(server.get("name", "")), str(server.get("version", ""))
-
-
 class PackedServers(Sequence[Mapping[str, Any]]):
     """An immutable sequence of server documents stored as compact JSON; every item read is
     a new dict decoded from it."""
 
-    __slots__ = ("_bodies", "_names", "_versions")
+    __slots__ = ("_bodies",)
 
-    def __init__(
-        self, bodies: Iterable[bytes] = (), identities: Iterable[Identity] | None = None
-    ) -> None:
+    def __init__(self, bodies: Iterable[bytes] = ()) -> None:
         self._bodies = tuple(bodies)
-        # two tuples of strings, not a tuple per server: nothing the cyclic collector tracks
-        self._names: tuple[str, ...] | None = None
-        self._versions: tuple[str, ...] = ()
-        if identities is not None:
-            pairs = tuple(identities)
-            if len(pairs) != len(self._bodies):
-                raise ValueError("one identity per body")
-            self._names = tuple(name for name, _ in pairs)
-            self._versions = tuple(version for _, version in pairs)
 
     @classmethod
     def pack(cls, servers: Sequence[Mapping[str, Any]]) -> PackedServers:
@@ -88,17 +68,6 @@ class PackedServers(Sequence[Mapping[str, Any]]):
     def bodies(self) -> tuple[bytes, ...]:
         """Each server's compact JSON, in order."""
         return self._bodies
-
-    @property
-    def identities(self) -> Iterable[Identity] | None:
-        """Each server's `identity_of`, in order, when its packer kept them (a sync does, so
-        database rows need not decode the bodies again; a store keeping the servers drops
-        them)."""
-        return None if self._names is None else zip(self._names, self._versions, strict=True)
-
-    def without_identities(self) -> PackedServers:
-        """The same servers without their identities (about 100 bytes a server less)."""
-        return self if self._names is None else PackedServers(self._bodies)
 
     @property
     def packed_size(self) -> int:
@@ -134,10 +103,7 @@ class PackedServers(Sequence[Mapping[str, Any]]):
 
 
 def packed(data: SourceData) -> SourceData:
-    """`data` with its servers packed (without identities: what a store keeps)."""
-    servers = data.servers
-    if isinstance(servers, PackedServers) and servers.identities is None:
+    """`data` with its servers packed."""
+    if isinstance(data.servers, PackedServers):
         return data
-    if isinstance(servers, PackedServers):
-        return dataclasses.replace(data, servers=servers.without_identities())
-    return dataclasses.replace(data, servers=PackedServers.pack(servers))
+    return dataclasses.replace(data, servers=PackedServers.pack(data.servers))

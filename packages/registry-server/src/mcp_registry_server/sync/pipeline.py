@@ -38,7 +38,7 @@ from mcp_registry_server.sources.errors import (
     SourceDataError,
     SourceTooLargeError,
 )
-from mcp_registry_server.store.packed import Identity, PackedServers, identity_of, pack_one
+from mcp_registry_server.store.packed import PackedServers, pack_one
 from mcp_registry_server.sync.status import FailureStage
 
 
@@ -117,7 +117,6 @@ def _convert_filter_pack(
     limits: DocumentLimits,
 ) -> Prepared:
     bodies: list[bytes] = []
-    identities: list[Identity] = []
 
     def keep(server: dict[str, Any]) -> None:
         """Filter and pack one server as it comes: the converted ones never all exist."""
@@ -131,7 +130,6 @@ def _convert_filter_pack(
             except (TypeError, ValueError) as exc:  # what no fetched JSON holds
                 name = server.get("name")
                 raise StageError(FailureStage.VALIDATION, f"server {name!r}: {exc}") from None
-            identities.append(identity_of(server))
 
     skills: list[dict[str, Any]] = []
     plugins: list[dict[str, Any]] = []
@@ -151,7 +149,7 @@ def _convert_filter_pack(
         except ValueError as exc:
             raise StageError(FailureStage.FILTER, str(exc)) from None
     return Prepared(
-        servers=PackedServers(bodies, identities),
+        servers=PackedServers(bodies),
         content_hash=result.content_hash,
         origin=result.origin,
         skills=skills,

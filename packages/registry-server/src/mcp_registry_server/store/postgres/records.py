@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mcp_registry_server.store.errors import StoreError
-from mcp_registry_server.store.packed import (
-    Identity,
-    PackedServers,
-    identity_of,
-    pack_one,
-    unpack_one,
-)
+from mcp_registry_server.store.packed import PackedServers, pack_one
 
 PUBLISHER_META_KEY = "io.modelcontextprotocol.registry/publisher-provided"
 SERVER_COLUMNS = ("source", "revision", "position", "name", "version", "body")
@@ -71,55 +65,27 @@ def server_records(
     """One (source, position, name, version, body) row per server, in input order.
 
     Each body is encoded once, here, or taken as it is from packed servers (what a sync
-    stores), whose identities give the name and version (without them, each is decoded for
-    them). The publisher metadata is part of the body, so it is only measured on its own when
-    the whole body is larger than the limit.
+    stores: their iteration decodes each one for its name and version). The publisher
+    metadata is part of the body, so it is only measured on its own when the whole body is
+    larger than the limit.
     """
-    identities = servers.identities if isinstance(servers, PackedServers) else None
-    if isinstance(servers, PackedServers) and identities is not None:
-        return _packed_records(source, servers, identities, max_meta_size=max_meta_size)
     records = []
     bodies = servers.bodies if isinstance(servers, PackedServers) else None
     for position, server in enumerate(servers):
-        name, version = identity_of(server)
+        name = str(server.get("name", ""))
         try:
             body = encode_server(server) if bodies is None else EncodedJson(bodies[position])
         except (TypeError, ValueError) as exc:
             raise UnencodableServerError(
                 f"server {name!r} (index {position}) of source {source!r} is not JSON: {exc}"
             ) from exc
-        if len(body) > max_meta_size:
-            _check_meta(server, source=source, name=name, position=position, limit=max_meta_size)
-        records.append((source, position, name, version, body))
+        if len(body) > max_meta_size and (size := publisher_meta_size(server)) > max_meta_size:
+            raise MetaTooLargeError(
+                f"server {name!r} (index {position}) of source {source!r}: publisher-provided"
+                f" _meta is {size} bytes, more than database.maxMetaSize ({max_meta_size})"
+            )
+        records.append((source, position, name, str(server.get("version", "")), body))
     return records
-
-
-def _packed_records(
-    source: str,
-    servers: PackedServers,
-    identities: Iterable[Identity],
-    *,
-    max_meta_size: int,
-) -> list[Record]:
-    records: list[Record] = []
-    rows = zip(servers.bodies, identities, strict=True)
-    for position, (packed, (name, version)) in enumerate(rows):
-        body = EncodedJson(packed)
-        if len(body) > max_meta_size:
-            server = unpack_one(packed)
-            _check_meta(server, source=source, name=name, position=position, limit=max_meta_size)
-        records.append((source, position, name, version, body))
-    return records
-
-
-def _check_meta(
-    server: Mapping[str, Any], *, source: str, name: str, position: int, limit: int
-) -> None:
-    if (size := publisher_meta_size(server)) > limit:
-        raise MetaTooLargeError(
-            f"server {name!r} (index {position}) of source {source!r}: publisher-provided"
-            f" _meta is {size} bytes, more than database.maxMetaSize ({limit})"
-        )
 
 
 def at_revision(
