@@ -346,15 +346,15 @@ async def test_a_missing_git_path_fails_the_first_sync_then_a_fix_recovers(
     good, git["path"] = git["path"], "pkg/catalog/missing/registry.json"
     applied = await tier.apply_seed("02-git-missing-path.yaml", docs, namespace="e2e-sync-failure")
     ns, name = applied.namespace, applied.registry
-    seen: list[dict[str, Any] | None] = []
+    seen: list[dict[str, Any] | None] = [None]  # the last read
 
     def failed_between_retries() -> bool:
         """The registry Failed and its source too, in one read: the server retries a failed
         sync, and while a retry runs the source's phase is Syncing (the registry stays
         Failed), so one read can show either."""
-        seen.append(tier.registry(ns, name))
-        sources = ((seen[-1] or {}).get("status") or {}).get("syncStatus", {}).get("sources")
-        return phase(seen[-1]) == "Failed" and bool(sources) and sources[0]["phase"] == "Failed"
+        seen[0] = tier.registry(ns, name)
+        sources = ((seen[0] or {}).get("status") or {}).get("syncStatus", {}).get("sources")
+        return phase(seen[0]) == "Failed" and bool(sources) and sources[0]["phase"] == "Failed"
 
     await wait_for(
         failed_between_retries,
@@ -362,7 +362,7 @@ async def test_a_missing_git_path_fails_the_first_sync_then_a_fix_recovers(
         interval=0.1,
         message=f"never Failed:\n{diagnose(tier, ns, name)}",
     )
-    obj = seen[-1]
+    obj = seen[0]
     status = (obj or {}).get("status") or {}
     ready = condition(obj)
     assert (ready.get("status"), ready.get("reason")) == ("False", "SyncFailed"), status

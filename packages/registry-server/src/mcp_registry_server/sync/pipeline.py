@@ -120,11 +120,7 @@ def _convert_filter_pack(
 
     def keep(server: dict[str, Any]) -> None:
         """Filter and pack one server as it comes: the converted ones never all exist."""
-        try:
-            allowed = server_allowed(server, filter)
-        except ValueError as exc:
-            raise _FilterFailedError(str(exc)) from None
-        if allowed:
+        if server_allowed(server, filter):  # fails closed on a bad pattern: raises nothing
             try:
                 bodies.append(pack_one(server))
             except (TypeError, ValueError) as exc:  # what no fetched JSON holds
@@ -133,21 +129,15 @@ def _convert_filter_pack(
 
     skills: list[dict[str, Any]] = []
     plugins: list[dict[str, Any]] = []
-    try:
-        if isinstance(result, FetchedDocument):
-            parsed = _parse(result, format=format, limits=limits, on_server=keep)
-            skills, plugins = parsed.skills, parsed.plugins
-        else:
-            for server in result.servers:
-                keep(server)
-    except _FilterFailedError as exc:
-        raise StageError(FailureStage.FILTER, str(exc)) from None
+    if isinstance(result, FetchedDocument):
+        parsed = _parse(result, format=format, limits=limits, on_server=keep)
+        skills, plugins = parsed.skills, parsed.plugins
+    else:
+        for server in result.servers:
+            keep(server)
     if filter is not None:
-        try:
-            skills = apply_name_filter(skills, filter, key=item_key)
-            plugins = apply_name_filter(plugins, filter, key=item_key)
-        except ValueError as exc:
-            raise StageError(FailureStage.FILTER, str(exc)) from None
+        skills = apply_name_filter(skills, filter, key=item_key)
+        plugins = apply_name_filter(plugins, filter, key=item_key)
     return Prepared(
         servers=PackedServers(bodies),
         content_hash=result.content_hash,
@@ -155,10 +145,6 @@ def _convert_filter_pack(
         skills=skills,
         plugins=plugins,
     )
-
-
-class _FilterFailedError(Exception):
-    """The source filter failed on a server while the document was being parsed."""
 
 
 def _parse(
