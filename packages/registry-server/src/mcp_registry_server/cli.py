@@ -24,6 +24,7 @@ from mcp_registry_server.buildinfo import current_build_info
 from mcp_registry_server.cliargs import build_parser, parse_address
 from mcp_registry_server.defaults import embedded_default_config
 from mcp_registry_server.logs import configure_logging
+from mcp_registry_server.memtrim import use_one_malloc_arena
 from mcp_registry_server.serving import Address, serve_both
 from mcp_registry_server.sources.base import FetchLimits
 from mcp_registry_server.sources.kubernetes.settings import KubeSettings
@@ -110,6 +111,7 @@ def _validate(path: Path) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    use_one_malloc_arena()  # before any thread starts (memtrim.py says why)
     level, level_warning = parse_level(args.log_level)
     as_json, format_warning = parse_format(os.environ.get("MCP_REGISTRY_LOG_FORMAT"))
     if args.log_format is not None:

@@ -1,0 +1,23 @@
+"""The C heap's settings: glibc takes one malloc arena for every thread (memtrim.py says why)."""
+
+from __future__ import annotations
+
+import platform
+import threading
+
+import pytest
+from mcp_registry_server import memtrim
+
+pytestmark = pytest.mark.skipif(
+    platform.libc_ver()[0] != "glibc", reason="mallopt and malloc_trim are glibc's"
+)
+
+
+def test_glibc_takes_one_arena_for_every_thread() -> None:
+    assert memtrim.use_one_malloc_arena()
+    made: list[bytes] = []
+    worker = threading.Thread(target=lambda: made.append(bytes(1 << 16)))
+    worker.start()
+    worker.join(timeout=10)
+    assert made == [bytes(1 << 16)]  # a thread still allocates
+    memtrim.release_free_memory()
