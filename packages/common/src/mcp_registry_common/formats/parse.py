@@ -144,7 +144,7 @@ def _parse_upstream(doc: dict[str, Any], limits: DocumentLimits) -> ParsedRegist
     if not servers:
         raise RegistryFormatError("data.servers", NO_SERVERS)
     check_server_count(len(servers), limits, path="data.servers")
-    seen: dict[tuple[str, str], str] = {}
+    seen: dict[str, str] = {}
     for i, server in enumerate(servers):
         path = index_path("data.servers", i)
         validate_server(server, path=path)
@@ -182,7 +182,7 @@ def _parse_legacy(
 def _convert_legacy(doc: dict[str, Any], on_server: ServerSink) -> int:
     """Convert and check every entry, each to `on_server`; how many there were."""
     count = 0
-    seen: dict[tuple[str, str], str] = {}
+    seen: dict[str, str] = {}
     for kind, key, entry in legacy_entries(doc):
         path = key_path(kind, key)
         remote = kind == "remote_servers"
@@ -217,12 +217,19 @@ def _check_legacy_entry(entry: object, *, path: str, remote: bool) -> None:
         )
 
 
-def _check_unique(seen: dict[tuple[str, str], str], *, server: dict[str, Any], path: str) -> None:
-    identity = (server["name"], server["version"])
-    first = seen.setdefault(identity, path)
+def _check_unique(seen: dict[str, str], *, server: dict[str, Any], path: str) -> None:
+    """Record `server`'s name and version in `seen` (identity -> path of its first copy).
+
+    The identity is a string, not a tuple: the interpreter keeps up to 2,000 freed pairs
+    for reuse, so a document's last pairs outlived it in the middle of its memory, and the
+    next pairs made (a snapshot's keys) held that memory for as long as they lived. NUL
+    cannot collide: `NAME_PATTERN` has no room for it in a name.
+    """
+    name, version = server["name"], server["version"]
+    first = seen.setdefault(f"{name}\x00{version}", path)
     if first != path:
         raise RegistryFormatError(
-            path, f"duplicate server {identity[0]} version {identity[1]} (first at {first})"
+            path, f"duplicate server {name} version {version} (first at {first})"
         )
 
 
