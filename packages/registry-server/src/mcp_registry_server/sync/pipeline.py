@@ -7,6 +7,7 @@ The engine skips the second step when the fetched content and the filter are unc
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +39,7 @@ from mcp_registry_server.sources.errors import (
     SourceDataError,
     SourceTooLargeError,
 )
-from mcp_registry_server.store.packed import PackedServers, pack_one
+from mcp_registry_server.store.packed import PackedServers, pack_one, unpack_one
 from mcp_registry_server.sync.status import FailureStage
 
 
@@ -103,7 +104,8 @@ def convert_and_filter(
     The cyclic collector is paused throughout, and everything the step builds but the packed
     bodies is freed before it resumes, so the collector never walks it. Resumed while the
     converted servers were alive, it walked them in three passes as they aged (100,000
-    servers: 2.7 s of a 4.1 s parse).
+    servers: 2.7 s of a 4.1 s parse). One full pass runs once the document is freed, to
+    give its memory back (`_release_document`).
     """
     with gc_paused():
         return _convert_filter_pack(result, format=format, filter=filter, limits=limits)
@@ -132,6 +134,9 @@ def _convert_filter_pack(
     if isinstance(result, FetchedDocument):
         parsed = _parse(result, format=format, limits=limits, on_server=keep)
         skills, plugins = parsed.skills, parsed.plugins
+        del parsed  # with it the decoded document: all of it but the two lists is gone now
+        _release_document()
+        skills, plugins = _made_anew(skills), _made_anew(plugins)
     else:
         for server in result.servers:
             keep(server)
@@ -145,6 +150,28 @@ def _convert_filter_pack(
         skills=skills,
         plugins=plugins,
     )
+
+
+def _release_document() -> None:
+    """Let the allocator give the freed document's memory back, before anything that is kept
+    is made: one full collection, which also empties the interpreter's free lists.
+
+    A decoded document is millions of small objects (10,000 servers: about 30 MB) in
+    pymalloc arenas of 1 MiB, and an arena goes back to the system only when nothing in it
+    is alive. Freeing the document left some of its dicts and lists in the free lists, which
+    kept their arenas; the next objects made (the stored data, the status, the snapshot)
+    went into those arenas first and held them for as long as they lived. RSS grew about
+    1 MiB with every sync (10,000 servers: 100 MB after the first, 145 MB after sixty) and
+    stays level with this pass, which costs 20-30 ms at 10,000 servers and 65-90 ms at
+    100,000 (the heap without the document, walked once).
+    """
+    gc.collect()
+
+
+def _made_anew(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Copies of skills or plugins made now, out of new memory: the parsed ones were made
+    with the document, and kept they would hold its arenas (see `_release_document`)."""
+    return [unpack_one(pack_one(item)) for item in items]
 
 
 def _parse(
