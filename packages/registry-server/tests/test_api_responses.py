@@ -176,3 +176,34 @@ async def test_list_pages_follow_new_data_at_the_same_url(aiohttp_client: Any) -
     await factory.engine.publish("s", [entry("io.x/a", "1.0.0"), entry("io.x/b", "2.0.0")])
     page = json.loads(await (await client.get(path)).read())
     assert [item["server"]["name"] for item in page["servers"]] == ["io.x/a", "io.x/b"]
+
+
+def test_forgetting_a_snapshot_drops_only_its_responses_and_their_bytes() -> None:
+    each = len(b"aaaa") + len("/a") + KEPT_OVERHEAD_BYTES
+    cache, calls = ResponseCache(2 * each), []
+    for etag in ("old", "new"):
+        cache.get((etag, "/a"), route="/r", render=renderer(b"aaaa", calls))
+    assert cache.forget("old") == 1
+    assert cache.forget("old") == 0
+    assert cache.peek(("old", "/a")) is None
+    assert cache.peek(("new", "/a")) is not None
+    # the forgotten bytes left the budget: one more fits without pushing "new" out
+    cache.get(("new", "/b"), route="/r", render=renderer(b"bbbb", calls))
+    assert len(cache) == 2
+    assert cache.peek(("new", "/a")) is not None
+
+
+async def test_a_replaced_snapshots_kept_responses_leave_with_it(aiohttp_client: Any) -> None:
+    config = one_source_config()
+    factory = FakeEngineFactory()
+    public, _internal = create_apps(config, engine_factory=factory, run_sync=False)
+    client = await aiohttp_client(public)
+    await factory.engine.publish("s", [entry("io.x/a", "1.0.0")])
+    path = "/v0.1/servers?limit=100"
+    assert (await client.get(path)).status == 200
+    old = public[CATALOG].snapshot("default").etag
+    assert public[RESPONSES].peek((old, path)) is not None
+    await factory.engine.publish("s", [entry("io.x/a", "1.0.1")])
+    assert public[CATALOG].snapshot("default").etag != old
+    assert public[RESPONSES].peek((old, path)) is None
+    assert len(public[RESPONSES]) == 0

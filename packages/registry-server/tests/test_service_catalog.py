@@ -53,3 +53,21 @@ async def test_registries_whose_inputs_did_not_change_keep_their_snapshot() -> N
     await catalog.refresh(store, source="a")
     assert catalog.snapshot("second") is untouched
     assert served(catalog, "first") == ["io.x/a2"]
+
+
+async def test_a_snapshot_that_stops_being_served_is_retired_by_its_etag() -> None:
+    store, catalog = MemoryStore(), catalog_of(first=("a",), second=("b",))
+    retired: list[str] = []
+    catalog.on_retired(retired.append)
+    await store.replace_source(data("a", "io.x/a1"))
+    await store.replace_source(data("b", "io.x/b1"))
+    empty = {name: catalog.snapshot(name) for name in ("first", "second")}
+    await catalog.refresh(store)
+    assert sorted(retired) == sorted(s.etag for s in empty.values() if s is not None)
+    retired.clear()
+    second = catalog.snapshot("second")
+    assert second is not None
+    await catalog.refresh(store)  # the same inputs: nothing replaced
+    assert retired == []
+    await catalog.reconfigure(store, Topology(registries={"first": ("a",)}, synced=frozenset("a")))
+    assert retired == [second.etag]

@@ -174,6 +174,7 @@ def create_apps(
     public[ADMIN] = admin
     public.add_routes([*auth.routes, *registry_routes(), *extension_routes(), *admin_routes()])
     public[RESPONSES] = responses = ResponseCache(grow_with=catalog.served_bytes)
+    catalog.on_retired(responses.forget)  # a replaced snapshot's responses are never read again
     if auth.authenticator is None and telemetry is None:
         # anonymous: a kept read is the same for every caller (traced requests take the
         # app's path, through the telemetry middleware)

@@ -80,6 +80,14 @@ class ResponseCache:
             self._kept.move_to_end(key)
         return kept
 
+    def forget(self, snapshot_etag: str) -> int:
+        """Drop every response kept for `snapshot_etag` (a snapshot no longer served: no
+        request can hit them again); how many there were."""
+        stale = [key for key in self._kept if key[0] == snapshot_etag]
+        for key in stale:
+            self._size -= _cost(key, self._kept.pop(key))
+        return len(stale)
+
     def get(self, key: CacheKey, *, route: str, render: Callable[[], bytes]) -> Kept:
         """The response kept for `key`, else `render()`'s (kept when it fits the budget)."""
         kept = self.peek(key)

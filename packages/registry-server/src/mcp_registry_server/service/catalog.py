@@ -22,7 +22,8 @@ class Catalog:
 
     Readers call `snapshot()` and keep the object they got for the whole request; a refresh
     swaps in a new object and never changes an old one. Refreshes are serialised and always
-    read the store afresh, so the last refresh reflects the newest stored data.
+    read the store afresh, so the last refresh reflects the newest stored data. Whatever was
+    kept for a snapshot's ETag can go once it is replaced: `on_retired` callbacks are told.
     """
 
     def __init__(self, *, topology: Topology, clock: Callable[[], float] = time.time) -> None:
@@ -34,6 +35,17 @@ class Catalog:
         self._lock = asyncio.Lock()
         self._snapshots = {name: self._empty(name) for name in self._registries}
         self._inputs: dict[str, tuple[SourceData, ...]] = {}
+        self._retired: list[Callable[[str], object]] = []
+
+    def on_retired(self, callback: Callable[[str], object]) -> None:
+        """Call `callback(etag)` whenever a snapshot with `etag` stops being served (replaced
+        by one with another ETag, or its registry deleted)."""
+        self._retired.append(callback)
+
+    def _retire(self, old: RegistrySnapshot | None, new: RegistrySnapshot | None) -> None:
+        if old is not None and (new is None or new.etag != old.etag):
+            for callback in self._retired:
+                callback(old.etag)
 
     @property
     def default_registry(self) -> str:
@@ -67,7 +79,7 @@ class Catalog:
             self.topology = topology
             self._registries = topology.registries
             for gone in self._snapshots.keys() - self._registries.keys():
-                del self._snapshots[gone]
+                self._retire(self._snapshots.pop(gone), None)
                 self._inputs.pop(gone, None)
             for name in self._registries.keys() - self._snapshots.keys():
                 self._snapshots[name] = self._empty(name)
@@ -102,6 +114,7 @@ class Catalog:
                 snapshot = await asyncio.to_thread(
                     build_snapshot, registry=registry, sources=data, built_at=self._clock()
                 )
+                self._retire(self._snapshots.get(registry), snapshot)
                 self._snapshots[registry] = snapshot
                 self._inputs[registry] = tuple(data)
                 log.info(
