@@ -164,16 +164,22 @@ def entry(name: str, version: str) -> dict[str, Any]:
     return {"name": name, "description": f"{name} {version}", "version": version}
 
 
-async def test_list_pages_follow_new_data_at_the_same_url(aiohttp_client: Any) -> None:
-    config = one_source_config()
+async def serving(aiohttp_client: Any, *servers: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """The public app (its sync engine a fake), a client of it, and the engine, which has
+    published `servers` for the one source."""
     factory = FakeEngineFactory()
-    public, _internal = create_apps(config, engine_factory=factory, run_sync=False)
+    public, _internal = create_apps(one_source_config(), engine_factory=factory, run_sync=False)
     client = await aiohttp_client(public)
-    await factory.engine.publish("s", [entry("io.x/a", "1.0.0")])
+    await factory.engine.publish("s", list(servers))
+    return public, client, factory.engine
+
+
+async def test_list_pages_follow_new_data_at_the_same_url(aiohttp_client: Any) -> None:
+    _public, client, engine = await serving(aiohttp_client, entry("io.x/a", "1.0.0"))
     path = "/v0.1/servers?limit=5"
     first = await (await client.get(path)).read()
     assert await (await client.get(path)).read() == first
-    await factory.engine.publish("s", [entry("io.x/a", "1.0.0"), entry("io.x/b", "2.0.0")])
+    await engine.publish("s", [entry("io.x/a", "1.0.0"), entry("io.x/b", "2.0.0")])
     page = json.loads(await (await client.get(path)).read())
     assert [item["server"]["name"] for item in page["servers"]] == ["io.x/a", "io.x/b"]
 
@@ -194,16 +200,12 @@ def test_forgetting_a_snapshot_drops_only_its_responses_and_their_bytes() -> Non
 
 
 async def test_a_replaced_snapshots_kept_responses_leave_with_it(aiohttp_client: Any) -> None:
-    config = one_source_config()
-    factory = FakeEngineFactory()
-    public, _internal = create_apps(config, engine_factory=factory, run_sync=False)
-    client = await aiohttp_client(public)
-    await factory.engine.publish("s", [entry("io.x/a", "1.0.0")])
+    public, client, engine = await serving(aiohttp_client, entry("io.x/a", "1.0.0"))
     path = "/v0.1/servers?limit=100"
     assert (await client.get(path)).status == 200
     old = public[CATALOG].snapshot("default").etag
     assert public[RESPONSES].peek((old, path)) is not None
-    await factory.engine.publish("s", [entry("io.x/a", "1.0.1")])
+    await engine.publish("s", [entry("io.x/a", "1.0.1")])
     assert public[CATALOG].snapshot("default").etag != old
     assert public[RESPONSES].peek((old, path)) is None
     assert len(public[RESPONSES]) == 0

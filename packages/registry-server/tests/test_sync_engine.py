@@ -331,7 +331,9 @@ async def test_a_source_still_running_after_its_slot_lease_lets_the_next_one_in(
             await engine.wait_for("fast", complete, within=10)
             assert attempting(engine.statuses()[0]), "the slow one runs on, without its slot"
     released = [e for e in logs if e["event"] == "sync_slot_released"]
-    assert [(e["source"], e["lease"]) for e in released] == [("slow", 0.2)]
+    # the slow one's lease ran out first (the fast one's may too, on a loaded machine: it is
+    # as short, and that is not what this test is about)
+    assert (released[0]["source"], released[0]["lease"]) == ("slow", 0.2)
     # The fast source got the slot only when the slow one's lease ran out. (Its own wait began
     # after the slow source took the slot, so it is shorter than the lease: no clock figure.)
     fast = next(e for e in logs if e["event"] == "sync_started" and e["source"] == "fast")

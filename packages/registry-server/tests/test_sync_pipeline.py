@@ -13,7 +13,11 @@ from mcp_registry_common.filtering import SourceFilter
 from mcp_registry_common.formats import DEFAULT_DOCUMENT_LIMITS
 from mcp_registry_server.sources.base import FetchedDocument, FetchedServers
 from mcp_registry_server.store.packed import PackedServers
-from mcp_registry_server.sync.pipeline import StageError, convert_and_filter
+from mcp_registry_server.sync.pipeline import (
+    RELEASE_AFTER_BYTES,
+    StageError,
+    convert_and_filter,
+)
 from mcp_registry_server.sync.status import FailureStage
 
 SERVERS = 3_000
@@ -96,6 +100,11 @@ def test_its_one_collection_runs_once_the_document_is_freed_and_none_is_owed_aft
     # few objects, not the converted servers waiting to be walked
     assert gc.get_count()[0] < 700
     assert len(prepared.servers) == SERVERS
+    collections.clear()
+    small = legacy_document(2)
+    assert len(small) < RELEASE_AFTER_BYTES <= len(data)
+    convert(small)
+    assert collections == []  # a small document is not worth a pass over the whole heap
 
 
 def test_what_it_returns_holds_no_container_per_server() -> None:

@@ -135,8 +135,9 @@ def _convert_filter_pack(
         parsed = _parse(result, format=format, limits=limits, on_server=keep)
         skills, plugins = parsed.skills, parsed.plugins
         del parsed  # with it the decoded document: all of it but the two lists is gone now
-        _release_document()
-        skills, plugins = _made_anew(skills), _made_anew(plugins)
+        if len(result.data) >= RELEASE_AFTER_BYTES:
+            _release_document()
+            skills, plugins = _made_anew(skills), _made_anew(plugins)
     else:
         for server in result.servers:
             keep(server)
@@ -150,6 +151,12 @@ def _convert_filter_pack(
         skills=skills,
         plugins=plugins,
     )
+
+
+RELEASE_AFTER_BYTES = 256 * 1024
+"""Documents from this size on are followed by `_release_document`. A smaller one decodes
+into a few MB at most, mostly made in memory the heap had free, which is not worth a pass
+over the whole heap."""
 
 
 def _release_document() -> None:
