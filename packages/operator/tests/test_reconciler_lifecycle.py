@@ -431,8 +431,19 @@ async def test_a_refused_deployment_with_a_pod_template_marks_the_template_inval
         update_spec(
             kube, "reg", lambda s: s["podTemplateSpec"].update(metadata={"labels": {"a": "b"}})
         )
+        # Only then play the Deployment controller: a retry of the first generation may apply
+        # the old template first, and a Deployment reported ready before the fixed template is
+        # applied would stay "not seen" (no controller here bumps its observedGeneration).
+        await wait_for(lambda: fixed_template_applied(kube), 10.0)
         await ready(kube)
         assert condition(kube, NS, "reg", "PodTemplateValid")["status"] == "True"
+
+
+def fixed_template_applied(kube: KubeApiDouble) -> bool:
+    if not exists(kube, "deployments", NS, "reg-api", "apps"):
+        return False
+    labels = deployment(kube, NS, "reg")["spec"]["template"]["metadata"].get("labels", {})
+    return bool(labels.get("a") == "b")
 
 
 async def test_a_refused_object_fails_the_step_and_is_retried_with_backoff(
