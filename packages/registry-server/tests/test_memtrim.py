@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import platform
-import threading
 
 import pytest
 from mcp_registry_server import memtrim
@@ -14,10 +13,4 @@ pytestmark = pytest.mark.skipif(
 
 
 def test_glibc_takes_one_arena_for_every_thread() -> None:
-    assert memtrim.use_one_malloc_arena()
-    made: list[bytes] = []
-    worker = threading.Thread(target=lambda: made.append(bytes(1 << 16)))
-    worker.start()
-    worker.join(timeout=10)
-    assert made == [bytes(1 << 16)]  # a thread still allocates
-    memtrim.release_free_memory()
+    assert memtrim.use_one_malloc_arena()  # mallopt answers 0 to a parameter it does not know

@@ -77,7 +77,7 @@ def _build(*, registry: str, sources: Sequence[SourceData], built_at: float) -> 
         registry=registry,
         sources=tuple(source.source for source in sources),
         entries=tuple(entries),
-        keys=tuple((entry.name, entry.version) for entry in entries),
+        keys=tuple(map(_by_key, entries)),
         etag=_digest(registry, [entries, *(items.entries for items in extensions.values())]),
         built_at=built_at,
         server_count=len(claimed),
@@ -111,10 +111,10 @@ def items_of(claimed: Iterable[tuple[str, tuple[SourceData, Mapping[str, ServerD
             _item_entry(key, item, is_latest=version == latest, updated_at=updated_at)
             for version, item in by_version.items()
         )
-    entries.sort(key=lambda entry: (entry.name, entry.version))
+    entries.sort(key=_by_key)
     return Items(
         entries=tuple(entries),
-        keys=tuple((entry.name, entry.version) for entry in entries),
+        keys=tuple(map(_by_key, entries)),
         count=count,
     )
 
