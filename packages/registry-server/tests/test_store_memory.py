@@ -32,7 +32,7 @@ async def test_replace_load_and_delete() -> None:
 
 async def test_servers_are_kept_packed_and_read_back_as_written() -> None:
     store = MemoryStore()
-    servers = [{"name": "x/y", "version": "1", "n": 2**70, "t": "é"}, {"name": "x/z"}]
+    servers = [{"name": "x/y", "version": "1", "n": 2**70 + 1, "t": "é"}, {"name": "x/z"}]
     await store.replace_source(SourceData("a", servers, "1", NOW))
     kept = (await store.load_sources())["a"].servers
     assert isinstance(kept, PackedServers)

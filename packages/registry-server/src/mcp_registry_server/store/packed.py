@@ -25,22 +25,32 @@ def _as_dict(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+EXACT_MARK = b" "
+"""Leads the JSON of a server packed by the standard library (JSON allows the whitespace)."""
+
+
 def pack_one(server: Mapping[str, Any]) -> bytes:
     """Compact JSON of one server (orjson; the standard library for what orjson refuses, such
-    as integers beyond 64 bits)."""
+    as integers beyond 64 bits, after `EXACT_MARK`: orjson would read those back as floats)."""
     try:
         encoded = orjson.dumps(server, default=_as_dict)
     except (orjson.JSONEncodeError, TypeError):
-        return json.dumps(
-            server, separators=(",", ":"), ensure_ascii=False, default=_as_dict
-        ).encode()
+        return (
+            EXACT_MARK
+            + json.dumps(
+                server, separators=(",", ":"), ensure_ascii=False, default=_as_dict
+            ).encode()
+        )
     # orjson's bytes keep the capacity of its output buffer (~4.5 kB for a ~1.1 kB server);
     # a copy has its exact size
     return bytes(memoryview(encoded))
 
 
 def unpack_one(body: bytes) -> dict[str, Any]:
-    """One server as `pack_one` packed it."""
+    """One server as `pack_one` packed it (integers of any size kept exact)."""
+    if body.startswith(EXACT_MARK):
+        exact: dict[str, Any] = json.loads(body)
+        return exact
     try:
         server: dict[str, Any] = orjson.loads(body)
     except orjson.JSONDecodeError:
