@@ -196,3 +196,65 @@ def test_packed_sources_build_the_same_snapshot() -> None:
     plain = build_snapshot(registry="r", sources=[data("s", *servers)], built_at=0)
     stored = SourceData("s", PackedServers.pack(servers), "h", SYNCED)
     assert build_snapshot(registry="r", sources=[stored], built_at=0).etag == plain.etag
+
+
+def rendered_item(server: dict[str, Any], schema: str, *, is_latest: bool) -> bytes:
+    """The response item of `server` as the standard library renders it."""
+    document = {"$schema": schema, **{k: v for k, v in server.items() if k != "$schema"}}
+    official = {
+        "status": "active",
+        "publishedAt": rfc3339(SYNCED),
+        "updatedAt": rfc3339(SYNCED),
+        "isLatest": is_latest,
+    }
+    item = {"server": document, "_meta": {OFFICIAL_META_KEY: official}}
+    return json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@pytest.mark.parametrize("store", ["plain", "packed"])
+def test_bodies_keep_the_server_as_stored_with_the_schema_first(store: str) -> None:
+    ours = "https://example.com/s.json"
+    servers = [
+        {"$schema": ours, **srv("io.x/first", "1", title="Caf\u00e9 \u2603")},
+        {**srv("io.x/later", "1"), "$schema": ours},  # served with `$schema` moved first
+        {"$schema": "", **srv("io.x/empty", "1")},  # an empty one is replaced
+        srv("io.x/none", "1", size=2**70 + 1, nested={"$schema": "kept", "tab": "a\tb"}),
+    ]
+    stored = PackedServers.pack(servers) if store == "packed" else servers
+    snapshot = build_snapshot(
+        registry="r", sources=[SourceData("s", stored, "h", SYNCED)], built_at=0
+    )
+    expected = {
+        "io.x/first": rendered_item(servers[0], ours, is_latest=True),
+        "io.x/later": rendered_item(servers[1], ours, is_latest=True),
+        "io.x/empty": rendered_item(servers[2], SERVER_SCHEMA_URL, is_latest=True),
+        "io.x/none": rendered_item(servers[3], SERVER_SCHEMA_URL, is_latest=True),
+    }
+    assert {entry.name: entry.body for entry in snapshot.entries} == expected
+
+
+def test_a_packed_server_with_its_schema_first_is_served_from_its_packed_json() -> None:
+    server = {"$schema": "https://example.com/s.json", **srv("io.x/a", "1")}
+    packed = PackedServers.pack([server])
+    snapshot = build_snapshot(
+        registry="r", sources=[SourceData("s", packed, "h", SYNCED)], built_at=0
+    )
+    body = snapshot.entries[0].body
+    assert body.startswith(b'{"server":' + packed.bodies[0] + b',"_meta":')
+    assert json.loads(body)["server"] == server
+
+
+@pytest.mark.parametrize(
+    ("read", "latest"),
+    [(["v1.0", "1.0"], "v1.0"), (["1.0", "v1.0"], "1.0"), (["2", "10", "2"], "10")],
+)
+def test_the_latest_of_equal_versions_is_the_first_read_and_copies_are_dropped(
+    read: list[str], latest: str
+) -> None:
+    servers = [srv("io.x/a", version, title=f"copy {i}") for i, version in enumerate(read)]
+    snapshot = build_snapshot(registry="r", sources=[data("s", *servers)], built_at=0)
+    assert [entry.version for entry in snapshot.entries] == sorted(set(read))
+    assert [entry.version for entry in snapshot.entries if entry.is_latest] == [latest]
+    titles = {e.version: json.loads(e.body)["server"]["title"] for e in snapshot.entries}
+    assert titles == {version: f"copy {read.index(version)}" for version in set(read)}
+    assert snapshot.server_count == 1
