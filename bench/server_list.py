@@ -1,10 +1,11 @@
 """The server's list and get endpoints against a bare aiohttp handler serving the same bytes.
 
 Starts the real server (`mcp-registry-server serve`, a file source of N generated servers) and a
-bare aiohttp app returning fixed bytes, the same response the server sent (body and headers;
-aiohttp writes Date, Server and Content-Length for both), each in its own process, then drives
-both from this process over loopback with a minimal keep-alive HTTP/1.1 client (so the client
-is not the bottleneck): `GET /v0.1/servers?limit=100` walking cursors, and
+bare aiohttp app that replays the responses the server sent (body and headers; aiohttp writes
+Date, Server and Content-Length for both): the first list page, and every version the get
+workload reads, in turn, so both write the same bytes in the same proportions. Each runs in its
+own process; this process drives both over loopback with a minimal keep-alive HTTP/1.1 client
+(so the client is not the bottleneck): `GET /v0.1/servers?limit=100` walking cursors, and
 `GET /v0.1/servers/{name}/versions/latest`. The server logs at info to a file, as a container
 runtime keeps its stdout, with its default request log limit (`--request-log-limit 0` here
 gives it a line for every request) and the bench checks that every request was either logged or
@@ -17,8 +18,11 @@ the reads) and the RSS after them (the same target: each sync's new snapshot ret
 responses of the one it replaces, and its document's memory goes back), what one
 server costs in each structure (measured in this process with tracemalloc), and a last
 `summary {json}` line with every figure and target.
-`--scale K` runs N servers, then K x N, and prints how each figure grew (targets: memory and
-sync at most K times, list/get ratios within 10%).
+`--scale K` runs N servers, then K x N, and prints how each figure grew (targets: memory,
+sync and snapshot build at most K times, list/get ratios within 10%). Both servers stay up
+and their timed syncs alternate, N then K x N, so each pair's ratio compares syncs made one
+after the other on the same machine load; the growth of sync and build is the median of the
+pairs' ratios.
 Usage: hatch run python bench/server_list.py [--servers N] [--requests R] [--connections C]
        [--scale K]
 """
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import random
@@ -131,8 +136,10 @@ def structure_costs(registry: dict[str, Any]) -> dict[str, float]:
 MADE_BY_AIOHTTP = frozenset({"content-length", "date", "server", "connection"})
 """Response headers aiohttp writes itself (the bare handler's responses get them the same way)."""
 
+Recorded = tuple[list[tuple[str, str]], bytes]
 
-def recorded_response(raw: bytes) -> tuple[list[tuple[str, str]], bytes]:
+
+def recorded_response(raw: bytes) -> Recorded:
     """The headers (those aiohttp does not write itself) and body of a recorded response."""
     head, _, body = raw.partition(b"\r\n\r\n")
     headers = []
@@ -143,24 +150,40 @@ def recorded_response(raw: bytes) -> tuple[list[tuple[str, str]], bytes]:
     return headers, body
 
 
+def write_recorded(file: Path, raws: list[bytes]) -> None:
+    """Raw responses (head and body), each after its length."""
+    file.write_bytes(b"".join(len(raw).to_bytes(8, "big") + raw for raw in raws))
+
+
+def read_recorded(file: Path) -> list[Recorded]:
+    """The responses `write_recorded` wrote."""
+    data, responses, at = file.read_bytes(), [], 0
+    while at < len(data):
+        size = int.from_bytes(data[at : at + 8], "big")
+        responses.append(recorded_response(data[at + 8 : at + 8 + size]))
+        at += 8 + size
+    return responses
+
+
 def bare_server(list_file: str, get_file: str) -> None:
-    """The baseline: an aiohttp app with no middleware returning fixed bytes, the same the
-    server sent (headers included: its ETag, Vary, security headers and a request id)."""
+    """The baseline: an aiohttp app with no middleware whose handlers return, in turn, the
+    responses the server sent (headers included: ETag, Vary, security headers and request id),
+    so it writes the same bytes in the same proportions as the server: each get path the
+    workload reads, and a list page."""
     from aiohttp import web
 
-    (list_headers, list_body), (get_headers, get_body) = (
-        recorded_response(Path(file).read_bytes()) for file in (list_file, get_file)
-    )
+    def replay(file: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+        responses = itertools.cycle(read_recorded(Path(file)))
 
-    async def list_handler(request: web.Request) -> web.Response:
-        return web.Response(body=list_body, headers=list_headers)
+        async def handler(request: web.Request) -> web.Response:
+            headers, body = next(responses)
+            return web.Response(body=body, headers=headers)
 
-    async def get_handler(request: web.Request) -> web.Response:
-        return web.Response(body=get_body, headers=get_headers)
+        return handler
 
     async def main() -> None:
         app = web.Application()
-        app.add_routes([web.get("/list", list_handler), web.get("/get", get_handler)])
+        app.add_routes([web.get("/list", replay(list_file)), web.get("/get", replay(get_file))])
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -283,6 +306,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def idle(pid: int, *, window: float = 0.2, busy: float = 0.1) -> None:
+    """Wait until the process uses less than `busy` of a core over `window` seconds."""
+    async with asyncio.timeout(60):
+        before = cpu_seconds(pid)
+        while True:
+            await asyncio.sleep(window)
+            now = cpu_seconds(pid)
+            if now - before < busy * window:
+                return
+            before = now
+
+
 def rss_mb(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     kb = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
@@ -308,33 +343,31 @@ async def request_log(log: Path, requests: int) -> tuple[int, int]:
     return logged, left_out
 
 
-async def full_syncs(
-    count: int, internal: str, data: Path, registry: dict[str, Any], workdir: Path
-) -> tuple[list[float], list[float]]:
-    """The first sync's time and snapshot build time, then those of `count` more full syncs:
-    each changes the file (its `last_updated`), asks for a manual sync on the internal port
-    and waits for its lines. One sync per size is at the mercy of the machine's slow spells."""
-    log = workdir / "server.log"
+async def logged_times(log: Path) -> tuple[list[float], list[float]]:
+    """Every sync's time (s) and snapshot build time (ms) the server has logged so far."""
+    text = await asyncio.to_thread(log.read_bytes)
+    return [float(t) for t in SYNCED.findall(text)], [float(t) for t in BUILT.findall(text)]
 
-    async def lines() -> tuple[list[float], list[float]]:
-        text = await asyncio.to_thread(log.read_bytes)
-        return [float(t) for t in SYNCED.findall(text)], [float(t) for t in BUILT.findall(text)]
 
-    for i in range(count):
-        synced, built = await lines()
-        registry["meta"]["last_updated"] = f"2026-02-18T00:00:{i + 1:02d}Z"
-        await asyncio.to_thread(data.write_text, json.dumps(registry))
-        conn = await Connection.open(internal)
-        status, _, body = await conn.exchange("/sources/bench/sync", method="POST")
-        conn.close()
-        assert status < 300, (status, body[:200])
-        async with asyncio.timeout(300):
-            while True:
-                now_synced, now_built = await lines()
-                if len(now_synced) > len(synced) and len(now_built) > len(built):
-                    break
-                await asyncio.sleep(0.1)
-    return await lines()
+async def full_sync(
+    index: int, internal: str, data: Path, registry: dict[str, Any], log: Path
+) -> tuple[float, float]:
+    """One full sync's time (s) and snapshot build time (ms): it changes the file (its
+    `last_updated`, the `index`th change), asks for a manual sync on the internal port and
+    waits for its lines."""
+    synced, built = await logged_times(log)
+    registry["meta"]["last_updated"] = f"2026-02-18T00:{index // 60:02d}:{index % 60 + 1:02d}Z"
+    await asyncio.to_thread(data.write_text, json.dumps(registry))
+    conn = await Connection.open(internal)
+    status, _, body = await conn.exchange("/sources/bench/sync", method="POST")
+    conn.close()
+    assert status < 300, (status, body[:200])
+    async with asyncio.timeout(300):
+        while True:
+            now_synced, now_built = await logged_times(log)
+            if len(now_synced) > len(synced) and len(now_built) > len(built):
+                return now_synced[len(synced)], now_built[len(built)]
+            await asyncio.sleep(0.1)
 
 
 async def wait_ready(internal: str, expected: int) -> None:
@@ -348,54 +381,103 @@ async def wait_ready(internal: str, expected: int) -> None:
             await asyncio.sleep(0.2)
 
 
-async def run(args: argparse.Namespace, servers: int) -> dict[str, Any]:
-    """One run with `servers` servers: its figures and whether each met its target."""
-    workdir = Path(tempfile.mkdtemp(prefix="bench-server-list-"))
-    data = workdir / "registry.json"
-    registry = generate_registry(servers)
-    data.write_text(json.dumps(registry))
-    (workdir / "config.yaml").write_text(
-        "sources:\n  - name: bench\n    file: {path: " + str(data) + "}\n"
-        "    syncPolicy: {interval: 1h}\n"
-        "registries:\n  - name: default\n    sources: [bench]\n"
-        "auth:\n  mode: anonymous\n"
-    )
-    listen = ("--address", "127.0.0.1:0", "--internal-address", "127.0.0.1:0")
-    # the generated file outgrows the default 10 MiB document cap from ~9,000 servers
-    cap = ("--max-document-bytes", str(max(2 * data.stat().st_size, 10 * 1024 * 1024)))
-    limit = (
-        () if args.request_log_limit is None else ("--request-log-limit", args.request_log_limit)
-    )
-    server = await start(
-        workdir / "server.log",
-        *("-m", "mcp_registry_server.cli", "serve", "--config", str(workdir / "config.yaml")),
-        *(*listen, *cap, "--log-level", args.log_level, *limit),
-    )
-    processes = [server]
-    try:
-        listening = await wait_line(server, workdir / "server.log", LISTENING)
-        api, internal = (url.decode() for url in listening.groups())
-        await wait_ready(internal, servers)
+class ServerRun:
+    """One server with N generated servers and its bare baseline, measured in phases: the
+    reads (`reads`), then full syncs (`resync`), then the figures (`finish`)."""
+
+    def __init__(self, args: argparse.Namespace, servers: int) -> None:
+        self.args, self.servers = args, servers
+        self.workdir = Path(tempfile.mkdtemp(prefix="bench-server-list-"))
+        self.log = self.workdir / "server.log"
+        self.data = self.workdir / "registry.json"
+        self.registry = generate_registry(servers)
+        self.processes: list[asyncio.subprocess.Process] = []
+        self.figures: dict[str, Any] = {"servers": servers}
+        self.ok = True
+        self.rss_target = RSS_TARGET_MB * max(1.0, servers / RSS_TARGET_SERVERS)
+        self.resyncs: list[tuple[float, float]] = []
+        """(sync s, build ms) of each `resync`."""
+
+    async def __aenter__(self) -> ServerRun:
+        try:
+            await self._start()
+        except BaseException:
+            await self._stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stop()
+
+    async def _stop(self) -> None:
+        for process in self.processes:
+            if process.returncode is None:
+                process.terminate()
+                await process.wait()
+
+    async def _start(self) -> None:
+        """The server, its data synced and its snapshot built."""
+        self.data.write_text(json.dumps(self.registry))
+        (self.workdir / "config.yaml").write_text(
+            "sources:\n  - name: bench\n    file: {path: " + str(self.data) + "}\n"
+            "    syncPolicy: {interval: 1h}\n"
+            "registries:\n  - name: default\n    sources: [bench]\n"
+            "auth:\n  mode: anonymous\n"
+        )
+        args = self.args
+        listen = ("--address", "127.0.0.1:0", "--internal-address", "127.0.0.1:0")
+        # the generated file outgrows the default 10 MiB document cap from ~9,000 servers
+        cap = ("--max-document-bytes", str(max(2 * self.data.stat().st_size, 10 * 1024 * 1024)))
+        limit = (
+            ()
+            if args.request_log_limit is None
+            else ("--request-log-limit", args.request_log_limit)
+        )
+        self.server = await start(
+            self.log,
+            *(
+                "-m",
+                "mcp_registry_server.cli",
+                "serve",
+                "--config",
+                str(self.workdir / "config.yaml"),
+            ),
+            *(*listen, *cap, "--log-level", args.log_level, *limit),
+        )
+        self.processes.append(self.server)
+        listening = await wait_line(self.server, self.log, LISTENING)
+        self.api, self.internal = (url.decode() for url in listening.groups())
+        await wait_ready(self.internal, self.servers)
         # info lines reach the log up to 0.1 s late: wait for them
-        await wait_line(server, workdir / "server.log", SYNCED)
-        await wait_line(server, workdir / "server.log", BUILT)
+        await wait_line(self.server, self.log, SYNCED)
+        await wait_line(self.server, self.log, BUILT)
         # the sync's line comes after the heap it freed went back to the system; the snapshot
         # serves before that (at 100,000 servers, readiness came with 1.1 GB still mapped)
-        loaded_rss = rss_mb(server.pid)
+        self.loaded_rss = rss_mb(self.server.pid)
+
+    async def reads(self) -> None:
+        """The list and get workloads against the server and the bare baseline, the request
+        log's count and the server's RSS after them."""
+        args, servers, workdir = self.args, self.servers, self.workdir
         names = [f"com.bench-{i % 40}%2Fserver-{i:05d}" for i in range(servers)]
         random.Random(7).shuffle(names)
         get_paths = [f"/v0.1/servers/{name}/versions/latest" for name in names]
-        probe = await Connection.open(api)
+        # the paths the get workload reads: each connection reads the first `share` of them
+        read = get_paths[: min(servers, args.requests // args.connections)]
+        probe = await Connection.open(self.api)
         _, list_head, list_page = await probe.exchange("/v0.1/servers?limit=100")
-        _, get_head, one = await probe.exchange(get_paths[0])
+        gets = []
+        for path in read:
+            _, get_head, one = await probe.exchange(path)
+            gets.append(get_head + one)
         probe.close()
-        (workdir / "list.bin").write_bytes(list_head + list_page)
-        (workdir / "get.bin").write_bytes(get_head + one)
+        write_recorded(workdir / "list.bin", [list_head + list_page])
+        write_recorded(workdir / "get.bin", gets)
         bare = await start(
             workdir / "bare.log",
             *(__file__, "--bare", str(workdir / "list.bin"), str(workdir / "get.bin")),
         )
-        processes.append(bare)
+        self.processes.append(bare)
         ready = await wait_line(bare, workdir / "bare.log", re.compile(rb"bare server on (\S+)"))
         bare_url = ready.group(1).decode()
         workloads = {
@@ -410,11 +492,13 @@ async def run(args: argparse.Namespace, servers: int) -> dict[str, Any]:
             f"servers={servers} connections={args.connections} rounds={args.rounds} "
             f"log_level={args.log_level}"
         )
-        print(f"list page {len(list_page)} bytes, get {len(one)} bytes")
-        ok = True
-        figures: dict[str, Any] = {"servers": servers}
-        api_requests = 2  # the probe's
-        targets = {"server": (api, server.pid), "bare": (bare_url, bare.pid)}
+        get_sizes = [len(recorded_response(raw)[1]) for raw in gets]
+        print(
+            f"list page {len(list_page)} bytes, get {statistics.mean(get_sizes):.0f} bytes "
+            f"(mean of the {len(gets)} read; the bare server replays them in turn)"
+        )
+        api_requests = 2 + len(read)  # the probe's
+        targets = {"server": (self.api, self.server.pid), "bare": (bare_url, bare.pid)}
         for name, (ours, baseline, count) in workloads.items():
             workers = {"server": ours, "bare": baseline}
             runs: dict[str, list[Run]] = {"server": [], "bare": []}
@@ -438,61 +522,99 @@ async def run(args: argparse.Namespace, servers: int) -> dict[str, Any]:
                     *((o.rps / b.rps, b.cpu_us / o.cpu_us) for o, b in paired), strict=True
                 )
             )
-            ok &= ratio >= TARGETS[name]
-            figures[f"{name}_ratio"] = round(ratio, 3)
-            figures[f"{name}_cpu_ratio"] = round(cpu_ratio, 3)
+            self.ok &= ratio >= TARGETS[name]
+            self.figures[f"{name}_ratio"] = round(ratio, 3)
+            self.figures[f"{name}_cpu_ratio"] = round(cpu_ratio, 3)
             print(
                 f"{name:5s} server {ours_rps:8.0f} req/s  bare {bare_rps:8.0f} req/s  "
                 f"ratio {ratio:.2f} (target >= {TARGETS[name]})   "
                 f"server CPU/request {ours_cpu:6.1f} us, bare {bare_cpu:6.1f} us, "
                 f"CPU ratio {cpu_ratio:.2f}"
             )
-        final_rss = rss_mb(server.pid)
+        bare.terminate()
+        await bare.wait()
+        final_rss = rss_mb(self.server.pid)
         if args.log_level == "info":
-            logged, left_out = await request_log(workdir / "server.log", api_requests)
+            logged, left_out = await request_log(self.log, api_requests)
             print(
                 f"request log ({args.request_log_limit or 'default'} limit): {logged} lines for "
                 f"{api_requests} API requests, {left_out} counted in http_requests_not_logged"
             )
-            ok &= logged + left_out == api_requests
-        rss_target = RSS_TARGET_MB * max(1.0, servers / RSS_TARGET_SERVERS)
-        ok &= max(loaded_rss, final_rss) <= rss_target
+            self.ok &= logged + left_out == api_requests
+        self.ok &= max(self.loaded_rss, final_rss) <= self.rss_target
         print(
-            f"server RSS: {loaded_rss:.1f} MB loaded, {final_rss:.1f} MB after the run "
-            f"(target <= {rss_target:.0f} MB)"
+            f"server RSS: {self.loaded_rss:.1f} MB loaded, {final_rss:.1f} MB after the run "
+            f"(target <= {self.rss_target:.0f} MB)"
         )
-        # timed last, so the memory figures above are those of one sync then the reads
-        syncs, builds = await full_syncs(args.resyncs, internal, data, registry, workdir)
+        self.figures |= {
+            "rss_loaded_mb": round(self.loaded_rss, 1),
+            "rss_after_mb": round(final_rss, 1),
+        }
+
+    async def resync(self) -> tuple[float, float]:
+        """One more full sync: its time (s) and snapshot build time (ms), once the server is
+        idle again (after its lines it still gives the freed heap back to the system, which
+        would overlap the next sync of another server)."""
+        times = await full_sync(
+            len(self.resyncs), self.internal, self.data, self.registry, self.log
+        )
+        await idle(self.server.pid)
+        self.resyncs.append(times)
+        return times
+
+    async def finish(self) -> dict[str, Any]:
+        """The sync figures (the first sync's and those of every `resync`), the RSS after
+        them, what one server costs in each structure, and every figure with its target."""
+        syncs, builds = await logged_times(self.log)
         sync_s, build_ms = statistics.median(syncs), statistics.median(builds)
-        resynced_rss = rss_mb(server.pid)
-        ok &= resynced_rss <= rss_target
+        resynced_rss = rss_mb(self.server.pid)
+        self.ok &= resynced_rss <= self.rss_target
         print(
-            f"full sync {sync_s * 1e3:.0f} ms, snapshot build {build_ms:.0f} ms (server log; "
-            f"medians of {len(syncs)}: " + ", ".join(f"{t * 1e3:.0f}" for t in syncs) + " ms); "
-            f"RSS after them {resynced_rss:.1f} MB (target <= {rss_target:.0f} MB)"
+            f"servers={self.servers}: full sync {sync_s * 1e3:.0f} ms, snapshot build "
+            f"{build_ms:.0f} ms (server log; medians of {len(syncs)}: "
+            + ", ".join(f"{t * 1e3:.0f}" for t in syncs)
+            + f" ms); RSS after them {resynced_rss:.1f} MB (target <= {self.rss_target:.0f} MB)"
         )
+        figures = self.figures
         figures |= {"sync_ms": sync_s * 1e3, "snapshot_build_ms": build_ms}
         figures["rss_after_resyncs_mb"] = round(resynced_rss, 1)
-        costs = structure_costs(registry)
+        costs = structure_costs(self.registry)
         print(
             "bytes per server: "
             + ", ".join(f"{label.replace('_', ' ')} {size:,.0f}" for label, size in costs.items())
         )
-        figures |= {"rss_loaded_mb": round(loaded_rss, 1), "rss_after_mb": round(final_rss, 1)}
         figures |= {f"bytes_per_server_{k}": round(v) for k, v in costs.items()}
         figures["targets"] = {
             "list_ratio": f">= {TARGETS['list']}",
             "get_ratio": f">= {TARGETS['get']}",
-            "rss_after_mb": f"<= {rss_target:.0f}",
-            "rss_after_resyncs_mb": f"<= {rss_target:.0f}",
+            "rss_after_mb": f"<= {self.rss_target:.0f}",
+            "rss_after_resyncs_mb": f"<= {self.rss_target:.0f}",
         }
-        figures["ok"] = bool(ok)
+        figures["ok"] = bool(self.ok)
         return figures
-    finally:
-        for process in processes:
-            if process.returncode is None:
-                process.terminate()
-                await process.wait()
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    """The bench: one size, or with `--scale` two, whose timed syncs alternate (a pair's
+    ratio compares two syncs made one after the other, on the same machine load)."""
+    async with contextlib.AsyncExitStack() as stack:
+        small = await stack.enter_async_context(ServerRun(args, args.servers))
+        await small.reads()
+        if not args.scale:
+            for _ in range(args.resyncs):
+                await small.resync()
+            return {"bench": "server_list", **await small.finish()}
+        large = await stack.enter_async_context(ServerRun(args, args.servers * args.scale))
+        await large.reads()
+        for _ in range(args.resyncs):
+            await small.resync()
+            await large.resync()
+        base, scaled = await small.finish(), await large.finish()
+        pairs = list(zip(small.resyncs, large.resyncs, strict=True))
+        summary = {"bench": "server_list", "base": base, "scaled": scaled}
+        summary["growth"] = growth(base, scaled, pairs, args.scale)
+        summary["ok"] = base["ok"] and scaled["ok"] and summary["growth"]["ok"]
+        return summary
 
 
 def main() -> int:
@@ -509,7 +631,7 @@ def main() -> int:
         "--bare", nargs=2, metavar=("LIST_FILE", "GET_FILE"), help=argparse.SUPPRESS
     )
     parser.add_argument(
-        "--resyncs", type=int, default=4, help="full syncs after the first (medians shown)"
+        "--resyncs", type=int, default=6, help="full syncs after the first (with --scale: pairs)"
     )
     parser.add_argument(
         "--scale", type=int, default=0, help="also run K x --servers and compare (e.g. 10)"
@@ -518,25 +640,27 @@ def main() -> int:
     if args.bare:
         bare_server(*args.bare)
         return 0
-    small = asyncio.run(run(args, args.servers))
-    summary: dict[str, Any] = {"bench": "server_list", **small}
-    if args.scale:
-        large = asyncio.run(run(args, args.servers * args.scale))
-        summary = {"bench": "server_list", "base": small, "scaled": large}
-        summary["growth"] = growth(small, large, args.scale)
-        summary["ok"] = summary["growth"]["ok"]
+    summary = asyncio.run(run(args))
     print("summary " + json.dumps(summary, sort_keys=True))
     return 0 if summary["ok"] else 1
 
 
-def growth(small: dict[str, Any], large: dict[str, Any], factor: int) -> dict[str, Any]:
+def growth(
+    small: dict[str, Any],
+    large: dict[str, Any],
+    pairs: list[tuple[tuple[float, float], tuple[float, float]]],
+    factor: int,
+) -> dict[str, Any]:
     """How each figure grew from `small` to `large` (`factor` times the servers), against the
-    targets: memory, sync and build at most `factor` times; ratios within `RATIO_DRIFT`."""
+    targets: memory, sync and build at most `factor` times (sync and build: the median of the
+    paired syncs' ratios); ratios within `RATIO_DRIFT`."""
     out: dict[str, Any] = {"factor": factor}
-    ok = True
-    for key in ("rss_after_mb", "sync_ms", "snapshot_build_ms"):
-        out[key] = round(large[key] / small[key], 2)
-        ok &= out[key] <= factor
+    out["rss_after_mb"] = round(large["rss_after_mb"] / small["rss_after_mb"], 2)
+    for index, key in enumerate(("sync_ms", "snapshot_build_ms")):
+        ratios = [one[index] / other[index] for other, one in pairs]
+        out[key] = round(statistics.median(ratios), 2)
+        out[f"{key}_pairs"] = [round(ratio, 2) for ratio in ratios]
+    ok = all(out[key] <= factor for key in ("rss_after_mb", "sync_ms", "snapshot_build_ms"))
     for key in ("list_ratio", "get_ratio"):
         out[key] = round(large[key] / small[key], 3)
         ok &= abs(out[key] - 1) <= RATIO_DRIFT
@@ -544,7 +668,11 @@ def growth(small: dict[str, Any], large: dict[str, Any], factor: int) -> dict[st
     out["ok"] = bool(ok)
     print(
         f"growth x{factor}: RSS {out['rss_after_mb']}x, sync {out['sync_ms']}x, build "
-        f"{out['snapshot_build_ms']}x (target <= {factor}x); list ratio {out['list_ratio']}x, "
+        f"{out['snapshot_build_ms']}x (medians of the pairs: sync "
+        + ", ".join(map(str, out["sync_ms_pairs"]))
+        + "; build "
+        + ", ".join(map(str, out["snapshot_build_ms_pairs"]))
+        + f"; target <= {factor}x); list ratio {out['list_ratio']}x, "
         f"get ratio {out['get_ratio']}x (target within {RATIO_DRIFT:.0%})"
     )
     return out
