@@ -22,7 +22,8 @@ server costs in each structure (measured in this process with tracemalloc), and 
 sync and snapshot build at most K times, list/get ratios within 10%). Both servers stay up
 and their timed syncs alternate, N then K x N, so each pair's ratio compares syncs made one
 after the other on the same machine load; the growth of sync and build is the median of the
-pairs' ratios.
+pairs' ratios. A reference with no target follows: how `json.loads` of the same two documents
+grows in this process (the sync decodes its document that way, so no sync can grow less).
 Usage: hatch run python bench/server_list.py [--servers N] [--requests R] [--connections C]
        [--scale K]
 """
@@ -613,6 +614,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         pairs = list(zip(small.resyncs, large.resyncs, strict=True))
         summary = {"bench": "server_list", "base": base, "scaled": scaled}
         summary["growth"] = growth(base, scaled, pairs, args.scale)
+        summary["growth"]["json_loads_reference"] = decode_growth(
+            small.data, large.data, rounds=args.resyncs
+        )
         summary["ok"] = base["ok"] and scaled["ok"] and summary["growth"]["ok"]
         return summary
 
@@ -643,6 +647,34 @@ def main() -> int:
     summary = asyncio.run(run(args))
     print("summary " + json.dumps(summary, sort_keys=True))
     return 0 if summary["ok"] else 1
+
+
+def decode_growth(small: Path, large: Path, *, rounds: int) -> float:
+    """How `json.loads` of the large document grows over the small one's in this process
+    (the median of `rounds` pairs, each the small then the large): what reading a document
+    costs at the two sizes on this machine, a reference for the sync's growth (which decodes
+    the document the same way). Printed, not a target."""
+    import gc
+
+    from mcp_registry_common.gcpause import gc_paused
+
+    texts = [small.read_bytes(), large.read_bytes()]
+    ratios = []
+    for _ in range(rounds):
+        times = []
+        for text in texts:
+            with gc_paused():  # as the sync's parse runs
+                started = time.perf_counter()
+                json.loads(text)
+                times.append(time.perf_counter() - started)
+            gc.collect()
+        ratios.append(times[1] / times[0])
+    ratio = round(statistics.median(ratios), 2)
+    print(
+        f"reference: json.loads of the same two documents, in this process: {ratio}x "
+        "(median of " + ", ".join(f"{r:.2f}" for r in ratios) + ")"
+    )
+    return ratio
 
 
 def growth(
