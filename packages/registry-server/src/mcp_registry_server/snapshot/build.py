@@ -26,10 +26,10 @@ SERVER_SCHEMA_URL = "https://static.modelcontextprotocol.io/schemas/2025-12-11/s
 OFFICIAL_META_KEY = "io.modelcontextprotocol.registry/official"
 PUBLISHER_META_KEY = "io.modelcontextprotocol.registry/publisher-provided"
 TOOLHIVE_PUBLISHER = "io.github.stacklok"
-DEFAULT_ITEM_STATUS = "active"
 ACTIVE, DEPRECATED = "active", "deprecated"
 SERVER_STATUSES = (ACTIVE, DEPRECATED)
 """What `server_status` says of a server."""
+DEFAULT_ITEM_STATUS = ACTIVE
 
 ServerDoc = Mapping[str, Any]
 
