@@ -498,7 +498,7 @@ class ServerRun:
             f"list page {len(list_page)} bytes, get {statistics.mean(get_sizes):.0f} bytes "
             f"(mean of the {len(gets)} read; the bare server replays them in turn)"
         )
-        api_requests = 2 + len(read)  # the probe's
+        api_requests = 1 + len(read)  # the probe's: the list page, then each path read
         targets = {"server": (self.api, self.server.pid), "bare": (bare_url, bare.pid)}
         for name, (ours, baseline, count) in workloads.items():
             workers = {"server": ours, "bare": baseline}
