@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import re
 import ssl
+from collections.abc import Sequence
 from pathlib import Path
 
 import aiohttp
@@ -13,7 +16,9 @@ from mcp_registry_server.auth.discovery import discovery_url, jwks_uri_from_disc
 from mcp_registry_server.auth.errors import DiscoveryError, FetchError, UnsafeUrlError
 from mcp_registry_server.auth.fetch import FetchPolicy
 from mcp_registry_server.auth.jwks import JwksCache, parse_jwks, ttl_from_cache_control
+from mcp_registry_server.auth.netguard import Resolver
 from mcp_registry_server.auth.settings import AuthSettings
+from mcp_registry_server.netguard import REFUSED, AddressGuard, IPAddress
 from mcp_registry_testing.clock import FakeClock
 from mcp_registry_testing.oidc import OidcIssuer
 from mcp_registry_testing.tls import make_certificates
@@ -247,6 +252,63 @@ async def test_private_issuer_refused_without_allow_private_ip(
     with pytest.raises(UnsafeUrlError, match="non-public address"):
         await cache.keys_for("any")
     assert (idp.counters.discovery, idp.counters.jwks) == (0, 0)
+
+
+def public_dns(answers: list[str]) -> Resolver:
+    """A DNS stand-in that answers every host with public `answers` (the guard's check)."""
+
+    async def resolve(host: str, port: int) -> Sequence[str]:
+        return answers
+
+    return resolve
+
+
+async def test_a_host_resolved_anew_to_a_private_address_is_refused_on_connect(
+    idp: OidcIssuer, http: aiohttp.ClientSession
+) -> None:
+    """DNS rebinding: the check is told a public address, the connection gets loopback (the
+    issuer's); the socket's own guard refuses it before anything is sent."""
+    cache = JwksCache(
+        provider="idp",
+        issuer=idp.url,
+        jwks_url=idp.jwks_url.replace("127.0.0.1", "localhost"),
+        http=http,
+        policy=FetchPolicy(allow_private_ip=False, resolve=public_dns(["93.184.216.34"])),
+        clock=FakeClock(),
+    )
+    with pytest.raises(UnsafeUrlError, match=re.escape(REFUSED)):
+        await cache.keys_for("any")
+    assert idp.counters.jwks == 0
+
+
+async def test_the_connect_guard_checks_the_address_connected_to(
+    idp: OidcIssuer, http: aiohttp.ClientSession
+) -> None:
+    seen: list[IPAddress] = []
+
+    def allow_and_record(address: IPAddress) -> bool:
+        seen.append(address)
+        return False
+
+    policy = FetchPolicy(
+        allow_private_ip=False,
+        resolve=public_dns(["93.184.216.34"]),
+        guard=AddressGuard(allow_and_record),
+    )
+    cache = JwksCache(
+        provider="idp",
+        issuer=idp.url,
+        jwks_url=idp.jwks_url.replace("127.0.0.1", "localhost"),
+        http=http,
+        policy=policy,
+        clock=FakeClock(),
+    )
+    kid = idp.keys[0].kid
+    assert kid is not None
+    assert await cache.keys_for(kid) is not None
+    assert ipaddress.ip_address("127.0.0.1") in seen  # the issuer's address, checked
+    assert all(address.is_loopback for address in seen)  # what `localhost` resolved to
+    assert idp.counters.jwks == 1
 
 
 async def test_auth_token_file_is_sent_and_reread(

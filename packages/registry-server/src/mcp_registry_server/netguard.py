@@ -14,11 +14,15 @@ tell a closed port from an open one (no port-scan oracle).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
+
+import aiohttp
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
@@ -136,3 +140,20 @@ class AddressGuard:
 
 GUARD = AddressGuard()
 """The guard as configured: every non-public address refused."""
+
+HttpClient = Callable[[], AbstractAsyncContextManager[aiohttp.ClientSession]]
+"""The session one fetch uses, entered for the fetch and left after it."""
+
+
+def http_client(http: aiohttp.ClientSession, guard: AddressGuard | None) -> HttpClient:
+    """The app's shared `http` when the fetch may reach any address (`guard` None); else a
+    session of the fetch's own, with `http`'s headers and timeouts, whose every socket `guard`
+    checks, closed after the fetch (a shared pool would hand it connections opened for
+    unguarded fetches)."""
+    if guard is None:
+        return lambda: contextlib.nullcontext(http)
+    return lambda: aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(socket_factory=guard.make_socket),
+        headers=http.headers,
+        timeout=http.timeout,
+    )

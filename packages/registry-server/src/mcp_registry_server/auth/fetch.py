@@ -1,5 +1,10 @@
 """Guarded HTTP requests for small JSON documents: SSRF check, TLS context, no redirects, timeout,
-size cap."""
+size cap.
+
+The SSRF guard runs twice: on the host's resolution before the request (`guard_url`: a refusal
+names the host and its address), and on the very address each socket connects to (the shared
+`AddressGuard`), so a DNS answer that changes between the two (DNS rebinding) cannot reach a
+private address either."""
 
 from __future__ import annotations
 
@@ -13,8 +18,9 @@ from pathlib import Path
 import aiohttp
 from multidict import CIMultiDictProxy
 
-from mcp_registry_server.auth.errors import FetchError
+from mcp_registry_server.auth.errors import FetchError, UnsafeUrlError
 from mcp_registry_server.auth.netguard import Resolver, guard_url, system_resolver
+from mcp_registry_server.netguard import GUARD, REFUSED, AddressGuard, http_client, refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +33,8 @@ class FetchPolicy:
     """Trust store including the provider's ``caCertPath``; ``None`` means the system default."""
     timeout: float = 10.0
     resolve: Resolver = system_resolver
+    guard: AddressGuard = GUARD
+    """Checks each address a socket connects to (unless ``allow_private_ip``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +56,8 @@ async def fetch_json(
 ) -> JsonResponse:
     """GET ``url`` (or POST ``form`` as urlencoded) and decode a JSON body of at most ``max_bytes``.
 
-    The URL is checked by the SSRF guard first (raising ``UnsafeUrlError``); redirects are not
-    followed, since a redirect could lead past the guard. Other failures raise ``FetchError``.
+    The URL is checked by the SSRF guard first, and every address connected to again (raising
+    ``UnsafeUrlError``); redirects are not followed. Other failures raise ``FetchError``.
     """
     target = await guard_url(
         url,
@@ -59,16 +67,20 @@ async def fetch_json(
     )
     request_headers = {"Accept": "application/json", **(headers or {})}
     method = "POST" if form is not None else "GET"
+    client = http_client(http, None if policy.allow_private_ip else policy.guard)
     try:
-        async with http.request(
-            method,
-            target,
-            headers=request_headers,
-            data=dict(form) if form is not None else None,
-            allow_redirects=False,
-            ssl=policy.ssl_context if policy.ssl_context is not None else True,
-            timeout=aiohttp.ClientTimeout(total=policy.timeout),
-        ) as response:
+        async with (
+            client() as session,
+            session.request(
+                method,
+                target,
+                headers=request_headers,
+                data=dict(form) if form is not None else None,
+                allow_redirects=False,
+                ssl=policy.ssl_context if policy.ssl_context is not None else True,
+                timeout=aiohttp.ClientTimeout(total=policy.timeout),
+            ) as response,
+        ):
             if response.status != 200:
                 raise FetchError(url, f"HTTP status {response.status}")
             if response.content_length is not None and response.content_length > max_bytes:
@@ -76,6 +88,8 @@ async def fetch_json(
             raw = await _read_capped(response, url=url, max_bytes=max_bytes)
             response_headers = response.headers
     except (aiohttp.ClientError, TimeoutError) as error:
+        if refused(error):  # resolved anew on connecting, to a non-public address
+            raise UnsafeUrlError(url, REFUSED) from None
         raise FetchError(url, f"{type(error).__name__}: {error}") from error
     try:
         body = json.loads(raw)

@@ -14,14 +14,14 @@ from mcp_registry_common.formats import RegistryFormatError, validate_server
 from mcp_registry_common.formats.limits import size_text, value_count_bound, values_problem
 from mcp_registry_common.redaction import redact_url
 
-from mcp_registry_server.netguard import GUARD, AddressGuard
+from mcp_registry_server.netguard import GUARD, AddressGuard, http_client
 from mcp_registry_server.sources.base import FetchedServers, FetchLimits, canonical_json_hash
 from mcp_registry_server.sources.errors import (
     SourceDataError,
     SourceHTTPError,
     SourceTooLargeError,
 )
-from mcp_registry_server.sources.httpget import get_bytes, http_client
+from mcp_registry_server.sources.httpget import get_bytes
 
 PAGE_SIZE = 100
 API_VERSIONS = ("v0.1", "v0")

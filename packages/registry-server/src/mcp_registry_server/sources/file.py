@@ -8,14 +8,14 @@ from pathlib import Path
 import aiohttp
 from mcp_registry_common.redaction import redact_url
 
-from mcp_registry_server.netguard import GUARD, AddressGuard
+from mcp_registry_server.netguard import GUARD, AddressGuard, http_client
 from mcp_registry_server.sources.base import FetchedDocument, FetchLimits, sha256_hex
 from mcp_registry_server.sources.errors import (
     SourceNotFoundError,
     SourceTooLargeError,
     SourceUnavailableError,
 )
-from mcp_registry_server.sources.httpget import get_bytes, http_client
+from mcp_registry_server.sources.httpget import get_bytes
 
 
 class FilePathFetcher:

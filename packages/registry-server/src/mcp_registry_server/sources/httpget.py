@@ -4,14 +4,11 @@ and the private-address guard on every connection (redirects included)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 
 import aiohttp
 from mcp_registry_common.redaction import redact_text, redact_url
 
-from mcp_registry_server.netguard import REFUSED, AddressGuard, refused
+from mcp_registry_server.netguard import REFUSED, refused
 from mcp_registry_server.sources.base import MIB, FetchLimits
 from mcp_registry_server.sources.errors import (
     SourceAddressError,
@@ -23,22 +20,6 @@ from mcp_registry_server.sources.errors import (
 
 USER_AGENT = "mcp-registry-server/0.1"
 _CHUNK = 64 * 1024
-_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=60)
-"""As the app's shared session (`app.default_http_session`); each GET sets its own total."""
-
-HttpClient = Callable[[], AbstractAsyncContextManager[aiohttp.ClientSession]]
-"""The session one fetch uses, entered for the fetch and left after it."""
-
-
-def http_client(http: aiohttp.ClientSession, guard: AddressGuard | None) -> HttpClient:
-    """The app's shared `http` when the source may reach any address (`guard` None); else a
-    session of the fetch's own whose every socket `guard` checks, closed after the fetch (a
-    shared pool would hand it connections opened for unguarded sources)."""
-    if guard is None:
-        return lambda: contextlib.nullcontext(http)
-    return lambda: aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(socket_factory=guard.make_socket), timeout=_TIMEOUT
-    )
 
 
 async def get_bytes(
