@@ -368,9 +368,10 @@ async def main() -> int:
     first = max((r for r in capped if r.step == "sync at the cap"), key=lambda r: r.growth)
     resync = max((r for r in capped if r.step == "re-sync, changed"), key=lambda r: r.growth)
     reproduction, big = results[0], next(r for r in results if r.scenario == "realistic 100 MiB")
-    verdict = "within" if worst.growth <= RSS_PER_CAP_BYTE * CAP else "OVER"
+    ok = worst.growth <= RSS_PER_CAP_BYTE * CAP
+    verdict = "within" if ok else "OVER"
     print(
-        f"summary: peak RSS over base: 18 MB reproduction +{reproduction.growth / MIB:.0f} MiB "
+        f"peak RSS over base: 18 MB reproduction +{reproduction.growth / MIB:.0f} MiB "
         f"(refused); realistic {first.size / MIB:.1f} MiB catalog +{first.growth / MIB:.0f} MiB "
         f"(k={first.growth / CAP:.1f}), re-sync +{resync.growth / MIB:.0f} MiB "
         f"(k={resync.growth / CAP:.1f}); 100 MiB catalog +{big.growth / MIB:.0f} MiB (refused); "
@@ -379,7 +380,20 @@ async def main() -> int:
         f"{RSS_PER_CAP_BYTE} x {CAP / MIB:g} = {peak_rss_bound(CAP) / MIB:.0f} MiB of the pod's "
         f"{DEFAULT_MEMORY_LIMIT / MIB:.0f} MiB ({time.monotonic() - started:.0f}s)"
     )
-    return 0 if verdict == "within" else 1
+    summary = {
+        "bench": "document_memory",
+        "cap_mib": round(CAP / MIB, 1),
+        "growth_mib": {f"{r.scenario}: {r.step}": round(r.growth / MIB, 1) for r in results},
+        "realistic_k": round(first.growth / CAP, 2),
+        "resync_k": round(resync.growth / CAP, 2),
+        "worst_k": round(worst.growth / CAP, 2),
+        "worst": f"{worst.scenario}: {worst.step}",
+        "peak_bound_mib": round(peak_rss_bound(CAP) / MIB),
+        "targets": {"worst_k": f"<= {RSS_PER_CAP_BYTE}"},
+        "ok": ok,
+    }
+    print("summary " + json.dumps(summary, sort_keys=True))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

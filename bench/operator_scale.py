@@ -24,6 +24,7 @@ import asyncio
 import collections
 import contextlib
 import functools
+import json
 import multiprocessing
 import os
 import signal
@@ -249,14 +250,16 @@ async def settle_and_report(
     await asyncio.sleep(IDLE_WINDOW)  # the measurement itself: writes while nothing changes
     idle = len(writes()) - len(converged)
     rss = peak_rss_mb(child.pid) if child.pid is not None else None
-    report(registries, elapsed, converged, idle, rss)
-    return 0
+    summary = report(registries, elapsed, converged, idle, rss)
+    print("summary " + json.dumps(summary, sort_keys=True))
+    return 0 if summary["ok"] else 1
 
 
 def report(
     registries: int, elapsed: float, writes: list[str], idle: int, rss: float | None
-) -> None:
-    """`writes`: the resource (or resource/subresource) of each write."""
+) -> dict[str, Any]:
+    """Print the figures against their targets; the summary for scripts. `writes`: the
+    resource (or resource/subresource) of each write."""
     by_kind = collections.Counter(writes)
     per_object = len(writes) / registries
     print(f"registries:              {registries}")
@@ -265,9 +268,29 @@ def report(
     print(f"writes per registry:     {per_object:.2f}   (target <= {TARGETS['writes']:.0f})")
     for kind, count in sorted(by_kind.items()):
         print(f"  {kind:<28} {count / registries:.2f}")
-    print(f"writes while idle ({IDLE_WINDOW:.0f} s): {idle}")
+    print(f"writes while idle ({IDLE_WINDOW:.0f} s): {idle}   (target 0)")
+    ok = elapsed <= TARGETS["seconds"] and per_object <= TARGETS["writes"] and idle == 0
     if rss is not None:
         print(f"operator peak RSS:       {rss:.0f} MB   (target <= {TARGETS['rss_mb']:.0f} MB)")
+        ok &= rss <= TARGETS["rss_mb"]
+    return {
+        "bench": "operator_scale",
+        "registries": registries,
+        "seconds_to_ready": round(elapsed, 2),
+        "writes_per_registry": round(per_object, 3),
+        "writes_per_registry_by_kind": {
+            kind: round(count / registries, 3) for kind, count in sorted(by_kind.items())
+        },
+        "idle_writes": idle,
+        "peak_rss_mb": None if rss is None else round(rss, 1),
+        "targets": {
+            "seconds_to_ready": f"<= {TARGETS['seconds']:g}",
+            "writes_per_registry": f"<= {TARGETS['writes']:g}",
+            "idle_writes": "0",
+            "peak_rss_mb": f"<= {TARGETS['rss_mb']:g}",
+        },
+        "ok": ok,
+    }
 
 
 def _resource(path: str) -> str:
