@@ -102,7 +102,11 @@ class ServerProcess:
             api, internal = await _listening(process, output)
             drain = asyncio.create_task(_drain(process, output))  # the pipe must never fill up
             timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
-            async with aiohttp.ClientSession(timeout=timeout) as http:
+            # a connection per request: the server closes one idle for 10 s, and a caller that
+            # held the loop longer (making a 100 MiB document) sent its next request on a
+            # pooled connection the server had closed, whose FIN the loop had not yet read
+            connector = aiohttp.TCPConnector(force_close=True)
+            async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
                 yield cls(process, api, internal, http, output)
         finally:
             if process.returncode is None:
