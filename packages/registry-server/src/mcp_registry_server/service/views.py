@@ -27,7 +27,7 @@ from mcp_registry_server.service.definitions import (
     entry_claims_key,
 )
 from mcp_registry_server.service.errors import RegistryForbiddenError
-from mcp_registry_server.snapshot import Entry, Items, RegistrySnapshot, build_snapshot
+from mcp_registry_server.snapshot import Entry, Items, RegistrySnapshot, build_snapshot, entry_key
 from mcp_registry_server.store.base import SourceData
 from mcp_registry_server.store.definitions import ClaimMap
 
@@ -165,9 +165,7 @@ def _assemble(
     Skills and plugins the same way, per `namespace/name`."""
     sources = [data.source for data in inputs]
     chosen = _choose(sources, [part.entries for part in parts], labels, visible, claims_key=str)
-    entries = sorted(
-        itertools.chain.from_iterable(chosen.values()), key=lambda e: (e.name, e.version)
-    )
+    entries = sorted(itertools.chain.from_iterable(chosen.values()), key=entry_key)
     extensions: dict[ExtensionKind, Items] = {}
     for kind in ExtensionKind:
         picked = _choose(
@@ -178,12 +176,10 @@ def _assemble(
             claims_key=functools.partial(entry_claims_key, kind),
         )
         if picked:
-            items = sorted(
-                itertools.chain.from_iterable(picked.values()), key=lambda e: (e.name, e.version)
-            )
+            items = sorted(itertools.chain.from_iterable(picked.values()), key=entry_key)
             extensions[kind] = Items(
                 entries=tuple(items),
-                keys=tuple((entry.name, entry.version) for entry in items),
+                keys=tuple(map(entry_key, items)),
                 count=len(picked),
             )
     digest = hashlib.blake2b(base.registry.encode(), digest_size=16)
@@ -194,7 +190,7 @@ def _assemble(
         registry=base.registry,
         sources=base.sources,
         entries=tuple(entries),
-        keys=tuple((entry.name, entry.version) for entry in entries),
+        keys=tuple(map(entry_key, entries)),
         etag=digest.hexdigest(),
         built_at=base.built_at,
         server_count=len(chosen),

@@ -9,6 +9,16 @@ from mcp_registry_server.snapshot.model import (
     ListQuery,
     Page,
     RegistrySnapshot,
+    entry_key,
 )
 
-__all__ = ["Entry", "EntryKey", "Items", "ListQuery", "Page", "RegistrySnapshot", "build_snapshot"]
+__all__ = [
+    "Entry",
+    "EntryKey",
+    "Items",
+    "ListQuery",
+    "Page",
+    "RegistrySnapshot",
+    "build_snapshot",
+    "entry_key",
+]

@@ -15,7 +15,7 @@ from mcp_registry_common.formats import ExtensionKind, item_key
 from mcp_registry_common.gcpause import gc_paused
 from mcp_registry_common.timestamps import as_utc, rfc3339
 
-from mcp_registry_server.snapshot.model import Entry, Items, RegistrySnapshot
+from mcp_registry_server.snapshot.model import Entry, Items, RegistrySnapshot, entry_key
 from mcp_registry_server.snapshot.versions import latest_of
 from mcp_registry_server.store.base import SourceData
 from mcp_registry_server.store.packed import PackedServers, unpack_one
@@ -92,7 +92,7 @@ def _build(*, registry: str, sources: Sequence[SourceData], built_at: float) -> 
         registry=registry,
         sources=tuple(source.source for source in sources),
         entries=tuple(entries),
-        keys=tuple(map(_by_key, entries)),
+        keys=tuple(map(entry_key, entries)),
         etag=_digest(registry, [entries, *(items.entries for items in extensions.values())]),
         built_at=built_at,
         server_count=server_count,
@@ -126,10 +126,10 @@ def items_of(claimed: Iterable[tuple[str, tuple[SourceData, Mapping[str, ServerD
             _item_entry(key, item, is_latest=version == latest, updated_at=updated_at)
             for version, item in by_version.items()
         )
-    entries.sort(key=_by_key)
+    entries.sort(key=entry_key)
     return Items(
         entries=tuple(entries),
-        keys=tuple(map(_by_key, entries)),
+        keys=tuple(map(entry_key, entries)),
         count=count,
     )
 
@@ -148,9 +148,6 @@ def _item_entry(key: str, item: ServerDoc, *, is_latest: bool, updated_at: datet
         is_latest=is_latest,
     )
 
-
-_by_key = operator.attrgetter("name", "version")
-"""An entry's (name, version): the order of a snapshot's entries."""
 
 _Candidate = tuple[str, str, bytes, str, tuple[bytes, bytes], datetime]
 """A server version read for the snapshot: its name, version, served `server` member (JSON),

@@ -3,6 +3,7 @@ lookups requests make on it."""
 
 from __future__ import annotations
 
+import operator
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,10 @@ class Entry:
     """Lower-cased name, title and description joined by NUL, for substring search."""
     updated_at: datetime
     is_latest: bool
+
+
+entry_key: Callable[[Entry], EntryKey] = operator.attrgetter("name", "version")
+"""An entry's (name, version): the order of a snapshot's entries, and its `keys`."""
 
 
 @dataclass(frozen=True, slots=True)
