@@ -192,3 +192,24 @@ async def test_owned_objects_map_to_their_controller_owner(
         _put(kube, "unowned")
         await wait_for(lambda: informer.get(Key("default/unowned")))
         assert seen.keys == ["default/reg"]
+
+
+async def test_the_cache_keeps_objects_without_their_managed_fields(
+    kube: KubeApiDouble, api: client.ApiClient
+) -> None:
+    """Listed and watched objects alike: the operator never reads the apply bookkeeping,
+    often an object's largest part."""
+    fields = [{"manager": "someone", "operation": "Apply", "fieldsV1": {"f:data": {}}}]
+    _put(kube, "listed", managedFields=fields)
+    informer = Informer(api, CONFIG_MAPS, settings=FAST)
+    async with running(informer.run):
+        await wait_for(lambda: _watches(kube))
+        _put(kube, "watched", managedFields=fields)
+        await wait_for(lambda: informer.get(Key("default/watched")))
+        rt = kube.resource("configmaps")
+        for name in ("listed", "watched"):
+            assert kube.store.get(rt, "default", name)["metadata"]["managedFields"] == fields
+            cached = informer.get(Key(f"default/{name}"))
+            assert cached is not None
+            assert "managedFields" not in cached["metadata"]
+            assert cached["data"] == {"k": name}

@@ -144,7 +144,7 @@ class Informer:
             label_selector=self.settings.label_selector,
             request_timeout=self.settings.request_timeout,
         )
-        fresh = {object_key(obj): obj for obj in listed.items}
+        fresh = {object_key(obj): _cached(obj) for obj in listed.items}
         in_scope = [k for k, o in self._cache.items() if self._in_scope(o, namespace)]
         for key in in_scope:
             if key not in fresh:
@@ -180,10 +180,20 @@ class Informer:
             if event.type in ("ADDED", "MODIFIED"):
                 key = object_key(event.object)
                 old = self._cache.get(key)
-                self._cache[key] = event.object
-                self._notify(old, event.object)
+                self._cache[key] = new = _cached(event.object)
+                self._notify(old, new)
             elif event.type == "DELETED":
                 key = object_key(event.object)
                 self._notify(self._cache.pop(key, None), event.object)
             elif event.type != "BOOKMARK":
                 log.warning("watch_event_unknown", type=event.type)
+
+
+def _cached(obj: Obj) -> Obj:
+    """`obj` as the cache keeps it: without `metadata.managedFields` (the server-side apply
+    bookkeeping, often the largest part of an object), which the operator never reads, as
+    controller-runtime's `TransformStripManagedFields`. `obj` is the decoded response's own."""
+    metadata = obj.get("metadata")
+    if isinstance(metadata, dict):
+        metadata.pop("managedFields", None)
+    return obj
