@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient
 from mcp_registry_common.config import load_server_config_data
 from mcp_registry_server.app import create_apps
 from mcp_registry_server.netguard import REFUSED
+from mcp_registry_server.sources.localfiles import OUTSIDE_ROOTS
 from mcp_registry_testing.authz import server, upstream_document
 from mcp_registry_testing.loopback import Served, serve
 from mcp_registry_testing.upstreams import FaultyUpstream
@@ -57,6 +58,16 @@ async def sync(client: Client, name: str) -> dict[str, Any]:
     assert response.status == 200, await response.text()
     status: dict[str, Any] = (await response.json())["syncStatus"]
     return status
+
+
+def root_and_outside(tmp_path: Path, secret: bytes) -> tuple[Path, Path]:
+    """`root/ok.json` (DOCUMENT) and `outside/secret.json` (`secret`)."""
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (root / "ok.json").write_bytes(DOCUMENT)
+    (outside / "secret.json").write_bytes(secret)
+    return root, outside
 
 
 async def test_config_sources_may_reach_loopback_but_admin_sources_may_not(
@@ -103,11 +114,7 @@ async def test_admin_sources_read_local_files_only_under_the_roots(
     aiohttp_client: AiohttpClient, upstream: tuple[FaultyUpstream, Served], tmp_path: Path
 ) -> None:
     _double, served = upstream
-    root, outside = tmp_path / "root", tmp_path / "outside"
-    root.mkdir()
-    outside.mkdir()
-    (root / "ok.json").write_bytes(DOCUMENT)
-    (outside / "secret.json").write_bytes(DOCUMENT)
+    root, outside = root_and_outside(tmp_path, DOCUMENT)
     (root / "escape.json").symlink_to(outside / "secret.json")
     no_roots = await start(aiohttp_client, f"{served.url}/registry.json", {})
     response = await no_roots.put(
@@ -135,6 +142,30 @@ async def test_admin_sources_read_local_files_only_under_the_roots(
         body = {"git": {"repository": repository}, "syncPolicy": HOURLY}
         assert (await client.put("/v1/sources/g", json=body)).status == 403, repository
     assert (await sync(client, "f"))["phase"] == "complete"
+
+
+async def test_a_symlink_under_the_root_pointed_outside_later_is_refused_at_the_next_sync(
+    aiohttp_client: AiohttpClient, upstream: tuple[FaultyUpstream, Served], tmp_path: Path
+) -> None:
+    _double, served = upstream
+    other = upstream_document([server("io.example/outside")])
+    root, outside = root_and_outside(tmp_path, json.dumps(other).encode())
+    link = root / "link.json"
+    link.symlink_to(root / "ok.json")
+    client = await start(
+        aiohttp_client, f"{served.url}/registry.json", {"adminSources": {"fileRoots": [str(root)]}}
+    )
+    body = {"file": {"path": str(link)}, "syncPolicy": HOURLY}
+    assert (await client.put("/v1/sources/f", json=body)).status == 201
+    assert (await sync(client, "f"))["phase"] == "complete"
+    link.unlink()
+    link.symlink_to(outside / "secret.json")
+    status = await sync(client, "f")
+    assert status["phase"] == "failed"
+    assert status["message"].endswith(OUTSIDE_ROOTS)
+    entries = await (await client.get("/v1/sources/f/entries")).json()
+    assert "io.example/outside" not in json.dumps(entries)
+    assert "io.example/one" in json.dumps(entries)
 
 
 async def test_a_local_files_contents_never_show_in_its_status(

@@ -3,6 +3,7 @@ handing them to the catalog failed the first time."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -107,7 +108,9 @@ class AddFailsOnce:
         self.added: list[str] = []
         self.failed = False
 
-    async def add_source(self, config: SourceConfig) -> None:
+    async def add_source(
+        self, config: SourceConfig, *, file_roots: Sequence[str] | None = None
+    ) -> None:
         if not self.failed:
             self.failed = True
             raise StoreUnavailableError("database unavailable: connection reset")

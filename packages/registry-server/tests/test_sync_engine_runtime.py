@@ -8,6 +8,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from mcp_registry_common.config import ServerConfig, SourceConfig
+from mcp_registry_server.sources.localfiles import OUTSIDE_ROOTS
 from mcp_registry_server.store.base import SourceStatus, SyncPhase
 from mcp_registry_server.store.errors import StoreUnavailableError
 from mcp_registry_server.store.memory import MemoryStore
@@ -129,3 +130,38 @@ async def test_a_removal_whose_store_delete_failed_is_done_by_a_repeat(
         await engine.remove_source("added")
         assert "added" not in await store.load_sources()
         assert status_of(engine, "added") is None
+
+
+async def test_an_admin_sources_local_file_is_checked_against_its_roots_at_every_fetch(
+    http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    """The roots as the engine is built (a config narrowed since the source was written) and
+    as a source is added; a symlink under the root re-pointed outside is refused next time."""
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (root / "registry.json").write_bytes(UPSTREAM.read_bytes())
+    (outside / "registry.json").write_bytes(UPSTREAM.read_bytes())
+    link = root / "link.json"
+    link.symlink_to(root / "registry.json")
+    config = base_config().model_copy(
+        update={"sources": [*base_config().sources, file_source("old", outside / "registry.json")]}
+    )
+    engine = make_engine(config, http=http, tmp_path=tmp_path, file_roots={"old": [str(root)]})
+    refused = await engine.sync_now("old")
+    assert refused.phase is SyncPhase.FAILED
+    assert refused.message is not None
+    assert refused.message.endswith(OUTSIDE_ROOTS)
+
+    await engine.add_source(file_source("linked", link), file_roots=[str(root)])
+    assert (await engine.sync_now("linked")).server_count == 9
+    link.unlink()
+    link.symlink_to(outside / "registry.json")
+    after = await engine.sync_now("linked")
+    assert after.phase is SyncPhase.FAILED
+    assert after.message is not None
+    assert after.message.endswith(OUTSIDE_ROOTS)
+    assert after.server_count == 9, "the data synced from under the root is still served"
+
+    await engine.add_source(file_source("linked", link))  # now a config file's own source
+    assert (await engine.sync_now("linked")).phase is SyncPhase.COMPLETE

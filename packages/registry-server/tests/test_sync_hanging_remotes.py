@@ -5,7 +5,7 @@ fetch must let go of its connection (its worker thread really ends)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -100,9 +100,11 @@ class RealEngine:
         on_change: OnChange,
         http: aiohttp.ClientSession,
         metrics: CollectorRegistry,
+        file_roots: Mapping[str, Sequence[str]],
     ) -> SyncEngineLike:
         return SyncEngine(
             config=config,
+            file_roots=file_roots,
             store=store,
             on_change=on_change,
             http=http,

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import functools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -84,6 +84,7 @@ def default_engine_factory(
     on_change: OnChange,
     http: aiohttp.ClientSession,
     metrics: CollectorRegistry,
+    file_roots: Mapping[str, Sequence[str]] | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     limits: FetchLimits | None = None,
     kube: KubeSettings | None = None,
@@ -96,6 +97,7 @@ def default_engine_factory(
         on_change=on_change,
         http=http,
         metrics=metrics,
+        file_roots=file_roots,
         concurrency=concurrency,
         limits=limits,
         kube=kube,
@@ -321,6 +323,7 @@ class _Lifecycle:
             on_change=on_change,
             http=self.session,
             metrics=self.metrics,
+            file_roots=self.admin.file_roots(),
         )
         self.slot.engine = engine
         task = (

@@ -43,6 +43,7 @@ class FakeSyncEngine:
         on_change: OnChange,
         http: Any = None,
         metrics: Any = None,
+        file_roots: Any = None,
     ) -> None:
         self._store = store
         self._on_change = on_change

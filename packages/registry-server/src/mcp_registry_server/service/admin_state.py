@@ -60,8 +60,11 @@ def utc_now() -> datetime:
 class RuntimeSources(Protocol):
     """A sync engine that takes sources created and deleted at runtime."""
 
-    async def add_source(self, config: SourceConfig) -> None:
-        """Manage a new or changed source."""
+    async def add_source(
+        self, config: SourceConfig, *, file_roots: Sequence[str] | None = None
+    ) -> None:
+        """Manage a new or changed source (whose local files must lie under `file_roots`,
+        unless None)."""
 
     async def remove_source(self, source: str) -> None:
         """Stop managing a source and forget its stored data."""
@@ -149,6 +152,11 @@ class AdminState:
         """The config with every live source and registry (the sync engine is built from it)."""
         return self.definitions.effective_config(self.config)
 
+    def file_roots(self) -> dict[str, tuple[str, ...]]:
+        """What the sync engine is built with besides `effective_config`: the roots each
+        API-created source's local files must lie under."""
+        return self.definitions.file_roots(self.config.sync)
+
     def running_engine(self) -> SyncEngineLike | None:
         """The sync engine, or None while the server starts or stops."""
         return self._engine()
@@ -203,8 +211,9 @@ class AdminState:
         error, not from the live definitions: when a step raises (the database blinked), the
         next apply or reload does it again (the engine's add and remove may be repeated)."""
         old = self._followed
+        sync = self.config.sync
         fetch = [
-            src.fetch_config(self.config.sync)
+            (src.fetch_config(sync), src.file_roots(sync))
             for name, src in definitions.sources.items()
             if name not in old.sources or fetch_changed(old.sources[name].config, src.config)
         ]
@@ -218,8 +227,8 @@ class AdminState:
             self.definitions = definitions  # no engine yet: it will be built from these
         try:
             if engine is not None:
-                for config in fetch:
-                    await engine.add_source(config)
+                for config, roots in fetch:
+                    await engine.add_source(config, file_roots=roots)
                 for name in gone:
                     await engine.remove_source(name)
                     self.managed.forget(name)

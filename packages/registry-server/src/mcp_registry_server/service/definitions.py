@@ -69,6 +69,15 @@ class SourceDef:
         allowed = bool(self.config.allow_private_ip) and bool(policy and policy.allow_private_ip)
         return self.config.model_copy(update={"allow_private_ip": allowed})
 
+    def file_roots(self, sync: SyncSettings | None) -> tuple[str, ...] | None:
+        """The directories a local file of this source must lie under at every fetch: the
+        config's `sync.adminSources.fileRoots` now for an API-created source (none configured:
+        none allowed), None (anywhere) for the config file's own."""
+        if self.origin is Origin.CONFIG:
+            return None
+        policy = sync.admin_sources if sync is not None else None
+        return tuple(policy.file_roots) if policy is not None else ()
+
 
 @dataclass(frozen=True, slots=True)
 class RegistryDef:
@@ -132,6 +141,11 @@ class Definitions:
                 "registries": [reg.config for reg in self.registries.values()],
             }
         )
+
+    def file_roots(self, sync: SyncSettings | None) -> dict[str, tuple[str, ...]]:
+        """Source name -> the roots its local files must lie under (API-created sources)."""
+        restricted = ((name, src.file_roots(sync)) for name, src in self.sources.items())
+        return {name: roots for name, roots in restricted if roots is not None}
 
     def evolve(self, **changes: Any) -> Definitions:
         """A copy with `changes` applied and the next revision."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
@@ -37,7 +37,9 @@ class SyncEngineLike(Protocol):
 
 
 class EngineFactory(Protocol):
-    """Builds the engine; `create_apps` calls it once the store and HTTP session exist."""
+    """Builds the engine; `create_apps` calls it once the store and HTTP session exist.
+    `file_roots`: source name -> the directories its local files must lie under (sources
+    created through the admin API)."""
 
     def __call__(
         self,
@@ -47,4 +49,5 @@ class EngineFactory(Protocol):
         on_change: OnChange,
         http: aiohttp.ClientSession,
         metrics: CollectorRegistry,
+        file_roots: Mapping[str, Sequence[str]],
     ) -> SyncEngineLike: ...

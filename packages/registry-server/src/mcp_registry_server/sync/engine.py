@@ -9,7 +9,7 @@ import logging
 import os
 import random
 import tempfile
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -82,11 +82,13 @@ class SyncEngine:
         slot_lease: float = SLOT_LEASE,
         kube: KubeSettings | None = None,
         observer: SyncObserver | None = None,
+        file_roots: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """`sync_timeout` applies to sources for which the config sets no timeout; `kube`
         to every kubernetes source (which elects one writer when `store` is shared); `backoff`
         (full jitter, capped at each source's interval) draws its jitter from `draw`; `observer`
-        hears of every finished attempt (telemetry)."""
+        hears of every finished attempt (telemetry); `file_roots` names the sources whose
+        local files must lie under the given directories at every fetch (admin-created)."""
         self._store = store
         self._on_change = on_change
         self._metrics = SyncMetrics(metrics or prometheus_client.CollectorRegistry(), observer)
@@ -104,6 +106,7 @@ class SyncEngine:
         self._http, self._limits = http, limits or FetchLimits()
         self._parse_gate = ParseGate()  # one document parse at a time (its memory, once)
         self._kube, self._elect = kube, isinstance(store, ChangeFeed)
+        self._file_roots = {name: tuple(roots) for name, roots in (file_roots or {}).items()}
         self._sources = {s.name: self._build(s) for s in config.sources}
         self._group: asyncio.TaskGroup | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -133,6 +136,7 @@ class SyncEngine:
             default_timeout=self._sync_timeout,
             kube=self._kube,
             elect=self._elect,
+            file_roots=self._file_roots.get(config.name),
         )
 
     def _start(self, src: SourceState) -> None:
@@ -147,11 +151,18 @@ class SyncEngine:
                 self._supervise(src, self._follow), name=f"watch-{src.name}"
             )
 
-    async def add_source(self, config: SourceConfig) -> None:
-        """Manage a source created or changed at runtime (admin API). A changed source keeps
-        its status but re-fetches at once, since its location or filter may differ now (so
-        adding a source again, as a retried change does, replaces it)."""
+    async def add_source(
+        self, config: SourceConfig, *, file_roots: Sequence[str] | None = None
+    ) -> None:
+        """Manage a source created or changed at runtime (admin API), whose local files must
+        lie under `file_roots` (None: anywhere). A changed source keeps its status but
+        re-fetches at once, since its location or filter may differ now (so adding a source
+        again, as a retried change does, replaces it)."""
         old = self._sources.get(config.name)
+        if file_roots is None:
+            self._file_roots.pop(config.name, None)
+        else:
+            self._file_roots[config.name] = tuple(file_roots)
         src = self._build(config)
         if old is not None:
             await self._stop(old)
@@ -173,6 +184,7 @@ class SyncEngine:
         await self._stop(src)
         await self._store.delete_source(source)
         del self._sources[source]
+        self._file_roots.pop(source, None)
         self._metrics.forget(source)
         await self._notify()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +20,7 @@ from mcp_registry_server.sources.base import Fetcher, FetchLimits, FetchResult
 from mcp_registry_server.sources.errors import FetchError, SourceConfigError
 from mcp_registry_server.sources.factory import fetcher_for
 from mcp_registry_server.sources.kubernetes.settings import KubeSettings
+from mcp_registry_server.sources.localfiles import RootedFetcher, local_path
 from mcp_registry_server.sources.unsynced import unsynced_message
 from mcp_registry_server.store.base import SourceData, SourceStatus, SyncPhase
 from mcp_registry_server.sync.decision import SyncReason
@@ -117,9 +118,12 @@ def build_state(
     default_timeout: float,
     kube: KubeSettings | None = None,
     elect: bool = False,
+    file_roots: Sequence[str] | None = None,
 ) -> SourceState:
     """State for a configured source; a config that cannot be fetched fails at each attempt.
-    Its attempt timeout and address guard come from the source, else `settings` (`sync:`)."""
+    Its attempt timeout and address guard come from the source, else `settings` (`sync:`); a
+    local file or repository it reads must lie under `file_roots` at every fetch (None:
+    anywhere)."""
     fetcher: Fetcher
     guard = source_guard(config, settings)
     try:
@@ -128,6 +132,9 @@ def build_state(
         )
     except (FetchError, ValueError) as exc:
         fetcher = BrokenFetcher(str(exc))
+    path = local_path(config)
+    if file_roots is not None and path is not None:
+        fetcher = RootedFetcher(fetcher, path=path, roots=file_roots)
     policy = config.sync_policy
     interval = timedelta(seconds=parse_go_duration(policy.interval)) if policy else DEFAULT_INTERVAL
     unsynced = None if config.synced else unsynced_message(config.kind)
