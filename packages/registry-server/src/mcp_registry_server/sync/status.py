@@ -20,7 +20,6 @@ class FailureStage(StrEnum):
     FETCH = "fetch"
     PARSE = "parse"
     VALIDATION = "validation"
-    FILTER = "filter"
     STORAGE = "storage"
     PUBLISH = "publish"
     INTERNAL = "internal"
@@ -35,7 +34,6 @@ _LABELS = {
     FailureStage.FETCH: "Fetch failed",
     FailureStage.PARSE: "Parse failed",
     FailureStage.VALIDATION: "Validation failed",
-    FailureStage.FILTER: "Filter failed",
     FailureStage.STORAGE: "Storage failed",
     FailureStage.PUBLISH: "Publish failed",
     FailureStage.INTERNAL: "Unexpected failure",
