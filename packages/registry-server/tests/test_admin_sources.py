@@ -271,6 +271,25 @@ async def test_type_change_and_registry_link_rules(
     assert (await harness.call("DELETE", "/v1/sources/linked", "super"))[0] == 204
 
 
+async def test_a_linked_source_refusal_names_only_registries_the_caller_sees(
+    harness: AuthzServer, aiohttp_client: AiohttpClient
+) -> None:
+    await start(harness, aiohttp_client)
+    path = harness.write_source("shared", [server("io.acme/shared")])
+    shared = api_source(path, claims={"org": "acme"})
+    assert (await harness.call("PUT", "/v1/sources/shared", "super", body=shared))[0] == 201
+    hidden = {"sources": ["shared"], "claims": {"org": "globex"}}
+    assert (await harness.call("PUT", "/v1/registries/hidden", "super", body=hidden))[0] == 201
+    status, body = await harness.call("DELETE", "/v1/sources/shared", "acme-admin")
+    assert (status, body["detail"]) == (409, "source is referenced by one or more registries")
+    seen = {"sources": ["shared"], "claims": {"org": "acme"}}
+    assert (await harness.call("PUT", "/v1/registries/seen", "super", body=seen))[0] == 201
+    status, body = await harness.call("DELETE", "/v1/sources/shared", "acme-admin")
+    assert (status, body["detail"]) == (409, "source is referenced by one or more registries: seen")
+    status, body = await harness.call("DELETE", "/v1/sources/shared", "super")
+    assert body["detail"] == "source is referenced by one or more registries: hidden, seen"
+
+
 async def test_api_definitions_survive_a_restart(
     harness: AuthzServer, aiohttp_client: AiohttpClient
 ) -> None:

@@ -12,7 +12,12 @@ from mcp_registry_common.formats import ExtensionKind, item_key
 
 from mcp_registry_server.service.admin_state import AdminState
 from mcp_registry_server.service.caller import SUBSET_FORBIDDEN, Caller
-from mcp_registry_server.service.definitions import Origin, SourceDef, entry_claims_key
+from mcp_registry_server.service.definitions import (
+    Definitions,
+    Origin,
+    SourceDef,
+    entry_claims_key,
+)
 from mcp_registry_server.service.errors import (
     ConflictError,
     ForbiddenError,
@@ -153,9 +158,7 @@ class SourceAdmin:
             _check_writable(existing, caller)
             using = definitions.registries_using(name)
             if using:
-                raise ConflictError(
-                    f"source is referenced by one or more registries: {', '.join(using)}"
-                )
+                raise ConflictError(_referenced(using, definitions, caller))
             sources = {key: src for key, src in definitions.sources.items() if key != name}
             claims = {key: v for key, v in definitions.entry_claims.items() if key != name}
             await state.apply(definitions.evolve(sources=sources, entry_claims=claims))
@@ -235,3 +238,11 @@ def _check_update(existing: SourceDef, new: SourceConfig, caller: Caller) -> Non
         and (old_file.path is None) != (new_file.path is None)
     ):
         raise InvalidRequestError("changing a file source between path and url is not allowed")
+
+
+def _referenced(using: list[str], definitions: Definitions, caller: Caller) -> str:
+    """Why a linked source cannot go, naming only the registries `caller` may see (as
+    ToolHive's message, which names none, when it sees none of them)."""
+    seen = [name for name in using if caller.sees(definitions.registries[name].claims)]
+    names = f": {', '.join(seen)}" if seen else ""
+    return f"source is referenced by one or more registries{names}"
