@@ -135,4 +135,6 @@ async def _measure(cp: ControlPlane, kube: KubeClient, child: Any, registries: i
             print(f"timeout: {ready}/{registries} Ready after {TIMEOUT:.0f} s", file=sys.stderr)
             return 1
         await asyncio.sleep(0.5)
-    return await settle_and_report(registries, started, lambda: _operator_writes(cp), child)
+    return await settle_and_report(
+        registries, started, lambda: _operator_writes(cp), child, control_plane="real"
+    )

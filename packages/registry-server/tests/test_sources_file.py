@@ -14,14 +14,16 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from mcp_registry_server.sources.base import MIB, FetchLimits
 from mcp_registry_server.sources.errors import (
+    SourceConfigError,
     SourceHTTPError,
     SourceNotFoundError,
     SourceTimeoutError,
     SourceTooLargeError,
     SourceUnavailableError,
 )
-from mcp_registry_server.sources.file import FilePathFetcher, FileUrlFetcher
+from mcp_registry_server.sources.file import FilePathFetcher, FileUrlFetcher, read_file
 from mcp_registry_server.sources.httpget import get_bytes
+from mcp_registry_server.sources.localfiles import OUTSIDE_ROOTS, opened_under_roots
 from mcp_registry_testing.upstreams import most_written_before_hangup
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
@@ -204,3 +206,34 @@ async def test_connection_refused_and_credentials_redacted(http: aiohttp.ClientS
         )
     assert "pw-secret" not in str(caught.value)
     assert "could not fetch http://REDACTED@127.0.0.1:9/r.json" in str(caught.value)
+
+
+def test_a_path_outside_the_roots_is_refused_whether_or_not_anything_is_there(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "ok.json").write_bytes(b"{}")
+    (tmp_path / "there.json").write_bytes(b"{}")
+    for path in (tmp_path / "there.json", tmp_path / "missing.json", root / ".." / "there.json"):
+        with pytest.raises(SourceConfigError) as refused:
+            read_file(path, max_bytes=10, roots=[str(root)])
+        assert str(refused.value) == OUTSIDE_ROOTS
+    assert read_file(root / "ok.json", max_bytes=10, roots=[str(root)]) == b"{}"
+    with pytest.raises(SourceNotFoundError):  # under the root: what is missing may be said
+        read_file(root / "missing.json", max_bytes=10, roots=[str(root)])
+
+
+def test_the_file_opened_is_what_the_roots_check_not_the_name_it_was_opened_by(
+    tmp_path: Path,
+) -> None:
+    """So a link re-pointed between the path's check and the open is refused too."""
+    root = tmp_path / "root"
+    root.mkdir()
+    inside, outside = root / "in.json", tmp_path / "out.json"
+    inside.write_bytes(b"{}")
+    outside.write_bytes(b"{}")
+    with outside.open("rb") as fh:
+        assert not opened_under_roots(fh.fileno(), str(inside), [str(root)])
+    with inside.open("rb") as fh:
+        assert opened_under_roots(fh.fileno(), str(outside), [str(root)])

@@ -184,7 +184,7 @@ class Informer:
                 self._notify(old, new)
             elif event.type == "DELETED":
                 key = object_key(event.object)
-                self._notify(self._cache.pop(key, None), event.object)
+                self._notify(self._cache.pop(key, None), _cached(event.object))
             elif event.type != "BOOKMARK":
                 log.warning("watch_event_unknown", type=event.type)
 

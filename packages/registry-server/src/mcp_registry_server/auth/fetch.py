@@ -64,6 +64,7 @@ async def fetch_json(
         allow_private_ip=policy.allow_private_ip,
         allow_insecure_http=policy.allow_insecure_http,
         resolve=policy.resolve,
+        forbidden=policy.guard.forbidden,
     )
     request_headers = {"Accept": "application/json", **(headers or {})}
     method = "POST" if form is not None else "GET"

@@ -4,12 +4,14 @@ guard (`mcp_registry_server.netguard`) applied to the resolved host before each 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 
 from mcp_registry_common.config.urls import LOOPBACK_HOSTS
 from yarl import URL
 
 from mcp_registry_server.auth.errors import UnsafeUrlError
 from mcp_registry_server.netguard import (
+    IPAddress,
     Resolver,
     is_forbidden_address,
     parse_address,
@@ -36,8 +38,10 @@ async def guard_url(
     allow_private_ip: bool,
     allow_insecure_http: bool,
     resolve: Resolver = system_resolver,
+    forbidden: Callable[[IPAddress], bool] = is_forbidden_address,
 ) -> URL:
-    """Check ``url`` before a fetch and return it parsed; raise ``UnsafeUrlError`` when refused.
+    """Check ``url`` before a fetch and return it parsed; raise ``UnsafeUrlError`` when refused
+    (an address is refused when ``forbidden`` says so, as the connect-time guard's).
 
     Called at every fetch, since DNS answers can change between fetches.
     """
@@ -59,7 +63,7 @@ async def guard_url(
     if not addresses:
         raise UnsafeUrlError(url, f"host {host} resolved to no address")
     for address in addresses:
-        if is_forbidden_address(address):
+        if forbidden(address):
             raise UnsafeUrlError(
                 url,
                 f"host {host} resolves to non-public address {address} (set allowPrivateIP: true "

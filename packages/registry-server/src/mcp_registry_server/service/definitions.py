@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import structlog
 from mcp_registry_common.config import RegistryConfig, ServerConfig, SourceConfig
-from mcp_registry_common.config.sync import SyncSettings
+from mcp_registry_common.config.sync import AdminSourcePolicy, SyncSettings
 from pydantic import ValidationError
 
 from mcp_registry_server.service.topology import Topology
@@ -65,7 +65,7 @@ class SourceDef:
         policy withdrawn later guards it again), never by the config-file default."""
         if self.origin is Origin.CONFIG:
             return self.config
-        policy = sync.admin_sources if sync is not None else None
+        policy = _admin_policy(sync)
         allowed = bool(self.config.allow_private_ip) and bool(policy and policy.allow_private_ip)
         return self.config.model_copy(update={"allow_private_ip": allowed})
 
@@ -75,8 +75,13 @@ class SourceDef:
         none allowed), None (anywhere) for the config file's own."""
         if self.origin is Origin.CONFIG:
             return None
-        policy = sync.admin_sources if sync is not None else None
+        policy = _admin_policy(sync)
         return tuple(policy.file_roots) if policy is not None else ()
+
+
+def _admin_policy(sync: SyncSettings | None) -> AdminSourcePolicy | None:
+    """`sync.adminSources`, if configured."""
+    return sync.admin_sources if sync is not None else None
 
 
 @dataclass(frozen=True, slots=True)

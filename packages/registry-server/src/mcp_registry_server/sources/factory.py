@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import aiohttp
@@ -14,6 +15,7 @@ from mcp_registry_server.sources.base import Fetcher, FetchLimits
 from mcp_registry_server.sources.errors import SourceConfigError
 from mcp_registry_server.sources.file import FilePathFetcher, FileUrlFetcher
 from mcp_registry_server.sources.kubernetes.settings import KubeSettings
+from mcp_registry_server.sources.localfiles import RootedFetcher, local_path
 from mcp_registry_server.sources.unsynced import UNSYNCED_KINDS, UnsyncedFetcher
 
 
@@ -26,11 +28,13 @@ def fetcher_for(
     guard: AddressGuard | None = GUARD,
     kube: KubeSettings | None = None,
     elect: bool = False,
+    file_roots: Sequence[str] | None = None,
 ) -> Fetcher:
     """The fetcher for `source`; `workdir` holds git clones (one directory per repository);
     `guard` checks every address its fetches connect to (None when private ones are allowed).
     A kubernetes source uses `kube`, and elects one writer by Lease when `elect` (a store
-    shared by replicas)."""
+    shared by replicas). A local file or repository must lie under `file_roots` at every fetch
+    unless that is None."""
     limits = limits or FetchLimits()
     if source.kind in UNSYNCED_KINDS:
         return UnsyncedFetcher(source.kind)
@@ -53,9 +57,13 @@ def fetcher_for(
             username=auth.username if auth else None,
             password_file=Path(auth.password_file) if auth and auth.password_file else None,
         )
-        return GitFetcher(
+        fetcher: Fetcher = GitFetcher(
             target, workdir=workdir, limits=limits, timeout=git.timeout_seconds, guard=guard
         )
+        path = local_path(source)
+        if file_roots is not None and path is not None:
+            fetcher = RootedFetcher(fetcher, path=path, roots=file_roots)
+        return fetcher
     if source.kind == "api" and source.api is not None:
         api = source.api
         return ApiFetcher(
@@ -73,5 +81,5 @@ def fetcher_for(
                 file.url, http=http, timeout=file.timeout_seconds, limits=limits, guard=guard
             )
         if file.path:
-            return FilePathFetcher(Path(file.path), limits=limits)
+            return FilePathFetcher(Path(file.path), limits=limits, roots=file_roots)
     raise SourceConfigError(f"source {source.name!r}: no usable {source.kind} configuration")

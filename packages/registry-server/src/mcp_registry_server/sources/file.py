@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 import aiohttp
@@ -11,32 +12,49 @@ from mcp_registry_common.redaction import redact_url
 from mcp_registry_server.netguard import GUARD, AddressGuard, http_client
 from mcp_registry_server.sources.base import FetchedDocument, FetchLimits, sha256_hex
 from mcp_registry_server.sources.errors import (
+    SourceConfigError,
     SourceNotFoundError,
     SourceTooLargeError,
     SourceUnavailableError,
 )
 from mcp_registry_server.sources.httpget import get_bytes
+from mcp_registry_server.sources.localfiles import (
+    OUTSIDE_ROOTS,
+    check_under_roots,
+    opened_under_roots,
+)
 
 
 class FilePathFetcher:
-    """Reads a registry document from the filesystem at every fetch (no watching)."""
+    """Reads a registry document from the filesystem at every fetch (no watching); only under
+    `roots` unless that is None (`sync.adminSources.fileRoots`, for admin-created sources)."""
 
-    def __init__(self, path: Path, *, limits: FetchLimits) -> None:
+    def __init__(
+        self, path: Path, *, limits: FetchLimits, roots: Sequence[str] | None = None
+    ) -> None:
         self._path = path
         self._limits = limits
+        self._roots = None if roots is None else tuple(roots)
 
     async def fetch(self) -> FetchedDocument:
-        data = await asyncio.to_thread(read_file, self._path, max_bytes=self._limits.max_bytes)
+        data = await asyncio.to_thread(
+            read_file, self._path, max_bytes=self._limits.max_bytes, roots=self._roots
+        )
         return FetchedDocument(
             data=data, content_hash=sha256_hex(data), origin=str(self._path), local=True
         )
 
 
-def read_file(path: Path, *, max_bytes: int) -> bytes:
-    """Bytes of `path` after resolving symlinks (a ConfigMap mount swaps a `..data` link)."""
+def read_file(path: Path, *, max_bytes: int, roots: Sequence[str] | None = None) -> bytes:
+    """Bytes of `path` after resolving symlinks (a ConfigMap mount swaps a `..data` link). With
+    `roots`, the path must lie under one (checked first, so a refusal says nothing of what is
+    there) and so must the file opened (so a link re-pointed in between is refused too)."""
+    check_under_roots(str(path), roots)
     try:
         real = path.resolve(strict=True)
         with real.open("rb") as fh:
+            if roots is not None and not opened_under_roots(fh.fileno(), str(real), roots):
+                raise SourceConfigError(OUTSIDE_ROOTS)
             data = fh.read(max_bytes + 1)
     except FileNotFoundError:
         raise SourceNotFoundError(f"file not found: {path}") from None

@@ -1,10 +1,13 @@
 """Which local file or repository a source reads, and the roots an admin-created source must
 read under (`sync.adminSources.fileRoots`), checked when the source is written and again at
 every fetch (a symlink under a root may be pointed elsewhere later, and the config may narrow
-the roots)."""
+the roots). A file source checks the very file it opened (`opened_under_roots`), so a link
+re-pointed between the check and the read gains nothing; a git repository's path is checked
+before each fetch."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from collections.abc import Sequence
@@ -53,14 +56,30 @@ def under_roots(path: str, roots: Sequence[str]) -> bool:
     return False
 
 
+def opened_under_roots(fd: int, resolved: str, roots: Sequence[str]) -> bool:
+    """Whether the file open as `fd` lies under one of `roots`, by the path the kernel gives
+    for it (Linux's /proc/self/fd; elsewhere `resolved`, the path it was opened by)."""
+    try:
+        opened = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        opened = resolved
+    return under_roots(opened, roots)
+
+
+def check_under_roots(path: str, roots: Sequence[str] | None) -> None:
+    """`SourceConfigError` (`OUTSIDE_ROOTS`) unless `roots` is None or `path` lies under one
+    (blocking: resolves symlinks)."""
+    if roots is not None and not under_roots(path, roots):
+        raise SourceConfigError(OUTSIDE_ROOTS)
+
+
 class RootedFetcher:
     """`inner`, which reads the local `path`, for as long as `path` lies under `roots`: checked
-    before every fetch, else `SourceConfigError` (`OUTSIDE_ROOTS`)."""
+    before every fetch (in a worker thread: a hung mount must not stall the loop)."""
 
     def __init__(self, inner: Fetcher, *, path: str, roots: Sequence[str]) -> None:
         self._inner, self._path, self._roots = inner, path, tuple(roots)
 
     async def fetch(self) -> FetchResult:
-        if not under_roots(self._path, self._roots):
-            raise SourceConfigError(OUTSIDE_ROOTS)
+        await asyncio.to_thread(check_under_roots, self._path, self._roots)
         return await self._inner.fetch()

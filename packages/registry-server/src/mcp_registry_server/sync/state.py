@@ -20,7 +20,6 @@ from mcp_registry_server.sources.base import Fetcher, FetchLimits, FetchResult
 from mcp_registry_server.sources.errors import FetchError, SourceConfigError
 from mcp_registry_server.sources.factory import fetcher_for
 from mcp_registry_server.sources.kubernetes.settings import KubeSettings
-from mcp_registry_server.sources.localfiles import RootedFetcher, local_path
 from mcp_registry_server.sources.unsynced import unsynced_message
 from mcp_registry_server.store.base import SourceData, SourceStatus, SyncPhase
 from mcp_registry_server.sync.decision import SyncReason
@@ -128,13 +127,17 @@ def build_state(
     guard = source_guard(config, settings)
     try:
         fetcher = fetcher_for(
-            config, http=http, workdir=workdir, limits=limits, guard=guard, kube=kube, elect=elect
+            config,
+            http=http,
+            workdir=workdir,
+            limits=limits,
+            guard=guard,
+            kube=kube,
+            elect=elect,
+            file_roots=file_roots,
         )
     except (FetchError, ValueError) as exc:
         fetcher = BrokenFetcher(str(exc))
-    path = local_path(config)
-    if file_roots is not None and path is not None:
-        fetcher = RootedFetcher(fetcher, path=path, roots=file_roots)
     policy = config.sync_policy
     interval = timedelta(seconds=parse_go_duration(policy.interval)) if policy else DEFAULT_INTERVAL
     unsynced = None if config.synced else unsynced_message(config.kind)
