@@ -3,7 +3,8 @@ endpoints count what they receive, whatever the token is (theirs, the other's, b
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import ipaddress
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from mcp_registry_common.config import OAuthProvider
 from mcp_registry_server.auth.authenticator import Authenticator
 from mcp_registry_server.auth.errors import AuthenticationError
 from mcp_registry_server.auth.routing import looks_like_jwt, opaque_token_provider, route_token
+from mcp_registry_server.netguard import AddressGuard, IPAddress
 from mcp_registry_testing.oidc import OidcIssuer, generate_key
 
 
@@ -188,3 +190,54 @@ def test_the_opaque_token_provider() -> None:
     assert opaque_token_provider([provider("a", **url), opted]) == "b"
     with pytest.raises(ValueError, match="at most one provider"):
         opaque_token_provider([provider("a", **url, introspectOpaqueTokens=True), opted])
+
+
+async def test_guarded_providers_use_the_guarded_session_and_reuse_its_connections(
+    idp_a: OidcIssuer, idp_b: OidcIssuer, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    """A provider without allowPrivateIP goes through the guarded session it is given (the
+    app's), whose pool keeps its connection; one with allowPrivateIP stays on `http`."""
+
+    def on_loopback_as_localhost(url: str) -> str:
+        return url.replace("127.0.0.1", "localhost")
+
+    async def public(host: str, port: int) -> Sequence[str]:
+        return ["93.184.216.34"]  # what the check before each fetch is told
+
+    secret_file = tmp_path / "alpha-client-secret"
+    secret_file.write_text(idp_a.client_secret)
+    guarded_config = OAuthProvider.model_validate(
+        idp_a.provider_config(
+            "alpha",
+            allowPrivateIP=False,
+            jwksUrl=on_loopback_as_localhost(idp_a.jwks_url),
+            introspectionUrl=on_loopback_as_localhost(idp_a.introspection_url),
+            clientId=idp_a.client_id,
+            clientSecretFile=str(secret_file),
+            introspectOpaqueTokens=True,
+        )
+    )
+    providers = [guarded_config, introspecting(idp_b, "beta", tmp_path)]
+    authenticator = Authenticator(providers, resolve=public)
+    checked: list[IPAddress] = []
+    opened: list[str] = []
+
+    def allow_and_record(address: IPAddress) -> bool:
+        checked.append(address)
+        return False
+
+    async def on_connection(*_: Any) -> None:
+        opened.append("connection")
+
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_create_end.append(on_connection)
+    connector = aiohttp.TCPConnector(socket_factory=AddressGuard(allow_and_record).make_socket)
+    async with aiohttp.ClientSession(connector=connector, trace_configs=[trace]) as guarded:
+        authenticator.bind_http(http, guarded=guarded)
+        for _ in range(3):
+            assert await accepted_by(authenticator, idp_a.issue_opaque(idp_a.claims())) == "alpha"
+        assert await accepted_by(authenticator, idp_b.mint(idp_b.claims())) == "beta"
+    assert received(idp_a) == (3, 0)
+    assert received(idp_b) == (0, 1)
+    assert len(opened) == 1, "the three introspections shared one pooled connection"
+    assert ipaddress.ip_address("127.0.0.1") in checked

@@ -43,6 +43,7 @@ from mcp_registry_server.keys import (
     StoreSlot,
 )
 from mcp_registry_server.metrics import CatalogCollector, create_metrics
+from mcp_registry_server.netguard import GUARD, guarded_session
 from mcp_registry_server.service.admin import build_admin_services
 from mcp_registry_server.service.admin_state import AdminState
 from mcp_registry_server.service.catalog import Catalog
@@ -260,12 +261,16 @@ class _Lifecycle:
 
     async def http_session(self, app: web.Application) -> AsyncIterator[None]:
         """The outbound HTTP client session the sources and the auth layer (JWKS, discovery,
-        introspection) use; the audit log closes with it."""
+        introspection) use, and its twin whose every socket the private-address guard checks
+        (the auth layer's guarded calls reuse its connections); the audit log closes with
+        them."""
         self.session = self.http_session_factory()
-        self.auth.bind_http(self.session)
+        guarded = guarded_session(self.session, GUARD)
+        self.auth.bind_http(self.session, guarded=guarded)
         try:
             yield
         finally:
+            await guarded.close()
             await self.session.close()
             self.session = None
             self.auth.close()

@@ -145,15 +145,20 @@ HttpClient = Callable[[], AbstractAsyncContextManager[aiohttp.ClientSession]]
 """The session one fetch uses, entered for the fetch and left after it."""
 
 
-def http_client(http: aiohttp.ClientSession, guard: AddressGuard | None) -> HttpClient:
-    """The app's shared `http` when the fetch may reach any address (`guard` None); else a
-    session of the fetch's own, with `http`'s headers and timeouts, whose every socket `guard`
-    checks, closed after the fetch (a shared pool would hand it connections opened for
-    unguarded fetches)."""
-    if guard is None:
-        return lambda: contextlib.nullcontext(http)
-    return lambda: aiohttp.ClientSession(
+def guarded_session(http: aiohttp.ClientSession, guard: AddressGuard) -> aiohttp.ClientSession:
+    """A session with `http`'s headers and timeouts whose every socket `guard` checks (its
+    pool holds guarded connections only)."""
+    return aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(socket_factory=guard.make_socket),
         headers=http.headers,
         timeout=http.timeout,
     )
+
+
+def http_client(http: aiohttp.ClientSession, guard: AddressGuard | None) -> HttpClient:
+    """The app's shared `http` when the fetch may reach any address (`guard` None); else a
+    `guarded_session` of the fetch's own, closed after the fetch (a shared pool would hand it
+    connections opened for unguarded fetches)."""
+    if guard is None:
+        return lambda: contextlib.nullcontext(http)
+    return lambda: guarded_session(http, guard)

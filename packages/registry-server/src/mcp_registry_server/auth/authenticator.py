@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 import aiohttp
@@ -93,12 +94,24 @@ class Authenticator:
         if http is not None:
             self.bind_http(http)
 
-    def bind_http(self, http: aiohttp.ClientSession) -> None:
-        """Put the providers to work on ``http`` (the app's shared client session)."""
-        self._providers = tuple(
-            build_provider(setup, http=http, settings=self._settings, clock=self._clock)
-            for setup in self._setups
-        )
+    def bind_http(
+        self, http: aiohttp.ClientSession, *, guarded: aiohttp.ClientSession | None = None
+    ) -> None:
+        """Put the providers to work on ``http`` (the app's shared client session), and those
+        without ``allowPrivateIP`` on ``guarded`` when given (the app's `guarded_session`,
+        whose connections are reused; else each of their fetches opens its own)."""
+        providers = []
+        for setup in self._setups:
+            session = http
+            if guarded is not None and not setup.policy.allow_private_ip:
+                session = guarded
+                setup = dataclasses.replace(
+                    setup, policy=dataclasses.replace(setup.policy, pooled=True)
+                )
+            providers.append(
+                build_provider(setup, http=session, settings=self._settings, clock=self._clock)
+            )
+        self._providers = tuple(providers)
 
     async def authenticate(self, authorization_header: str | None) -> Identity:
         """The Identity of the header's bearer token; ``AuthenticationError`` otherwise."""

@@ -35,6 +35,9 @@ class FetchPolicy:
     resolve: Resolver = system_resolver
     guard: AddressGuard = GUARD
     """Checks each address a socket connects to (unless ``allow_private_ip``)."""
+    pooled: bool = False
+    """The session given to the fetches is a `guarded_session` of ``guard`` already (the app's,
+    whose pool keeps connections for reuse); otherwise each guarded fetch opens its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +71,8 @@ async def fetch_json(
     )
     request_headers = {"Accept": "application/json", **(headers or {})}
     method = "POST" if form is not None else "GET"
-    client = http_client(http, None if policy.allow_private_ip else policy.guard)
+    guarded = not (policy.allow_private_ip or policy.pooled)
+    client = http_client(http, policy.guard if guarded else None)
     try:
         async with (
             client() as session,

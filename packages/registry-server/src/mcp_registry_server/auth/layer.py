@@ -40,10 +40,13 @@ class AuthLayer:
     outer: list[Middleware]
     routes: list[web.RouteDef] = field(default_factory=list)
 
-    def bind_http(self, http: aiohttp.ClientSession) -> None:
-        """Give the authenticator the app's outbound session (no-op in anonymous mode)."""
+    def bind_http(
+        self, http: aiohttp.ClientSession, *, guarded: aiohttp.ClientSession | None = None
+    ) -> None:
+        """Give the authenticator the app's outbound sessions: the shared one, and the one
+        whose every socket the private-address guard checks (no-op in anonymous mode)."""
         if self.authenticator is not None:
-            self.authenticator.bind_http(http)
+            self.authenticator.bind_http(http, guarded=guarded)
 
     def close(self) -> None:
         """Close the audit file, if one was opened."""
