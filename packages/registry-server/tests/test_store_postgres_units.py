@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import os
 import random
 import ssl
@@ -15,6 +16,7 @@ from mcp_registry_common.backoff import BackoffPolicy, equal_jitter
 from mcp_registry_server.store.errors import StoreError, StoreUnavailableError
 from mcp_registry_server.store.packed import PackedServers
 from mcp_registry_server.store.postgres.availability import AvailabilityGate
+from mcp_registry_server.store.postgres.changes import woken
 from mcp_registry_server.store.postgres.credentials import Credential, PasswordOrigin
 from mcp_registry_server.store.postgres.definitions import definitions_from_json
 from mcp_registry_server.store.postgres.pool import connect_kwargs
@@ -258,3 +260,29 @@ def test_asyncpg_is_imported_only_by_the_postgres_store() -> None:
 def test_damaged_definitions_are_reported() -> None:
     with pytest.raises(StoreError, match="stored admin definitions are damaged"):
         definitions_from_json({"sources": [{"name": "x"}]})
+
+
+async def test_a_cancel_that_meets_the_feeds_wake_up_still_cancels_it() -> None:
+    """The change feed waits for a NOTIFY with `woken`; its app cancels it at shutdown. When
+    the cancel and a wake-up land in one loop turn, the wait must still end cancelled (Python
+    3.11's `asyncio.wait_for` returned normally, and the feed never stopped)."""
+    wake, waiting = asyncio.Event(), asyncio.Event()
+
+    async def feed() -> str:
+        waiting.set()
+        await woken(wake, within=300)
+        return "carried on"
+
+    task = asyncio.create_task(feed())
+    await waiting.wait()  # the feed now waits inside `woken`
+    wake.set()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_woken_returns_on_the_event_or_after_its_time() -> None:
+    wake = asyncio.Event()
+    wake.set()
+    await woken(wake, within=300)  # set already: at once
+    await woken(asyncio.Event(), within=0.01)  # never set: the bound ends it, without error

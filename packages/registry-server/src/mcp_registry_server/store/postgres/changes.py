@@ -105,11 +105,20 @@ async def _listen_once(
             wake.clear()  # before reading, so a NOTIFY during the read causes another read
             await _deliver(conn, watchers=watchers, read_timeout=read_timeout)
             # The periodic poll covers a lost or never-delivered NOTIFY.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=poll_interval)
+            await woken(wake, within=poll_interval)
         log.warning("change_feed_connection_lost")
     finally:
         conn.terminate()
+
+
+async def woken(event: asyncio.Event, *, within: float) -> None:
+    """Wait for `event`, at most `within` seconds. A cancellation from outside always ends the
+    wait with CancelledError, even when it meets the wake-up in one loop turn: Python 3.11's
+    `asyncio.wait_for` then returned normally instead, and the feed, never cancelled again,
+    held its app's shutdown for a whole poll interval (a replica test's teardown hung)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(within):
+            await event.wait()
 
 
 async def watch(
