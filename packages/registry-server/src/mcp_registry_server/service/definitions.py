@@ -14,9 +14,10 @@ from typing import Any, TypeVar
 
 import structlog
 from mcp_registry_common.config import RegistryConfig, ServerConfig, SourceConfig
-from mcp_registry_common.config.sync import AdminSourcePolicy, SyncSettings
+from mcp_registry_common.config.sync import SyncSettings
 from pydantic import ValidationError
 
+from mcp_registry_server.service.source_policy import admin_policy
 from mcp_registry_server.service.topology import Topology
 from mcp_registry_server.store.definitions import ClaimMap, StoredDefinitions, StoredObject
 
@@ -65,8 +66,7 @@ class SourceDef:
         policy withdrawn later guards it again), never by the config-file default."""
         if self.origin is Origin.CONFIG:
             return self.config
-        policy = _admin_policy(sync)
-        allowed = bool(self.config.allow_private_ip) and bool(policy and policy.allow_private_ip)
+        allowed = bool(self.config.allow_private_ip) and admin_policy(sync).allow_private_ip
         return self.config.model_copy(update={"allow_private_ip": allowed})
 
     def file_roots(self, sync: SyncSettings | None) -> tuple[str, ...] | None:
@@ -75,13 +75,7 @@ class SourceDef:
         none allowed), None (anywhere) for the config file's own."""
         if self.origin is Origin.CONFIG:
             return None
-        policy = _admin_policy(sync)
-        return tuple(policy.file_roots) if policy is not None else ()
-
-
-def _admin_policy(sync: SyncSettings | None) -> AdminSourcePolicy | None:
-    """`sync.adminSources`, if configured."""
-    return sync.admin_sources if sync is not None else None
+        return tuple(admin_policy(sync).file_roots)
 
 
 @dataclass(frozen=True, slots=True)

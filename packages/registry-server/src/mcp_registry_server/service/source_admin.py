@@ -24,7 +24,7 @@ from mcp_registry_server.service.errors import (
     InvalidRequestError,
     ObjectNotFoundError,
 )
-from mcp_registry_server.service.source_policy import check_admin_source
+from mcp_registry_server.service.source_policy import admin_policy, check_admin_source
 from mcp_registry_server.service.stored_urls import with_stored_urls
 from mcp_registry_server.store.base import SourceData, SourceStatus
 from mcp_registry_server.store.definitions import ClaimMap
@@ -128,8 +128,7 @@ class SourceAdmin:
                 raise ConflictError("at most one managed source is allowed")
             if not caller.may_grant(config.claims):
                 raise ForbiddenError(SUBSET_FORBIDDEN)
-            sync = state.config.sync
-            check_admin_source(config, sync.admin_sources if sync is not None else None)
+            check_admin_source(config, admin_policy(state.config.sync))
             stored = with_stored_urls(config, existing.config if existing is not None else None)
             now = state.now()
             source = SourceDef(

@@ -6,7 +6,7 @@ server); their fetches are still guarded unless allowed (`sync.allowPrivateIP`).
 from __future__ import annotations
 
 from mcp_registry_common.config import SourceConfig
-from mcp_registry_common.config.sync import AdminSourcePolicy
+from mcp_registry_common.config.sync import AdminSourcePolicy, SyncSettings
 
 from mcp_registry_server.service.errors import ForbiddenError
 from mcp_registry_server.sources.localfiles import local_path, under_roots
@@ -15,9 +15,14 @@ NO_POLICY = AdminSourcePolicy()
 """`sync.adminSources` when absent: no private addresses, no local files."""
 
 
-def check_admin_source(config: SourceConfig, policy: AdminSourcePolicy | None) -> None:
+def admin_policy(sync: SyncSettings | None) -> AdminSourcePolicy:
+    """`sync.adminSources`, or `NO_POLICY` when the config has none."""
+    policy = sync.admin_sources if sync is not None else None
+    return policy if policy is not None else NO_POLICY
+
+
+def check_admin_source(config: SourceConfig, policy: AdminSourcePolicy) -> None:
     """ForbiddenError when `config`, sent to the admin API, asks for more than `policy` gives."""
-    policy = policy or NO_POLICY
     if config.allow_private_ip and not policy.allow_private_ip:
         raise ForbiddenError(
             "forbidden: allowPrivateIP is not allowed for sources created through the admin "
